@@ -1,0 +1,90 @@
+"""Reading the curated CSV catalogs: bundled by name or from a path, schema checked on load."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from importlib import resources
+from pathlib import Path
+
+from flopcast.errors import CatalogError, InvalidInputError
+
+DATA_PACKAGE = "flopcast.catalogs.data"
+
+
+def read_rows(name: str | None = None, path: str | Path | None = None, *, required: tuple[str, ...] = ()) -> tuple[list[dict], str]:
+    """Rows of a bundled CSV (``name``) or of a user's file (``path``), never both.
+
+    Returns the rows and a label of where they came from. Missing required columns
+    are an error naming the file and the columns.
+    """
+    if (name is None) == (path is None):
+        raise InvalidInputError("give either a bundled catalog name or a path, not both and not neither")
+    if name is not None:
+        resource = resources.files(DATA_PACKAGE).joinpath(name)
+        if not resource.is_file():
+            raise CatalogError(f"no bundled catalog named {name!r}")
+        text = resource.read_text(encoding="utf-8")
+        label = f"bundled:{name}"
+    else:
+        p = Path(path)
+        if not p.is_file():
+            raise CatalogError(f"catalog file {str(p)!r} does not exist or is not a file")
+        try:
+            text = p.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CatalogError(f"catalog file {str(p)!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        label = str(p)
+    reader = csv.DictReader(text.splitlines())
+    header = reader.fieldnames or []
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise CatalogError(f"{label}: missing column(s) {', '.join(missing)}; found {', '.join(header) or 'no header'}")
+    rows = []
+    for i, row in enumerate(reader, start=2):
+        if None in row:
+            raise CatalogError(f"{label} line {i}: more cells than columns")
+        row["_line"] = i
+        rows.append(row)
+    return rows, label
+
+
+def num(row: dict, col: str, label: str, *, required: bool = False, positive: bool = True) -> float | None:
+    """A numeric cell: None when empty (unless required), else a finite float."""
+    raw = (row.get(col) or "").strip()
+    if not raw:
+        if required:
+            raise CatalogError(f"{label} line {row.get('_line')}: column {col!r} is empty; a number is required")
+        return None
+    try:
+        v = float(raw.replace("$", "").replace(",", ""))
+    except ValueError:
+        raise CatalogError(f"{label} line {row.get('_line')}: column {col!r} = {raw!r} is not a number") from None
+    if not math.isfinite(v) or (positive and v <= 0):
+        raise CatalogError(f"{label} line {row.get('_line')}: column {col!r} = {raw!r} must be a finite positive number")
+    return v
+
+
+def date(row: dict, col: str, label: str, *, required: bool = False) -> dt.date | None:
+    raw = (row.get(col) or "").strip()
+    if not raw:
+        if required:
+            raise CatalogError(f"{label} line {row.get('_line')}: column {col!r} is empty; a date YYYY-MM-DD is required")
+        return None
+    try:
+        return dt.date.fromisoformat(raw[:10])
+    except ValueError:
+        raise CatalogError(f"{label} line {row.get('_line')}: column {col!r} = {raw!r} is not a date YYYY-MM-DD") from None
+
+
+def split(cell: str | None) -> tuple[str, ...]:
+    return tuple(x.strip() for x in (cell or "").split(";") if x.strip())
+
+
+def norm(name: str) -> str:
+    """Normalize a name for lookup: lowercase, drop vendor words and separators."""
+    s = str(name).lower()
+    for word in ("nvidia", "tesla", "google", "amd", "instinct", "intel", "habana", "cloud"):
+        s = s.replace(word, " ")
+    return "".join(ch for ch in s if ch.isalnum())

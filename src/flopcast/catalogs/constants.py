@@ -1,0 +1,71 @@
+"""Method constants with sources and ranges (``data/constants.csv``).
+
+Each constant has a central ``value`` (what the published method uses) and, where the
+authors give one, a 90% interval ``low``-``high`` with a distribution ``kind`` that
+feeds the Monte Carlo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from flopcast.catalogs._table import num, read_rows
+from flopcast.errors import CatalogError, UnknownNameError
+from flopcast.uncertainty.distributions import Distribution, Point, ci
+
+_KINDS = ("point", "lognormal", "normal", "beta")
+
+
+@dataclass(frozen=True)
+class Constant:
+    name: str
+    value: float
+    low: float | None
+    high: float | None
+    kind: str
+    unit: str
+    source: str
+    notes: str = ""
+
+    def distribution(self) -> Distribution:
+        """The Monte Carlo input: the 90% interval, or the value when there is none."""
+        if self.kind == "point" or self.low is None or self.high is None:
+            return Point(self.value)
+        return ci(self.low, self.high, kind=self.kind)
+
+    def point(self) -> Point:
+        return Point(self.value)
+
+
+@lru_cache(maxsize=1)
+def constants() -> dict[str, Constant]:
+    rows, label = read_rows("constants.csv", required=("name", "value", "low", "high", "kind", "unit", "source"))
+    out = {}
+    for r in rows:
+        kind = r["kind"].strip()
+        if kind not in _KINDS:
+            raise CatalogError(f"{label} line {r['_line']}: kind={kind!r} is not one of {', '.join(_KINDS)}")
+        out[r["name"].strip()] = Constant(
+            name=r["name"].strip(),
+            value=num(r, "value", label, required=True, positive=False),
+            low=num(r, "low", label, positive=False),
+            high=num(r, "high", label, positive=False),
+            kind=kind,
+            unit=r["unit"].strip(),
+            source=r["source"].strip(),
+            notes=(r.get("notes") or "").strip(),
+        )
+    return out
+
+
+def constant(name: str, variant: str | None = None) -> Constant:
+    """``constant("server_overhead", "a100")`` falls back to ``server_overhead.default``."""
+    table = constants()
+    if variant is not None:
+        for key in (f"{name}.{variant}", f"{name}.default"):
+            if key in table:
+                return table[key]
+    if name in table:
+        return table[name]
+    raise UnknownNameError("constant", name if variant is None else f"{name}.{variant}", table)

@@ -1,0 +1,1 @@
+"""Formatting for people: all unit conversion for display lives here."""

@@ -1,0 +1,200 @@
+"""Training run stage functions: compute -> chip-hours -> time, memory, chips -> dollars.
+
+All functions are array-in/array-out (floats, Monte Carlo sample arrays, or a
+broadcast of both). The three cost methods follow Cottier et al. 2024, "The rising
+costs of training frontier AI models" (arXiv 2405.21015); their constants live in
+``catalogs/data/constants.csv`` with sources, not here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from flopcast.errors import InvalidInputError, UnknownNameError
+from flopcast.units import (
+    BYTES_PER_VALUE,
+    HOURS_PER_YEAR,
+    SECONDS_PER_HOUR,
+    W_PER_KW,
+    check_fraction,
+    check_positive,
+)
+
+# -- time and chips --------------------------------------------------------------
+
+
+def chip_hours_from_compute(compute_flop, peak_flop_per_s, utilization):
+    """Chip-hours to deliver ``compute_flop`` at ``utilization`` of ``peak_flop_per_s``."""
+    check_positive("training_compute_flop", compute_flop)
+    check_positive("peak_flop_per_s", peak_flop_per_s)
+    check_fraction("utilization", utilization, what="a fraction of peak FLOP/s")
+    return np.asarray(compute_flop, dtype=float) / (np.asarray(peak_flop_per_s, dtype=float) * utilization) / SECONDS_PER_HOUR
+
+
+def duration_s(chip_hours, chips):
+    """Wall-clock seconds for ``chip_hours`` spread over ``chips`` chips."""
+    check_positive("chip_hours", chip_hours)
+    check_positive("chips", chips)
+    return np.asarray(chip_hours, dtype=float) / chips * SECONDS_PER_HOUR
+
+
+def chips_for_deadline(chip_hours, deadline_s):
+    """Fewest whole chips that finish ``chip_hours`` of work within ``deadline_s``."""
+    check_positive("chip_hours", chip_hours)
+    check_positive("deadline_s", deadline_s)
+    return np.ceil(np.asarray(chip_hours, dtype=float) * SECONDS_PER_HOUR / deadline_s - 1e-9)
+
+
+# -- memory ----------------------------------------------------------------------
+
+#: Extra optimizer bytes per parameter beyond weights and gradients, by (optimizer,
+#: whether weights are stored in 16 bits). Mixed-precision Adam keeps an fp32 master
+#: copy plus two fp32 moments: 4 + 4 + 4 = 12 bytes, so with 2-byte weights and
+#: 2-byte gradients a parameter costs 16 bytes (Rajbhandari et al. 2020, ZeRO,
+#: arXiv 1910.02054, Sec. 3.1: "16 Psi bytes").
+OPTIMIZER_BYTES_PER_PARAM = {
+    ("adam", True): 12.0,  # fp32 master weights + momentum + variance
+    ("adam", False): 8.0,  # fp32 training: momentum + variance
+    ("sgd", True): 8.0,  # fp32 master + momentum
+    ("sgd", False): 4.0,  # momentum
+    ("adafactor", True): 4.0,  # fp32 master weights; factored moments are negligible
+    ("adafactor", False): 0.0,
+}
+OPTIMIZERS = sorted({k[0] for k in OPTIMIZER_BYTES_PER_PARAM})
+
+#: Activation bytes per layer per token, in units of d_model, for 16-bit activations
+#: (Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer
+#: Models", arXiv 2205.05198, Sec. 4: s*b*h*(34 + 5*a*s/h) bytes per layer with no
+#: recomputation; 34*s*b*h with selective recomputation; 2*s*b*h, the layer input,
+#: with full recomputation).
+RECOMPUTE = ("none", "selective", "full")
+
+
+def bytes_per_value(precision: str) -> float:
+    try:
+        return BYTES_PER_VALUE[precision]
+    except KeyError:
+        raise UnknownNameError("precision", precision, BYTES_PER_VALUE) from None
+
+
+def model_state_bytes(params, precision: str = "bf16", optimizer: str = "adam"):
+    """Weights + gradients + optimizer states, in bytes."""
+    check_positive("params", params)
+    w = bytes_per_value(precision)
+    key = (optimizer, w < 4)
+    if key not in OPTIMIZER_BYTES_PER_PARAM:
+        raise UnknownNameError("optimizer", optimizer, OPTIMIZERS)
+    return np.asarray(params, dtype=float) * (2 * w + OPTIMIZER_BYTES_PER_PARAM[key])
+
+
+def activation_bytes(n_layers, d_model, context_length, *, micro_batch=1, n_heads=None, recompute: str = "selective"):
+    """Activation memory of one micro-batch in bytes (16-bit activations, Korthikanti et al. 2022)."""
+    check_positive("n_layers", n_layers)
+    check_positive("d_model", d_model)
+    check_positive("context_length", context_length)
+    check_positive("micro_batch", micro_batch)
+    if recompute not in RECOMPUTE:
+        raise UnknownNameError("recompute", recompute, RECOMPUTE)
+    sbh = np.asarray(context_length, dtype=float) * micro_batch * d_model
+    if recompute == "full":
+        per_layer = 2.0 * sbh
+    elif recompute == "selective":
+        per_layer = 34.0 * sbh
+    else:
+        heads = n_heads if n_heads is not None else np.maximum(np.asarray(d_model, dtype=float) / 128.0, 1.0)
+        per_layer = sbh * (34.0 + 5.0 * heads * np.asarray(context_length, dtype=float) / d_model)
+    return per_layer * n_layers
+
+
+def min_chips_for_memory(memory_bytes, chip_memory_bytes, usable_fraction=1.0):
+    """Fewest chips whose combined memory holds ``memory_bytes`` (perfect sharding)."""
+    check_positive("memory_bytes", memory_bytes)
+    check_positive("chip_memory_bytes", chip_memory_bytes)
+    check_fraction("usable_fraction", usable_fraction, what="the fraction of chip memory usable")
+    return np.ceil(np.asarray(memory_bytes, dtype=float) / (np.asarray(chip_memory_bytes, dtype=float) * usable_fraction) - 1e-9)
+
+
+# -- dollars -----------------------------------------------------------------------
+
+
+def cloud_cost_usd(chip_hours, price_usd_per_chip_hour):
+    """Method (a), cloud rental: chip-hours x price per chip-hour."""
+    check_positive("chip_hours", chip_hours)
+    check_positive("price_usd_per_chip_hour", price_usd_per_chip_hour)
+    return np.asarray(chip_hours, dtype=float) * price_usd_per_chip_hour
+
+
+def depreciated_value_usd(value_usd, years, depreciation_oom_per_year):
+    """Value after ``years`` of depreciation at the hardware price-performance rate.
+
+    Hardware loses value as fast as new hardware gets cheaper per FLOP/s:
+    ``value * 10 ** (-rate * years)`` (Cottier et al. 2024, with the rate of Hobbhahn
+    et al. 2023). Negative ``years`` (training before acquisition) count as zero.
+    """
+    check_positive("chip_price_usd", value_usd)
+    check_positive("depreciation_oom_per_year", depreciation_oom_per_year)
+    return np.asarray(value_usd, dtype=float) * 10.0 ** (-np.asarray(depreciation_oom_per_year) * np.maximum(years, 0.0))
+
+
+def amortization_per_chip_hour(depreciation_oom_per_year):
+    """Fraction of hardware value used up per chip-hour: ``rate * ln 10 / 8766``.
+
+    At 0.14 orders of magnitude a year this is 3.677e-5 per hour (Cottier et al. 2024).
+    """
+    check_positive("depreciation_oom_per_year", depreciation_oom_per_year)
+    return np.asarray(depreciation_oom_per_year, dtype=float) * math.log(10.0) / HOURS_PER_YEAR
+
+
+def amortized_hardware_cost_usd(
+    chip_hours,
+    chip_price_usd,
+    *,
+    server_overhead=1.0,
+    interconnect_fraction=0.19,
+    years_held=0.0,
+    depreciation_oom_per_year=0.14,
+):
+    """Method (b), capital part: the hardware value used up by the run.
+
+    value per chip = price x server overhead / (1 - interconnect fraction), depreciated
+    from acquisition to the training start, then amortized per chip-hour.
+    """
+    check_positive("chip_hours", chip_hours)
+    check_positive("server_overhead", server_overhead)
+    _check_interconnect(interconnect_fraction)
+    value = depreciated_value_usd(chip_price_usd, years_held, depreciation_oom_per_year)
+    value = value * server_overhead / (1.0 - np.asarray(interconnect_fraction, dtype=float))
+    return np.asarray(chip_hours, dtype=float) * value * amortization_per_chip_hour(depreciation_oom_per_year)
+
+
+def energy_cost_usd(chip_hours, tdp_w, *, server_power_ratio, average_power_fraction, pue, usd_per_kwh):
+    """Method (b), energy part: TDP x server/chip power x average power x PUE x hours x $/kWh."""
+    check_positive("chip_hours", chip_hours)
+    check_positive("tdp_w", tdp_w)
+    check_positive("server_power_ratio", server_power_ratio)
+    check_fraction("average_power_fraction", average_power_fraction, what="average power as a fraction of TDP")
+    check_positive("pue", pue)
+    if np.any(np.asarray(pue) < 1):
+        raise InvalidInputError(f"pue={float(np.min(pue)):g} is below 1; power usage effectiveness is >= 1")
+    check_positive("usd_per_kwh", usd_per_kwh)
+    kw = np.asarray(tdp_w, dtype=float) / W_PER_KW * server_power_ratio * average_power_fraction * pue
+    return kw * chip_hours * usd_per_kwh
+
+
+def acquisition_cost_usd(chips, chip_price_usd, *, server_overhead=1.0, interconnect_fraction=0.19):
+    """Method (c), up-front acquisition: chips x price x server overhead / (1 - interconnect)."""
+    check_positive("chips", chips)
+    check_positive("chip_price_usd", chip_price_usd)
+    check_positive("server_overhead", server_overhead)
+    _check_interconnect(interconnect_fraction)
+    return np.asarray(chips, dtype=float) * chip_price_usd * server_overhead / (1.0 - np.asarray(interconnect_fraction, dtype=float))
+
+
+def _check_interconnect(fraction) -> None:
+    arr = np.asarray(fraction, dtype=float)
+    if np.isnan(arr).any() or ((arr < 0) | (arr >= 1)).any():
+        raise InvalidInputError(
+            f"interconnect_fraction={float(np.ravel(arr)[0]):g} is outside [0, 1); it is the share of cluster cost"
+        )

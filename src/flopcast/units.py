@@ -1,0 +1,62 @@
+"""Unit constants and input checks.
+
+flopcast works in SI base units inside: FLOP, FLOP/s, bytes, seconds, USD, watts.
+Conversions to TFLOP/s, GB, hours or "$4.3M" happen only in :mod:`flopcast.reporting`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from flopcast.errors import InvalidInputError
+
+SECONDS_PER_HOUR = 3600.0
+SECONDS_PER_DAY = 86_400.0
+HOURS_PER_YEAR = 8766.0  # 365.25 days, the figure Cottier et al. 2024 amortize over
+DAYS_PER_YEAR = 365.25
+BYTES_PER_GB = 1e9
+W_PER_KW = 1000.0
+
+#: Bytes per value for the numeric formats flopcast knows.
+BYTES_PER_VALUE = {
+    "fp32": 4.0,
+    "tf32": 4.0,
+    "fp16": 2.0,
+    "bf16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    "int4": 0.5,
+}
+
+
+def check_positive(name: str, value, *, allow_zero: bool = False, what: str = "") -> None:
+    """Raise InvalidInputError unless every element of ``value`` is finite and > 0 (>= 0)."""
+    arr = np.asarray(value, dtype=float)
+    extra = f"; {what}" if what else ""
+    if np.isnan(arr).any():
+        raise InvalidInputError(f"{name}=nan is not a number; give a finite positive value{extra}")
+    if np.isinf(arr).any():
+        raise InvalidInputError(f"{name}={_show(arr[np.isinf(arr)])} is infinite; give a finite positive value{extra}")
+    bad = arr < 0 if allow_zero else arr <= 0
+    if bad.any():
+        allowed = ">= 0" if allow_zero else "> 0"
+        raise InvalidInputError(f"{name}={_show(arr[bad])} is not allowed; it must be {allowed}{extra}")
+
+
+def check_fraction(name: str, value, *, what: str = "a fraction") -> None:
+    """Raise InvalidInputError unless every element lies in (0, 1]."""
+    arr = np.asarray(value, dtype=float)
+    if np.isnan(arr).any():
+        raise InvalidInputError(f"{name}=nan is not a number; it must lie in (0, 1], {what}")
+    bad = (arr <= 0) | (arr > 1)
+    if bad.any():
+        raise InvalidInputError(f"{name}={_show(arr[bad])} is outside (0, 1]; it is {what}")
+
+
+def _show(arr: np.ndarray) -> str:
+    v = float(np.ravel(arr)[0])
+    if math.isnan(v) or math.isinf(v):
+        return str(v)
+    return f"{v:g}"
