@@ -1,0 +1,245 @@
+"""The ``flopcast`` command line. It only parses, calls the library and formats.
+
+Heavy libraries (numpy, scipy, pandas) are imported inside the commands so that
+``flopcast --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from flopcast.errors import FlopcastError
+
+app = typer.Typer(
+    name="flopcast",
+    help="AI training compute, hardware and dollar cost, with honest uncertainty.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+hardware_app = typer.Typer(help="The hardware catalog: list, show, compare.", no_args_is_help=True)
+models_app = typer.Typer(help="The model catalog: list, show.", no_args_is_help=True)
+app.add_typer(hardware_app, name="hardware")
+app.add_typer(models_app, name="models")
+
+METHOD_CHOICES = ("cloud", "amortized", "acquisition", "all")
+
+
+def _dist(value):
+    """A parsed CLI value -> a library input (interval tuples become 90% CIs)."""
+    if isinstance(value, tuple):
+        from flopcast.uncertainty import ci
+
+        return ci(*value)
+    return value
+
+
+def _print_json(obj) -> None:
+    typer.echo(json.dumps(obj, indent=2, default=_json_default))
+
+
+def _json_default(o):
+    import datetime as dt
+
+    if isinstance(o, (dt.date, dt.datetime)):
+        return o.isoformat()
+    try:
+        import numpy as np
+
+        if isinstance(o, np.generic):
+            return o.item()
+    except ImportError:  # pragma: no cover
+        pass
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+@app.command()
+def estimate(
+    name: Annotated[str | None, typer.Argument(help="A catalog model (see `flopcast models list`), or none for an ad-hoc run.")] = None,
+    params: Annotated[str | None, typer.Option(help="Parameters used per token (active ones for MoE): 175e9, 175B or 150e9..200e9.")] = None,
+    tokens: Annotated[str | None, typer.Option(help="Training tokens (one pass).")] = None,
+    epochs: Annotated[str | None, typer.Option(help="Passes over the tokens.")] = None,
+    compute: Annotated[str | None, typer.Option("--compute", help="Training compute in FLOP.")] = None,
+    hardware: Annotated[str | None, typer.Option(help="Chip, e.g. a100, h100, v100, tpu-v4.")] = None,
+    precision: Annotated[str | None, typer.Option(help="Peak at this precision: bf16, fp16, tf32, fp32, fp8.")] = None,
+    chips: Annotated[str | None, typer.Option(help="Number of chips.")] = None,
+    hours: Annotated[str | None, typer.Option(help="Wall-clock training time in hours.")] = None,
+    days: Annotated[str | None, typer.Option(help="Wall-clock training time in days.")] = None,
+    utilization: Annotated[str | None, typer.Option(help="Model FLOP utilization (MFU), a fraction in (0, 1].")] = None,
+    price_per_chip_hour: Annotated[str | None, typer.Option(help="Cloud price, USD per chip-hour.")] = None,
+    chip_price: Annotated[str | None, typer.Option(help="Purchase price of one chip in USD.")] = None,
+    method: Annotated[str, typer.Option(help="cloud, amortized, acquisition or all.")] = "all",
+    cloud_tier: Annotated[str, typer.Option(help="on-demand, 1y or 3y (Cottier et al. use 3y).")] = "3y",
+    year: Annotated[int | None, typer.Option(help="Express dollars in this year's dollars (inflation-adjusted).")] = None,
+    price_index: Annotated[str | None, typer.Option(help="Price index CSV (FRED format) for --year.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives identical output.")] = 0,
+    samples: Annotated[int, typer.Option(help="Monte Carlo samples (2 to 10,000,000).")] = 10_000,
+    sampling: Annotated[str, typer.Option(help="random or sobol (quasi-random).")] = "random",
+    point: Annotated[bool, typer.Option("--point", help="Central values only: the published method's point estimate.")] = False,
+    sensitivity: Annotated[bool, typer.Option("--sensitivity", help="Show which inputs drive the spread.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Estimate the compute, time, memory and dollar cost of a training run."""
+    from flopcast.cli.parse import parse_value
+    from flopcast.errors import InvalidInputError
+
+    if hours is not None and days is not None:
+        raise InvalidInputError("give --hours or --days, not both")
+    if method not in METHOD_CHOICES:
+        raise InvalidInputError(f"--method={method!r} is not one of {', '.join(METHOD_CHOICES)}")
+    if sampling not in ("random", "sobol"):
+        raise InvalidInputError(f"--sampling={sampling!r} is not one of random, sobol")
+    if not (2 <= samples <= 10_000_000):
+        raise InvalidInputError(f"--samples={samples} is outside 2..10,000,000")
+    if seed < 0:
+        raise InvalidInputError(f"--seed={seed} must be >= 0")
+    hours_v = parse_value("hours", hours)
+    if days is not None:
+        d = parse_value("days", days)
+        hours_v = tuple(x * 24 for x in d) if isinstance(d, tuple) else d * 24
+    kwargs = dict(
+        params=_dist(parse_value("params", params)),
+        tokens=_dist(parse_value("tokens", tokens)),
+        training_compute_flop=_dist(parse_value("compute", compute)),
+        hardware=hardware,
+        precision=precision,
+        chips=_dist(parse_value("chips", chips)),
+        training_time_hours=_dist(hours_v),
+        utilization=_dist(parse_value("utilization", utilization, fraction=True)),
+        price_usd_per_chip_hour=_dist(parse_value("price-per-chip-hour", price_per_chip_hour)),
+        chip_price_usd=_dist(parse_value("chip-price", chip_price)),
+    )
+    if epochs is not None:
+        kwargs["epochs"] = _dist(parse_value("epochs", epochs))
+    if name is None and all(v is None for v in kwargs.values()):
+        raise InvalidInputError("give a model name (see `flopcast models list`) or describe a run with flags (see --help)")
+    if year is not None or price_index is not None:
+        from flopcast.catalogs.price_index import bundled_price_index, load_price_index
+
+        kwargs["price_index"] = load_price_index(price_index) if price_index else bundled_price_index()
+    from flopcast.chain import estimate as run_estimate
+
+    result = run_estimate(
+        name, samples=samples, seed=seed, sampling=sampling, uncertainty=not point, with_sensitivity=sensitivity,
+        methods=None if method == "all" else (method,), cloud_tier=cloud_tier, target_year=year,
+        **{k: v for k, v in kwargs.items() if v is not None},
+    )
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    from flopcast.reporting.tables import print_estimate
+
+    print_estimate(result, show_sensitivity=sensitivity)
+
+
+@hardware_app.command("list")
+def hardware_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the chips in the catalog."""
+    from flopcast.catalogs import bundled_hardware
+    from flopcast.reporting.tables import hardware_row, print_hardware_list
+
+    rows = list(bundled_hardware())
+    if as_json:
+        _print_json([hardware_row(h) for h in rows])
+    else:
+        print_hardware_list(rows)
+
+
+@hardware_app.command("show")
+def hardware_show(name: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Show one chip's specs and sources."""
+    from flopcast.catalogs import bundled_hardware
+    from flopcast.reporting.tables import hardware_row, print_hardware
+
+    hw, note = bundled_hardware().resolve(name)
+    if as_json:
+        _print_json(dict(hardware_row(hw), resolved_from=name, note=note))
+    else:
+        print_hardware(hw, note)
+
+
+@hardware_app.command("compare")
+def hardware_compare(
+    a: str,
+    b: str,
+    params: Annotated[str, typer.Option(help="Model parameters whose training state must fit (16 bytes each).")] = "175e9",
+    precision: Annotated[str | None, typer.Option(help="Compare peaks at this precision.")] = None,
+    price_a: Annotated[str | None, typer.Option(help="USD per chip-hour for A (default: catalog on-demand price).")] = None,
+    price_b: Annotated[str | None, typer.Option(help="USD per chip-hour for B.")] = None,
+    utilization: Annotated[str, typer.Option(help="Utilization for cost per delivered FLOP.")] = "1.0",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Compare chip B with chip A: peak, memory, chips to hold a model, cost per FLOP."""
+    from flopcast.cli.parse import parse_value
+    from flopcast.comparison import compare_hardware
+    from flopcast.errors import InvalidInputError
+
+    values = {k: parse_value(k, v) for k, v in (("params", params), ("price-a", price_a), ("price-b", price_b))}
+    u = parse_value("utilization", utilization, fraction=True)
+    if any(isinstance(v, tuple) for v in (*values.values(), u)):
+        raise InvalidInputError("hardware compare takes point values, not intervals")
+    result = compare_hardware(a, b, params=values["params"], precision=precision, price_a=values["price-a"],
+                              price_b=values["price-b"], utilization=u)
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        from flopcast.reporting.tables import print_comparison
+
+        print_comparison(result)
+
+
+@models_app.command("list")
+def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the models in the catalog."""
+    from flopcast.catalogs import bundled_models
+    from flopcast.reporting.tables import model_row, print_models
+
+    rows = list(bundled_models())
+    if as_json:
+        _print_json([model_row(m) for m in rows])
+    else:
+        print_models(rows)
+
+
+@models_app.command("show")
+def models_show(name: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Show one model's published facts and sources."""
+    from flopcast.catalogs import get_model
+    from flopcast.reporting.tables import model_row, print_model
+
+    m = get_model(name)
+    if as_json:
+        _print_json(model_row(m))
+    else:
+        print_model(m)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: a FlopcastError becomes one line on stderr and exit status 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except FlopcastError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("aborted\n")
+        sys.exit(1)
+    except Exception as exc:
+        # usage errors of typer's click (e.g. an unknown option): one line, click's exit code
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.stdout.write(exc.ctx.get_help() + "\n")
+            sys.exit(0)
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            sys.stderr.write(f"error: {exc.format_message()}\n")
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

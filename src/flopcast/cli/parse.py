@@ -1,0 +1,50 @@
+"""Parsing numbers and intervals typed on the command line (no heavy imports)."""
+
+from __future__ import annotations
+
+import math
+
+from flopcast.errors import InvalidInputError
+
+_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
+
+
+def parse_number(field: str, text: str) -> float:
+    """``175e9``, ``175B``, ``1.5T``, ``0.4``; suffixes k, M, B/G, T (case-insensitive)."""
+    raw = text.strip().replace("_", "").replace(",", "")
+    mult = 1.0
+    if raw and raw[-1].lower() in _SUFFIX and not raw.lower().endswith("e"):
+        mult, raw = _SUFFIX[raw[-1].lower()], raw[:-1]
+    try:
+        v = float(raw) * mult
+    except ValueError:
+        raise InvalidInputError(
+            f"--{field}={text!r} is not a number; give a value like 175e9 or 175B, or an interval low..high"
+        ) from None
+    if math.isnan(v) or math.isinf(v):
+        raise InvalidInputError(f"--{field}={text!r} is not finite; give a finite positive number")
+    return v
+
+
+def parse_value(field: str, text: str | None, *, fraction: bool = False):
+    """A point (float) or a 90% interval ``low..high`` (tuple). Checks sign and range."""
+    if text is None:
+        return None
+    if ".." in text:
+        lo_s, _, hi_s = text.partition("..")
+        lo, hi = parse_number(field, lo_s), parse_number(field, hi_s)
+        if lo > hi:
+            raise InvalidInputError(f"--{field}={text!r}: low {lo:g} is greater than high {hi:g}; write low..high")
+        _check(field, lo, fraction)
+        _check(field, hi, fraction)
+        return (lo, hi)
+    v = parse_number(field, text)
+    _check(field, v, fraction)
+    return v
+
+
+def _check(field: str, v: float, fraction: bool) -> None:
+    if fraction and not (0 < v <= 1):
+        raise InvalidInputError(f"--{field}={v:g} is outside (0, 1]; it is a fraction of peak FLOP/s")
+    if v <= 0:
+        raise InvalidInputError(f"--{field}={v:g} must be > 0")

@@ -1,0 +1,93 @@
+"""Side-by-side hardware comparison: peak, memory, chips to hold a model, cost per FLOP."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from flopcast import training
+from flopcast.catalogs import prices
+from flopcast.catalogs.hardware import Hardware, HardwareCatalog, bundled_hardware
+from flopcast.errors import FlopcastError
+from flopcast.units import SECONDS_PER_HOUR, check_fraction, check_positive
+
+
+@dataclass(frozen=True)
+class HardwareComparison:
+    """``b`` relative to ``a``: every ratio is b / a."""
+
+    a: str
+    b: str
+    precision_a: str
+    precision_b: str
+    peak_flop_per_s_a: float
+    peak_flop_per_s_b: float
+    peak_flop_per_s_ratio: float
+    memory_bytes_a: float | None
+    memory_bytes_b: float | None
+    memory_bytes_ratio: float | None
+    memory_bandwidth_ratio: float | None
+    params: float
+    training_memory_bytes: float
+    min_chips_a: float | None
+    min_chips_b: float | None
+    utilization: float
+    price_usd_per_chip_hour_a: float | None
+    price_usd_per_chip_hour_b: float | None
+    price_source_a: str
+    price_source_b: str
+    usd_per_flop_a: float | None
+    usd_per_flop_b: float | None
+    #: how many times cheaper b is per delivered FLOP (a's $/FLOP over b's)
+    cost_per_flop_advantage: float | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _ratio(b, a):
+    return None if a in (None, 0) or b is None else b / a
+
+
+def _price(hw: Hardware, given: float | None, tier: str) -> tuple[float | None, str]:
+    if given is not None:
+        check_positive("price_usd_per_chip_hour", given)
+        return float(given), "given"
+    try:
+        cp = prices.cloud_price(hw, tier=tier)
+    except FlopcastError:
+        return None, "no catalog price"
+    return cp.price_usd_per_chip_hour, f"{cp.vendor} {cp.tier} {cp.date}"
+
+
+def compare_hardware(a: str, b: str, *, params: float = 175e9, precision: str | None = None,
+                     price_a: float | None = None, price_b: float | None = None, utilization: float = 1.0,
+                     tier: str = "on-demand", catalog: HardwareCatalog | None = None) -> HardwareComparison:
+    """Compare chip ``b`` with chip ``a``.
+
+    ``params`` sizes the model whose training state (16 bytes a parameter with
+    mixed-precision Adam) must fit; prices default to the catalog's latest cloud
+    price in ``tier``; cost per FLOP is price / (peak x utilization x 3600).
+    """
+    cat = catalog or bundled_hardware()
+    ha, hb = cat.get(a), cat.get(b)
+    check_positive("params", params)
+    check_fraction("utilization", utilization, what="a fraction of peak FLOP/s")
+    pa, pb = ha.peak_flop_per_s(precision), hb.peak_flop_per_s(precision)
+    mem = float(training.model_state_bytes(params))
+    chips_a = float(training.min_chips_for_memory(mem, ha.memory_bytes)) if ha.memory_bytes else None
+    chips_b = float(training.min_chips_for_memory(mem, hb.memory_bytes)) if hb.memory_bytes else None
+    price_a, src_a = _price(ha, price_a, tier)
+    price_b, src_b = _price(hb, price_b, tier)
+    upf_a = price_a / (pa * utilization * SECONDS_PER_HOUR) if price_a else None
+    upf_b = price_b / (pb * utilization * SECONDS_PER_HOUR) if price_b else None
+    return HardwareComparison(
+        a=ha.name, b=hb.name, precision_a=precision or ha.default_precision(), precision_b=precision or hb.default_precision(),
+        peak_flop_per_s_a=pa, peak_flop_per_s_b=pb, peak_flop_per_s_ratio=pb / pa,
+        memory_bytes_a=ha.memory_bytes, memory_bytes_b=hb.memory_bytes,
+        memory_bytes_ratio=_ratio(hb.memory_bytes, ha.memory_bytes),
+        memory_bandwidth_ratio=_ratio(hb.memory_bandwidth_bytes_per_s, ha.memory_bandwidth_bytes_per_s),
+        params=float(params), training_memory_bytes=mem, min_chips_a=chips_a, min_chips_b=chips_b,
+        utilization=utilization, price_usd_per_chip_hour_a=price_a, price_usd_per_chip_hour_b=price_b,
+        price_source_a=src_a, price_source_b=src_b, usd_per_flop_a=upf_a, usd_per_flop_b=upf_b,
+        cost_per_flop_advantage=_ratio(upf_a, upf_b),
+    )

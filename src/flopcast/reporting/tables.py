@@ -1,0 +1,170 @@
+"""Rich tables for people. Formatting only: every number comes from the library."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from flopcast.reporting.format import format_bytes, format_sci, format_summary, format_usd
+
+_LABELS = {
+    "training_compute_flop": "Training compute",
+    "compute_from_params_flop": "  from parameters x tokens",
+    "compute_from_hardware_flop": "  from hardware x time",
+    "chip_hours": "Chip-hours",
+    "duration_s": "Wall-clock time",
+    "chips": "Chips",
+    "memory_bytes": "Training memory",
+    "min_chips": "Fewest chips that hold it",
+}
+
+
+def _console() -> Console:
+    return Console(soft_wrap=False, width=120)
+
+
+def print_estimate(result, show_sensitivity: bool = False) -> None:
+    con = _console()
+    title = f"{result.name} on {result.hardware}"
+    table = Table(title=title, show_lines=False)
+    table.add_column("quantity")
+    table.add_column("median (90% CI)", justify="left")
+    table.add_column("point estimate", justify="right")
+    for key, s in result.outputs().items():
+        if key.startswith("cost_usd."):
+            continue
+        central = result.central.get(key)
+        table.add_row(_LABELS.get(key, key), format_summary(s), _fmt_central(central, s.unit))
+    for method, s in result.cost_usd.items():
+        table.add_row(f"Cost, {method}", format_summary(s), _fmt_central(result.central.get(f"cost_usd.{method}"), "USD"))
+    con.print(table)
+    con.print(f"Dollars: {result.dollars}. Samples: {result.samples:,} ({result.sampling}, seed {result.seed}). "
+              "Point estimate: every input at its central value (the published method).")
+    for n in result.notes:
+        con.print(f"[dim]note:[/dim] {n}")
+    for w in result.warnings:
+        con.print(f"[yellow]warning:[/yellow] {w}")
+    inputs = Table(title="Inputs", show_lines=False)
+    for col in ("input", "value", "provenance", "source"):
+        inputs.add_column(col, overflow="fold")
+    for r in result.inputs:
+        inputs.add_row(r.name, r.value.describe(), r.provenance, r.source[:70])
+    con.print(inputs)
+    if show_sensitivity:
+        for output, rows in result.sensitivity.items():
+            t = Table(title=f"What drives the spread of {output}")
+            t.add_column("input")
+            t.add_column("rank correlation", justify="right")
+            t.add_column("share", justify="right")
+            for row in rows:
+                if row.share >= 0.005:
+                    t.add_row(row.input, f"{row.rank_correlation:+.2f}", f"{row.share:.0%}")
+            con.print(t)
+
+
+def _fmt_central(v, unit):
+    from flopcast.reporting.format import format_value
+
+    return "" if v is None else format_value(v, unit)
+
+
+def hardware_row(h) -> dict:
+    return {
+        "key": h.key, "name": h.name, "family": h.family, "family_default": h.family_default, "manufacturer": h.manufacturer,
+        "type": h.type, "release_date": h.release_date, "release_price_usd": h.release_price_usd,
+        "peak_flop_per_s": dict(h.peak_flop_per_s_by_precision), "memory_bytes": h.memory_bytes,
+        "memory_bandwidth_bytes_per_s": h.memory_bandwidth_bytes_per_s,
+        "interconnect_bandwidth_bytes_per_s": h.interconnect_bandwidth_bytes_per_s, "tdp_w": h.tdp_w,
+        "aliases": list(h.aliases), "source": h.source, "as_of": h.as_of, "notes": h.notes,
+    }
+
+
+def print_hardware_list(rows) -> None:
+    t = Table(title="Hardware catalog (dense peak FLOP/s)")
+    for col in ("key", "name", "bf16/fp16", "fp32", "memory", "TDP", "released"):
+        t.add_column(col)
+    for h in rows:
+        p = h.peak_flop_per_s_by_precision
+        t.add_row(h.key + (" *" if h.family_default else ""), h.name, format_sci(p.get("bf16", p.get("fp16"))),
+                  format_sci(p.get("fp32")), format_bytes(h.memory_bytes), f"{h.tdp_w:g} W" if h.tdp_w else "",
+                  str(h.release_date or ""))
+    con = _console()
+    con.print(t)
+    con.print("* the variant a bare family name (a100, v100, h100...) resolves to")
+
+
+def print_hardware(h, note: str = "") -> None:
+    con = _console()
+    t = Table(title=h.name, show_header=False)
+    t.add_column("field")
+    t.add_column("value", overflow="fold")
+    for prec, v in h.peak_flop_per_s_by_precision.items():
+        t.add_row(f"peak {prec} (dense)", f"{format_sci(v)} {'OP/s' if prec == 'int8' else 'FLOP/s'}")
+    t.add_row("memory", format_bytes(h.memory_bytes))
+    t.add_row("memory bandwidth", f"{format_bytes(h.memory_bandwidth_bytes_per_s)}/s" if h.memory_bandwidth_bytes_per_s else "")
+    t.add_row("interconnect", f"{format_bytes(h.interconnect_bandwidth_bytes_per_s)}/s" if h.interconnect_bandwidth_bytes_per_s else "")
+    t.add_row("TDP", f"{h.tdp_w:g} W" if h.tdp_w else "")
+    t.add_row("released", str(h.release_date or ""))
+    t.add_row("release price", format_usd(h.release_price_usd) if h.release_price_usd else "")
+    t.add_row("aliases", ", ".join(h.aliases))
+    t.add_row("source", h.source)
+    t.add_row("as of", h.as_of)
+    t.add_row("notes", h.notes)
+    con.print(t)
+    if note:
+        con.print(f"[dim]note:[/dim] {note}")
+
+
+def print_comparison(c) -> None:
+    con = _console()
+    t = Table(title=f"{c.b} vs {c.a}")
+    t.add_column("")
+    t.add_column(c.a)
+    t.add_column(c.b)
+    t.add_column("ratio (B/A)", justify="right")
+    t.add_row(f"peak ({c.precision_a} / {c.precision_b}, dense)", f"{format_sci(c.peak_flop_per_s_a)} FLOP/s",
+              f"{format_sci(c.peak_flop_per_s_b)} FLOP/s", f"{c.peak_flop_per_s_ratio:.2f}x")
+    t.add_row("memory", format_bytes(c.memory_bytes_a), format_bytes(c.memory_bytes_b),
+              f"{c.memory_bytes_ratio:.2f}x" if c.memory_bytes_ratio else "")
+    t.add_row(f"chips to hold {format_sci(c.params)}-parameter training state ({format_bytes(c.training_memory_bytes)})",
+              format_sci(c.min_chips_a), format_sci(c.min_chips_b), "")
+    t.add_row("price per chip-hour", _usd(c.price_usd_per_chip_hour_a, c.price_source_a),
+              _usd(c.price_usd_per_chip_hour_b, c.price_source_b), "")
+    t.add_row(f"USD per 1e18 FLOP at {c.utilization:.0%} utilization",
+              format_usd(c.usd_per_flop_a * 1e18) if c.usd_per_flop_a else "n/a",
+              format_usd(c.usd_per_flop_b * 1e18) if c.usd_per_flop_b else "n/a",
+              f"{c.cost_per_flop_advantage:.2f}x cheaper" if c.cost_per_flop_advantage else "")
+    con.print(t)
+
+
+def _usd(v, src):
+    return "n/a" if v is None else f"${v:.2f} ({src})"
+
+
+def model_row(m) -> dict:
+    from dataclasses import asdict
+
+    d = asdict(m)
+    d["aliases"] = list(m.aliases)
+    return d
+
+
+def print_models(rows) -> None:
+    t = Table(title="Model catalog")
+    for col in ("key", "name", "date", "parameters", "tokens", "compute", "hardware", "confidence"):
+        t.add_column(col)
+    for m in rows:
+        t.add_row(m.key, m.name, str(m.publication_date), format_sci(m.params) if m.params else "",
+                  format_sci(m.training_tokens) if m.training_tokens else "",
+                  format_sci(m.training_compute_flop) if m.training_compute_flop else "", m.hardware or "", m.confidence)
+    _console().print(t)
+
+
+def print_model(m) -> None:
+    t = Table(title=m.name, show_header=False)
+    t.add_column("field")
+    t.add_column("value", overflow="fold")
+    for k, v in model_row(m).items():
+        if v not in (None, "", []):
+            t.add_row(k, format_sci(v) if isinstance(v, float) else str(v))
+    _console().print(t)
