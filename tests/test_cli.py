@@ -1,0 +1,145 @@
+"""The CLI: every README command runs; JSON fields; errors are one line and exit 2."""
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flopcast.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(argv, capsys):
+    code = 0
+    try:
+        main(argv)
+    except SystemExit as exc:
+        code = exc.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def readme_commands():
+    text = (ROOT / "README.md").read_text()
+    return [line.split("#")[0].strip() for line in re.findall(r"^\.venv/bin/flopcast .*$", text, re.M)]
+
+
+@pytest.mark.parametrize("command", readme_commands())
+def test_every_readme_command_runs(command, capsys):
+    argv = shlex.split(command)[1:]
+    if "estimate" in argv and "--samples" not in argv:
+        argv += ["--samples", "2000"]
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert out.strip()
+
+
+def test_readme_has_two_quickstart_commands():
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    assert [ln.split("#")[0].strip() for ln in block.strip().splitlines()] == ["make demo", "make test"]
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_estimate_json_fields(capsys):
+    code, out, _ = run(["estimate", "gpt-3", "--json", "--samples", "3000", "--seed", "1"], capsys)
+    assert code == 0
+    d = json.loads(out)
+    for key in ("training_compute_flop", "chip_hours", "duration_s"):
+        assert set(d[key]) >= {"median", "mean", "p5", "p95"}
+    assert set(d["cost_usd"]) == {"cloud", "amortized", "acquisition"}
+    # Cottier's method, point estimate: $4,120,320 cloud (3,552,000 h x $1.16)
+    assert d["cost_usd"]["cloud"]["central"] == pytest.approx(4_120_320, rel=1e-9)
+    assert d["training_compute_flop"]["central"] == pytest.approx(3.14e23, rel=1e-9)
+
+
+def test_estimate_ad_hoc_interval_flags(capsys):
+    code, out, _ = run(["estimate", "--compute", "3e23..4e23", "--hardware", "a100", "--utilization", "0.4",
+                        "--price-per-chip-hour", "2", "--method", "cloud", "--json", "--samples", "4000"], capsys)
+    d = json.loads(out)
+    # chip-hours median = 3.4641e23 / (312e12 * 0.4 * 3600) = 771,000 (median of the 90% CI is sqrt(3e23*4e23))
+    assert d["chip_hours"]["median"] == pytest.approx((3e23 * 4e23) ** 0.5 / (312e12 * 0.4 * 3600), rel=0.01)
+    assert d["cost_usd"]["cloud"]["median"] == pytest.approx(2 * d["chip_hours"]["median"], rel=0.01)
+
+
+def test_days_and_year_flags(capsys, epoch_dir):
+    code, out, _ = run(["estimate", "gpt-3", "--point", "--json", "--year", "2023", "--price-index",
+                        str(epoch_dir / "price_index_PCU518210518210.csv")], capsys)
+    assert code == 0
+    d = json.loads(out)
+    assert d["cost_usd"]["amortized"]["median"] == pytest.approx(2.2e6, rel=0.05)
+    code, out, _ = run(["estimate", "--compute", "1e24", "--hardware", "a100", "--days", "60", "--method", "cloud",
+                        "--point", "--json"], capsys)
+    d = json.loads(out)
+    assert d["duration_s"]["median"] == pytest.approx(60 * 86400)
+
+
+def test_sensitivity_table(capsys):
+    code, out, _ = run(["estimate", "gpt-3", "--sensitivity", "--samples", "3000"], capsys)
+    assert code == 0 and "What drives the spread of cost_usd.amortized" in out
+
+
+def test_hardware_compare_v100_a100(capsys):
+    # Cottier 2022: V100 -> A100 is 2.5x peak (125 vs 312 TFLOP/s) and 2.5x memory (32 vs 80 GB)
+    code, out, _ = run(["hardware", "compare", "v100", "a100", "--json", "--price-a", "1.0", "--price-b", "1.5"], capsys)
+    d = json.loads(out)
+    assert d["peak_flop_per_s_ratio"] == pytest.approx(312 / 125) and d["memory_bytes_ratio"] == pytest.approx(2.5)
+    # 16 B x 175e9 = 2.8 TB: 88 V100 32 GB, 35 A100 80 GB
+    assert (d["min_chips_a"], d["min_chips_b"]) == (88, 35)
+    # $ per FLOP: (1.0 / 125e12) / (1.5 / 312e12) = 1.664x cheaper on the A100
+    assert d["cost_per_flop_advantage"] == pytest.approx(312 / 125 / 1.5)
+
+
+def test_hardware_show_and_list_json(capsys):
+    code, out, _ = run(["hardware", "show", "h100", "--json"], capsys)
+    d = json.loads(out)
+    assert d["key"] == "h100-sxm" and "H100 SXM5 80 GB" in d["note"]
+    code, out, _ = run(["hardware", "list", "--json"], capsys)
+    assert len(json.loads(out)) >= 28
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["estimate", "gpt-3", "--utilization", "1.7"], "--utilization=1.7 is outside (0, 1]"),
+        (["estimate", "gpt-3", "--params", "-5"], "--params=-5 must be > 0"),
+        (["estimate", "gpt-3", "--params", "0"], "--params=0 must be > 0"),
+        (["estimate", "gpt-3", "--params", "nan"], "not finite"),
+        (["estimate", "gpt-3", "--params", "inf"], "not finite"),
+        (["estimate", "gpt-3", "--params", "200..100"], "greater than high"),
+        (["estimate", "gpt-3", "--params", "lots"], "is not a number"),
+        (["estimate", "--hardware", "a1000", "--compute", "1e23"], "closest matches: a100"),
+        (["estimate", "--hardware", "h100", "--compute", "1e23", "--method", "amortized"], "chip_price_usd"),
+        (["estimate", "--compute", "1e23"], "hardware is required"),
+        (["estimate", "gpt-3", "--method", "rent"], "--method='rent'"),
+        (["estimate", "gpt-3", "--samples", "1"], "--samples=1"),
+        (["estimate", "nosuchmodel"], "unknown model"),
+        (["estimate", "gpt-3", "--hours", "10", "--days", "1"], "not both"),
+        (["hardware", "show", "zzz"], "unknown hardware"),
+        (["estimate", "--bogus"], "No such option"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(argv, message, capsys):
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_console_script_end_to_end():
+    exe = Path(sys.executable).parent / "flopcast"
+    r = subprocess.run([str(exe), "estimate", "gpt-3", "--utilization", "2"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.startswith("error: --utilization=2") and r.stderr.count("\n") == 1
+    r = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "estimate" in r.stdout
+
+
+def test_help_does_not_import_numpy():
+    code = "import sys; import flopcast.cli.main; print('numpy' in sys.modules, 'pandas' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.strip() == "False False"

@@ -1,0 +1,102 @@
+"""Training and inference FLOP, pinned to published figures."""
+
+import numpy as np
+import pytest
+
+from flopcast.compute import (
+    FlopConvention,
+    compute_from_chip_hours,
+    compute_from_hardware,
+    disagreement_ratio,
+    disagrees,
+    forward_flop_per_token,
+    inference_flop_per_token,
+    training_compute_flop,
+)
+from flopcast.errors import InvalidInputError
+
+
+def test_gpt3_six_n_d():
+    # Brown et al. 2020 (arXiv 2005.14165): 175e9 parameters, 300e9 tokens.
+    # 6 * 175e9 * 300e9 = 3.15e23; the paper's Table D.1 reports 3.14e23.
+    c = training_compute_flop(175e9, 300e9, convention=FlopConvention(count_attention=False))
+    assert c == pytest.approx(3.15e23, rel=1e-12)
+    assert c == pytest.approx(3.14e23, rel=0.01)
+
+
+def test_gpt3_by_hardware():
+    # 10,000 V100 x 355.2 h x 3600 s/h x 125e12 FLOP/s x 0.1968 = 3.1457e23 ~ 3.14e23 (Brown et al. 2020;
+    # 14.8 days from Patterson et al. 2021, arXiv 2104.10350; 24.6/125 TFLOP/s = 0.1968)
+    c = compute_from_hardware(10_000, 355.2 * 3600, 125e12, 0.1968)
+    assert c == pytest.approx(3.1457e23, rel=1e-4)
+    assert c == pytest.approx(3.14e23, rel=0.01)
+    assert compute_from_chip_hours(3_552_000, 125e12, 0.1968) == pytest.approx(c, rel=1e-12)
+
+
+def test_attention_term_and_switches():
+    # Kaplan et al. 2020 Table 1: forward adds 2 * n_layer * n_ctx * d_model per token.
+    # GPT-3: 2 * 96 * 2048 * 12288 = 4.832e9 FLOP/token forward; training 3x that per token:
+    # 6 * 96 * 2048 * 12288 * 300e9 = 4.349e21 on top of 3.15e23.
+    c = training_compute_flop(175e9, 300e9, n_layers=96, d_model=12288, context_length=2048)
+    assert c == pytest.approx(3.15e23 + 6 * 96 * 2048 * 12288 * 300e9, rel=1e-12)
+    half = training_compute_flop(175e9, 300e9, n_layers=96, d_model=12288, context_length=2048,
+                                 convention=FlopConvention(causal_halving=True))
+    assert half == pytest.approx(3.15e23 + 3 * 96 * 2048 * 12288 * 300e9, rel=1e-12)
+    none = training_compute_flop(175e9, 300e9, n_layers=96, d_model=12288, context_length=2048,
+                                 convention=FlopConvention(count_attention=False))
+    assert none == pytest.approx(3.15e23, rel=1e-12)
+
+
+def test_moe_counts_active_parameters_and_epochs():
+    # DeepSeek-V3 (arXiv 2412.19437): 37B active of 671B, 14.8T tokens: 6 * 37e9 * 14.8e12 = 3.2856e24
+    assert training_compute_flop(37e9, 14.8e12) == pytest.approx(3.2856e24, rel=1e-12)
+    assert training_compute_flop(1e9, 1e9, epochs=2) == pytest.approx(1.2e19, rel=1e-12)
+
+
+def test_scalar_array_and_broadcast():
+    params = np.array([1e9, 2e9, 4e9])
+    tokens = np.array([[1e9], [2e9]])
+    out = training_compute_flop(params, tokens)
+    assert out.shape == (2, 3)
+    assert out[1, 2] == pytest.approx(6 * 4e9 * 2e9)
+    assert np.all(np.diff(out, axis=1) > 0)  # more parameters, more compute
+    assert float(training_compute_flop(1e9, 1e9)) == pytest.approx(6e18)
+
+
+def test_inference_flop_per_token():
+    # 2 N per generated token plus 2 n_layer n_ctx d_model: 70B, 80 layers, 8192 wide, 4096 context
+    assert inference_flop_per_token(70e9) == pytest.approx(1.4e11)
+    assert inference_flop_per_token(70e9, 80, 8192, 4096) == pytest.approx(1.4e11 + 2 * 80 * 4096 * 8192)
+    assert forward_flop_per_token(70e9) == inference_flop_per_token(70e9)
+
+
+def test_stable_diffusion_vs_gpt3():
+    # Cottier 2022: Stable Diffusion ~5e22 FLOP vs GPT-3 3.14e23: 3.14e23 / 5e22 = 6.28, "about 6.3x"
+    assert disagreement_ratio(3.14e23, 5e22) == pytest.approx(6.3, rel=0.01)
+
+
+def test_disagreement_flag():
+    assert not disagrees(3e23, 1.01e23)  # 2.97x
+    assert disagrees(3e23, 0.99e23)  # 3.03x
+    assert disagreement_ratio(1.0, 4.0) == 4.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        (dict(params=-1, tokens=1e9), "params_active"),
+        (dict(params=0, tokens=1e9), "params_active"),
+        (dict(params=1e9, tokens=float("nan")), "tokens"),
+        (dict(params=float("inf"), tokens=1e9), "params_active"),
+    ],
+)
+def test_bad_compute_inputs(kwargs, field):
+    with pytest.raises(InvalidInputError, match=field):
+        training_compute_flop(kwargs["params"], kwargs["tokens"])
+
+
+def test_bad_utilization():
+    with pytest.raises(InvalidInputError, match=r"utilization=1.7 is outside \(0, 1\]"):
+        compute_from_hardware(8, 3600, 1e14, 1.7)
+    with pytest.raises(InvalidInputError, match="utilization"):
+        compute_from_hardware(8, 3600, 1e14, 0)
