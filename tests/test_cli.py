@@ -143,3 +143,14 @@ def test_help_does_not_import_numpy():
     code = "import sys; import flopcast.cli.main; print('numpy' in sys.modules, 'pandas' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip() == "False False"
+
+
+def test_readme_python_example_runs(capsys):
+    text = (ROOT / "README.md").read_text()
+    block = text.split("```python", 1)[1].split("```", 1)[0]
+    exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    # the comment in the README shows what the first print gives (seed 0, 10,000 samples)
+    line = next(ln for ln in block.splitlines() if ln.startswith("print(gpt3"))
+    shown = line.split("#", 1)[1].strip()
+    assert out.splitlines()[0] == shown

@@ -418,7 +418,7 @@ class TrainingCostChain:
                                  else training.duration_s(chip_hours, chips))
         # memory
         if "params" in v:
-            mem = training.model_state_bytes(v["params"], "bf16" if self.hw.is_tpu else "bf16", self.optimizer)
+            mem = training.model_state_bytes(v["params"], "bf16", self.optimizer)
             if all(k in v for k in ("n_layers", "d_model", "context_length")):
                 mem = mem + training.activation_bytes(v["n_layers"], v["d_model"], v["context_length"],
                                                       micro_batch=self.micro_batch, recompute=self.recompute)
@@ -532,32 +532,14 @@ def _num(value) -> float | None:
 
 
 def _scaled(value, factor: Distribution):
-    """``value * factor`` as an input: exact for lognormals and points, else a product of samples."""
+    """``value * factor`` as an input, in closed form (factors are lognormal or points)."""
     base = as_distribution(value)
     if isinstance(factor, Point) and factor.value == 1.0:
         return base
     closed = lognormal_product([(base, 1), (factor, 1)])
-    if closed is not None:
-        return closed
-    return _Product(base, factor)
-
-
-@dataclass(frozen=True, eq=False)
-class _Product(Distribution):
-    """Product of two independent inputs, sampled through one uniform via a fixed inner draw."""
-
-    a: Distribution
-    b: Distribution
-
-    def ppf(self, u):
-        # Not a true quantile function: pair u with a decorrelated copy for the second factor.
-        u = np.asarray(u, dtype=float)
-        u2 = (u * 7919.0 + 0.5) % 1.0
-        return self.a.ppf(u) * self.b.ppf(np.clip(u2, 1e-12, 1 - 1e-12))
-
-    @property
-    def median(self) -> float:
-        return self.a.median * self.b.median
+    if closed is None:
+        raise InvalidInputError(f"cannot scale {base.describe()} by {factor.describe()}: both must be lognormal or points")
+    return closed
 
 
 def _shifted(base: float, shift: Distribution, scale: float) -> Distribution:
