@@ -100,3 +100,18 @@ def test_bad_utilization():
         compute_from_hardware(8, 3600, 1e14, 1.7)
     with pytest.raises(InvalidInputError, match="utilization"):
         compute_from_hardware(8, 3600, 1e14, 0)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_pos = st.floats(1e6, 1e13, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=_pos, d=_pos, extra=st.floats(1.0, 10.0))
+def test_more_tokens_or_parameters_never_means_less_compute(n, d, extra):
+    base = training_compute_flop(n, d)
+    assert training_compute_flop(n, d * extra) >= base
+    assert training_compute_flop(n * extra, d) >= base
+    assert training_compute_flop(n, d, n_layers=32, d_model=4096, context_length=2048) >= base
