@@ -161,3 +161,30 @@ def test_chain_is_a_thin_orchestrator():
     imputed = TrainingCostChain(model="gopher", methods=["cloud"])
     assert imputed.records["utilization"].provenance == "imputed"
     assert imputed.records["utilization"].central == 0.375
+
+
+def test_user_parameters_override_the_catalog():
+    # GPT-3 resized to 1e9 parameters: 6 * 1e9 * 300e9 + 6 * 96 * 2048 * 12288 * 300e9 = 6.1487e21
+    e = estimate("gpt-3", params=1e9, uncertainty=False, methods=[])
+    assert e.central["training_compute_flop"] == pytest.approx(6 * 1e9 * 300e9 + 6 * 96 * 2048 * 12288 * 300e9)
+    assert any("not used" in n for n in e.notes)
+
+
+def test_dollars_after_the_index_use_its_last_year():
+    import datetime as dt
+
+    # an ad-hoc run started in 2026: the CPI-U ends in 2024, so 2026 dollars count as 2024 dollars;
+    # to 2023 dollars: x 304.702 / 313.689
+    e = estimate(None, training_compute_flop=1e23, hardware="a100", utilization=0.4, price_usd_per_chip_hour=2.0,
+                 start_date=dt.date(2026, 6, 1), target_year=2023, methods=["cloud"], uncertainty=False)
+    hours = 1e23 / (312e12 * 0.4 * 3600)
+    assert e.central["cost_usd.cloud"] == pytest.approx(2.0 * hours * 304.702 / 313.689, rel=1e-9)
+    assert any("treated as 2024 dollars" in n for n in e.notes)
+
+
+def test_cloud_price_is_the_latest_before_the_lookup_date():
+    # OPT-175B (Meta -> AWS, A100 80 GB): training start 2022-05-02 - (24 + 60 d); the AWS A100 price of
+    # 2021-06-15 ($1.45, 3-year) precedes it; the A100 80 GB row of 2024 does not
+    e = estimate("opt-175b", methods=["cloud"], uncertainty=False)
+    rec = next(r for r in e.inputs if r.name == "price_usd_per_chip_hour")
+    assert "2021-06-15" in rec.source and rec.central == 1.45

@@ -154,3 +154,8 @@ def test_readme_python_example_runs(capsys):
     line = next(ln for ln in block.splitlines() if ln.startswith("print(gpt3"))
     shown = line.split("#", 1)[1].strip()
     assert out.splitlines()[0] == shown
+
+
+def test_price_index_needs_year(capsys, epoch_dir):
+    code, _, err = run(["estimate", "gpt-3", "--price-index", str(epoch_dir / "price_index_PCU518210518210.csv")], capsys)
+    assert code == 2 and "--price-index needs --year" in err

@@ -236,10 +236,14 @@ class TrainingCostChain:
                       f"{self.hw.name} dense {precision or self.hw.default_precision()} peak; {self.hw.source}")
 
         # compute from parameters and data
-        p, p_prov, p_src = self._user_or_model("params_active", "params_per_token")
-        if p is None:
-            p, p_prov, p_src = self._user_or_model("params", "params_per_token")
+        # the user's parameters (active, else total) win over the catalog's per-token count
+        if spec.params_active is not None or spec.params is not None:
+            p = spec.params_active if spec.params_active is not None else spec.params
+            p_prov, p_src = "user", "given"
+        else:
+            p, p_prov, p_src = self._user_or_model("params_active", "params_per_token")
         d, d_prov, d_src = self._user_or_model("tokens", "training_tokens")
+        user_sized = spec.params is not None or spec.params_active is not None or spec.tokens is not None
         total_params, tp_prov, tp_src = self._user_or_model("params", "params")
         if total_params is not None:
             self._add("params", total_params, "parameters", tp_prov, tp_src)
@@ -253,6 +257,10 @@ class TrainingCostChain:
                 self._add(attr, v, "", prov, src)
 
         c, c_prov, c_src2 = self._user_or_model("training_compute_flop", "training_compute_flop")
+        if c_prov == "reported" and user_sized:
+            # the user resized the model: its reported compute no longer applies
+            self.notes.append("the catalog's training compute is not used because parameters or tokens were given")
+            c = None
         if c is not None:
             if c_prov == "reported":
                 c = _scaled(c, factor("training_compute_factor"))
@@ -413,9 +421,9 @@ class TrainingCostChain:
             chips = None
         if chips is not None:
             out["chips"] = chips
+            # a reported time is the duration; else chip-hours over chips
             out["duration_s"] = (np.asarray(v["training_time_hours"]) * SECONDS_PER_HOUR
-                                 if "training_time_hours" in v and "chips" not in v
-                                 else training.duration_s(chip_hours, chips))
+                                 if "training_time_hours" in v else training.duration_s(chip_hours, chips))
         # memory
         if "params" in v:
             mem = training.model_state_bytes(v["params"], "bf16", self.optimizer)
@@ -477,9 +485,20 @@ class TrainingCostChain:
             sensitivity=sens, samples=samples if uncertainty else 1, seed=seed, sampling=sampling,
         )
 
+    def _inflation_factor(self) -> float:
+        """Dollars of the run's date -> dollars of ``target_year``; dates past the index use its last year."""
+        idx = self.price_index
+        when = self.dollar_date
+        if when.year > idx.last_year:
+            note = f"dollars of {when:%Y-%m} are treated as {idx.last_year} dollars, the last year of {idx.name}"
+            if note not in self.notes:
+                self.notes.append(note)
+            when = idx.last_year
+        return idx.factor(when, self.target_year)
+
     def _finalize(self, out: dict) -> dict:
         if self.target_year is not None:
-            f = self.price_index.factor(self.dollar_date, self.target_year)
+            f = self._inflation_factor()
             for k in list(out):
                 if k.startswith("cost_usd."):
                     out[k] = np.asarray(out[k]) * f
@@ -505,7 +524,7 @@ class TrainingCostChain:
                 terms = [(r["chips"].value, 1), (r["training_time_hours"].value, 1)]
             else:
                 return None
-            factor = self.price_index.factor(self.dollar_date, self.target_year) if self.target_year else 1.0
+            factor = self._inflation_factor() if self.target_year else 1.0
             dist = lognormal_product(terms + [(r["price_usd_per_chip_hour"].value, 1)], constant=factor)
             return dist if isinstance(dist, LogNormal) else None
         return None

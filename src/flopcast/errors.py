@@ -30,9 +30,11 @@ class UnknownNameError(KeyError, FlopcastError):
     def __init__(self, kind: str, name: str, valid: Iterable[str], hint: str = ""):
         self.kind = kind
         self.name = name
-        valid = sorted(set(valid))
-        self.closest = difflib.get_close_matches(str(name).lower(), [v.lower() for v in valid], n=5, cutoff=0.4)
-        lower_to_valid = {v.lower(): v for v in valid}
+        lower_to_valid = {}
+        for v in sorted(set(valid)):
+            lower_to_valid.setdefault(v.lower(), v)
+        valid = sorted(lower_to_valid.values())
+        self.closest = difflib.get_close_matches(str(name).lower(), list(lower_to_valid), n=5, cutoff=0.4)
         closest = [lower_to_valid[c] for c in self.closest]
         msg = f"unknown {kind} {name!r}"
         if closest:

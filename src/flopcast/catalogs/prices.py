@@ -127,18 +127,19 @@ def cloud_price(hw: Hardware, *, vendor: str | None = None, tier: str = "3y", on
         raise InvalidInputError(f"cloud vendor={vendor!r} is not one of {', '.join(VENDORS)}")
     preferred = vendor or vendor_for(organization, hw)
     order = [preferred] + ([] if hw.is_tpu or vendor else [v for v in ("aws", "azure", "gcp", "lambda") if v != preferred])
-    for wanted in (hw.key, hw.family):
-        for v in order:
-            rows = [r for r in _cloud_rows() if r["hardware"] == wanted and r["vendor"] == v and _tier_price(r, tier) is not None]
-            if not rows:
-                continue
-            rows.sort(key=lambda r: r["date"])
-            if on is not None:
-                before = [r for r in rows if r["date"] <= on]
-                row = before[-1] if before else rows[0]
-            else:
-                row = rows[-1]
-            return CloudPrice(hw.key, v, row["date"], tier, _tier_price(row, tier), row["source"], row["notes"])
+    for v in order:
+        rows = [r for r in _cloud_rows() if r["hardware"] in (hw.key, hw.family) and r["vendor"] == v
+                and _tier_price(r, tier) is not None]
+        if not rows:
+            continue
+        # exact-variant rows win over family rows of the same date
+        rows.sort(key=lambda r: (r["date"], r["hardware"] == hw.key))
+        if on is not None:
+            before = [r for r in rows if r["date"] <= on]
+            row = before[-1] if before else rows[0]
+        else:
+            row = rows[-1]
+        return CloudPrice(hw.key, v, row["date"], tier, _tier_price(row, tier), row["source"], row["notes"])
     raise MissingInputError(
         f"no {tier} cloud price for {hw.name} in the catalog; give price_usd_per_chip_hour (--price-per-chip-hour)"
     )

@@ -117,7 +117,9 @@ def estimate(
         kwargs["epochs"] = _dist(parse_value("epochs", epochs))
     if name is None and all(v is None for v in kwargs.values()):
         raise InvalidInputError("give a model name (see `flopcast models list`) or describe a run with flags (see --help)")
-    if year is not None or price_index is not None:
+    if price_index is not None and year is None:
+        raise InvalidInputError("--price-index needs --year: the year whose dollars to express costs in")
+    if year is not None:
         from flopcast.catalogs.price_index import bundled_price_index, load_price_index
 
         kwargs["price_index"] = load_price_index(price_index) if price_index else bundled_price_index()
