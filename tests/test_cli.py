@@ -159,3 +159,16 @@ def test_readme_python_example_runs(capsys):
 def test_price_index_needs_year(capsys, epoch_dir):
     code, _, err = run(["estimate", "gpt-3", "--price-index", str(epoch_dir / "price_index_PCU518210518210.csv")], capsys)
     assert code == 2 and "--price-index needs --year" in err
+
+
+def test_attention_convention_flag(capsys):
+    # 6ND + 6 L n_ctx d D for GPT-3 = 3.15e23 + 4.349e21; causal halves the attention term; none drops it
+    vals = {}
+    for mode in ("full", "causal", "none"):
+        code, out, _ = run(["estimate", "--params", "175e9", "--tokens", "300e9", "--hardware", "v100", "--chips",
+                            "10000", "--method", "cloud", "--point", "--json", "--attention", mode], capsys)
+        vals[mode] = json.loads(out)["compute_from_params_flop"]["median"]
+    # without n_layers/d_model on an ad-hoc run there is no attention term: all three agree at 6ND
+    assert vals["full"] == vals["causal"] == vals["none"] == pytest.approx(3.15e23)
+    code, out, _ = run(["estimate", "gpt-3", "--point", "--json", "--attention", "causal", "--method", "cloud"], capsys)
+    assert json.loads(out)["compute_from_params_flop"]["median"] == pytest.approx(3.15e23 + 3 * 96 * 2048 * 12288 * 300e9)

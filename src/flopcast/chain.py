@@ -169,7 +169,8 @@ class TrainingCostChain:
                  methods=None, cloud_tier: str = "3y", cloud_vendor: str | None = None,
                  target_year: int | None = None, price_index: PriceIndex | None = None,
                  hardware_catalog: HardwareCatalog | None = None, input_uncertainty: bool = True,
-                 optimizer: str = "adam", micro_batch: int = 1, recompute: str = "selective"):
+                 optimizer: str = "adam", micro_batch: int = 1, recompute: str = "selective",
+                 convention: compute.FlopConvention = compute.DEFAULT_CONVENTION):
         if isinstance(model, str):
             model = bundled_models().get(model)
         self.model = model
@@ -190,6 +191,7 @@ class TrainingCostChain:
         self.catalog = hardware_catalog or bundled_hardware()
         self.input_uncertainty = input_uncertainty
         self.optimizer, self.micro_batch, self.recompute = optimizer, micro_batch, recompute
+        self.convention = convention
         self.records: dict[str, InputRecord] = {}
         self.notes: list[str] = []
         self.warnings: list[str] = []
@@ -398,7 +400,7 @@ class TrainingCostChain:
         if "tokens" in v:
             out["compute_from_params_flop"] = compute.training_compute_flop(
                 v["params_per_token"], v["tokens"], epochs=v["epochs"], n_layers=v.get("n_layers"),
-                d_model=v.get("d_model"), context_length=v.get("context_length"))
+                d_model=v.get("d_model"), context_length=v.get("context_length"), convention=self.convention)
         # chip-hours: reported, else chips x time, else compute / (peak x utilization)
         if "chip_hours" in v:
             chip_hours = v["chip_hours"]

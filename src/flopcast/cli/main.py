@@ -76,6 +76,7 @@ def estimate(
     cloud_tier: Annotated[str, typer.Option(help="on-demand, 1y or 3y (Cottier et al. use 3y).")] = "3y",
     year: Annotated[int | None, typer.Option(help="Express dollars in this year's dollars (inflation-adjusted).")] = None,
     price_index: Annotated[str | None, typer.Option(help="Price index CSV (FRED format) for --year.")] = None,
+    attention: Annotated[str, typer.Option(help="Attention FLOP: full (Kaplan et al.), causal (halved) or none.")] = "full",
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives identical output.")] = 0,
     samples: Annotated[int, typer.Option(help="Monte Carlo samples (2 to 10,000,000).")] = 10_000,
     sampling: Annotated[str, typer.Option(help="random or sobol (quasi-random).")] = "random",
@@ -91,6 +92,8 @@ def estimate(
         raise InvalidInputError("give --hours or --days, not both")
     if method not in METHOD_CHOICES:
         raise InvalidInputError(f"--method={method!r} is not one of {', '.join(METHOD_CHOICES)}")
+    if attention not in ("full", "causal", "none"):
+        raise InvalidInputError(f"--attention={attention!r} is not one of full, causal, none")
     if sampling not in ("random", "sobol"):
         raise InvalidInputError(f"--sampling={sampling!r} is not one of random, sobol")
     if not (2 <= samples <= 10_000_000):
@@ -124,10 +127,13 @@ def estimate(
 
         kwargs["price_index"] = load_price_index(price_index) if price_index else bundled_price_index()
     from flopcast.chain import estimate as run_estimate
+    from flopcast.compute import FlopConvention
+
+    convention = FlopConvention(count_attention=attention != "none", causal_halving=attention == "causal")
 
     result = run_estimate(
         name, samples=samples, seed=seed, sampling=sampling, uncertainty=not point, with_sensitivity=sensitivity,
-        methods=None if method == "all" else (method,), cloud_tier=cloud_tier, target_year=year,
+        methods=None if method == "all" else (method,), cloud_tier=cloud_tier, target_year=year, convention=convention,
         **{k: v for k, v in kwargs.items() if v is not None},
     )
     if as_json:
