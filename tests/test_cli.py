@@ -172,3 +172,11 @@ def test_attention_convention_flag(capsys):
     assert vals["full"] == vals["causal"] == vals["none"] == pytest.approx(3.15e23)
     code, out, _ = run(["estimate", "gpt-3", "--point", "--json", "--attention", "causal", "--method", "cloud"], capsys)
     assert json.loads(out)["compute_from_params_flop"]["median"] == pytest.approx(3.15e23 + 3 * 96 * 2048 * 12288 * 300e9)
+
+
+def test_utilization_interval_is_a_beta(capsys):
+    # a fraction's 90% interval 0.3..0.6 becomes a beta with those quantiles, never above 1
+    code, out, _ = run(["estimate", "--compute", "1e23", "--hardware", "a100", "--utilization", "0.3..0.6",
+                        "--method", "cloud", "--price-per-chip-hour", "2", "--json", "--samples", "2000"], capsys)
+    u = next(r for r in json.loads(out)["inputs"] if r["name"] == "utilization")
+    assert u["distribution"].startswith("beta") and u["p5"] == pytest.approx(0.3, abs=1e-6)

@@ -189,8 +189,8 @@ def load_hardware(name: str | None = None, path: str | Path | None = None) -> Ha
     if dupes:
         raise CatalogError(f"{label}: duplicate key(s) {', '.join(dupes)}")
     for h in items:
-        if not h.source:
-            raise CatalogError(f"{label}: row {h.key!r} has no source; every row must cite one")
+        if not h.source or not h.as_of:
+            raise CatalogError(f"{label}: row {h.key!r} has no source or as_of; every row must cite a dated source")
     return HardwareCatalog(items, label)
 
 

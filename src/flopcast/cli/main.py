@@ -29,12 +29,13 @@ app.add_typer(models_app, name="models")
 METHOD_CHOICES = ("cloud", "amortized", "acquisition", "all")
 
 
-def _dist(value):
-    """A parsed CLI value -> a library input (interval tuples become 90% CIs)."""
+def _dist(value, fraction: bool = False):
+    """A parsed CLI value -> a library input (interval tuples become 90% CIs; a beta for fractions)."""
     if isinstance(value, tuple):
         from flopcast.uncertainty import ci
 
-        return ci(*value)
+        lo, hi = value
+        return ci(lo, hi, kind="beta" if fraction and lo < hi < 1 else None)
     return value
 
 
@@ -112,7 +113,7 @@ def estimate(
         precision=precision,
         chips=_dist(parse_value("chips", chips)),
         training_time_hours=_dist(hours_v),
-        utilization=_dist(parse_value("utilization", utilization, fraction=True)),
+        utilization=_dist(parse_value("utilization", utilization, fraction=True), fraction=True),
         price_usd_per_chip_hour=_dist(parse_value("price-per-chip-hour", price_per_chip_hour)),
         chip_price_usd=_dist(parse_value("chip-price", chip_price)),
     )

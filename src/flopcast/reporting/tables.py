@@ -48,7 +48,8 @@ def print_estimate(result, show_sensitivity: bool = False) -> None:
     for col in ("input", "value", "provenance", "source"):
         inputs.add_column(col, overflow="fold")
     for r in result.inputs:
-        inputs.add_row(r.name, r.value.describe(), r.provenance, r.source[:70])
+        shown = f"{r.central:.4g}" if result.samples == 1 else r.value.describe()
+        inputs.add_row(r.name, shown, r.provenance, r.source[:70])
     con.print(inputs)
     if show_sensitivity:
         for output, rows in result.sensitivity.items():
