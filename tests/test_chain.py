@@ -188,3 +188,14 @@ def test_cloud_price_is_the_latest_before_the_lookup_date():
     e = estimate("opt-175b", methods=["cloud"], uncertainty=False)
     rec = next(r for r in e.inputs if r.name == "price_usd_per_chip_hour")
     assert "2021-06-15" in rec.source and rec.central == 1.45
+
+
+def test_epochs_and_fp32_memory():
+    # 2 epochs of 1e9 tokens with 1e8 parameters: 6 * 1e8 * 1e9 * 2 = 1.2e18 FLOP
+    e = estimate(None, params=1e8, tokens=1e9, epochs=2, hardware="v100", chips=1, precision="fp32",
+                 methods=[], uncertainty=False)
+    assert e.central["training_compute_flop"] == pytest.approx(1.2e18)
+    # fp32 Adam: 4 + 4 + 8 = 16 bytes a parameter too (no 16-bit copies)
+    assert e.central["memory_bytes"] == pytest.approx(16 * 1e8)
+    # the peak is the V100's fp32 rate, 15.7 TFLOP/s (datasheet)
+    assert next(r for r in e.inputs if r.name == "peak_flop_per_s").central == 15.7e12

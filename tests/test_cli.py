@@ -180,3 +180,33 @@ def test_utilization_interval_is_a_beta(capsys):
                         "--method", "cloud", "--price-per-chip-hour", "2", "--json", "--samples", "2000"], capsys)
     u = next(r for r in json.loads(out)["inputs"] if r["name"] == "utilization")
     assert u["distribution"].startswith("beta") and u["p5"] == pytest.approx(0.3, abs=1e-6)
+
+
+def test_moe_chip_hours_vendor_and_dates(capsys):
+    # DeepSeek-V3-like: 6 * 37e9 active * 14.8e12 tokens = 3.2856e24 FLOP; reported 2.788M chip-hours
+    code, out, err = run(["estimate", "--params", "671e9", "--params-active", "37e9", "--tokens", "14.8e12",
+                          "--hardware", "h800", "--chip-hours", "2.788M", "--chips", "2048",
+                          "--price-per-chip-hour", "2", "--point", "--json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["compute_from_params_flop"]["median"] == pytest.approx(6 * 37e9 * 14.8e12)
+    assert d["cost_usd"]["cloud"]["median"] == pytest.approx(2 * 2.788e6)  # DeepSeek's own $5.576M
+    assert d["memory_bytes"]["median"] == pytest.approx(16 * 671e9)  # every parameter is stored
+    code, out, _ = run(["estimate", "--compute", "1e23", "--hardware", "a100", "--method", "cloud", "--point",
+                        "--json", "--cloud-vendor", "azure", "--start-date", "2022-04-01"], capsys)
+    rec = next(r for r in json.loads(out)["inputs"] if r["name"] == "price_usd_per_chip_hour")
+    # looked up at start - 60 days = 2022-01-31: Azure A100 3-year price of 2022-01-20
+    assert rec["central"] == 1.36 and "azure" in rec["source"]
+    code, _, err = run(["estimate", "--compute", "1e23", "--hardware", "a100", "--start-date", "2022-13-01"], capsys)
+    assert code == 2 and "--start-date='2022-13-01' is not a date" in err
+    code, _, err = run(["estimate", "--compute", "1e23", "--hardware", "a100", "--cloud-vendor", "ibm"], capsys)
+    assert code == 2 and "vendor='ibm'" in err
+
+
+def test_organization_sets_pue(capsys):
+    vals = {}
+    for org in ("Google", "Startup"):
+        code, out, _ = run(["estimate", "--compute", "1e23", "--hardware", "a100", "--method", "amortized",
+                            "--chip-price", "15000", "--point", "--json", "--organization", org], capsys)
+        vals[org] = next(r for r in json.loads(out)["inputs"] if r["name"] == "pue")["central"]
+    assert vals == {"Google": 1.1, "Startup": 1.25}  # Cottier et al. 2024: hyperscalers 1.1, others 1.25

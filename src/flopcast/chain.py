@@ -46,7 +46,7 @@ class InputRecord:
     def to_dict(self) -> dict:
         d = self.value
         out = {"name": self.name, "unit": self.unit, "provenance": self.provenance, "source": self.source,
-               "median": d.median, "distribution": d.describe()}
+               "median": d.median, "central": self.central, "distribution": d.describe()}
         if not d.is_point:
             out["p5"], out["p95"] = d.interval(0.9)
         return out
@@ -60,7 +60,7 @@ class TrainingRunSpec:
     params: object = None
     params_active: object = None
     tokens: object = None
-    epochs: object = 1.0
+    epochs: object = None
     n_layers: object = None
     d_model: object = None
     context_length: object = None
@@ -230,6 +230,9 @@ class TrainingCostChain:
         if note:
             self.notes.append(note)
         precision = spec.precision or (model.precision if model and model.precision in ("fp16", "bf16", "fp32", "tf32", "fp8") else None)
+        # weights and gradients are kept in 32 bits for fp32/tf32 training, else in 16 bits
+        # (fp8 training keeps 16-bit weights and fp32 master copies too)
+        self.state_precision = "fp32" if precision in ("fp32", "tf32") else "bf16"
         if spec.peak_flop_per_s is not None:
             self._add("peak_flop_per_s", spec.peak_flop_per_s, "FLOP/s", "user", "given")
         else:
@@ -252,7 +255,8 @@ class TrainingCostChain:
         if p is not None and d is not None:
             self._add("params_per_token", p, "parameters", p_prov, p_src)
             self._add("tokens", d, "tokens", d_prov, d_src)
-            self._add("epochs", spec.epochs if spec.epochs is not None else 1.0, "", "user" if spec.epochs not in (None, 1.0) else "default")
+            ep, ep_prov, ep_src = self._user_or_model("epochs", "epochs")
+            self._add("epochs", 1.0 if ep is None else ep, "", ep_prov or "default", ep_src or "one pass over the tokens")
         for attr in ("n_layers", "d_model", "context_length"):
             v, prov, src = self._user_or_model(attr, attr)
             if v is not None:
@@ -428,7 +432,7 @@ class TrainingCostChain:
                                  if "training_time_hours" in v else training.duration_s(chip_hours, chips))
         # memory
         if "params" in v:
-            mem = training.model_state_bytes(v["params"], "bf16", self.optimizer)
+            mem = training.model_state_bytes(v["params"], self.state_precision, self.optimizer)
             if all(k in v for k in ("n_layers", "d_model", "context_length")):
                 mem = mem + training.activation_bytes(v["n_layers"], v["d_model"], v["context_length"],
                                                       micro_batch=self.micro_batch, recompute=self.recompute)

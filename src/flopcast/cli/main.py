@@ -39,6 +39,19 @@ def _dist(value, fraction: bool = False):
     return value
 
 
+def _parse_date(field: str, text: str | None):
+    if text is None:
+        return None
+    import datetime as dt
+
+    from flopcast.errors import InvalidInputError
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(f"--{field}={text!r} is not a date; write YYYY-MM-DD") from None
+
+
 def _print_json(obj) -> None:
     typer.echo(json.dumps(obj, indent=2, default=_json_default))
 
@@ -64,17 +77,22 @@ def estimate(
     params: Annotated[str | None, typer.Option(help="Parameters used per token (active ones for MoE): 175e9, 175B or 150e9..200e9.")] = None,
     tokens: Annotated[str | None, typer.Option(help="Training tokens (one pass).")] = None,
     epochs: Annotated[str | None, typer.Option(help="Passes over the tokens.")] = None,
+    params_active: Annotated[str | None, typer.Option(help="Active parameters per token of a mixture-of-experts model.")] = None,
     compute: Annotated[str | None, typer.Option("--compute", help="Training compute in FLOP.")] = None,
     hardware: Annotated[str | None, typer.Option(help="Chip, e.g. a100, h100, v100, tpu-v4.")] = None,
     precision: Annotated[str | None, typer.Option(help="Peak at this precision: bf16, fp16, tf32, fp32, fp8.")] = None,
     chips: Annotated[str | None, typer.Option(help="Number of chips.")] = None,
     hours: Annotated[str | None, typer.Option(help="Wall-clock training time in hours.")] = None,
     days: Annotated[str | None, typer.Option(help="Wall-clock training time in days.")] = None,
+    chip_hours: Annotated[str | None, typer.Option(help="Chip-hours, when reported directly.")] = None,
     utilization: Annotated[str | None, typer.Option(help="Model FLOP utilization (MFU), a fraction in (0, 1].")] = None,
     price_per_chip_hour: Annotated[str | None, typer.Option(help="Cloud price, USD per chip-hour.")] = None,
     chip_price: Annotated[str | None, typer.Option(help="Purchase price of one chip in USD.")] = None,
     method: Annotated[str, typer.Option(help="cloud, amortized, acquisition or all.")] = "all",
     cloud_tier: Annotated[str, typer.Option(help="on-demand, 1y or 3y (Cottier et al. use 3y).")] = "3y",
+    cloud_vendor: Annotated[str | None, typer.Option(help="aws, azure, gcp or lambda (default: from the organization).")] = None,
+    organization: Annotated[str | None, typer.Option(help="Developer; picks the cloud vendor and the data-center PUE.")] = None,
+    start_date: Annotated[str | None, typer.Option(help="Training start, YYYY-MM-DD (dates prices and depreciation).")] = None,
     year: Annotated[int | None, typer.Option(help="Express dollars in this year's dollars (inflation-adjusted).")] = None,
     price_index: Annotated[str | None, typer.Option(help="Price index CSV (FRED format) for --year.")] = None,
     attention: Annotated[str, typer.Option(help="Attention FLOP: full (Kaplan et al.), causal (halved) or none.")] = "full",
@@ -111,7 +129,11 @@ def estimate(
         training_compute_flop=_dist(parse_value("compute", compute)),
         hardware=hardware,
         precision=precision,
+        params_active=_dist(parse_value("params-active", params_active)),
+        chip_hours=_dist(parse_value("chip-hours", chip_hours)),
         chips=_dist(parse_value("chips", chips)),
+        organization=organization,
+        start_date=_parse_date("start-date", start_date),
         training_time_hours=_dist(hours_v),
         utilization=_dist(parse_value("utilization", utilization, fraction=True), fraction=True),
         price_usd_per_chip_hour=_dist(parse_value("price-per-chip-hour", price_per_chip_hour)),
@@ -134,7 +156,8 @@ def estimate(
 
     result = run_estimate(
         name, samples=samples, seed=seed, sampling=sampling, uncertainty=not point, with_sensitivity=sensitivity,
-        methods=None if method == "all" else (method,), cloud_tier=cloud_tier, target_year=year, convention=convention,
+        methods=None if method == "all" else (method,), cloud_tier=cloud_tier, cloud_vendor=cloud_vendor,
+        target_year=year, convention=convention,
         **{k: v for k, v in kwargs.items() if v is not None},
     )
     if as_json:
