@@ -1,0 +1,1 @@
+"""Epoch AI's public databases: file kinds, their schemas, and where the data comes from."""
