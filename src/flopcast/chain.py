@@ -170,7 +170,8 @@ class TrainingCostChain:
                  target_year: int | None = None, price_index: PriceIndex | None = None,
                  hardware_catalog: HardwareCatalog | None = None, input_uncertainty: bool = True,
                  optimizer: str = "adam", micro_batch: int = 1, recompute: str = "selective",
-                 convention: compute.FlopConvention = compute.DEFAULT_CONVENTION):
+                 convention: compute.FlopConvention = compute.DEFAULT_CONVENTION,
+                 price_book: prices.PriceBook | None = None):
         if isinstance(model, str):
             model = bundled_models().get(model)
         self.model = model
@@ -192,6 +193,7 @@ class TrainingCostChain:
         self.input_uncertainty = input_uncertainty
         self.optimizer, self.micro_batch, self.recompute = optimizer, micro_batch, recompute
         self.convention = convention
+        self.price_book = price_book or prices.bundled_price_book()
         self.records: dict[str, InputRecord] = {}
         self.notes: list[str] = []
         self.warnings: list[str] = []
@@ -337,7 +339,7 @@ class TrainingCostChain:
             self._add("price_usd_per_chip_hour", spec.price_usd_per_chip_hour, "USD/chip-hour", "user", "given")
             return
         lookup = self.start - dt.timedelta(days=int(K.constant("training_start_gap_days").value))
-        cp = prices.cloud_price(self.hw, vendor=self.cloud_vendor, tier=self.cloud_tier, on=lookup,
+        cp = self.price_book.cloud_price(self.hw, vendor=self.cloud_vendor, tier=self.cloud_tier, on=lookup,
                                 organization=self.organization)
         self._add("price_usd_per_chip_hour", cp.price_usd_per_chip_hour, "USD/chip-hour", "reported",
                   f"{cp.vendor} {cp.tier} price of {cp.date}: {cp.source}")
@@ -352,7 +354,7 @@ class TrainingCostChain:
             self._add("chip_price_usd", spec.chip_price_usd, "USD", "user", "given")
             includes_server, price_date = False, self.start
         else:
-            pp = prices.purchase_price(hw)
+            pp = self.price_book.purchase_price(hw)
             if pp is None:
                 raise MissingInputError(
                     f"no purchase price for {hw.name} in the catalog; give chip_price_usd (--chip-price)"

@@ -1,10 +1,14 @@
-"""Curated prices: chip purchase prices, cloud rental prices, electricity.
+"""Prices: chip purchase prices, cloud rental prices, electricity.
+
+A :class:`PriceBook` holds purchase and cloud price rows. The bundled one is built
+from the curated catalog; :func:`PriceBook.with_rows` adds rows from Epoch AI's price
+table (see :mod:`flopcast.datasets.epoch`), which are looked up first.
 
 Selection rules follow Cottier et al. 2024 (arXiv 2405.21015, code
 github.com/epoch-research/training-cost-trends, ``prices.py``):
 
-* purchase price: rows for the chip's key, else its family; the earliest row that
-  is a whole server (DGX-style, server already included), else the earliest row;
+* purchase price: rows for the chip's key or family; the earliest row that is a
+  whole server (DGX-style, server already included), else the earliest row;
   acquisition no earlier than chip release + 90 days;
 * cloud price: the vendor picked from the organization (Google/DeepMind -> Google
   Cloud, Microsoft/OpenAI -> Azure, else AWS; TPUs only on Google Cloud), the
@@ -16,6 +20,7 @@ github.com/epoch-research/training-cost-trends, ``prices.py``):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,8 +29,24 @@ from flopcast.catalogs.hardware import Hardware
 from flopcast.errors import InvalidInputError, MissingInputError
 
 TIERS = ("on-demand", "1y", "3y")
-_TIER_COLUMN = {"on-demand": "on_demand", "1y": "one_year", "3y": "three_year"}
 VENDORS = ("aws", "azure", "gcp", "lambda")
+_VENDOR_NAMES = {"amazon web services": "aws", "aws": "aws", "microsoft azure": "azure", "azure": "azure",
+                 "google cloud": "gcp", "gcp": "gcp", "lambda labs": "lambda", "lambda": "lambda"}
+_FAMILY = re.compile(r"(tpu\s*v\d+[a-z]?|[abhlkpvt]\d{1,3}[a-z]?|mi\d{3}x?|gaudi\s*\d)", re.I)
+
+
+def family_token(name: str) -> str:
+    """A chip family from a free-form name: ``NVIDIA Tesla V100 DGXS 32 GB`` -> ``v100``."""
+    m = _FAMILY.search(name or "")
+    if not m:
+        return (name or "").strip().lower()
+    token = re.sub(r"\s+", "", m.group(1).lower())
+    return token.replace("tpuv", "tpu-v")
+
+
+def vendor_key(name: str | None) -> str:
+    s = (name or "").strip().lower()
+    return _VENDOR_NAMES.get(s, s)
 
 
 @dataclass(frozen=True)
@@ -49,47 +70,135 @@ class CloudPrice:
     notes: str
 
 
+@dataclass(frozen=True)
+class CloudRow:
+    """One dated cloud price quote; any tier may be missing."""
+
+    hardware: str
+    vendor: str
+    date: dt.date
+    on_demand: float | None
+    one_year: float | None
+    three_year: float | None
+    source: str
+    notes: str = ""
+
+    def tier(self, tier: str) -> float | None:
+        return {"on-demand": self.on_demand, "1y": self.one_year, "3y": self.three_year}[tier]
+
+
+class PriceBook:
+    """Purchase and cloud price rows, with Cottier et al.'s lookup rules."""
+
+    def __init__(self, purchases: tuple[PurchasePrice, ...], cloud: tuple[CloudRow, ...],
+                 discounts: dict[str, dict[str, float]], label: str = "bundled"):
+        self.purchases, self.cloud, self.discounts, self.label = purchases, cloud, discounts, label
+
+    def with_rows(self, purchases=(), cloud=(), label: str = "") -> PriceBook:
+        """A book whose extra rows are looked up before this one's."""
+        return _ChainedBook(PriceBook(tuple(purchases), tuple(cloud), self.discounts, label or "extra"), self)
+
+    def _names(self, hw: Hardware) -> tuple[str, ...]:
+        return (hw.key, hw.family, family_token(hw.name))
+
+    def purchase_price(self, hw: Hardware) -> PurchasePrice | None:
+        """The purchase price Cottier's rule picks for ``hw``, or None if none is known."""
+        names = self._names(hw)
+        rows = sorted((p for p in self.purchases if p.hardware in names), key=lambda p: p.date)
+        if rows:
+            servers = [p for p in rows if p.includes_server]
+            return (servers or rows)[0]
+        if hw.release_price_usd:
+            return PurchasePrice(hw.key, hw.release_date or dt.date(1970, 1, 1), hw.release_price_usd, False,
+                                 hw.source, "release price from the hardware catalog")
+        return None
+
+    def _tier_price(self, row: CloudRow, tier: str) -> float | None:
+        direct = row.tier(tier)
+        if direct is not None:
+            return direct
+        disc = self.discounts.get(row.vendor, self.discounts["aws"])
+        on_demand = row.on_demand
+        if on_demand is None:
+            for t in ("3y", "1y"):
+                if row.tier(t) is not None:
+                    on_demand = row.tier(t) / (1 - disc[t])
+                    break
+        if on_demand is None:
+            return None
+        return on_demand if tier == "on-demand" else on_demand * (1 - disc[tier])
+
+    def cloud_price(self, hw: Hardware, *, vendor: str | None = None, tier: str = "3y", on: dt.date | None = None,
+                    organization: str = "") -> CloudPrice:
+        """A cloud price per chip-hour for ``hw`` (see the module docstring for the rule)."""
+        if tier not in TIERS:
+            raise InvalidInputError(f"cloud tier={tier!r} is not one of {', '.join(TIERS)}")
+        if vendor is not None and vendor not in VENDORS:
+            raise InvalidInputError(f"cloud vendor={vendor!r} is not one of {', '.join(VENDORS)}")
+        found = self._find_cloud(hw, vendor, tier, on, organization)
+        if found is None:
+            raise MissingInputError(
+                f"no {tier} cloud price for {hw.name} in the catalog; give price_usd_per_chip_hour (--price-per-chip-hour)"
+            )
+        return found
+
+    def _find_cloud(self, hw, vendor, tier, on, organization) -> CloudPrice | None:
+        preferred = vendor or vendor_for(organization, hw)
+        order = [preferred] + ([] if hw.is_tpu or vendor else [v for v in VENDORS if v != preferred])
+        names = self._names(hw)
+        for v in order:
+            rows = [r for r in self.cloud if r.hardware in names and r.vendor == v and self._tier_price(r, tier) is not None]
+            if not rows:
+                continue
+            # exact-variant rows win over family rows of the same date
+            rows.sort(key=lambda r: (r.date, r.hardware == hw.key))
+            if on is not None:
+                before = [r for r in rows if r.date <= on]
+                row = before[-1] if before else rows[0]
+            else:
+                row = rows[-1]
+            return CloudPrice(hw.key, v, row.date, tier, self._tier_price(row, tier), row.source, row.notes)
+        return None
+
+
+class _ChainedBook(PriceBook):
+    def __init__(self, first: PriceBook, rest: PriceBook):
+        super().__init__(first.purchases, first.cloud, rest.discounts, f"{first.label}+{rest.label}")
+        self.first, self.rest = first, rest
+
+    def purchase_price(self, hw):
+        return self.first.purchase_price(hw) if _has_purchase(self.first, hw) else self.rest.purchase_price(hw)
+
+    def _find_cloud(self, hw, vendor, tier, on, organization):
+        return PriceBook._find_cloud(self.first, hw, vendor, tier, on, organization) or \
+            self.rest._find_cloud(hw, vendor, tier, on, organization)
+
+
+def _has_purchase(book: PriceBook, hw: Hardware) -> bool:
+    names = book._names(hw)
+    return any(p.hardware in names for p in book.purchases)
+
+
 @lru_cache(maxsize=1)
-def purchase_prices() -> tuple[PurchasePrice, ...]:
+def bundled_price_book() -> PriceBook:
     rows, label = read_rows("purchase_prices.csv", required=("hardware", "date", "price_usd_per_chip", "includes_server", "source"))
-    return tuple(
+    purchases = tuple(
         PurchasePrice(
             r["hardware"].strip(), date(r, "date", label, required=True), num(r, "price_usd_per_chip", label, required=True),
             r["includes_server"].strip().lower() == "true", r["source"].strip(), (r.get("notes") or "").strip(),
         )
         for r in rows
     )
-
-
-def purchase_price(hw: Hardware) -> PurchasePrice | None:
-    """The purchase price Cottier's rule picks for ``hw``, or None if none is known."""
-    rows = sorted((p for p in purchase_prices() if p.hardware in (hw.key, hw.family)), key=lambda p: p.date)
-    if rows:
-        servers = [p for p in rows if p.includes_server]
-        return (servers or rows)[0]
-    if hw.release_price_usd:
-        return PurchasePrice(hw.key, hw.release_date or dt.date(1970, 1, 1), hw.release_price_usd, False,
-                             hw.source, "release price from the hardware catalog")
-    return None
-
-
-@lru_cache(maxsize=1)
-def _cloud_rows() -> tuple[dict, ...]:
     rows, label = read_rows("cloud_prices.csv", required=("hardware", "vendor", "date", "on_demand", "one_year", "three_year", "source"))
-    out = []
-    for r in rows:
-        out.append({
-            "hardware": r["hardware"].strip(), "vendor": r["vendor"].strip().lower(), "date": date(r, "date", label, required=True),
-            "on_demand": num(r, "on_demand", label), "one_year": num(r, "one_year", label),
-            "three_year": num(r, "three_year", label), "source": r["source"].strip(), "notes": (r.get("notes") or "").strip(),
-        })
-    return tuple(out)
-
-
-@lru_cache(maxsize=1)
-def cloud_discounts() -> dict[str, dict[str, float]]:
+    cloud = tuple(
+        CloudRow(r["hardware"].strip(), vendor_key(r["vendor"]), date(r, "date", label, required=True),
+                 num(r, "on_demand", label), num(r, "one_year", label), num(r, "three_year", label),
+                 r["source"].strip(), (r.get("notes") or "").strip())
+        for r in rows
+    )
     rows, label = read_rows("cloud_discounts.csv", required=("vendor", "one_year", "three_year"))
-    return {r["vendor"].strip(): {"1y": num(r, "one_year", label), "3y": num(r, "three_year", label)} for r in rows}
+    discounts = {r["vendor"].strip(): {"1y": num(r, "one_year", label), "3y": num(r, "three_year", label)} for r in rows}
+    return PriceBook(purchases, cloud, discounts)
 
 
 def vendor_for(organization: str, hw: Hardware) -> str:
@@ -102,47 +211,14 @@ def vendor_for(organization: str, hw: Hardware) -> str:
     return "aws"
 
 
-def _tier_price(row: dict, tier: str) -> float | None:
-    direct = row[_TIER_COLUMN[tier]]
-    if direct is not None:
-        return direct
-    disc = cloud_discounts().get(row["vendor"], cloud_discounts()["aws"])
-    on_demand = row["on_demand"]
-    if on_demand is None:
-        for t in ("3y", "1y"):
-            if row[_TIER_COLUMN[t]] is not None:
-                on_demand = row[_TIER_COLUMN[t]] / (1 - disc[t])
-                break
-    if on_demand is None:
-        return None
-    return on_demand if tier == "on-demand" else on_demand * (1 - disc[tier])
+def purchase_price(hw: Hardware) -> PurchasePrice | None:
+    """Purchase price from the bundled book."""
+    return bundled_price_book().purchase_price(hw)
 
 
-def cloud_price(hw: Hardware, *, vendor: str | None = None, tier: str = "3y", on: dt.date | None = None,
-                organization: str = "") -> CloudPrice:
-    """A cloud price per chip-hour for ``hw`` (see the module docstring for the rule)."""
-    if tier not in TIERS:
-        raise InvalidInputError(f"cloud tier={tier!r} is not one of {', '.join(TIERS)}")
-    if vendor is not None and vendor not in VENDORS:
-        raise InvalidInputError(f"cloud vendor={vendor!r} is not one of {', '.join(VENDORS)}")
-    preferred = vendor or vendor_for(organization, hw)
-    order = [preferred] + ([] if hw.is_tpu or vendor else [v for v in ("aws", "azure", "gcp", "lambda") if v != preferred])
-    for v in order:
-        rows = [r for r in _cloud_rows() if r["hardware"] in (hw.key, hw.family) and r["vendor"] == v
-                and _tier_price(r, tier) is not None]
-        if not rows:
-            continue
-        # exact-variant rows win over family rows of the same date
-        rows.sort(key=lambda r: (r["date"], r["hardware"] == hw.key))
-        if on is not None:
-            before = [r for r in rows if r["date"] <= on]
-            row = before[-1] if before else rows[0]
-        else:
-            row = rows[-1]
-        return CloudPrice(hw.key, v, row["date"], tier, _tier_price(row, tier), row["source"], row["notes"])
-    raise MissingInputError(
-        f"no {tier} cloud price for {hw.name} in the catalog; give price_usd_per_chip_hour (--price-per-chip-hour)"
-    )
+def cloud_price(hw: Hardware, **kwargs) -> CloudPrice:
+    """Cloud price from the bundled book."""
+    return bundled_price_book().cloud_price(hw, **kwargs)
 
 
 @lru_cache(maxsize=1)
