@@ -168,6 +168,67 @@ def estimate(
     print_estimate(result, show_sensitivity=sensitivity)
 
 
+@app.command()
+def costs(
+    data: Annotated[str | None, typer.Option(help="Folder with Epoch's CSVs (default: the pulled cache, else the bundled catalog).")] = None,
+    top: Annotated[int | None, typer.Option(help="Keep models in the top N by training compute at their release.")] = None,
+    since: Annotated[int | None, typer.Option(help="First publication year.")] = None,
+    until: Annotated[int | None, typer.Option(help="Last publication year.")] = None,
+    domain: Annotated[str | None, typer.Option(help="Domain contains this (e.g. Language).")] = None,
+    org: Annotated[str | None, typer.Option(help="An organization contains this.")] = None,
+    method: Annotated[str, typer.Option(help="cloud, amortized, acquisition or all.")] = "all",
+    year_dollars: Annotated[int | None, typer.Option(help="Express costs in this year's dollars.")] = None,
+    price_index: Annotated[str | None, typer.Option(help="Price index CSV (FRED format) for --year-dollars.")] = None,
+    samples: Annotated[int, typer.Option(help="Monte Carlo samples per model (2 to 1,000,000).")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    out: Annotated[str | None, typer.Option(help="Write to this file (atomically) instead of the terminal.")] = None,
+) -> None:
+    """Estimate the training cost of every selected model in a database, with 90% intervals."""
+    from flopcast.errors import InvalidInputError
+
+    if method not in METHOD_CHOICES:
+        raise InvalidInputError(f"--method={method!r} is not one of {', '.join(METHOD_CHOICES)}")
+    if fmt not in ("table", "csv", "json"):
+        raise InvalidInputError(f"--format={fmt!r} is not one of table, csv, json")
+    if not (2 <= samples <= 1_000_000):
+        raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
+    if since is not None and until is not None and since > until:
+        raise InvalidInputError(f"--since {since} is after --until {until}")
+    if price_index is not None and year_dollars is None:
+        raise InvalidInputError("--price-index needs --year-dollars")
+    from flopcast.batch import estimate_batch, select
+    from flopcast.datasets.source import load_database, resolve_source
+
+    source = resolve_source(data)
+    db = load_database(source)
+    chosen = select(db.records, since=since, until=until, domain=domain, org=org, top=top)
+    if not chosen:
+        raise InvalidInputError(f"the filters leave no models (of {len(db.records)} in {source.describe()})")
+    index = None
+    if year_dollars is not None:
+        from flopcast.catalogs.price_index import bundled_price_index, load_price_index
+
+        index = load_price_index(price_index) if price_index else bundled_price_index()
+    result = estimate_batch(chosen, hardware=db.hardware, price_book=db.price_book,
+                            methods=("cloud", "amortized", "acquisition") if method == "all" else (method,),
+                            samples=samples, seed=seed, target_year=year_dollars, price_index=index,
+                            source=source.describe())
+    from flopcast.reporting.output import batch_csv, batch_json, write_text_atomic
+
+    if fmt == "table" and out is None:
+        from flopcast.reporting.tables import print_batch
+
+        print_batch(result, db.reports)
+        return
+    text = batch_csv(result) if fmt == "csv" else batch_json(result) if fmt == "json" else batch_csv(result)
+    if out is not None:
+        write_text_atomic(out, text)
+        sys.stderr.write(f"wrote {len(result.rows)} models to {out} ({source.describe()})\n")
+    else:
+        typer.echo(text, nl=False)
+
+
 @hardware_app.command("list")
 def hardware_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List the chips in the catalog."""

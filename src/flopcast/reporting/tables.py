@@ -169,3 +169,26 @@ def print_model(m) -> None:
         if v not in (None, "", []):
             t.add_row(k, format_sci(v) if isinstance(v, float) else str(v))
     _console().print(t)
+
+
+def print_batch(result, reports=()) -> None:
+    con = _console()
+    t = Table(title=f"Training cost estimates: {len(result.rows)} models ({result.dollars})")
+    for col in ("model", "date", "compute", "hardware"):
+        t.add_column(col, overflow="fold")
+    for m in result.methods:
+        t.add_column(f"{m} (90% CI)", overflow="fold")
+    t.add_column("imputed")
+    for row in result.rows:
+        cells = [row["model"], row["publication_date"], format_sci(row["training_compute_flop"]), row["hardware"]]
+        for m in result.methods:
+            v = row.get(f"cost_{m}_usd")
+            cells.append("n/a" if v is None else
+                         f"{format_usd(v)} ({format_usd(row[f'cost_{m}_usd_p5'])}-{format_usd(row[f'cost_{m}_usd_p95'])})")
+        cells.append(row["imputed_inputs"].replace(";", ", "))
+        t.add_row(*cells)
+    con.print(t)
+    con.print(f"Source: {result.source}. Samples per model: {result.samples:,}. Skipped: {len(result.skipped)} "
+              "(no compute, parameters x data, or chip-hours).")
+    for rep in reports:
+        con.print(f"[dim]parse report:[/dim] {rep.summary()}")

@@ -1,0 +1,57 @@
+"""Writing results: atomic file writes, CSV and JSON renderings of batch results."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from flopcast.errors import InvalidInputError
+
+CSV_FIELDS = (
+    "model", "publication_date", "organization", "domain", "hardware", "training_compute_flop",
+    "training_compute_flop_p5", "training_compute_flop_p95", "compute_source", "chip_hours", "chip_hours_p5",
+    "chip_hours_p95",
+)
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and an atomic rename.
+
+    A failure leaves any existing file untouched and no partial file behind.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise InvalidInputError(f"--out {str(p)!r} is a folder; give a file name")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidInputError(f"--out {str(p)!r}: folder {str(folder)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p
+
+
+def batch_csv(result) -> str:
+    fields = list(CSV_FIELDS)
+    for m in result.methods:
+        fields += [f"cost_{m}_usd", f"cost_{m}_usd_p5", f"cost_{m}_usd_p95"]
+    fields += ["imputed_inputs", "notes"]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for row in result.rows:
+        w.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in fields})
+    return buf.getvalue()
+
+
+def batch_json(result) -> str:
+    return json.dumps(result.to_dict(), indent=2, allow_nan=False, default=str)
