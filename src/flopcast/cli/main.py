@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from flopcast.cli.data_cmd import data_app
 from flopcast.errors import FlopcastError
 
 app = typer.Typer(
@@ -25,6 +26,8 @@ hardware_app = typer.Typer(help="The hardware catalog: list, show, compare.", no
 models_app = typer.Typer(help="The model catalog: list, show.", no_args_is_help=True)
 app.add_typer(hardware_app, name="hardware")
 app.add_typer(models_app, name="models")
+
+app.add_typer(data_app, name="data")
 
 METHOD_CHOICES = ("cloud", "amortized", "acquisition", "all")
 

@@ -1,0 +1,138 @@
+"""``flopcast data``: download Epoch AI's databases into the cache and show what is cached.
+
+Registered in the main app with ``app.add_typer(data_app, name="data")``. Errors are raised
+as FlopcastError subclasses; the entry point prints them as one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+data_app = typer.Typer(help="Epoch AI's databases: pull, status.", no_args_is_help=True)
+
+
+def _echo_json(obj) -> None:
+    typer.echo(json.dumps(obj, indent=2))
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(soft_wrap=False, width=120, stderr=stderr)
+
+
+def _files_table(files, title: str):
+    from rich.table import Table
+
+    from flopcast.reporting.format import format_bytes
+
+    table = Table(title=title)
+    table.add_column("file")
+    table.add_column("kind")
+    table.add_column("rows", justify="right")
+    table.add_column("size", justify="right")
+    table.add_column("fetched (UTC)")
+    table.add_column("sha256")
+    for f in files:
+        name = f.name if getattr(f, "exists", True) else f"{f.name} (missing)"
+        table.add_row(name, f.kind, f"{f.rows:,}", format_bytes(f.bytes), f.fetched_at, f.sha256[:12])
+    return table
+
+
+@data_app.command("pull")
+def pull_cmd(
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Fetch {base-url}/{file} instead of https://epoch.ai/data/{file}.")
+    ] = None,
+    file: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--file",
+            help="Pull only this file (repeatable): all_ai_models.csv, notable_ai_models.csv, ml_hardware.csv.",
+        ),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait on each network operation.")] = 60.0,
+    max_mb: Annotated[float, typer.Option("--max-mb", help="Largest file to accept, in MB (10^6 bytes).")] = 200.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (no progress bar).")] = False,
+) -> None:
+    """Download Epoch AI's model and hardware databases into the local cache.
+
+    Each file is checked (CSV, not truncated, expected columns) before it replaces the cached
+    copy; a file that fails leaves the cached copy as it was.
+    """
+    from flopcast.datasets.pull import DownloadError, pull
+    from flopcast.errors import InvalidInputError
+
+    if not (max_mb > 0) or max_mb == float("inf"):
+        raise InvalidInputError(f"--max-mb={max_mb:g} must be a positive number of megabytes")
+    if not (timeout > 0) or timeout == float("inf"):
+        raise InvalidInputError(f"--timeout={timeout:g} must be a positive number of seconds")
+    kwargs = {"base_url": base_url, "files": file or None, "timeout_s": timeout, "max_bytes": max(1, int(max_mb * 1e6))}
+
+    error: DownloadError | None = None
+    if as_json:
+        try:
+            result = pull(**kwargs)
+        except DownloadError as exc:
+            if exc.result is None:
+                raise
+            error, result = exc, exc.result
+        _echo_json(result.to_dict())
+    else:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=_console(stderr=True), transient=True) as bar:
+            tasks: dict[str, int] = {}
+
+            def on_progress(name: str, done: int, total: int | None) -> None:
+                if name not in tasks:
+                    tasks[name] = bar.add_task(name, total=total)
+                bar.update(tasks[name], completed=done, total=total)
+
+            try:
+                result = pull(progress=on_progress, **kwargs)
+            except DownloadError as exc:
+                if exc.result is None:
+                    raise
+                error, result = exc, exc.result
+        con = _console()
+        if result.fetched:
+            con.print(_files_table(result.fetched, "Fetched from Epoch AI"))
+        con.print(f"cache folder: {result.dest}", markup=False, highlight=False)
+    if error is not None:
+        raise error
+
+
+@data_app.command("status")
+def status_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Show which Epoch AI files are cached, when they were fetched, and where."""
+    from flopcast.datasets.pull import cache_dir, status
+
+    folder = cache_dir()
+    files = status()
+    if as_json:
+        _echo_json({"cache_dir": str(folder), "files": [f.to_dict() for f in files]})
+        return
+    con = _console()
+    if not files:
+        con.print("nothing cached; run `flopcast data pull`", markup=False, highlight=False)
+    else:
+        con.print(_files_table(files, "Cached Epoch AI files"))
+    con.print(f"cache folder: {folder}", markup=False, highlight=False)
