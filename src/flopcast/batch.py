@@ -188,13 +188,13 @@ class _Imputer:
         }
 
 
-def _match(catalog: HardwareCatalog, names: tuple[str, ...]) -> tuple[Hardware | None, str]:
+def _match(catalog: HardwareCatalog, names: tuple[str, ...]) -> Hardware | None:
+    """The first of a model's training chips that the chip table knows."""
     for n in names:
-        try:
-            return catalog.get(n), ""
-        except FlopcastError:
-            continue
-    return None, ", ".join(names)
+        hw = catalog.find(n)
+        if hw is not None:
+            return hw
+    return None
 
 
 def estimate_batch(
@@ -217,7 +217,7 @@ def estimate_batch(
             raise UnknownNameError("cost method", m, METHODS)
     if target_year is not None:
         price_index = price_index or bundled_price_index()
-    matched = [_match(hardware, r.training_hardware)[0] if r.training_hardware else None for r in records]
+    matched = [_match(hardware, r.training_hardware) if r.training_hardware else None for r in records]
     imp = _Imputer(records, matched)
 
     const = {n: K.constant(n) for n in ("training_compute_factor", "chip_count_factor", "training_time_factor",
@@ -248,7 +248,7 @@ def estimate_batch(
     shared["pue_hyper"] = np.maximum(shared["pue_hyper"], 1.0)
     shared["pue_other"] = np.maximum(shared["pue_other"], 1.0)
 
-    rows, skipped, prepared = [], [], []
+    skipped, prepared = [], []
     gap_days = K.constant("training_start_gap_days").value
     after_release = K.constant("acquisition_after_release_days").value
     for r, hw in zip(records, matched):
@@ -257,8 +257,7 @@ def estimate_batch(
                                      target_year, price_index))
         except _Skip as exc:
             skipped.append({"model": r.name, "reason": str(exc)})
-    for start in range(0, len(prepared), _CHUNK):
-        rows += _evaluate_chunk(prepared[start:start + _CHUNK], shared, methods)
+    rows = _evaluate_all(prepared, shared, methods)
     dollars = "nominal USD of each model's publication month" if target_year is None else \
         f"{target_year} USD ({price_index.name})"
     return BatchResult(rows, skipped, tuple(methods), dollars, source, samples, imp.describe())
@@ -394,6 +393,26 @@ def _trend_price(hw: Hardware, book: PriceBook, when: dt.date):
     from flopcast.catalogs.prices import PurchasePrice
 
     rate = K.constant("depreciation_oom_per_year").value
+    level = _trend_level(book, rate)
+    if level is None:
+        return None
+    years = (when - dt.date(2000, 1, 1)).days / DAYS_PER_YEAR
+    flop_per_usd = 10 ** (level + rate * years)
+    try:
+        peak = hw.peak_flop_per_s()
+    except FlopcastError:
+        return None
+    return PurchasePrice(hw.key, when, peak / flop_per_usd, False, "price-performance trend",
+                         f"{rate} OOM/year, level fitted to the priced chips")
+
+
+_TREND_CACHE: dict[int, float | None] = {}
+
+
+def _trend_level(book: PriceBook, rate: float) -> float | None:
+    """log10(FLOP/s per $) at 2000-01-01 on a trend of slope ``rate``, median over priced chips."""
+    if id(book) in _TREND_CACHE:
+        return _TREND_CACHE[id(book)]
     pts = []
     for p in book_purchases(book):
         peak = _peak_for_family(p.hardware)
@@ -402,17 +421,9 @@ def _trend_price(hw: Hardware, book: PriceBook, when: dt.date):
         price = p.price_usd_per_chip / (K.constant("server_overhead", p.hardware).value if p.includes_server else 1.0)
         years = (p.date - dt.date(2000, 1, 1)).days / DAYS_PER_YEAR
         pts.append(math.log10(peak / price) - rate * years)
-    if not pts:
-        return None
-    level = float(np.median(pts))
-    years = (when - dt.date(2000, 1, 1)).days / DAYS_PER_YEAR
-    flop_per_usd = 10 ** (level + rate * years)
-    try:
-        peak = hw.peak_flop_per_s()
-    except FlopcastError:
-        return None
-    return PurchasePrice(hw.key, when, peak / flop_per_usd, False, "price-performance trend",
-                         f"{rate} OOM/year through {len(pts)} priced chips")
+    level = float(np.median(pts)) if pts else None
+    _TREND_CACHE[id(book)] = level
+    return level
 
 
 def book_purchases(book: PriceBook):
@@ -428,65 +439,80 @@ def _peak_for_family(name: str) -> float | None:
     from flopcast.catalogs.hardware import bundled_hardware
     from flopcast.catalogs.prices import family_token
 
-    try:
-        return bundled_hardware().get(family_token(name)).peak_flop_per_s()
-    except FlopcastError:
+    hw = bundled_hardware().find(family_token(name))
+    if hw is None or hw.default_precision() is None:
         return None
+    return hw.peak_flop_per_s()
 
 
 def _col(preps, attr, default=np.nan) -> np.ndarray:
     return np.array([default if getattr(p, attr) is None else getattr(p, attr) for p in preps], dtype=float)[:, None]
 
 
+def _group_key(p: _Prep) -> tuple:
+    """Models with the same key take the same branch at every step of the evaluation."""
+    return (p.path, p.utilization is not None, p.hours_imputed, p.chips is not None, p.compute is not None,
+            p.hw.is_tpu, p.includes_server, p.hyperscaler, p.chip_price is not None, p.tdp is not None,
+            p.cloud_price is not None)
+
+
+def _evaluate_all(prepared: list[_Prep], shared: dict, methods) -> list[dict]:
+    groups: dict[tuple, list[_Prep]] = {}
+    for p in prepared:
+        groups.setdefault(_group_key(p), []).append(p)
+    rows: dict[int, dict] = {}
+    for key, preps in groups.items():
+        for start in range(0, len(preps), _CHUNK):
+            chunk = preps[start:start + _CHUNK]
+            for p, row in zip(chunk, _evaluate_chunk(chunk, shared, methods)):
+                rows[id(p)] = row
+    return [rows[id(p)] for p in prepared]  # the input order
+
+
 def _evaluate_chunk(preps: list[_Prep], sh: dict, methods) -> list[dict]:
-    """Evaluate one chunk of models: (models x samples) arrays through the stage functions."""
+    """One homogeneous chunk of models: (models x samples) arrays through the stage functions."""
     s = {k: v[None, :] for k, v in sh.items()}
-    n = len(preps)
-    path = np.array([p.path for p in preps])[:, None]
-    compute_c = _col(preps, "compute", 1.0)
+    p0 = preps[0]
     peak = _col(preps, "peak")
-    u = np.where(_col(preps, "utilization", 0.0) > 0, _col(preps, "utilization", 1.0), s["u_imputed"])
-    hours = np.where(np.array([p.hours_imputed for p in preps])[:, None], s["t_imputed"],
-                     _col(preps, "hours", 1.0) * s["f_time"])
-    chips_known = np.array([p.chips is not None for p in preps])[:, None]
-    chips_r = _col(preps, "chips", 1.0) * s["f_chips"]
-    chip_hours = np.where(
-        path == "chip_hours", _col(preps, "chip_hours", 1.0) * s["f_chips"] * s["f_time"],
-        np.where(path == "chips_time", chips_r * hours,
-                 compute_c * s["f_compute"] / (peak * u * SECONDS_PER_HOUR)))
-    has_compute = np.array([p.compute is not None for p in preps])[:, None]
-    compute = np.where(has_compute, compute_c * s["f_compute"], chip_hours * SECONDS_PER_HOUR * peak * u)
-    chips = np.where(chips_known, chips_r, np.ceil(chip_hours / hours))
+    u = _col(preps, "utilization") if p0.utilization is not None else s["u_imputed"]
+    hours = s["t_imputed"] if p0.hours_imputed else _col(preps, "hours") * s["f_time"]
+    chips_r = _col(preps, "chips") * s["f_chips"] if p0.chips is not None else None
+    if p0.path == "chip_hours":
+        chip_hours = _col(preps, "chip_hours") * (s["f_chips"] * s["f_time"])
+    elif p0.path == "chips_time":
+        chip_hours = chips_r * hours
+    else:
+        chip_hours = training.chip_hours_from_compute(_col(preps, "compute") * s["f_compute"], peak, u)
+    if p0.compute is not None:
+        compute = _col(preps, "compute") * s["f_compute"]
+    else:
+        compute = chip_hours * SECONDS_PER_HOUR * peak * u
     out = {"training_compute_flop": compute, "chip_hours": chip_hours}
     infl = _col(preps, "inflation")
-    if "cloud" in methods:
-        price = _col(preps, "cloud_price")
-        out["cloud"] = chip_hours * price * infl
-    if "amortized" in methods or "acquisition" in methods:
-        is_tpu = np.array([p.hw.is_tpu for p in preps])[:, None]
-        chip_price = _col(preps, "chip_price") * np.where(is_tpu, s["f_price_tpu"], s["f_price_gpu"])
-        incl = np.array([p.includes_server for p in preps])[:, None]
-        so_c = _col(preps, "server_overhead")
-        server_overhead = np.where(incl, 1.0, so_c * s["server_overhead"] / K.constant("server_overhead", "default").value)
-        ok = np.isfinite(chip_price[:, :1])
-        cp = np.where(ok, chip_price, 1.0)
-        if "amortized" in methods:
+    if "cloud" in methods and p0.cloud_price is not None:
+        out["cloud"] = training.cloud_cost_usd(chip_hours, _col(preps, "cloud_price") * infl)
+    if p0.chip_price is not None and ("amortized" in methods or "acquisition" in methods):
+        chip_price = _col(preps, "chip_price") * (s["f_price_tpu"] if p0.hw.is_tpu else s["f_price_gpu"])
+        if p0.includes_server:
+            server_overhead = 1.0
+        else:
+            server_overhead = _col(preps, "server_overhead") * (
+                s["server_overhead"] / K.constant("server_overhead", "default").value)
+        if "amortized" in methods and p0.tdp is not None:
             hw_cost = training.amortized_hardware_cost_usd(
-                chip_hours, cp, server_overhead=server_overhead, interconnect_fraction=s["interconnect"],
+                chip_hours, chip_price, server_overhead=server_overhead, interconnect_fraction=s["interconnect"],
                 years_held=_col(preps, "years_held") + s["shift_days"] / DAYS_PER_YEAR,
                 depreciation_oom_per_year=np.maximum(s["rate"], 1e-6))
-            tdp = _col(preps, "tdp")
-            has_tdp = np.isfinite(tdp)
             energy = training.energy_cost_usd(
-                chip_hours, np.where(has_tdp, tdp, 1.0), server_power_ratio=_col(preps, "power_ratio"),
-                average_power_fraction=np.where(is_tpu, s["power_tpu"], s["power_gpu"]),
-                pue=np.where(np.array([p.hyperscaler for p in preps])[:, None], s["pue_hyper"], s["pue_other"]),
+                chip_hours, _col(preps, "tdp"), server_power_ratio=_col(preps, "power_ratio"),
+                average_power_fraction=s["power_tpu"] if p0.hw.is_tpu else s["power_gpu"],
+                pue=s["pue_hyper"] if p0.hyperscaler else s["pue_other"],
                 usd_per_kwh=_col(preps, "usd_per_kwh") * s["f_elec"])
-            out["amortized"] = np.where(ok & has_tdp, (hw_cost + energy) * infl, np.nan)
+            out["amortized"] = (hw_cost + energy) * infl
         if "acquisition" in methods:
-            acq = training.acquisition_cost_usd(chips, cp, server_overhead=server_overhead,
-                                                interconnect_fraction=s["interconnect"])
-            out["acquisition"] = np.where(ok, acq * infl, np.nan)
+            chips = chips_r if chips_r is not None else np.ceil(chip_hours / hours)
+            out["acquisition"] = training.acquisition_cost_usd(
+                chips, chip_price, server_overhead=server_overhead, interconnect_fraction=s["interconnect"]) * infl
     q = {k: np.quantile(v, [0.05, 0.5, 0.95], axis=1) for k, v in out.items()}
     rows = []
     for i, p in enumerate(preps):
@@ -497,20 +523,17 @@ def _evaluate_chunk(preps: list[_Prep], sh: dict, methods) -> list[dict]:
             "organization": ", ".join(r.organizations),
             "domain": ", ".join(r.domains),
             "hardware": p.hw.name,
-            "training_compute_flop": float(q["training_compute_flop"][1, i]),
-            "training_compute_flop_p5": float(q["training_compute_flop"][0, i]),
-            "training_compute_flop_p95": float(q["training_compute_flop"][2, i]),
-            "compute_source": p.provenance["training_compute_flop"],
-            "chip_hours": float(q["chip_hours"][1, i]),
-            "chip_hours_p5": float(q["chip_hours"][0, i]),
-            "chip_hours_p95": float(q["chip_hours"][2, i]),
         }
-        for m in METHODS:
-            if m in q and np.isfinite(q[m][1, i]):
+        for k in ("training_compute_flop", "chip_hours"):
+            row[k], row[f"{k}_p5"], row[f"{k}_p95"] = float(q[k][1, i]), float(q[k][0, i]), float(q[k][2, i])
+            if k == "training_compute_flop":
+                row["compute_source"] = p.provenance["training_compute_flop"]
+        for m in methods:
+            if m in q:
                 row[f"cost_{m}_usd"] = float(q[m][1, i])
                 row[f"cost_{m}_usd_p5"] = float(q[m][0, i])
                 row[f"cost_{m}_usd_p95"] = float(q[m][2, i])
-            elif m in methods:
+            else:
                 row[f"cost_{m}_usd"] = row[f"cost_{m}_usd_p5"] = row[f"cost_{m}_usd_p95"] = None
         row["imputed_inputs"] = ";".join(k for k, v in p.provenance.items() if v.startswith("imputed"))
         row["provenance"] = dict(p.provenance)

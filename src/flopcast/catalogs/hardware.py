@@ -135,6 +135,24 @@ class HardwareCatalog:
             return self.resolve(fam_hits[0])
         raise UnknownHardwareError(name, self.names())
 
+    def find(self, name: str) -> Hardware | None:
+        """Like :meth:`get`, but None for an unknown or ambiguous name (no error built)."""
+        if not isinstance(name, str) or not name.strip():
+            return None
+        if name in self._rows:
+            return self._rows[name]
+        fam = name.strip().lower()
+        if fam in self._family_default:
+            return self._rows[self._family_default[fam]]
+        hits = self._by_norm.get(norm(name), set())
+        if len(hits) == 1:
+            return self._rows[next(iter(hits))]
+        if hits:
+            return None
+        q = norm(name)
+        fam_hits = [f for f in self._family_default if norm(f) == q]
+        return self._rows[self._family_default[fam_hits[0]]] if len(fam_hits) == 1 else None
+
     def merged(self, other: HardwareCatalog) -> HardwareCatalog:
         """Rows of ``other`` override rows with the same key; new keys are added."""
         rows = dict(self._rows)

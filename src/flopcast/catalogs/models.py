@@ -85,6 +85,16 @@ class ModelCatalog:
         raise UnknownModelError(name, self.names())
 
 
+def _find(catalog: ModelCatalog, name: str) -> ModelSpec | None:
+    if name in catalog._rows:
+        return catalog._rows[name]
+    hits = catalog._by_norm.get(norm(name), set())
+    return catalog._rows[next(iter(hits))] if len(hits) == 1 else None
+
+
+ModelCatalog.find = _find  # like get(), but None for an unknown or ambiguous name
+
+
 def _row_to_model(row: dict, label: str) -> ModelSpec:
     conf = (row.get("confidence") or "likely").strip().lower()
     if conf not in _CONFIDENCE:

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flopcast.errors import CatalogError, FlopcastError
+from flopcast.errors import CatalogError
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,7 @@ def load_database(source: DataSource) -> Database:
     records = []
     for m in models:
         rec = ModelRecord.from_epoch(m)
-        try:
-            spec = curated.get(m.name)
-        except FlopcastError:  # not in the curated catalog: the usual case
-            spec = None
+        spec = curated.find(m.name)
         if spec is not None and spec.training_start_date is not None:
             from dataclasses import replace
 
