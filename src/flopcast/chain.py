@@ -104,6 +104,8 @@ class TrainingEstimate:
     samples: int = 0
     seed: int | None = None
     sampling: str = "random"
+    #: where the model's facts came from, with the snapshot date
+    source: str = ""
 
     def outputs(self) -> dict[str, Summary]:
         out = {"training_compute_flop": self.training_compute_flop, "chip_hours": self.chip_hours}
@@ -116,7 +118,8 @@ class TrainingEstimate:
         return out
 
     def to_dict(self) -> dict:
-        out = {"name": self.name, "hardware": self.hardware, "dollars": self.dollars, "samples": self.samples,
+        out = {"name": self.name, "hardware": self.hardware, "source": self.source, "dollars": self.dollars,
+               "samples": self.samples,
                "seed": self.seed, "sampling": self.sampling}
         for k, s in self.outputs().items():
             if not k.startswith("cost_usd."):
@@ -171,7 +174,7 @@ class TrainingCostChain:
                  hardware_catalog: HardwareCatalog | None = None, input_uncertainty: bool = True,
                  optimizer: str = "adam", micro_batch: int = 1, recompute: str = "selective",
                  convention: compute.FlopConvention = compute.DEFAULT_CONVENTION,
-                 price_book: prices.PriceBook | None = None):
+                 price_book: prices.PriceBook | None = None, source: str = "", extra_notes=()):
         if isinstance(model, str):
             model = bundled_models().get(model)
         self.model = model
@@ -194,8 +197,10 @@ class TrainingCostChain:
         self.optimizer, self.micro_batch, self.recompute = optimizer, micro_batch, recompute
         self.convention = convention
         self.price_book = price_book or prices.bundled_price_book()
+        self.source = source or (f"bundled curated catalog (as of {self.model.as_of})" if self.model is not None
+                                 else "user inputs")
         self.records: dict[str, InputRecord] = {}
-        self.notes: list[str] = []
+        self.notes: list[str] = list(extra_notes)
         self.warnings: list[str] = []
         self._build()
 
@@ -491,6 +496,7 @@ class TrainingCostChain:
             compute_from_hardware_flop=summ.get("compute_from_hardware_flop"),
             dollars=dollars, inputs=list(self.records.values()), notes=list(self.notes), warnings=list(self.warnings),
             sensitivity=sens, samples=samples if uncertainty else 1, seed=seed, sampling=sampling,
+            source=self.source,
         )
 
     def _inflation_factor(self) -> float:

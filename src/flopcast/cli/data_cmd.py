@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-data_app = typer.Typer(help="Epoch AI's databases: pull, status.", no_args_is_help=True)
+data_app = typer.Typer(help="Epoch AI's databases: pull, status, check.", no_args_is_help=True)
 
 
 def _echo_json(obj) -> None:
@@ -136,3 +136,37 @@ def status_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
     else:
         con.print(_files_table(files, "Cached Epoch AI files"))
     con.print(f"cache folder: {folder}", markup=False, highlight=False)
+
+
+@data_app.command("check")
+def check_cmd(
+    path: Annotated[str, typer.Argument(help="An Epoch CSV: AI models, ML hardware, hardware prices or price index.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[int, typer.Option(help="Show at most this many issues and warnings (0: all).")] = 50,
+) -> None:
+    """Parse a file and report every cell that could not be parsed (row, column, value, reason)."""
+    from flopcast.datasets.epoch import check_file
+
+    report = check_file(path)
+    if as_json:
+        _echo_json(report.to_dict())
+        return
+    from rich.table import Table
+
+    con = _console()
+    con.print(report.summary())
+    if report.missing_columns:
+        con.print(f"optional columns not found: {', '.join(report.missing_columns)}")
+    for title, items in (("Cells that could not be parsed", report.issues), ("Warnings", report.warnings)):
+        if not items:
+            continue
+        t = Table(title=f"{title} ({len(items)})")
+        for col in ("line", "column", "value", "reason"):
+            t.add_column(col, overflow="fold")
+        for it in items[: limit or None]:
+            t.add_row(str(it.line), it.column, it.value, it.reason)
+        con.print(t)
+    if report.duplicates:
+        shown = report.duplicates[: limit or None]
+        con.print(f"Duplicate or near-duplicate names ({len(report.duplicates)}): " +
+                  "; ".join(f"{n} (lines {', '.join(map(str, lines))})" for n, lines in shown))

@@ -102,6 +102,7 @@ def estimate(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives identical output.")] = 0,
     samples: Annotated[int, typer.Option(help="Monte Carlo samples (2 to 10,000,000).")] = 10_000,
     sampling: Annotated[str, typer.Option(help="random or sobol (quasi-random).")] = "random",
+    data: Annotated[str | None, typer.Option(help="Take NAME from Epoch's database in this folder (or the pulled cache with --data cache).")] = None,
     point: Annotated[bool, typer.Option("--point", help="Central values only: the published method's point estimate.")] = False,
     sensitivity: Annotated[bool, typer.Option("--sensitivity", help="Show which inputs drive the spread.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -155,12 +156,26 @@ def estimate(
     from flopcast.chain import estimate as run_estimate
     from flopcast.compute import FlopConvention
 
+    extra = {}
+    if data is not None:
+        if name is None:
+            raise InvalidInputError("--data needs a model NAME to look up in the database")
+        from flopcast.datasets.source import database_model, load_database, resolve_source
+
+        source = resolve_source(None if data == "cache" else data)
+        if source.kind == "bundled":
+            raise InvalidInputError("--data cache: nothing is cached; run `flopcast data pull` or give a folder")
+        db = load_database(source)
+        name, db_notes = database_model(db, name)
+        extra = dict(hardware_catalog=db.hardware, price_book=db.price_book, source=source.describe(),
+                     extra_notes=db_notes)
+
     convention = FlopConvention(count_attention=attention != "none", causal_halving=attention == "causal")
 
     result = run_estimate(
         name, samples=samples, seed=seed, sampling=sampling, uncertainty=not point, with_sensitivity=sensitivity,
         methods=None if method == "all" else (method,), cloud_tier=cloud_tier, cloud_vendor=cloud_vendor,
-        target_year=year, convention=convention,
+        target_year=year, convention=convention, **extra,
         **{k: v for k, v in kwargs.items() if v is not None},
     )
     if as_json:

@@ -35,6 +35,7 @@ class Database:
     hardware: object
     price_book: object
     reports: list = field(default_factory=list)
+    epoch_models: list = field(default_factory=list)
 
 
 def _first(folder: Path, names) -> Path | None:
@@ -88,6 +89,7 @@ def load_database(source: DataSource) -> Database:
 
     models, report = epoch.load_epoch_models(source.models_path)
     reports = [report]
+    by_name = {}
     curated = bundled_models()
     records = []
     for m in models:
@@ -98,6 +100,7 @@ def load_database(source: DataSource) -> Database:
 
             rec = replace(rec, training_start_date=spec.training_start_date)
         records.append(rec)
+        by_name.setdefault(m.name, rec)
     hardware = bundled_hardware()
     if source.hardware_path is not None:
         hardware = hardware.merged(load_epoch_hardware(source.hardware_path))
@@ -106,7 +109,7 @@ def load_database(source: DataSource) -> Database:
         rows, rep = epoch.load_epoch_prices(source.prices_path)
         reports.append(rep)
         book = book.with_rows(*price_rows(rows), label=str(source.prices_path))
-    return Database(source, records, hardware, book, reports)
+    return Database(source, records, hardware, book, reports, models)
 
 
 def price_rows(rows):
@@ -127,3 +130,55 @@ def price_rows(rows):
                                   r.source or "", r.notes or ""))
     return purchases, cloud
 
+
+
+def database_model(db: Database, name: str):
+    """A database row as a :class:`ModelSpec` for the single-model chain, with notes.
+
+    Names match fuzzily (a miss lists the closest names). Hardware the chip tables do not
+    know is imputed by the batch rule (most common chip for the year and domain).
+    """
+    from flopcast.batch import _Imputer, _match
+    from flopcast.catalogs.models import ModelSpec
+    from flopcast.datasets import epoch
+
+    if db.source.kind == "bundled":
+        return db_catalog_get(name), []
+    m = epoch.find_model(db.epoch_models, name)
+    notes = [f"database row: {m.name!r} (line {m.line} of {db.source.models_path.name})"]
+    hw = _match(db.hardware, tuple(m.training_hardware)) if m.training_hardware else None
+    if hw is None:
+        rec = next(r for r in db.records if r.name == m.name)
+        imputer = _Imputer(db.records, [_match(db.hardware, r.training_hardware) if r.training_hardware else None
+                                        for r in db.records])
+        key, why = imputer.hardware(rec)
+        if key is None:
+            from flopcast.errors import MissingInputError
+
+            raise MissingInputError(f"{m.name!r} has no training hardware and none can be imputed; give --hardware")
+        hw = db.hardware.get(key)
+        notes.append(f"hardware (imputed): {hw.name}, {why}")
+    elif len(m.training_hardware) > 1:
+        notes.append(f"several chip types ({', '.join(m.training_hardware)}); priced as {hw.name}")
+    language = any("language" in d.lower() for d in m.domains)
+    spec = ModelSpec(
+        key=m.name, name=m.name, organization=", ".join(m.organizations),
+        publication_date=m.publication_date or dt.date.today(), domain=", ".join(m.domains),
+        params=m.parameters, training_tokens=m.dataset_size if language else None, epochs=m.epochs,
+        training_compute_flop=m.training_compute_flop, hardware=hw.key, chips=m.hardware_quantity,
+        training_time_hours=m.training_time_hours, chip_hours=m.chip_hours, utilization=m.utilization,
+        confidence=(m.confidence or "likely") if (m.confidence or "likely") in ("confident", "likely", "speculative")
+        else "likely", source=m.link or str(db.source.models_path), as_of=db.source.snapshot,
+    )
+    rec = next((r for r in db.records if r.name == m.name), None)
+    if rec is not None and rec.training_start_date is not None:
+        from dataclasses import replace
+
+        spec = replace(spec, training_start_date=rec.training_start_date)
+    return spec, notes
+
+
+def db_catalog_get(name: str):
+    from flopcast.catalogs.models import bundled_models
+
+    return bundled_models().get(name)
