@@ -154,7 +154,7 @@ class _Imputer:
         by_year: dict[int, Counter] = {}
         overall: Counter = Counter()
         for r, hw in zip(records, matched):
-            if hw is None or r.publication_date is None:
+            if hw is None or r.publication_date is None or _peak(hw)[0] is None:
                 continue
             y = r.publication_date.year
             for d in r.domains or ("",):
@@ -186,6 +186,25 @@ class _Imputer:
                                     "distribution": "lognormal"},
             "hardware": "most common matched chip for the year and domain, then the year, then overall",
         }
+
+
+def _peak(hw: Hardware) -> tuple[float | None, str]:
+    """Dense peak by Cottier's precision preference; INT8 OP/s as a last resort (e.g. TPU v1)."""
+    if hw.default_precision() is not None:
+        return hw.peak_flop_per_s(), ""
+    int8 = hw.peak_flop_per_s_by_precision.get("int8")
+    if int8:
+        return int8, f"{hw.name} has no floating-point peak; its INT8 OP/s stands in"
+    return None, ""
+
+
+def _median_tdp(catalog: HardwareCatalog, tpu: bool) -> float:
+    """Median TDP of the catalog's TPUs (or other chips), cached on the catalog."""
+    cache = catalog.__dict__.setdefault("_median_tdp_cache", {})
+    if tpu not in cache:
+        vals = [h.tdp_w for h in catalog if h.tdp_w and h.is_tpu == tpu and h.default_precision() is not None]
+        cache[tpu] = float(np.median(vals)) if vals else 300.0
+    return cache[tpu]
 
 
 def _match(catalog: HardwareCatalog, names: tuple[str, ...]) -> Hardware | None:
@@ -319,10 +338,11 @@ def _prepare(r: ModelRecord, hw: Hardware | None, imp: _Imputer, catalog, book: 
         prov["hardware"] = "reported"
         if len(r.training_hardware) > 1:
             notes.append(f"several chip types ({', '.join(r.training_hardware)}); priced as {hw.name}")
-    try:
-        peak = hw.peak_flop_per_s()
-    except FlopcastError:
-        raise _Skip(f"{hw.name} has no peak FLOP/s in the chip tables") from None
+    peak, peak_note = _peak(hw)
+    if peak is None:
+        raise _Skip(f"{hw.name} has no peak FLOP/s or OP/s in the chip tables")
+    if peak_note:
+        notes.append(peak_note)
     u = r.utilization if r.utilization and 0 < r.utilization <= 1 else None
     prov["utilization"] = "reported" if u else "imputed"
     hours, hours_imputed = r.training_time_hours, False
@@ -366,6 +386,9 @@ def _prepare(r: ModelRecord, hw: Hardware | None, imp: _Imputer, catalog, book: 
             acquisition = max(pp.date, release + dt.timedelta(days=int(after_release)))
             years = (start - acquisition).days / DAYS_PER_YEAR
     tdp = hw.tdp_w or (K.constant("tpu_v4_tdp_w").value if hw.family == "tpu-v4" else None)
+    if tdp is None:
+        tdp = _median_tdp(catalog, hw.is_tpu)
+        prov["tdp_w"] = f"imputed: median TDP of {'TPUs' if hw.is_tpu else 'other chips'} in the chip tables"
     inflation = 1.0
     if target_year is not None:
         when = r.publication_date if r.publication_date.year <= price_index.last_year else price_index.last_year
@@ -406,13 +429,11 @@ def _trend_price(hw: Hardware, book: PriceBook, when: dt.date):
                          f"{rate} OOM/year, level fitted to the priced chips")
 
 
-_TREND_CACHE: dict[int, float | None] = {}
-
-
 def _trend_level(book: PriceBook, rate: float) -> float | None:
-    """log10(FLOP/s per $) at 2000-01-01 on a trend of slope ``rate``, median over priced chips."""
-    if id(book) in _TREND_CACHE:
-        return _TREND_CACHE[id(book)]
+    """log10(FLOP/s per $) at 2000-01-01 on a trend of slope ``rate``, median over priced chips (cached on the book)."""
+    cache = book.__dict__.setdefault("_trend_level_cache", {})
+    if rate in cache:
+        return cache[rate]
     pts = []
     for p in book_purchases(book):
         peak = _peak_for_family(p.hardware)
@@ -422,7 +443,7 @@ def _trend_level(book: PriceBook, rate: float) -> float | None:
         years = (p.date - dt.date(2000, 1, 1)).days / DAYS_PER_YEAR
         pts.append(math.log10(peak / price) - rate * years)
     level = float(np.median(pts)) if pts else None
-    _TREND_CACHE[id(book)] = level
+    cache[rate] = level
     return level
 
 
