@@ -482,7 +482,7 @@ def _evaluate_all(prepared: list[_Prep], shared: dict, methods) -> list[dict]:
     for p in prepared:
         groups.setdefault(_group_key(p), []).append(p)
     rows: dict[int, dict] = {}
-    for key, preps in groups.items():
+    for preps in groups.values():
         for start in range(0, len(preps), _CHUNK):
             chunk = preps[start:start + _CHUNK]
             for p, row in zip(chunk, _evaluate_chunk(chunk, shared, methods)):
