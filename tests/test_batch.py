@@ -199,3 +199,23 @@ def test_source_resolution_order(tmp_path, monkeypatch, epoch_dir):
         "all_ai_models.csv", "models", "http://x", "2026-11-01T00:00:00Z", 1, 1, "0", cache / "all_ai_models.csv", True)])
     src = resolve_source(None)
     assert src.kind == "cache" and src.snapshot == "2026-11-01"
+
+
+def test_hardware_imputation_prefers_the_organization():
+    d = dt.date
+    recs = [
+        ModelRecord("a", d(2022, 1, 1), ("LabA",), ("Language",), training_compute_flop=1e23, training_hardware=("h100",)),
+        ModelRecord("b", d(2022, 2, 1), ("LabB",), ("Language",), training_compute_flop=1e23, training_hardware=("tpu-v4",)),
+        ModelRecord("c", d(2022, 3, 1), ("LabB",), ("Language",), training_compute_flop=1e23, training_hardware=("tpu-v4",)),
+        # no hardware: LabA's own chip (H100) wins over the year's most common (TPU v4)
+        ModelRecord("x", d(2023, 1, 1), ("LabA",), ("Language",), training_compute_flop=1e23),
+        # an unknown lab falls back to the most common chip for the year and domain (none in 2023), then the year nearby
+        ModelRecord("y", d(2022, 6, 1), ("LabC",), ("Language",), training_compute_flop=1e23),
+    ]
+    res = estimate_batch(recs, hardware=bundled_hardware(), price_book=bundled_price_book(), methods=("cloud",),
+                         samples=256)
+    rows = {r["model"]: r for r in res.rows}
+    assert rows["x"]["hardware"] == "NVIDIA H100 SXM5 80 GB"
+    assert rows["x"]["provenance"]["hardware"] == "imputed: most common hardware of LabA within 2 years of 2023"
+    assert rows["y"]["hardware"] == "Google TPU v4"
+    assert rows["y"]["provenance"]["hardware"] == "imputed: most common hardware for 2022, Language"

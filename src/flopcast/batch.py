@@ -153,18 +153,26 @@ class _Imputer:
         by_year_domain: dict[tuple, Counter] = {}
         by_year: dict[int, Counter] = {}
         overall: Counter = Counter()
+        by_org: dict[str, list[tuple[int, str]]] = {}
         for r, hw in zip(records, matched):
             if hw is None or r.publication_date is None or _peak(hw)[0] is None:
                 continue
             y = r.publication_date.year
+            for o in r.organizations:
+                by_org.setdefault(o.lower(), []).append((y, hw.key))
             for d in r.domains or ("",):
                 by_year_domain.setdefault((y, d.lower()), Counter())[hw.key] += 1
             by_year.setdefault(y, Counter())[hw.key] += 1
             overall[hw.key] += 1
         self.by_year_domain, self.by_year, self.overall = by_year_domain, by_year, overall
+        self.by_org = by_org
 
     def hardware(self, r: ModelRecord) -> tuple[str | None, str]:
         y = r.publication_date.year if r.publication_date else None
+        for o in r.organizations:
+            near = Counter(k for yy, k in self.by_org.get(o.lower(), ()) if y is not None and abs(yy - y) <= 2)
+            if near:
+                return near.most_common(1)[0][0], f"most common hardware of {o} within 2 years of {y}"
         for d in r.domains or ("",):
             c = self.by_year_domain.get((y, d.lower()))
             if c:
@@ -184,7 +192,8 @@ class _Imputer:
                             "distribution": "beta (method of moments)"},
             "training_time_hours": {"fitted_to": self.n_hours, "central": self.hours_central, "p5": lo_h, "p95": hi_h,
                                     "distribution": "lognormal"},
-            "hardware": "most common matched chip for the year and domain, then the year, then overall",
+            "hardware": "most common matched chip of the organization within 2 years, then for the year and "
+                        "domain, then the year, then overall",
         }
 
 
