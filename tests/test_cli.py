@@ -30,7 +30,9 @@ def readme_commands():
 
 
 @pytest.mark.parametrize("command", readme_commands())
-def test_every_readme_command_runs(command, capsys):
+def test_every_readme_command_runs(command, capsys, monkeypatch, tmp_path, epoch_dir):
+    monkeypatch.chdir(ROOT)  # README paths are relative to the project root
+    monkeypatch.setenv("FLOPCAST_CACHE_DIR", str(tmp_path / "cache"))  # never the user's real cache
     argv = shlex.split(command)[1:]
     if "estimate" in argv and "--samples" not in argv:
         argv += ["--samples", "2000"]
