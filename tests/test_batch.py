@@ -219,3 +219,21 @@ def test_hardware_imputation_prefers_the_organization():
     assert rows["x"]["provenance"]["hardware"] == "imputed: most common hardware of LabA within 2 years of 2023"
     assert rows["y"]["hardware"] == "Google TPU v4"
     assert rows["y"]["provenance"]["hardware"] == "imputed: most common hardware for 2022, Language"
+
+
+def test_estimate_data_cache(tmp_path, monkeypatch, capsys, epoch_dir):
+    from flopcast.datasets import pull
+
+    monkeypatch.setenv("FLOPCAST_CACHE_DIR", str(tmp_path / "cache"))
+    code, _, err = run(["estimate", "GPT-4", "--data", "cache"], capsys)
+    assert code == 2 and "nothing is cached" in err
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "all_ai_models.csv").write_bytes((epoch_dir / "ai_models.csv").read_bytes())
+    monkeypatch.setattr(pull, "status", lambda dest=None: [pull.CachedFile(
+        "all_ai_models.csv", "models", "http://x", "2026-11-01T00:00:00Z", 1, 1, "0", cache / "all_ai_models.csv", True)])
+    code, out, err = run(["estimate", "GPT-4", "--data", "cache", "--point", "--json", "--method", "cloud"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["source"].startswith("cache") and "2026-11-01" in d["source"]
+    assert d["cost_usd"]["cloud"]["central"] == pytest.approx(77.52e6, rel=1e-6)  # 57M h x $1.36 (curated Azure)

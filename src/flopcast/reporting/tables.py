@@ -38,8 +38,9 @@ def print_estimate(result, show_sensitivity: bool = False) -> None:
     for method, s in result.cost_usd.items():
         table.add_row(f"Cost, {method}", format_summary(s), _fmt_central(result.central.get(f"cost_usd.{method}"), "USD"))
     con.print(table)
-    con.print(f"Dollars: {result.dollars}. Samples: {result.samples:,} ({result.sampling}, seed {result.seed}). "
-              "Point estimate: every input at its central value (the published method).")
+    con.print(f"Source: {result.source}. Dollars: {result.dollars}. Samples: {result.samples:,} "
+              f"({result.sampling}, seed {result.seed}). Point estimate: every input at its central value "
+              "(the published method).")
     for n in result.notes:
         con.print(f"[dim]note:[/dim] {n}")
     for w in result.warnings:
