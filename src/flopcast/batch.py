@@ -60,12 +60,14 @@ class ModelRecord:
     utilization: float | None = None
     chip_hours: float | None = None
     training_start_date: dt.date | None = None
+    accessibility: str = ""
 
     @classmethod
     def from_epoch(cls, m) -> ModelRecord:
         return cls(m.name, m.publication_date, tuple(m.organizations), tuple(m.domains), m.parameters,
                    m.training_compute_flop, m.dataset_size, m.epochs, m.training_time_hours,
-                   tuple(m.training_hardware), m.hardware_quantity, m.utilization, m.chip_hours)
+                   tuple(m.training_hardware), m.hardware_quantity, m.utilization, m.chip_hours,
+                   accessibility=m.accessibility or "")
 
     @classmethod
     def from_spec(cls, m: ModelSpec) -> ModelRecord:

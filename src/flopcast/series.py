@@ -1,0 +1,99 @@
+"""Metric series for trend fits: (date, value, label) points drawn from a model table.
+
+Metrics: ``compute`` (reported training compute, FLOP), ``cost`` (flopcast's median
+estimate by a cost method, USD), ``params`` (parameters), ``data`` (training dataset
+size, datapoints), ``price-performance`` (peak FLOP/s per dollar of chips with a
+purchase or release price, by price date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from flopcast.errors import InvalidInputError, UnknownNameError
+
+METRICS = {
+    "compute": ("Training compute", "FLOP"),
+    "cost": ("Training cost", "USD"),
+    "params": ("Parameters", "parameters"),
+    "data": ("Training dataset size", "datapoints"),
+    "price-performance": ("Peak FLOP/s per dollar", "FLOP/s per USD"),
+}
+
+
+@dataclass
+class Series:
+    metric: str
+    title: str
+    unit: str
+    dates: list[dt.date]
+    values: np.ndarray
+    labels: list[str]
+    source: str
+    notes: list[str]
+
+
+def model_series(records: Sequence, metric: str, *, top: int | None = None, since: int | None = None,
+                 until: int | None = None, domain: str | None = None, org: str | None = None,
+                 db=None, method: str = "amortized", samples: int = 2000, seed: int = 0,
+                 target_year: int | None = None, price_index=None, source: str = "") -> Series:
+    """Points for a model metric after the selection rules (top-N at release first, then filters)."""
+    from flopcast.batch import estimate_batch, select
+
+    if metric not in METRICS:
+        raise UnknownNameError("metric", metric, METRICS)
+    if metric == "price-performance":
+        raise InvalidInputError("price-performance is a hardware metric; use hardware_series")
+    chosen = select(records, since=since, until=until, domain=domain, org=org, top=top)
+    notes = []
+    if metric == "cost":
+        if db is None:
+            raise InvalidInputError("the cost metric needs the database (hardware and prices) to estimate costs")
+        res = estimate_batch(chosen, hardware=db.hardware, price_book=db.price_book, methods=(method,),
+                             samples=samples, seed=seed, target_year=target_year, price_index=price_index)
+        rows = [r for r in res.rows if r.get(f"cost_{method}_usd")]
+        dates = [dt.date.fromisoformat(r["publication_date"]) for r in rows]
+        values = np.array([r[f"cost_{method}_usd"] for r in rows])
+        labels = [r["model"] for r in rows]
+        notes.append(f"cost = flopcast's median {method} estimate ({res.dollars})")
+        title = f"{METRICS[metric][0]} ({method})"
+    else:
+        attr = {"compute": "training_compute_flop", "params": "parameters", "data": "dataset_size"}[metric]
+        pts = [(r.publication_date, getattr(r, attr), r.name) for r in chosen
+               if r.publication_date and getattr(r, attr)]
+        dates = [p[0] for p in pts]
+        values = np.array([p[1] for p in pts], dtype=float)
+        labels = [p[2] for p in pts]
+        title = METRICS[metric][0]
+    if len(dates) < 3:
+        raise InvalidInputError(f"the selection leaves {len(dates)} model(s) with a {metric} value; a trend needs at least 3")
+    return Series(metric, title, METRICS[metric][1], dates, values, labels, source, notes)
+
+
+def hardware_series(catalog, price_book=None, *, since: int | None = None, until: int | None = None,
+                    source: str = "") -> Series:
+    """Peak FLOP/s per dollar for chips with a price: Epoch/curated purchase rows, else release prices."""
+    from flopcast.catalogs.prices import bundled_price_book
+
+    book = price_book or bundled_price_book()
+    pts = {}
+    for hw in catalog:
+        if hw.default_precision() is None:
+            continue
+        pp = book.purchase_price(hw)
+        if pp is None or not pp.price_usd_per_chip or pp.date.year < 1990:
+            continue
+        if (since is not None and pp.date.year < since) or (until is not None and pp.date.year > until):
+            continue
+        key = (hw.name, pp.date)
+        pts[key] = (pp.date, hw.peak_flop_per_s() / pp.price_usd_per_chip, hw.name)
+    vals = sorted(pts.values())
+    if len(vals) < 3:
+        raise InvalidInputError(f"only {len(vals)} chip(s) have a price and a peak; a trend needs at least 3")
+    return Series("price-performance", METRICS["price-performance"][0], METRICS["price-performance"][1],
+                  [v[0] for v in vals], np.array([v[1] for v in vals]), [v[2] for v in vals], source,
+                  ["peak FLOP/s (bf16/fp16 tensor, else tf32, else fp32) per dollar of purchase or release price"])
