@@ -1,0 +1,910 @@
+"""Diffusion: what a reference training run costs later, who can afford it when, and
+how little compute a compute-optimal model needs to match it.
+
+Three stages, each a pure function of numbers or arrays:
+
+* **Cost to reproduce** (:func:`cost_to_reproduce`). Hardware price-performance makes
+  the same compute cheaper: ``cost(t) = cost_ref x 10^(-r_hw x (t - t_ref))``. With
+  algorithmic progress the compute needed for the same capability also falls, at
+  ``r_alg`` orders of magnitude (OOM) a year: ``cost(t) = cost_ref x 10^(-(r_hw + r_alg) x (t - t_ref))``.
+  ``r_hw`` defaults to the ML GPU price-performance trend of ``catalogs/data/constants.csv``
+  (``depreciation_oom_per_year``: 0.14 OOM/yr, 90% CI 0.10-0.18, Hobbhahn et al. 2023),
+  ``r_alg`` to Ho et al. 2024's language-model rate in ``diffusion_constants.csv``
+  (compute halves about every 8 months: 0.4515 OOM/yr).
+* **Affordability** (:func:`affordability_year`, :func:`affordability_table`): the decimal
+  year when ``cost(t) <= budget``, i.e. ``t_ref + log10(cost_ref / budget) / rate``; the
+  reference date when the budget already covers the cost. Budgets of illustrative actors
+  (academic lab, startup, large lab...) live in ``catalogs/data/actors.csv``.
+* **Compute-optimal emulation** (:func:`emulate`): with Hoffmann et al. 2022's parametric
+  loss ``L(N, D) = E + A / N^alpha + B / D^beta`` (approach 3), the (N, D) with the least
+  compute ``C = 6 N D`` that reaches the same loss as a reference (N, D).
+
+Inputs may be numbers, distributions (``ci(low, high)``), sample arrays, or a
+:class:`~flopcast.uncertainty.Summary` (e.g. ``estimate("gpt-3").cost_usd["amortized"]``).
+Where the answer is exactly lognormal (a point or lognormal cost, point or normal rates) it
+is computed in closed form; otherwise each input is drawn once per sample index from one
+seeded generator. Dates are ``datetime.date``, ISO strings ``"2020-05-28"`` or decimal
+years ``2020.4``; every year flopcast returns is a decimal year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from flopcast.catalogs._table import date as _date_cell
+from flopcast.catalogs._table import num, read_rows
+from flopcast.catalogs.constants import Constant, constant
+from flopcast.compute import DEFAULT_CONVENTION
+from flopcast.errors import CatalogError, InvalidInputError, UnknownNameError
+from flopcast.uncertainty import (
+    Distribution,
+    LogNormal,
+    Normal,
+    Point,
+    Samples,
+    Summary,
+    as_distribution,
+    draw,
+)
+from flopcast.uncertainty.distributions import _z
+from flopcast.uncertainty.sampling import check_samples
+from flopcast.units import check_positive
+
+_LN10 = math.log(10.0)
+#: training FLOP per parameter per token (6: forward 2 + backward 4), Hoffmann et al.'s C = 6 N D
+FLOP_PER_PARAM_TOKEN = 2.0 * DEFAULT_CONVENTION.training_multiplier
+#: decimal years outside this range are almost certainly a mistake (a cost passed as a date...)
+_YEAR_RANGE = (1900.0, 2300.0)
+
+__all__ = [
+    "Actor",
+    "ChinchillaFit",
+    "DiffusionInput",
+    "Emulation",
+    "ReproductionCost",
+    "affordability_table",
+    "affordability_year",
+    "chinchilla_loss",
+    "compute_for_loss",
+    "compute_optimal_allocation",
+    "compute_optimal_loss",
+    "cost_to_reproduce",
+    "date_from_decimal_year",
+    "decimal_year",
+    "diffusion_constant",
+    "emulate",
+    "get_actor",
+    "hoffmann_fit",
+    "load_actors",
+    "reference_from_model",
+]
+
+
+# -- constants ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _diffusion_constants() -> dict[str, Constant]:
+    rows, label = read_rows(
+        "diffusion_constants.csv", required=("name", "value", "low", "high", "kind", "unit", "source", "as_of")
+    )
+    out = {}
+    for r in rows:
+        name = r["name"].strip()
+        kind = r["kind"].strip()
+        if kind not in ("point", "lognormal", "normal"):
+            raise CatalogError(f"{label} line {r['_line']}: kind={kind!r} is not one of point, lognormal, normal")
+        if name in out:
+            raise CatalogError(f"{label} line {r['_line']}: constant {name!r} appears twice")
+        out[name] = Constant(
+            name=name,
+            value=num(r, "value", label, required=True, positive=False),
+            low=num(r, "low", label, positive=False),
+            high=num(r, "high", label, positive=False),
+            kind=kind,
+            unit=r["unit"].strip(),
+            source=r["source"].strip(),
+            notes=(r.get("notes") or "").strip(),
+        )
+    return out
+
+
+def diffusion_constant(name: str) -> Constant:
+    """A constant of ``diffusion_constants.csv`` (``"algorithmic_oom_per_year.language"``,
+    ``"chinchilla.alpha"``...), with its value, 90% interval and source."""
+    table = _diffusion_constants()
+    if name not in table:
+        raise UnknownNameError("diffusion constant", name, table)
+    return table[name]
+
+
+def _price_performance() -> Constant:
+    # one number, one place: the same trend depreciates hardware in the training-cost chain
+    return constant("depreciation_oom_per_year")
+
+
+def _algorithmic(domain: str = "language") -> Constant:
+    return diffusion_constant(f"algorithmic_oom_per_year.{domain}")
+
+
+# -- dates -------------------------------------------------------------------------
+
+
+def _one_year(value, name: str) -> float:
+    if isinstance(value, bool):
+        raise InvalidInputError(f"{name}={value!r} is not a date; give a date, 'YYYY-MM-DD' or a decimal year")
+    if isinstance(value, np.datetime64):
+        value = value.astype("datetime64[s]").item()
+    if isinstance(value, dt.datetime):
+        start = dt.datetime(value.year, 1, 1, tzinfo=value.tzinfo)
+        days = (dt.date(value.year + 1, 1, 1) - dt.date(value.year, 1, 1)).days
+        y = value.year + (value - start).total_seconds() / (days * 86_400.0)
+    elif isinstance(value, dt.date):
+        days = (dt.date(value.year + 1, 1, 1) - dt.date(value.year, 1, 1)).days
+        y = value.year + (value.toordinal() - dt.date(value.year, 1, 1).toordinal()) / days
+    elif isinstance(value, str):
+        s = value.strip()
+        try:
+            if len(s) >= 8 and s[4] == "-":
+                return _one_year(dt.date.fromisoformat(s[:10]), name)
+            y = float(s)
+        except ValueError:
+            raise InvalidInputError(
+                f"{name}={value!r} is not a date; give 'YYYY-MM-DD', a datetime.date or a decimal year such as 2025.5"
+            ) from None
+    else:
+        try:
+            y = float(value)
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                f"{name}={value!r} is not a date; give 'YYYY-MM-DD', a datetime.date or a decimal year such as 2025.5"
+            ) from None
+    if not (math.isfinite(y) and _YEAR_RANGE[0] <= y <= _YEAR_RANGE[1]):
+        raise InvalidInputError(
+            f"{name}={value!r} is outside the years {_YEAR_RANGE[0]:.0f}..{_YEAR_RANGE[1]:.0f}; "
+            "give a date or a decimal year such as 2025.5"
+        )
+    return float(y)
+
+
+def decimal_year(when, name: str = "date"):
+    """``2020-05-28`` -> 2020.404 (day of year / days in year); numbers are taken as years.
+
+    Accepts a date, datetime, numpy datetime64, ISO string or number, or a list/array
+    of them (returned as a float array of the same shape).
+    """
+    if isinstance(when, (list, tuple, np.ndarray)):
+        arr = np.asarray(when, dtype=object)
+        if arr.size == 0:
+            raise InvalidInputError(f"{name} is empty; give at least one date")
+        return np.array([_one_year(w, name) for w in arr.ravel()], dtype=float).reshape(arr.shape)
+    return _one_year(when, name)
+
+
+def date_from_decimal_year(year: float) -> dt.date:
+    """The calendar date of a decimal year (the inverse of :func:`decimal_year`, to the day)."""
+    y = _one_year(year, "year")
+    whole = math.floor(y)
+    days = (dt.date(whole + 1, 1, 1) - dt.date(whole, 1, 1)).days
+    return dt.date(whole, 1, 1) + dt.timedelta(days=round((y - whole) * days))
+
+
+# -- inputs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffusionInput:
+    """One input of a diffusion calculation: its distribution, central value, unit and source."""
+
+    name: str
+    value: Distribution = field(repr=False)
+    central: float
+    unit: str
+    source: str
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "value": self.value.describe(),
+            "central": self.central,
+            "unit": self.unit,
+            "source": self.source,
+        }
+
+
+def _from_summary(s: Summary) -> Distribution:
+    if s.samples is not None and np.size(s.samples) > 1:
+        return Samples(np.asarray(s.samples))
+    if s.dist is not None:
+        return s.dist
+    return Point(s.median)
+
+
+def _cost_input(value, name: str = "reference_cost_usd") -> DiffusionInput:
+    dist = _from_summary(value) if isinstance(value, Summary) else as_distribution(value, name)
+    central = dist.median
+    if isinstance(dist, Point) and not dist.value > 0:
+        raise InvalidInputError(f"{name}={dist.value:g} is not allowed; a cost in USD must be > 0")
+    if isinstance(dist, Samples) and (dist.values <= 0).any():
+        raise InvalidInputError(f"{name}: the samples hold values <= 0; a cost in USD must be > 0")
+    if isinstance(dist, Normal):
+        raise InvalidInputError(
+            f"{name} is a normal distribution, which allows costs <= 0; use ci(low, high) with low > 0 (lognormal)"
+        )
+    source = "user (from a Summary)" if isinstance(value, Summary) else "user"
+    return DiffusionInput(name, dist, float(central), "USD", source)
+
+
+def _rate_input(name: str, value, default: Constant) -> DiffusionInput:
+    if value is None:
+        dist = default.distribution()
+        interval = f", 90% CI {default.low:g}-{default.high:g}" if default.low is not None else ""
+        return DiffusionInput(
+            name,
+            dist,
+            float(default.value),
+            "OOM/year",
+            f"{default.name} = {default.value:g}{interval}: {default.source}",
+        )
+    dist = _from_summary(value) if isinstance(value, Summary) else as_distribution(value, name)
+    if isinstance(dist, Point) and not dist.value >= 0:
+        raise InvalidInputError(
+            f"{name}={dist.value:g} is negative; a rate of progress in orders of magnitude a year must be >= 0 "
+            "(0.14 means 10^0.14 = 1.38x cheaper a year)"
+        )
+    return DiffusionInput(name, dist, float(dist.median), "OOM/year", "user")
+
+
+def _rate_inputs(price_performance_oom_per_year, algorithmic_oom_per_year, include_algorithmic: bool):
+    rates = [_rate_input("price_performance_oom_per_year", price_performance_oom_per_year, _price_performance())]
+    # a given algorithmic rate is used: ignoring it silently would be worse than the flag's default
+    if include_algorithmic or algorithmic_oom_per_year is not None:
+        rates.append(_rate_input("algorithmic_oom_per_year", algorithmic_oom_per_year, _algorithmic()))
+    return rates
+
+
+def _check_method(sampling: str) -> None:
+    from flopcast.uncertainty.sampling import METHODS
+
+    if sampling not in METHODS:
+        raise InvalidInputError(f"sampling={sampling!r} is not one of {', '.join(METHODS)}")
+
+
+def _closed_form_ok(cost: DiffusionInput, rates: list[DiffusionInput]) -> bool:
+    return isinstance(cost.value, (Point, LogNormal)) and all(isinstance(r.value, (Point, Normal)) for r in rates)
+
+
+def _drawn(cost: DiffusionInput, rates: list[DiffusionInput], samples: int, seed, sampling: str):
+    """(cost samples, total rate samples): each input drawn once per sample index."""
+    d = draw({cost.name: cost.value, **{r.name: r.value for r in rates}}, samples, seed, sampling)
+    c = np.broadcast_to(np.asarray(d[cost.name], dtype=float), (samples,))
+    if (c <= 0).any():
+        raise InvalidInputError(f"{cost.name}: the distribution gives costs <= 0; use ci(low, high) with low > 0")
+    r = np.broadcast_to(sum(np.asarray(d[x.name], dtype=float) for x in rates), (samples,))
+    return c, r
+
+
+# -- cost to reproduce -------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ReproductionCost:
+    """What a reference training run costs at later (or earlier) dates.
+
+    ``cost_usd`` is one :class:`Summary` (USD) for a single target date, or a tuple of
+    them, one per date, for an array of dates; ``median_usd``, ``p5_usd`` and ``p95_usd``
+    give the curve as arrays. ``central_usd`` is the cost with every input at its central
+    value (the published rates, the reference's median cost).
+    """
+
+    reference_cost_usd: Summary
+    reference_year: float
+    #: decimal year(s) of the target date(s)
+    target_year: float | np.ndarray
+    #: target_year - reference_year
+    elapsed_years: float | np.ndarray
+    cost_usd: Summary | tuple[Summary, ...]
+    central_usd: float | np.ndarray
+    #: total rate of decline used, hardware (+ algorithms), in orders of magnitude a year
+    rate_oom_per_year: Summary
+    include_algorithmic: bool
+    inputs: tuple[DiffusionInput, ...]
+    method: str
+    samples: int
+    seed: int | None
+    sampling: str
+
+    def _curve(self, attr: str) -> float | np.ndarray:
+        if isinstance(self.cost_usd, Summary):
+            return getattr(self.cost_usd, attr)
+        return np.array([getattr(s, attr) for s in self.cost_usd])
+
+    @property
+    def median_usd(self) -> float | np.ndarray:
+        return self._curve("median")
+
+    @property
+    def p5_usd(self) -> float | np.ndarray:
+        return self._curve("p5")
+
+    @property
+    def p95_usd(self) -> float | np.ndarray:
+        return self._curve("p95")
+
+    @property
+    def reduction_factor(self) -> float | np.ndarray:
+        """Central cost at the target / central cost of the reference (< 1 later, > 1 earlier)."""
+        return self.central_usd / self.inputs[0].central
+
+    def to_dict(self) -> dict:
+        def arr(x):
+            return x.tolist() if isinstance(x, np.ndarray) else x
+
+        costs = [s.to_dict() for s in self.cost_usd] if isinstance(self.cost_usd, tuple) else self.cost_usd.to_dict()
+        return {
+            "reference_cost_usd": self.reference_cost_usd.to_dict(),
+            "reference_year": self.reference_year,
+            "target_year": arr(self.target_year),
+            "elapsed_years": arr(self.elapsed_years),
+            "cost_usd": costs,
+            "central_usd": arr(self.central_usd),
+            "rate_oom_per_year": self.rate_oom_per_year.to_dict(),
+            "include_algorithmic": self.include_algorithmic,
+            "inputs": [i.to_dict() for i in self.inputs],
+            "method": self.method,
+            "samples": self.samples,
+            "seed": self.seed,
+            "sampling": self.sampling,
+        }
+
+    def summary(self) -> str:
+        from flopcast.reporting.format import format_summary
+
+        what = "hardware + algorithms" if self.include_algorithmic else "hardware price-performance"
+        lines = [
+            (
+                f"cost to reproduce a {format_summary(self.reference_cost_usd)} run of {self.reference_year:.2f} "
+                f"({what}, {format_summary(self.rate_oom_per_year)})"
+            )
+        ]
+        costs = self.cost_usd if isinstance(self.cost_usd, tuple) else (self.cost_usd,)
+        for y, s in zip(np.atleast_1d(self.target_year), costs):
+            lines.append(f"  {y:.2f}: {format_summary(s)}")
+        return "\n".join(lines)
+
+
+def cost_to_reproduce(
+    reference_cost_usd,
+    reference_date,
+    target_date,
+    *,
+    price_performance_oom_per_year=None,
+    algorithmic_oom_per_year=None,
+    include_algorithmic: bool = False,
+    samples: int = 10_000,
+    seed: int | None = 0,
+    sampling: str = "random",
+) -> ReproductionCost:
+    """Cost of the same training run (or, with algorithms, the same capability) at ``target_date``.
+
+    ``cost(t) = cost_ref x 10^(-(r_hw [+ r_alg]) x (t - t_ref))``. The rates default to the
+    cited catalog values (see the module docstring); giving ``algorithmic_oom_per_year``
+    turns on the algorithmic term. ``target_date`` may be an array of dates for a curve;
+    all dates then share the same draws, so the curve of each sample is smooth.
+
+    >>> r = cost_to_reproduce(4.6e6, 2020, 2025, price_performance_oom_per_year=0.14)
+    >>> round(r.central_usd)  # 4.6e6 x 10^(-0.7) = 4.6e6 x 0.199526
+    917821
+    """
+    _check_method(sampling)
+    samples = check_samples(samples)
+    cost = _cost_input(reference_cost_usd)
+    rates = _rate_inputs(price_performance_oom_per_year, algorithmic_oom_per_year, include_algorithmic)
+    t_ref = decimal_year(reference_date, "reference_date")
+    if isinstance(t_ref, np.ndarray):
+        raise InvalidInputError("reference_date must be one date; give an array of target dates for a curve")
+    t = decimal_year(target_date, "target_date")
+    scalar = not isinstance(t, np.ndarray)
+    elapsed = np.atleast_1d(np.asarray(t, dtype=float)).ravel() - t_ref
+
+    rate_central = sum(r.central for r in rates)
+    central = cost.central * 10.0 ** (-rate_central * elapsed)
+
+    if _closed_form_ok(cost, rates):
+        # ln cost(t) = ln cost_ref - ln(10) x rate x elapsed: normal when ln cost_ref and rate are normal
+        mu_c, s_c = (
+            (math.log(cost.value.value), 0.0) if isinstance(cost.value, Point) else (cost.value.mu, cost.value.sigma)
+        )
+        m = sum(r.value.value if isinstance(r.value, Point) else r.value.mean for r in rates)
+        var = sum(0.0 if isinstance(r.value, Point) else r.value.sd**2 for r in rates)
+        summaries = []
+        for e in elapsed:
+            sigma = math.sqrt(s_c**2 + var * (_LN10 * e) ** 2)
+            if sigma == 0:
+                v = math.exp(mu_c) * 10.0 ** (-m * e)
+                summaries.append(Summary(v, v, v, v, "USD"))
+            else:
+                summaries.append(Summary.from_distribution(LogNormal(mu_c - _LN10 * m * e, sigma), "USD"))
+        rate = (
+            Summary(m, m, m, m, "OOM/year")
+            if var == 0
+            else Summary.from_distribution(Normal(m, math.sqrt(var)), "OOM/year")
+        )
+        ref = (
+            Summary(cost.value.value, cost.value.value, cost.value.value, cost.value.value, "USD")
+            if isinstance(cost.value, Point)
+            else Summary.from_distribution(cost.value, "USD")
+        )
+        method = "closed-form"
+    else:
+        c, r = _drawn(cost, rates, samples, seed, sampling)
+        grid = c[:, None] * 10.0 ** (-r[:, None] * elapsed[None, :])  # (samples, dates)
+        summaries = [Summary.from_samples(grid[:, j], "USD") for j in range(elapsed.size)]
+        rate = Summary.from_samples(r, "OOM/year")
+        ref = Summary.from_samples(c, "USD")
+        method = "monte-carlo"
+
+    return ReproductionCost(
+        reference_cost_usd=ref,
+        reference_year=t_ref,
+        target_year=float(t) if scalar else np.asarray(t, dtype=float),
+        elapsed_years=float(elapsed[0]) if scalar else elapsed.reshape(np.shape(t)),
+        cost_usd=summaries[0] if scalar else tuple(summaries),
+        central_usd=float(central[0]) if scalar else central.reshape(np.shape(t)),
+        rate_oom_per_year=rate,
+        include_algorithmic=len(rates) > 1,
+        inputs=(cost, *rates),
+        method=method,
+        samples=samples if method == "monte-carlo" else 0,
+        seed=seed if method == "monte-carlo" else None,
+        sampling=sampling,
+    )
+
+
+# -- affordability -----------------------------------------------------------------
+
+
+def _years_after(cost, rate, budget):
+    """Years until ``cost x 10^(-rate x years) <= budget``: 0 when already affordable, inf when never."""
+    cost, rate, budget = np.broadcast_arrays(
+        np.asarray(cost, float), np.asarray(rate, float), np.asarray(budget, float)
+    )
+    gap = np.log10(cost / budget)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        years = np.where(gap <= 0, 0.0, np.where(rate > 0, gap / np.where(rate > 0, rate, 1.0), np.inf))
+    return years
+
+
+def _percentile(x: np.ndarray, q: float, axis: int = 0) -> np.ndarray:
+    # "never" (inf) samples: linear interpolation between two infs gives nan, so take an actual sample there
+    method = "inverted_cdf" if np.isinf(x).any() else "linear"
+    return np.percentile(x, q, axis=axis, method=method)
+
+
+def _affordability(
+    cost: DiffusionInput,
+    t_ref: float,
+    budgets: np.ndarray,
+    rates: list[DiffusionInput],
+    credibility: float,
+    samples: int,
+    seed,
+    sampling: str,
+):
+    """(estimate, low, high) decimal-year arrays, one element per budget."""
+    _z(credibility)
+    p_lo, p_hi = 0.5 - credibility / 2, 0.5 + credibility / 2
+    r_central = sum(r.central for r in rates)
+    estimate = t_ref + _years_after(cost.central, r_central, budgets)
+    uncertain = [x for x in (cost, *rates) if not isinstance(x.value, Point)]
+    if not uncertain:
+        return estimate, estimate.copy(), estimate.copy(), "point"
+    if len(uncertain) == 1:
+        # exact: years is monotone in its one uncertain input (rising in cost, falling in rate),
+        # so its quantiles are the input's quantiles mapped through it
+        (u,) = uncertain
+        q_lo, q_hi = (float(v) for v in u.value.ppf(np.array([p_lo, p_hi])))
+        c = cost.value.value if u is not cost else None
+        r_fixed = sum(r.value.value for r in rates if r is not u)
+        if u is cost:
+            low = _years_after(q_lo, r_fixed, budgets)
+            high = _years_after(q_hi, r_fixed, budgets)
+        else:
+            low = _years_after(c, r_fixed + q_hi, budgets)
+            high = _years_after(c, r_fixed + q_lo, budgets)
+        return estimate, t_ref + low, t_ref + high, "exact-quantiles"
+    c, r = _drawn(cost, rates, samples, seed, sampling)
+    years = _years_after(c[:, None], r[:, None], budgets[None, :])  # (samples, budgets)
+    low = _percentile(years, 100 * p_lo)
+    high = _percentile(years, 100 * p_hi)
+    return estimate, t_ref + low, t_ref + high, "monte-carlo"
+
+
+def affordability_year(
+    reference_cost_usd,
+    reference_date,
+    budget_usd,
+    *,
+    price_performance_oom_per_year=None,
+    algorithmic_oom_per_year=None,
+    include_algorithmic: bool = False,
+    credibility: float = 0.9,
+    samples: int = 10_000,
+    seed: int | None = 0,
+    sampling: str = "random",
+) -> dict:
+    """Decimal year when reproducing the reference costs no more than ``budget_usd``.
+
+    ``year = t_ref + log10(cost_ref / budget) / rate`` (``t_ref`` when the budget already
+    covers the cost; ``inf`` when the rate is not positive). Returns ``{"estimate", "low",
+    "high", "credibility"}``: the estimate uses the central inputs, ``low``-``high`` is the
+    ``credibility`` interval from the cost and rate distributions (exact when one input is
+    uncertain, sampled otherwise). ``budget_usd`` may be an array (the values are then arrays).
+
+    >>> a = affordability_year(2.1e6, "2020-05-28", 1e6, price_performance_oom_per_year=0.14)
+    >>> round(a["estimate"], 2)  # 2020.404 + log10(2.1) / 0.14
+    2022.71
+    """
+    _check_method(sampling)
+    samples = check_samples(samples)
+    check_positive("budget_usd", budget_usd, what="a budget in USD")
+    cost = _cost_input(reference_cost_usd)
+    rates = _rate_inputs(price_performance_oom_per_year, algorithmic_oom_per_year, include_algorithmic)
+    t_ref = decimal_year(reference_date, "reference_date")
+    if isinstance(t_ref, np.ndarray):
+        raise InvalidInputError("reference_date must be one date")
+    budgets = np.atleast_1d(np.asarray(budget_usd, dtype=float)).ravel()
+    est, lo, hi, _ = _affordability(cost, t_ref, budgets, rates, credibility, samples, seed, sampling)
+    if np.ndim(budget_usd) == 0:
+        return {"estimate": float(est[0]), "low": float(lo[0]), "high": float(hi[0]), "credibility": credibility}
+    shape = np.shape(budget_usd)
+    return {
+        "estimate": est.reshape(shape),
+        "low": lo.reshape(shape),
+        "high": hi.reshape(shape),
+        "credibility": credibility,
+    }
+
+
+# -- actors ------------------------------------------------------------------------
+
+_ACTOR_COLUMNS = ("key", "name", "budget_usd", "source", "as_of")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone with a budget for one training run (USD)."""
+
+    key: str
+    name: str
+    budget_usd: float
+    source: str = ""
+    as_of: dt.date | None = None
+    notes: str = ""
+
+
+def load_actors(path: str | Path | None = None) -> list[Actor]:
+    """The bundled actor presets (``catalogs/data/actors.csv``), or a user's CSV with the
+    same columns (key, name, budget_usd, source, as_of; notes optional).
+
+    The presets are illustrative: copy the file, edit the budgets and pass its path.
+    Budgets must be positive and keys unique; a bad file raises :class:`CatalogError`
+    naming the file, line and column.
+    """
+    rows, label = (
+        read_rows("actors.csv", required=_ACTOR_COLUMNS)
+        if path is None
+        else read_rows(path=path, required=_ACTOR_COLUMNS)
+    )
+    actors: list[Actor] = []
+    seen: dict[str, int] = {}
+    for r in rows:
+        line = r["_line"]
+        key = (r.get("key") or "").strip()
+        name = (r.get("name") or "").strip()
+        if not key:
+            raise CatalogError(f"{label} line {line}: column 'key' is empty; every actor needs a unique key")
+        if key in seen:
+            raise CatalogError(f"{label} line {line}: key {key!r} repeats line {seen[key]}; keys must be unique")
+        seen[key] = line
+        budget = num(r, "budget_usd", label, required=True, positive=True)
+        actors.append(
+            Actor(
+                key=key,
+                name=name or key,
+                budget_usd=float(budget),
+                source=(r.get("source") or "").strip(),
+                as_of=_date_cell(r, "as_of", label),
+                notes=(r.get("notes") or "").strip(),
+            )
+        )
+    if not actors:
+        raise CatalogError(f"{label}: no actors; add at least one row under the header {','.join(_ACTOR_COLUMNS)}")
+    return actors
+
+
+def get_actor(key: str, path: str | Path | None = None) -> Actor:
+    """One actor by key (``"startup"``), from the presets or a user's file."""
+    actors = load_actors(path)
+    for a in actors:
+        if a.key == key:
+            return a
+    raise UnknownNameError("actor", key, [a.key for a in actors])
+
+
+def _actors(actors) -> list[Actor]:
+    if actors is None:
+        return load_actors()
+    if isinstance(actors, (str, Path)):
+        return load_actors(actors)
+    if isinstance(actors, Mapping):
+        out = []
+        for k, v in actors.items():
+            check_positive(f"budget_usd of {k!r}", v, what="a budget in USD")
+            out.append(Actor(key=str(k), name=str(k), budget_usd=float(v), source="user"))
+        return out
+    if isinstance(actors, Iterable):
+        out = list(actors)
+        if not all(isinstance(a, Actor) for a in out):
+            raise InvalidInputError("actors must be None, a CSV path, a {name: budget_usd} mapping or Actor objects")
+        return out
+    raise InvalidInputError(
+        f"actors={actors!r} must be None, a CSV path, a {{name: budget_usd}} mapping or Actor objects"
+    )
+
+
+def affordability_table(
+    reference_cost_usd,
+    reference_date,
+    actors=None,
+    *,
+    price_performance_oom_per_year=None,
+    algorithmic_oom_per_year=None,
+    include_algorithmic: bool = False,
+    credibility: float = 0.9,
+    samples: int = 10_000,
+    seed: int | None = 0,
+    sampling: str = "random",
+) -> list[dict]:
+    """One row per actor: when it can afford to reproduce the reference.
+
+    ``actors`` is None (the bundled presets), a CSV path, a ``{name: budget_usd}``
+    mapping or a list of :class:`Actor`. Each row holds key, name, budget_usd,
+    estimate, low, high (decimal years), credibility, affordable_now and source. All
+    actors share the same draws.
+    """
+    _check_method(sampling)
+    samples = check_samples(samples)
+    people = _actors(actors)
+    cost = _cost_input(reference_cost_usd)
+    rates = _rate_inputs(price_performance_oom_per_year, algorithmic_oom_per_year, include_algorithmic)
+    t_ref = decimal_year(reference_date, "reference_date")
+    if isinstance(t_ref, np.ndarray):
+        raise InvalidInputError("reference_date must be one date")
+    budgets = np.array([a.budget_usd for a in people], dtype=float)
+    est, lo, hi, _ = _affordability(cost, t_ref, budgets, rates, credibility, samples, seed, sampling)
+    return [
+        {
+            "key": a.key,
+            "name": a.name,
+            "budget_usd": a.budget_usd,
+            "estimate": float(e),
+            "low": float(l),
+            "high": float(h),
+            "credibility": credibility,
+            "affordable_now": bool(a.budget_usd >= cost.central),
+            "source": a.source,
+        }
+        for a, e, l, h in zip(people, est, lo, hi)
+    ]
+
+
+def reference_from_model(model: str, method: str = "amortized", **estimate_kwargs) -> tuple[Summary, dt.date]:
+    """(cost Summary in USD, publication date) of a catalog model, to anchor a reference.
+
+    Runs :func:`flopcast.chain.estimate` (keyword arguments go to it) and takes the cost
+    of ``method`` (``"amortized"``, ``"cloud"``, ``"acquisition"``); pass the pair to
+    :func:`cost_to_reproduce` or :func:`affordability_year`. Costs are in the estimate's
+    dollars (nominal by default, see ``estimate(...).dollars``).
+    """
+    from flopcast.catalogs import get_model
+    from flopcast.chain import estimate
+
+    est = estimate(model, **estimate_kwargs)
+    if method not in est.cost_usd:
+        raise UnknownNameError("cost method", method, est.cost_usd)
+    return est.cost_usd[method], get_model(model).publication_date
+
+
+# -- compute-optimal emulation (Hoffmann et al. 2022) ---------------------------------
+
+
+@dataclass(frozen=True)
+class ChinchillaFit:
+    """``L(N, D) = E + A / N^alpha + B / D^beta`` (loss in nats per token)."""
+
+    E: float
+    A: float
+    B: float
+    alpha: float
+    beta: float
+    source: str = ""
+
+    def __post_init__(self):
+        for k in ("E", "A", "B", "alpha", "beta"):
+            v = getattr(self, k)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise InvalidInputError(f"ChinchillaFit {k}={v!r} must be a finite number > 0")
+
+    @property
+    def G(self) -> float:
+        """``(alpha A / (beta B))^(1 / (alpha + beta))``: N_opt = G (C/6)^a, D_opt = (C/6)^b / G."""
+        return (self.alpha * self.A / (self.beta * self.B)) ** (1.0 / (self.alpha + self.beta))
+
+    @property
+    def a(self) -> float:
+        """Exponent of compute in N_opt: beta / (alpha + beta)."""
+        return self.beta / (self.alpha + self.beta)
+
+    @property
+    def b(self) -> float:
+        """Exponent of compute in D_opt: alpha / (alpha + beta)."""
+        return self.alpha / (self.alpha + self.beta)
+
+    @property
+    def _frontier(self) -> tuple[float, float]:
+        # On the frontier, A / N^alpha + B / D^beta = K (C/6)^(-gamma), gamma = alpha beta / (alpha + beta)
+        K = self.A * self.G ** (-self.alpha) + self.B * self.G**self.beta
+        gamma = self.alpha * self.beta / (self.alpha + self.beta)
+        return K, gamma
+
+
+@lru_cache(maxsize=1)
+def hoffmann_fit() -> ChinchillaFit:
+    """Hoffmann et al. 2022's approach-3 fit (arXiv 2203.15556), from ``diffusion_constants.csv``."""
+    vals = {k: diffusion_constant(f"chinchilla.{k}") for k in ("E", "A", "B", "alpha", "beta")}
+    return ChinchillaFit(**{k: c.value for k, c in vals.items()}, source=vals["E"].source)
+
+
+def _fit(fit: ChinchillaFit | None) -> ChinchillaFit:
+    if fit is None:
+        return hoffmann_fit()
+    if not isinstance(fit, ChinchillaFit):
+        raise InvalidInputError(f"fit={fit!r} must be a ChinchillaFit (or None for Hoffmann et al. 2022)")
+    return fit
+
+
+def _out(x):
+    return float(x) if np.ndim(x) == 0 else x
+
+
+def chinchilla_loss(params, tokens, *, fit: ChinchillaFit | None = None):
+    """Predicted loss (nats/token) of ``params`` parameters trained on ``tokens`` tokens."""
+    f = _fit(fit)
+    check_positive("params", params, what="a parameter count")
+    check_positive("tokens", tokens, what="training tokens")
+    n, d = np.asarray(params, dtype=float), np.asarray(tokens, dtype=float)
+    return _out(f.E + f.A / n**f.alpha + f.B / d**f.beta)
+
+
+def compute_optimal_allocation(compute_flop, *, fit: ChinchillaFit | None = None):
+    """(params, tokens) minimizing the loss for ``compute_flop = 6 N D``."""
+    f = _fit(fit)
+    check_positive("compute_flop", compute_flop, what="training compute in FLOP")
+    x = np.asarray(compute_flop, dtype=float) / FLOP_PER_PARAM_TOKEN
+    return _out(f.G * x**f.a), _out(x**f.b / f.G)
+
+
+def compute_optimal_loss(compute_flop, *, fit: ChinchillaFit | None = None):
+    """Least loss reachable with ``compute_flop``: ``E + K (C/6)^(-alpha beta / (alpha + beta))``."""
+    f = _fit(fit)
+    check_positive("compute_flop", compute_flop, what="training compute in FLOP")
+    K, gamma = f._frontier
+    x = np.asarray(compute_flop, dtype=float) / FLOP_PER_PARAM_TOKEN
+    return _out(f.E + K * x ** (-gamma))
+
+
+def compute_for_loss(loss, *, fit: ChinchillaFit | None = None):
+    """Least compute (FLOP) that reaches ``loss``: the inverse of :func:`compute_optimal_loss`.
+
+    The frontier loss is a power law in compute, so the inverse is closed-form,
+    ``C = 6 (K / (L - E))^(1/gamma)``: exact and vectorized, with no bracketing needed
+    (the tests check it against ``scipy.optimize.brentq`` on log C).
+    """
+    f = _fit(fit)
+    arr = np.asarray(loss, dtype=float)
+    if not np.isfinite(arr).all():
+        raise InvalidInputError(f"loss={loss!r} must be finite")
+    if (arr <= f.E).any():
+        bad = float(arr[arr <= f.E].ravel()[0])
+        raise InvalidInputError(
+            f"loss={bad:g} is not above the irreducible loss E={f.E:g}; no finite compute reaches it"
+        )
+    K, gamma = f._frontier
+    return _out(FLOP_PER_PARAM_TOKEN * (K / (arr - f.E)) ** (1.0 / gamma))
+
+
+@dataclass(frozen=True)
+class Emulation:
+    """A reference (N, D) and the compute-optimal (N, D) reaching the same predicted loss.
+
+    Counts are parameters and tokens; compute in FLOP (``6 N D``); ``loss`` in nats per
+    token; ``compute_ratio = compute_ref_flop / compute_opt_flop`` (>= 1). Fields are
+    floats, or arrays for array inputs.
+    """
+
+    params_ref: float | np.ndarray
+    tokens_ref: float | np.ndarray
+    compute_ref_flop: float | np.ndarray
+    loss: float | np.ndarray
+    params_opt: float | np.ndarray
+    tokens_opt: float | np.ndarray
+    compute_opt_flop: float | np.ndarray
+    compute_ratio: float | np.ndarray
+    fit: ChinchillaFit = field(default_factory=hoffmann_fit, repr=False)
+
+    def to_dict(self) -> dict:
+        out = {}
+        for k in (
+            "params_ref",
+            "tokens_ref",
+            "compute_ref_flop",
+            "loss",
+            "params_opt",
+            "tokens_opt",
+            "compute_opt_flop",
+            "compute_ratio",
+        ):
+            v = getattr(self, k)
+            out[k] = v.tolist() if isinstance(v, np.ndarray) else v
+        out["fit"] = {k: getattr(self.fit, k) for k in ("E", "A", "B", "alpha", "beta", "source")}
+        return out
+
+    def summary(self) -> str:
+        from flopcast.reporting.format import format_sci
+
+        if np.ndim(self.compute_ratio):
+            lo, hi = np.min(self.compute_ratio), np.max(self.compute_ratio)
+            return f"{np.size(self.compute_ratio)} emulations; compute ratio {lo:.3g}-{hi:.3g}"
+        return (
+            f"{format_sci(self.params_ref)} params x {format_sci(self.tokens_ref)} tokens "
+            f"({format_sci(self.compute_ref_flop)} FLOP, loss {self.loss:.4f} nats/token) -> compute-optimal "
+            f"{format_sci(self.params_opt)} params x {format_sci(self.tokens_opt)} tokens "
+            f"({format_sci(self.compute_opt_flop)} FLOP): {self.compute_ratio:.2f}x less compute"
+        )
+
+
+def emulate(params, tokens, *, fit: ChinchillaFit | None = None) -> Emulation:
+    """The compute-optimal model reaching the loss of ``params`` x ``tokens``.
+
+    Loss from the parametric fit; least compute on the frontier reaching it
+    (:func:`compute_for_loss`); its allocation from :func:`compute_optimal_allocation`.
+    Arrays broadcast.
+    """
+    f = _fit(fit)
+    check_positive("params", params, what="a parameter count")
+    check_positive("tokens", tokens, what="training tokens")
+    n, d = np.broadcast_arrays(np.asarray(params, dtype=float), np.asarray(tokens, dtype=float))
+    c_ref = FLOP_PER_PARAM_TOKEN * n * d
+    loss = f.E + f.A / n**f.alpha + f.B / d**f.beta
+    # the frontier is the least compute for each loss, so c_opt <= c_ref; min() only removes rounding
+    c_opt = np.minimum(compute_for_loss(loss, fit=f), c_ref)
+    n_opt, d_opt = compute_optimal_allocation(c_opt, fit=f)
+    return Emulation(
+        params_ref=_out(n),
+        tokens_ref=_out(d),
+        compute_ref_flop=_out(c_ref),
+        loss=_out(loss),
+        params_opt=n_opt,
+        tokens_opt=d_opt,
+        compute_opt_flop=_out(c_opt),
+        compute_ratio=_out(c_ref / c_opt),
+        fit=f,
+    )
