@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from flopcast.cli import forecast
 from flopcast.cli.data_cmd import data_app
 from flopcast.errors import FlopcastError
 
@@ -28,6 +29,10 @@ app.add_typer(hardware_app, name="hardware")
 app.add_typer(models_app, name="models")
 
 app.add_typer(data_app, name="data")
+app.command("diffusion")(forecast.diffusion_cmd)
+app.command("emulate")(forecast.emulate_cmd)
+app.command("lag")(forecast.lag_cmd)
+app.command("trend")(forecast.trend_cmd)
 
 METHOD_CHOICES = ("cloud", "amortized", "acquisition", "all")
 

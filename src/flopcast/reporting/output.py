@@ -18,26 +18,39 @@ CSV_FIELDS = (
 )
 
 
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and an atomic rename.
+def atomic_write(path: str | Path, write, *, binary: bool = False) -> Path:
+    """Call ``write(fh)`` on a temporary file in ``path``'s folder, then rename it into place.
 
-    A failure leaves any existing file untouched and no partial file behind.
+    A failure leaves any existing file untouched and no partial file behind. The file gets
+    the usual permissions (0666 less the umask), not mkstemp's owner-only ones.
     """
     p = Path(path)
     if p.is_dir():
-        raise InvalidInputError(f"--out {str(p)!r} is a folder; give a file name")
+        raise InvalidInputError(f"output path {str(p)!r} is a folder; give a file name")
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
-        raise InvalidInputError(f"--out {str(p)!r}: folder {str(folder)!r} does not exist")
+        raise InvalidInputError(f"output path {str(p)!r}: folder {str(folder)!r} does not exist")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{p.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as fh:
+            write(fh)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return p
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
+    return atomic_write(path, lambda fh: fh.write(text))
 
 
 def batch_csv(result) -> str:

@@ -1,0 +1,339 @@
+"""``flopcast diffusion``, ``emulate``, ``lag`` and ``trend``: parse, call the library, format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated
+
+import typer
+
+from flopcast.errors import InvalidInputError
+
+
+def _echo_json(obj) -> None:
+    typer.echo(json.dumps(obj, indent=2, default=_default, allow_nan=False))
+
+
+def _default(o):
+    import numpy as np
+
+    if isinstance(o, (dt.date, dt.datetime)):
+        return o.isoformat()
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def _finite_or_none(x):
+    import math
+
+    return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(soft_wrap=False, width=120)
+
+
+def _reference(model: str | None, cost: str | None, date: str | None, method: str, data: str | None, samples: int,
+               seed: int):
+    """(cost input, reference date, label, source) from a model or from --cost/--date."""
+    from flopcast.cli.parse import parse_value
+
+    if model is None:
+        if cost is None or date is None:
+            raise InvalidInputError("give a MODEL, or --cost and --date for a reference run")
+        c = parse_value("cost", cost)
+        if isinstance(c, tuple):
+            from flopcast.uncertainty import ci
+
+            c = ci(*c)
+        return c, _date("date", date), f"reference costing {cost} USD on {date}", "given"
+    if cost is not None:
+        raise InvalidInputError("give a MODEL or --cost, not both")
+    from flopcast.chain import estimate
+
+    extra = {}
+    name = model
+    if data is not None:
+        from flopcast.datasets.source import database_model, load_database, resolve_source
+
+        src = resolve_source(None if data == "cache" else data)
+        db = load_database(src)
+        name, _ = database_model(db, model)
+        extra = dict(hardware_catalog=db.hardware, price_book=db.price_book, source=src.describe())
+    est = estimate(name, methods=(method,), samples=samples, seed=seed, **extra)
+    spec_date = name.publication_date if hasattr(name, "publication_date") else None
+    if spec_date is None:
+        from flopcast.catalogs import get_model
+
+        spec_date = get_model(model).publication_date
+    return est.cost_usd[method], spec_date, f"{est.name} ({method} cost, {est.dollars})", est.source
+
+
+def _date(field: str, text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text) if len(text) > 4 else dt.date(int(text), 7, 1)
+    except ValueError:
+        raise InvalidInputError(f"--{field}={text!r} is not a date; write YYYY-MM-DD or a year") from None
+
+
+def diffusion_cmd(
+    model: Annotated[str | None, typer.Argument(help="Reference model (catalog name, or a database name with --data).")] = None,
+    cost: Annotated[str | None, typer.Option(help="Reference cost in USD (point or low..high) instead of a MODEL.")] = None,
+    date: Annotated[str | None, typer.Option(help="Date of the reference cost (YYYY-MM-DD) with --cost.")] = None,
+    year: Annotated[int, typer.Option(help="Year to price the reproduction in (mid-year).")] = dt.date.today().year,
+    budget: Annotated[str | None, typer.Option(help="A budget in USD: when can it afford the reference? (default: the actor presets)")] = None,
+    actors: Annotated[str | None, typer.Option(help="CSV of actors (key,name,budget_usd,source,as_of,notes).")] = None,
+    algorithmic: Annotated[bool, typer.Option("--algorithmic", help="Also count algorithmic efficiency (Ho et al. 2024).")] = False,
+    method: Annotated[str, typer.Option(help="Cost method of the reference: amortized, cloud or acquisition.")] = "amortized",
+    data: Annotated[str | None, typer.Option(help="Take MODEL from Epoch's database in this folder (or 'cache').")] = None,
+    plot: Annotated[str | None, typer.Option(help="Write the cost curve to this PNG or SVG file.")] = None,
+    samples: Annotated[int, typer.Option(help="Monte Carlo samples.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What a reference training run costs later, and when each budget can afford it."""
+    from flopcast import diffusion as D
+    from flopcast.cli.parse import parse_value
+
+    if method not in ("amortized", "cloud", "acquisition"):
+        raise InvalidInputError(f"--method={method!r} is not one of amortized, cloud, acquisition")
+    if not (2 <= samples <= 1_000_000):
+        raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
+    ref_cost, ref_date, label, source = _reference(model, cost, date, method, data, samples, seed)
+    target = dt.date(year, 7, 1)
+    repro = D.cost_to_reproduce(ref_cost, ref_date, target, include_algorithmic=algorithmic, samples=samples, seed=seed)
+    if budget is not None:
+        b = parse_value("budget", budget)
+        if isinstance(b, tuple):
+            raise InvalidInputError("--budget takes one value, not an interval")
+        who = {f"budget ${b:,.0f}": b}
+    else:
+        who = actors
+    table = D.affordability_table(ref_cost, ref_date, who, include_algorithmic=algorithmic, samples=samples, seed=seed)
+    if plot is not None:
+        import numpy as np
+
+        from flopcast.reporting.plots import plot_reproduction
+
+        years = np.linspace(D.decimal_year(ref_date), max(year, D.decimal_year(ref_date) + 1) + 4, 60)
+        curve = D.cost_to_reproduce(ref_cost, ref_date, years, include_algorithmic=algorithmic, samples=samples,
+                                    seed=seed)
+        plot_reproduction(curve, plot, title=f"Cost to reproduce {label}", budgets=table,
+                          caption=f"Source: {source}. Hardware price-performance"
+                                  + (" and algorithmic efficiency" if algorithmic else "") + ".")
+    if as_json:
+        _echo_json({"reference": label, "reference_date": ref_date, "source": source,
+                    "reproduction": repro.to_dict(),
+                    "affordability": [{k: _finite_or_none(v) for k, v in row.items()} for row in table]})
+        return
+    from rich.table import Table
+
+    from flopcast.reporting.format import format_summary, format_usd
+
+    con = _console()
+    con.print(f"Reference: {label}, {ref_date} ({source})")
+    con.print(f"Cost to reproduce in mid-{year}: {format_summary(repro.cost_usd)} "
+              f"(falling {repro.rate_oom_per_year.median:.2f} orders of magnitude a year"
+              + (", hardware and algorithms)" if algorithmic else ", hardware price-performance)"))
+    t = Table(title="When can each budget afford it? (decimal year, 90% CI)")
+    for col in ("actor", "budget", "year", "90% CI"):
+        t.add_column(col)
+    for row in table:
+        yr = "now" if row["affordable_now"] else f"{row['estimate']:.1f}"
+        hi = "never" if row["high"] == float("inf") else f"{row['high']:.1f}"
+        t.add_row(row["name"], format_usd(row["budget_usd"]), yr, f"{row['low']:.1f}-{hi}")
+    con.print(t)
+    if plot:
+        con.print(f"wrote {plot}")
+
+
+def emulate_cmd(
+    model: Annotated[str | None, typer.Argument(help="A catalog model with parameters and tokens.")] = None,
+    params: Annotated[str | None, typer.Option(help="Parameters N (e.g. 175e9).")] = None,
+    tokens: Annotated[str | None, typer.Option(help="Training tokens D (e.g. 300e9).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The compute-optimal model that reaches the same loss (Hoffmann et al. 2022 fit)."""
+    from flopcast.cli.parse import parse_value
+    from flopcast.diffusion import emulate
+
+    if model is not None:
+        if params is not None or tokens is not None:
+            raise InvalidInputError("give a MODEL or --params and --tokens, not both")
+        from flopcast.catalogs import get_model
+
+        m = get_model(model)
+        if not (m.params_per_token and m.training_tokens):
+            raise InvalidInputError(f"{m.name} has no published parameter count and token count; give --params and --tokens")
+        n, d, label = m.params_per_token, m.training_tokens, m.name
+    else:
+        if params is None or tokens is None:
+            raise InvalidInputError("give a MODEL, or both --params and --tokens")
+        n, d = parse_value("params", params), parse_value("tokens", tokens)
+        if isinstance(n, tuple) or isinstance(d, tuple):
+            raise InvalidInputError("emulate takes point values for --params and --tokens")
+        label = f"N={n:.3g}, D={d:.3g}"
+    e = emulate(n, d)
+    if as_json:
+        _echo_json(dict(e.to_dict(), reference=label))
+        return
+    from rich.table import Table
+
+    from flopcast.reporting.format import format_sci
+
+    t = Table(title=f"Compute-optimal emulation of {label} (loss {float(e.loss):.4f}, Hoffmann et al. 2022)")
+    for col in ("", "parameters", "tokens", "compute (FLOP)"):
+        t.add_column(col)
+    t.add_row("reference", format_sci(float(e.params_ref)), format_sci(float(e.tokens_ref)), format_sci(float(e.compute_ref_flop)))
+    t.add_row("compute-optimal", format_sci(float(e.params_opt)), format_sci(float(e.tokens_opt)), format_sci(float(e.compute_opt_flop)))
+    _console().print(t)
+    _console().print(f"The same loss for {float(e.compute_ratio):.2f}x less compute.")
+
+
+def lag_cmd(
+    data: Annotated[str | None, typer.Option(help="Folder with Epoch's CSVs (default: the pulled cache, else the bundled catalog).")] = None,
+    top: Annotated[int, typer.Option(help="Frontier: top N by training compute at release.")] = 10,
+    since: Annotated[int | None, typer.Option(help="First reference year.")] = None,
+    date_basis: Annotated[str, typer.Option(help="publication, or training_end where a model's training end is known.")] = "publication",
+    period: Annotated[int, typer.Option(help="Years per row of the summary.")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Months until another organization, and an open-weights model, reached each frontier model's compute."""
+    from flopcast.datasets.source import load_database, resolve_source
+    from flopcast.lags import catch_up_lags, summarize_lags
+
+    if top < 1:
+        raise InvalidInputError(f"--top={top} must be >= 1")
+    src = resolve_source(data)
+    db = load_database(src)
+    lags = catch_up_lags(db.records, top=top, since=since, date_basis=date_basis)
+    summary = summarize_lags(lags, period)
+    if as_json:
+        _echo_json({"source": src.describe(), "date_basis": date_basis, "top": top,
+                    "lags": [x.to_dict() for x in lags], "summary": summary})
+        return
+    from rich.table import Table
+
+    con = _console()
+    t = Table(title=f"Catch-up lags of top-{top} frontier models (months from {date_basis.replace('_', ' ')})")
+    for col in ("period", "frontier models", "other org: median", "not yet", "open weights: median", "not yet"):
+        t.add_column(col)
+    for r in summary:
+        f = (lambda v: "n/a" if v is None else f"{v:.1f}")
+        t.add_row(r["period"], str(r["frontier_models"]), f(r["other_org_median_months"]), str(r["other_org_not_yet"]),
+                  f(r["open_weights_median_months"]), str(r["open_weights_not_yet"]))
+    con.print(t)
+    con.print(f"Source: {src.describe()}. Months = days / 30.4375; 'not yet' = not caught up by the table's last date.")
+
+
+TREND_METRICS = ("compute", "cost", "params", "data", "price-performance")
+
+
+def trend_cmd(
+    metric: Annotated[str, typer.Argument(help="compute, cost, params, data or price-performance.")],
+    data: Annotated[str | None, typer.Option(help="Folder with Epoch's CSVs (default: the pulled cache, else the bundled catalog).")] = None,
+    top: Annotated[int | None, typer.Option(help="Keep models in the top N by training compute at their release.")] = None,
+    since: Annotated[int | None, typer.Option(help="First publication year.")] = None,
+    until: Annotated[int | None, typer.Option(help="Last publication year.")] = None,
+    domain: Annotated[str | None, typer.Option(help="Domain contains this (e.g. Language).")] = None,
+    org: Annotated[str | None, typer.Option(help="An organization contains this.")] = None,
+    above_trend: Annotated[float | None, typer.Option(help="Keep points at least this many OOM above the all-points trend.")] = None,
+    method: Annotated[str, typer.Option(help="Cost method for the cost metric.")] = "amortized",
+    year_dollars: Annotated[int | None, typer.Option(help="Costs in this year's dollars.")] = None,
+    price_index: Annotated[str | None, typer.Option(help="Price index CSV (FRED format) for --year-dollars.")] = None,
+    extrapolate: Annotated[int | None, typer.Option(help="Extrapolate the trend to this year.")] = None,
+    cross: Annotated[str | None, typer.Option(help="When does the trend reach this value (e.g. 1e9 for $1B)?")] = None,
+    breakpoint: Annotated[bool, typer.Option("--breakpoint", help="Also fit two segments and compare by BIC.")] = False,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples (0 to skip).")] = 10_000,
+    credibility: Annotated[float, typer.Option(help="Interval credibility.")] = 0.9,
+    samples: Annotated[int, typer.Option(help="Monte Carlo samples per model for the cost metric.")] = 2_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    plot: Annotated[str | None, typer.Option(help="Write the chart to this PNG or SVG file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fit a log-linear trend of a metric against publication date, with intervals and extrapolation."""
+    from flopcast.cli.parse import parse_value
+    from flopcast.datasets.source import load_database, resolve_source
+    from flopcast.series import hardware_series, model_series
+    from flopcast.trends import above_trend as above_mask
+    from flopcast.trends import fit_trend
+
+    if metric not in TREND_METRICS:
+        raise InvalidInputError(f"metric {metric!r} is not one of {', '.join(TREND_METRICS)}")
+    if method not in ("amortized", "cloud", "acquisition"):
+        raise InvalidInputError(f"--method={method!r} is not one of amortized, cloud, acquisition")
+    if since is not None and until is not None and since > until:
+        raise InvalidInputError(f"--since {since} is after --until {until}")
+    if price_index is not None and year_dollars is None:
+        raise InvalidInputError("--price-index needs --year-dollars")
+    target = None
+    if cross is not None:
+        target = parse_value("cross", cross)
+        if isinstance(target, tuple):
+            raise InvalidInputError("--cross takes one value, not an interval")
+    src = resolve_source(data)
+    db = load_database(src)
+    if metric == "price-performance":
+        series = hardware_series(db.hardware, db.price_book, since=since, until=until, source=src.describe())
+    else:
+        index = None
+        if year_dollars is not None:
+            from flopcast.catalogs.price_index import bundled_price_index, load_price_index
+
+            index = load_price_index(price_index) if price_index else bundled_price_index()
+        series = model_series(db.records, metric, top=top, since=since, until=until, domain=domain, org=org, db=db,
+                              method=method, samples=samples, seed=seed, target_year=year_dollars, price_index=index,
+                              source=src.describe())
+    dates, values, labels = series.dates, series.values, series.labels
+    if above_trend is not None:
+        keep = above_mask(dates, values, above_trend)
+        dates = [d for d, k in zip(dates, keep, strict=True) if k]
+        values = values[keep]
+        labels = [x for x, k in zip(labels, keep, strict=True) if k]
+    fit = fit_trend(dates, values, credibility=credibility, bootstrap=bootstrap, seed=seed, breakpoint=breakpoint,
+                    labels=labels, metric=series.title, unit=series.unit)
+    out = fit.to_dict()
+    out["source"] = src.describe()
+    out["notes"] = series.notes
+    selection = {"top": top, "since": since, "until": until, "domain": domain, "org": org, "above_trend": above_trend}
+    out["selection"] = {k: v for k, v in selection.items() if v is not None}
+    if extrapolate is not None:
+        out["extrapolation"] = fit.predict(float(extrapolate) + 0.5)
+    if target is not None:
+        out["crossing"] = dict(fit.crossing_year(target), value=target)
+    if plot is not None:
+        from flopcast.reporting.plots import plot_trend
+
+        sel = ", ".join(f"{k} {v}" for k, v in out["selection"].items()) or "all models"
+        plot_trend(fit, dates, values, plot, labels=labels, extrapolate_to=extrapolate,
+                   title=f"{series.title}: x{fit.growth_per_year()['estimate']:.2f} per year ({sel})",
+                   caption=f"Source: {src.describe()}. " + " ".join(series.notes))
+    if as_json:
+        _echo_json(out)
+        return
+    con = _console()
+    con.print(fit.summary())
+    con.print(f"Selection: {', '.join(f'{k}={v}' for k, v in out['selection'].items()) or 'all models'}. "
+              f"Source: {src.describe()}.")
+    for n in series.notes:
+        con.print(f"note: {n}")
+    from flopcast.reporting.format import format_value
+
+    if extrapolate is not None:
+        e = out["extrapolation"]
+        con.print(f"mid-{extrapolate}: {format_value(e['median'], series.unit)} (trend {credibility:.0%} CI "
+                  f"{format_value(e['line_low'], series.unit)}-{format_value(e['line_high'], series.unit)}; a new model "
+                  f"{format_value(e['pred_low'], series.unit)}-{format_value(e['pred_high'], series.unit)})")
+    if target is not None:
+        c = out["crossing"]
+        hi = "never (some resampled trends do not cross)" if c["high"] is None else f"{c['high']:.1f}"
+        lo = "n/a" if c["low"] is None else f"{c['low']:.1f}"
+        con.print(f"crosses {format_value(target, series.unit)} in {c['estimate']:.1f} ({credibility:.0%} CI {lo}-{hi})")
+    if plot:
+        con.print(f"wrote {plot}")

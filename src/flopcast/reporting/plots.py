@@ -1,0 +1,222 @@
+"""Plots of trends. matplotlib is imported inside the functions (Agg canvas, no pyplot state).
+
+Install it with ``pip install flopcast[plot]``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from flopcast.errors import InvalidInputError, MissingInputError
+
+FORMATS = {".png": "png", ".svg": "svg"}
+FIGSIZE_IN = (9.0, 5.5)
+PNG_DPI = 150
+
+_POINT_COLOR = "#1f4e79"
+_LINE_COLOR = "#c0392b"
+
+
+def _check_path(path) -> tuple[Path, str]:
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in FORMATS:
+        raise InvalidInputError(
+            f"plot path {str(p)!r} has suffix {p.suffix or '(none)'!r}; allowed: {', '.join(FORMATS)}"
+        )
+    if p.is_dir():
+        raise InvalidInputError(f"plot path {str(p)!r} is a folder; give a file name ending {' or '.join(FORMATS)}")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidInputError(f"plot path {str(p)!r}: folder {str(folder)!r} does not exist")
+    return p, FORMATS[suffix]
+
+
+def _import_matplotlib():
+    try:
+        import matplotlib
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise MissingInputError("plotting needs matplotlib: pip install 'flopcast[plot]'") from exc
+    return matplotlib, Figure, FigureCanvasAgg
+
+
+def _save_atomic(fig, path: Path, fmt: str, **kwargs) -> None:
+    """Save via a temporary file in the same folder and an atomic rename; no partial file on failure."""
+    from flopcast.reporting.output import atomic_write
+
+    atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, **kwargs), binary=True)
+
+
+def _label_indices(values: np.ndarray, labels, label_top: int) -> list[int]:
+    """The ``label_top`` largest points that have a non-empty label."""
+    if labels is None or label_top <= 0:
+        return []
+    has = np.array([bool(str(lab).strip()) if lab is not None else False for lab in labels])
+    idx = np.flatnonzero(has)
+    order = idx[np.argsort(values[idx])[::-1]]
+    return [int(i) for i in order[:label_top]]
+
+
+_LABEL_OFFSETS_PT = ((4, 4), (4, -11), (-4, 4), (-4, -11), (4, 14), (4, -21), (-4, 14), (-4, -21))
+
+
+def _annotate(fig, ax, years, vals, labels, indices) -> None:
+    """Label points, trying a few offsets so that labels do not overlap each other."""
+    if not indices:
+        return
+    fig.canvas.draw()  # fixes the layout so that text extents are final
+    renderer = fig.canvas.get_renderer()
+    placed = []
+    for i in sorted(indices, key=lambda k: years[k]):
+        for dx, dy in _LABEL_OFFSETS_PT:
+            ann = ax.annotate(str(labels[i]), (years[i], vals[i]), xytext=(dx, dy), textcoords="offset points",
+                              fontsize=7.5, color="#222222", zorder=4, ha="left" if dx > 0 else "right")
+            box = ann.get_window_extent(renderer)
+            if not any(box.overlaps(b) for b in placed):
+                placed.append(box)
+                break
+            ann.remove()
+        else:  # every offset collides: keep the first one
+            ann = ax.annotate(str(labels[i]), (years[i], vals[i]), xytext=_LABEL_OFFSETS_PT[0],
+                              textcoords="offset points", fontsize=7.5, color="#222222", zorder=4)
+            placed.append(ann.get_window_extent(renderer))
+
+
+def _growth_text(fit) -> str:
+    g = fit.growth_per_year()
+    return f"x{g['estimate']:.3g}/year ({g['credibility']:.0%} CI x{g['low']:.3g}-x{g['high']:.3g})"
+
+
+def plot_trend(
+    fit,
+    dates,
+    values,
+    path,
+    *,
+    labels=None,
+    label_top: int = 8,
+    extrapolate_to=None,
+    title: str | None = None,
+    ylabel: str | None = None,
+    caption: str | None = None,
+) -> Path:
+    """Draw a fitted trend over its points and write it to ``path`` (.png or .svg).
+
+    Log-scale y; the points; the fitted line with a shaded confidence band (where the
+    trend is) and a lighter prediction band (where a new model would fall), carried on
+    dashed to ``extrapolate_to`` (a date or decimal year) when given; text labels on the
+    ``label_top`` largest points that have a non-empty label (``labels``, else the
+    fit's); a caption (data source, snapshot date) under the axes. The file is written
+    atomically. Returns the path.
+    """
+    from flopcast.trends import _check_series, decimal_year
+
+    p, fmt = _check_path(path)
+    years, log_vals = _check_series(dates, values, min_points=1)
+    vals = 10.0**log_vals
+    if labels is None and fit.labels is not None and len(fit.labels) == vals.size:
+        labels = fit.labels
+    if labels is not None:
+        labels = list(labels)
+        if len(labels) != vals.size:
+            raise InvalidInputError(f"labels has {len(labels)} entries but there are {vals.size} points")
+    if isinstance(label_top, bool) or not isinstance(label_top, (int, np.integer)) or label_top < 0:
+        raise InvalidInputError(f"label_top={label_top!r} must be a whole number >= 0")
+    x_lo, x_hi = float(min(years.min(), fit.start_year)), float(max(years.max(), fit.end_year))
+    x_end = x_hi
+    if extrapolate_to is not None:
+        x_end = float(decimal_year(extrapolate_to))
+        if not np.isfinite(x_end):
+            raise InvalidInputError(f"extrapolate_to={extrapolate_to!r} is not a date or year")
+        x_end = max(x_end, x_hi)
+
+    matplotlib, Figure, FigureCanvasAgg = _import_matplotlib()
+    c = fit.credibility
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "flopcast", "font.size": 10}):
+        fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.set_yscale("log")
+
+        grid_in = np.linspace(x_lo, x_hi, 200)
+        band_in = fit.predict(grid_in)
+        ax.fill_between(grid_in, band_in["pred_low"], band_in["pred_high"], color=_LINE_COLOR, alpha=0.08, lw=0,
+                        label=f"{c:.0%} prediction interval (new model)")
+        ax.fill_between(grid_in, band_in["line_low"], band_in["line_high"], color=_LINE_COLOR, alpha=0.25, lw=0,
+                        label=f"{c:.0%} confidence interval (trend)")
+        ax.plot(grid_in, band_in["median"], color=_LINE_COLOR, lw=2, label=f"Trend: {_growth_text(fit)}")
+        if x_end > x_hi:
+            grid_out = np.linspace(x_hi, x_end, 100)
+            band_out = fit.predict(grid_out)
+            ax.fill_between(grid_out, band_out["pred_low"], band_out["pred_high"], color=_LINE_COLOR, alpha=0.05, lw=0)
+            ax.fill_between(grid_out, band_out["line_low"], band_out["line_high"], color=_LINE_COLOR, alpha=0.15,
+                            lw=0)
+            ax.plot(grid_out, band_out["median"], color=_LINE_COLOR, lw=2, ls="--",
+                    label=f"Extrapolation to {x_end:.0f}")
+        bp = fit.breakpoint
+        if bp is not None and bp.preferred == "piecewise":
+            ax.plot(grid_in, 10.0 ** np.asarray(bp.predict_log10(grid_in)), color="#555555", lw=1.2, ls=":",
+                    label=(f"Break {bp.break_year:.1f}: x{bp.growth_before_per_year:.3g} then "
+                           f"x{bp.growth_after_per_year:.3g}/year"))
+        ax.scatter(years, vals, s=22, color=_POINT_COLOR, alpha=0.8, edgecolor="white", linewidth=0.5, zorder=3,
+                   label=f"Models (n={vals.size})")
+
+        ax.set_xlim(x_lo - 0.02 * (x_end - x_lo), x_end + 0.02 * (x_end - x_lo))
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_xlabel("Publication date")
+        if ylabel is None:
+            ylabel = f"{fit.metric} ({fit.unit})" if fit.unit else (fit.metric or "Value")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title if title is not None else (fit.metric or "Trend"), fontsize=12)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        if caption:
+            fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
+            fig.text(0.01, 0.01, caption, fontsize=7.5, color="#444444", ha="left", va="bottom", wrap=True)
+        _annotate(fig, ax, years, vals, labels, _label_indices(vals, labels, label_top))
+
+        kwargs = {"dpi": PNG_DPI} if fmt == "png" else {"metadata": {"Date": None}}
+        _save_atomic(fig, p, fmt, **kwargs)
+    return p
+
+
+def plot_reproduction(curve, path, *, title: str = "Cost to reproduce", budgets=(), caption: str | None = None) -> Path:
+    """The falling cost to reproduce a reference (median and 90% band, log scale) with budget lines.
+
+    ``curve`` is a :class:`flopcast.diffusion.ReproductionCost` over an array of dates;
+    ``budgets`` are rows of :func:`flopcast.diffusion.affordability_table`.
+    """
+    p, fmt = _check_path(path)
+    years = np.atleast_1d(np.asarray(curve.target_year, dtype=float))
+    if years.size < 2:
+        raise InvalidInputError("plot_reproduction needs a curve over at least two dates")
+    matplotlib, Figure, FigureCanvasAgg = _import_matplotlib()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "flopcast", "font.size": 10}):
+        fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.set_yscale("log")
+        ax.fill_between(years, curve.p5_usd, curve.p95_usd, color=_LINE_COLOR, alpha=0.2, lw=0, label="90% interval")
+        ax.plot(years, curve.median_usd, color=_LINE_COLOR, lw=2, label="Median cost to reproduce")
+        for row in budgets:
+            ax.axhline(row["budget_usd"], color=_POINT_COLOR, lw=0.8, ls="--", alpha=0.7)
+            ax.text(years[0], row["budget_usd"] * 1.08, f"{row['name']} (${row['budget_usd']:,.0f})", fontsize=8,
+                    color=_POINT_COLOR)
+        ax.set_xlabel("Year")
+        ax.set_ylabel("Cost (USD)")
+        ax.set_title(title, fontsize=12)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(loc="upper right", fontsize=8, frameon=False)
+        if caption:
+            fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
+            fig.text(0.01, 0.01, caption, fontsize=7.5, color="#444444", ha="left", va="bottom", wrap=True)
+        kwargs = {"dpi": PNG_DPI} if fmt == "png" else {"metadata": {"Date": None}}
+        _save_atomic(fig, p, fmt, **kwargs)
+    return p
+
+
+__all__ = ["FORMATS", "plot_reproduction", "plot_trend"]

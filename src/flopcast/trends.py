@@ -1,0 +1,819 @@
+"""Log-linear trends over time: fits with intervals, crossings, breakpoints, frontier selection.
+
+A trend is an ordinary least-squares line of ``log10(value)`` on the publication date
+in decimal years (2020-07-02 is 2020.5). Its slope is in orders of magnitude (OOM)
+per year; ``10**slope`` is the growth factor per year and ``log10(2)/slope`` the
+doubling time in years. Every interval comes two ways: ``"analytic"`` (the textbook
+OLS formulas with Student-t quantiles, n-2 degrees of freedom) and ``"bootstrap"``
+(pairs bootstrap, percentile intervals; the resampled slopes and intercepts are kept
+so that derived quantities such as crossing years get intervals too).
+
+Everything here is a plain function of arrays; :class:`TrendFit` only holds the
+numbers and derives intervals from them. Importing this module costs numpy only:
+scipy (t quantiles) and the uncertainty package (seeded generators) are imported
+inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from flopcast.errors import InvalidInputError, MissingInputError
+
+LOG10_2 = math.log10(2.0)
+CI_METHODS = ("analytic", "bootstrap")
+#: candidate break years step through the inner part of the time span in this step
+BREAK_STEP_YEARS = 0.05
+#: candidate break years cover the inner fraction of the time span
+BREAK_INNER_FRACTION = 0.8
+#: points needed on each side of a break
+BREAK_MIN_POINTS = 3
+_BOOT_CHUNK_CELLS = 2_000_000  # (resamples x points) drawn at once: bounds memory, not results
+
+
+# ---------------------------------------------------------------------------- time axis
+
+
+def _one_year(x) -> float:
+    """A single date-like value as a decimal year (NaN for None/NaT)."""
+    if x is None:
+        return math.nan
+    if isinstance(x, (bool, np.bool_)):
+        raise InvalidInputError(f"date={x!r} is a boolean; give a date, a numpy datetime64 or a decimal year")
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        return float(x)
+    if isinstance(x, (dt.date, np.datetime64, str)):
+        try:
+            d = np.datetime64(x, "s") if not isinstance(x, np.datetime64) else x
+        except ValueError as exc:
+            raise InvalidInputError(f"date={x!r} is not an ISO date (YYYY-MM-DD)") from exc
+        return float(_datetime64_years(np.asarray(d)))
+    if hasattr(x, "to_datetime64"):  # pandas Timestamp / NaT
+        return float(_datetime64_years(np.asarray(x.to_datetime64())))
+    raise InvalidInputError(
+        f"date={x!r} ({type(x).__name__}) is not a date; give datetime.date, numpy datetime64, an ISO string "
+        "or a decimal year"
+    )
+
+
+def _datetime64_years(d: np.ndarray) -> np.ndarray:
+    d = d.astype("datetime64[s]")
+    nat = np.isnat(d)
+    year = d.astype("datetime64[Y]")
+    start = year.astype("datetime64[s]")
+    end = (year + 1).astype("datetime64[s]")
+    with np.errstate(invalid="ignore"):
+        frac = (d - start).astype(np.float64) / (end - start).astype(np.float64)
+        out = year.astype(np.int64).astype(np.float64) + 1970.0 + frac
+    return np.where(nat, np.nan, out)
+
+
+def decimal_year(date):
+    """A date as a decimal year: 2020-01-01 is 2020.0 and 2020-07-02 is 2020.5.
+
+    Takes a ``datetime.date``/``datetime``, a numpy ``datetime64``, a pandas
+    Timestamp, an ISO string, a number (already a decimal year) or an array/list of
+    these. Missing dates (None, NaT, NaN) become NaN. A scalar gives a float, an
+    array gives a float array.
+    """
+    arr = np.asarray(date)
+    if arr.dtype.kind == "M":
+        out = _datetime64_years(arr)
+    elif arr.dtype.kind in "fiu":
+        out = arr.astype(np.float64)
+    elif arr.dtype.kind == "b":
+        raise InvalidInputError("dates are booleans; give dates, numpy datetime64 or decimal years")
+    else:
+        flat = [_one_year(x) for x in arr.ravel()] if arr.ndim else [_one_year(arr.item())]
+        out = np.asarray(flat, dtype=np.float64).reshape(arr.shape)
+    return float(out) if out.ndim == 0 else out
+
+
+def date_from_decimal_year(year: float) -> dt.date:
+    """The calendar date that a decimal year falls on (the inverse of :func:`decimal_year`)."""
+    year = float(year)
+    if not math.isfinite(year):
+        raise InvalidInputError(f"year={year} is not finite")
+    y = math.floor(year)
+    days = (dt.date(y + 1, 1, 1) - dt.date(y, 1, 1)).days
+    return dt.date(y, 1, 1) + dt.timedelta(days=math.floor((year - y) * days + 1e-9))
+
+
+def _year_label(year: float) -> str:
+    try:
+        return date_from_decimal_year(year).isoformat()
+    except (OverflowError, ValueError):
+        return f"{year:.2f}"
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def _check_credibility(credibility) -> float:
+    if isinstance(credibility, bool) or not isinstance(credibility, (int, float, np.integer, np.floating)):
+        raise InvalidInputError(f"credibility={credibility!r} must be a number in (0, 1), e.g. 0.9 for 90%")
+    c = float(credibility)
+    if not (0.0 < c < 1.0):
+        raise InvalidInputError(f"credibility={credibility} is outside (0, 1); it is a fraction, e.g. 0.9 for 90%")
+    return c
+
+
+def _check_series(dates, values, *, min_points: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Decimal years and log10 values of a series, after checking them."""
+    years = np.atleast_1d(decimal_year(dates)).astype(float)
+    vals = np.atleast_1d(np.asarray(values, dtype=float))
+    if years.ndim != 1 or vals.ndim != 1:
+        raise InvalidInputError(f"dates and values must be 1-D; got shapes {years.shape} and {vals.shape}")
+    if years.size != vals.size:
+        raise InvalidInputError(f"dates has {years.size} entries but values has {vals.size}; they must match")
+    if vals.size < min_points:
+        raise InvalidInputError(
+            f"a trend needs at least {min_points} points; got {vals.size} (n-2 degrees of freedom must be >= 1)"
+        )
+    bad = np.flatnonzero(~np.isfinite(years))
+    if bad.size:
+        i = int(bad[0])
+        raise InvalidInputError(
+            f"dates[{i}]={np.atleast_1d(np.asarray(dates, dtype=object))[i]!r} is missing or not finite "
+            f"({bad.size} such); every point needs a date (drop or fill missing dates first)"
+        )
+    bad = np.flatnonzero(~np.isfinite(vals) | (vals <= 0))
+    if bad.size:
+        i = int(bad[0])
+        raise InvalidInputError(
+            f"values[{i}]={vals[i]!r} is not a finite positive number ({bad.size} such); a log-linear trend "
+            "needs values > 0 (drop zero, negative or missing values first)"
+        )
+    if np.ptp(years) == 0:
+        raise InvalidInputError(f"all {years.size} dates are the same ({years[0]:.3f}); a trend needs a time span")
+    return years, np.log10(vals)
+
+
+def _t_quantile(credibility: float, dof: int) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(0.5 + credibility / 2.0, dof))
+
+
+def _scalar_or_array(x: np.ndarray, scalar: bool):
+    return float(x) if scalar else x
+
+
+# ---------------------------------------------------------------------------- fitting primitives
+
+
+def ols_log10(years: np.ndarray, log10_values: np.ndarray) -> tuple[float, float, float, float, float]:
+    """OLS of ``log10_values`` on ``years`` around the mean year.
+
+    Returns ``(slope, intercept_at_t_ref, t_ref, sxx, sse)``.
+    """
+    t_ref = float(np.mean(years))
+    xc = years - t_ref
+    ybar = float(np.mean(log10_values))
+    sxx = float(xc @ xc)
+    slope = float(xc @ (log10_values - ybar)) / sxx
+    resid = log10_values - ybar - slope * xc
+    return slope, ybar, t_ref, sxx, float(resid @ resid)
+
+
+def bootstrap_lines(years: np.ndarray, log10_values: np.ndarray, resamples: int, rng, t_ref: float):
+    """Pairs bootstrap: slopes and intercepts at ``t_ref`` of ``resamples`` refits.
+
+    Vectorized: draws an index matrix (chunk, n) and computes every slope with array
+    operations. Resamples whose dates are all equal (no slope) are redrawn.
+    """
+    n = years.size
+    slopes = np.empty(resamples)
+    intercepts = np.empty(resamples)
+    chunk = max(1, _BOOT_CHUNK_CELLS // n)
+    for lo in range(0, resamples, chunk):
+        hi = min(lo + chunk, resamples)
+        idx = rng.integers(0, n, size=(hi - lo, n))
+        for _ in range(1000):  # redraw degenerate rows; ends fast unless n is tiny
+            x = years[idx]
+            degenerate = np.ptp(x, axis=1) == 0
+            if not degenerate.any():
+                break
+            idx[degenerate] = rng.integers(0, n, size=(int(degenerate.sum()), n))
+        else:  # pragma: no cover - needs ~1000 degenerate draws in a row
+            raise InvalidInputError("the bootstrap kept drawing resamples with a single date; add points")
+        y = log10_values[idx]
+        xm = x.mean(axis=1, keepdims=True)
+        ym = y.mean(axis=1, keepdims=True)
+        xc = x - xm
+        b = np.einsum("ij,ij->i", xc, y - ym) / np.einsum("ij,ij->i", xc, xc)
+        slopes[lo:hi] = b
+        intercepts[lo:hi] = ym[:, 0] + b * (t_ref - xm[:, 0])
+    return slopes, intercepts
+
+
+# ---------------------------------------------------------------------------- breakpoint
+
+
+@dataclass(frozen=True)
+class BreakpointFit:
+    """A continuous two-segment line (joined at ``break_year``) against the single line.
+
+    Slopes are in OOM/year of log10(value); BIC = n ln(SSE/n) + k ln(n) with k = 2 for
+    the single line and 4 for the piecewise line (two slopes, level, break year).
+    """
+
+    break_year: float
+    slope_before_oom_per_year: float
+    slope_after_oom_per_year: float
+    #: log10 of the fitted value at the break year
+    log10_at_break: float
+    sse_single_log10_sq: float
+    sse_piecewise_log10_sq: float
+    bic_single: float
+    bic_piecewise: float
+    candidates: int
+
+    @property
+    def preferred(self) -> str:
+        """``"piecewise"`` when its BIC is lower, else ``"single"``."""
+        return "piecewise" if self.bic_piecewise < self.bic_single else "single"
+
+    @property
+    def growth_before_per_year(self) -> float:
+        return 10.0 ** self.slope_before_oom_per_year
+
+    @property
+    def growth_after_per_year(self) -> float:
+        return 10.0 ** self.slope_after_oom_per_year
+
+    def predict_log10(self, year):
+        """log10 of the piecewise line at ``year`` (dates or decimal years; vectorized)."""
+        x = np.asarray(decimal_year(year), dtype=float) - self.break_year
+        out = self.log10_at_break + np.where(
+            x < 0, self.slope_before_oom_per_year * x, self.slope_after_oom_per_year * x
+        )
+        return _scalar_or_array(out, np.ndim(out) == 0)
+
+    def to_dict(self) -> dict:
+        return {
+            "break_year": self.break_year,
+            "break_date": _year_label(self.break_year),
+            "growth_before_per_year": self.growth_before_per_year,
+            "growth_after_per_year": self.growth_after_per_year,
+            "oom_before_per_year": self.slope_before_oom_per_year,
+            "oom_after_per_year": self.slope_after_oom_per_year,
+            "bic_single": self.bic_single,
+            "bic_piecewise": self.bic_piecewise,
+            "preferred": self.preferred,
+        }
+
+
+def _bic(sse: float, n: int, k: int) -> float:
+    return n * math.log(max(sse, 1e-300) / n) + k * math.log(n)
+
+
+def fit_breakpoint(years: np.ndarray, log10_values: np.ndarray, sse_single: float | None = None) -> BreakpointFit:
+    """Best continuous piecewise-linear fit over a grid of break years (by SSE), with BICs.
+
+    Candidates step by :data:`BREAK_STEP_YEARS` through the inner
+    :data:`BREAK_INNER_FRACTION` of the span and need :data:`BREAK_MIN_POINTS` points
+    strictly on each side. All candidates are solved at once (stacked 3x3 normal equations).
+    """
+    years = np.asarray(years, dtype=float)
+    y = np.asarray(log10_values, dtype=float)
+    n = years.size
+    lo, hi = float(years.min()), float(years.max())
+    margin = (1.0 - BREAK_INNER_FRACTION) / 2.0 * (hi - lo)
+    grid = np.arange(lo + margin, hi - margin + 1e-12, BREAK_STEP_YEARS)
+    before = (years[None, :] < grid[:, None]).sum(axis=1)
+    after = (years[None, :] > grid[:, None]).sum(axis=1)
+    grid = grid[(before >= BREAK_MIN_POINTS) & (after >= BREAK_MIN_POINTS)]
+    if grid.size == 0:
+        raise InvalidInputError(
+            f"breakpoint=True needs a break year in the inner {BREAK_INNER_FRACTION:.0%} of the span with at least "
+            f"{BREAK_MIN_POINTS} points on each side; these {n} points ({lo:.2f}-{hi:.2f}) allow none"
+        )
+    # Design per candidate: [1, min(x - b, 0), max(x - b, 0)]; the two hinge columns never overlap,
+    # so the stacked 3x3 normal equations are built from sums without materializing (K, n, 3).
+    ybar = float(y.mean())
+    yc = y - ybar
+    d = years[None, :] - grid[:, None]  # (K, n)
+    m = np.minimum(d, 0.0)
+    p = np.maximum(d, 0.0)
+    sm, sp = m.sum(axis=1), p.sum(axis=1)
+    smm, spp = np.einsum("kn,kn->k", m, m), np.einsum("kn,kn->k", p, p)
+    zero = np.zeros_like(sm)
+    XtX = np.stack([np.stack([np.full_like(sm, n), sm, sp], -1), np.stack([sm, smm, zero], -1),
+                    np.stack([sp, zero, spp], -1)], axis=1)  # (K, 3, 3)
+    Xty = np.stack([np.full_like(sm, yc.sum()), m @ yc, p @ yc], axis=-1)  # (K, 3)
+    beta = np.linalg.solve(XtX, Xty[..., None])[..., 0]  # (K, 3)
+    sse = np.maximum(float(yc @ yc) - np.einsum("ki,ki->k", beta, Xty), 0.0)
+    beta[:, 0] += ybar
+    best = int(np.argmin(sse))
+    if sse_single is None:
+        sse_single = ols_log10(years, y)[4]
+    return BreakpointFit(
+        break_year=float(grid[best]),
+        slope_before_oom_per_year=float(beta[best, 1]),
+        slope_after_oom_per_year=float(beta[best, 2]),
+        log10_at_break=float(beta[best, 0]),
+        sse_single_log10_sq=float(sse_single),
+        sse_piecewise_log10_sq=float(sse[best]),
+        bic_single=_bic(sse_single, n, 2),
+        bic_piecewise=_bic(float(sse[best]), n, 4),
+        candidates=int(grid.size),
+    )
+
+
+# ---------------------------------------------------------------------------- the fit
+
+
+def _interval(estimate, low, high, credibility, method, note=None) -> dict:
+    out = {"estimate": estimate, "low": low, "high": high, "credibility": credibility, "method": method}
+    if note is not None:
+        out["note"] = note
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class TrendFit:
+    """A log-linear trend: OLS of log10(value) on the date in decimal years.
+
+    The line is ``log10(value) = intercept_log10 + slope_oom_per_year * (year - t_ref_year)``,
+    where ``t_ref_year`` is the mean date (centering keeps the intercept and slope
+    uncorrelated and the arithmetic well conditioned). ``value`` is in ``unit``.
+    """
+
+    metric: str
+    unit: str
+    #: number of points (models) fitted
+    n: int
+    start_year: float
+    end_year: float
+    #: reference year of the intercept: the mean date of the points
+    t_ref_year: float
+    slope_oom_per_year: float
+    #: log10 of the line's value (in ``unit``) at ``t_ref_year``
+    intercept_log10: float
+    slope_se_oom_per_year: float
+    #: residual standard deviation of log10(value), in OOM (n-2 degrees of freedom)
+    residual_sd_log10: float
+    #: sum over points of (x - mean x)^2, years^2
+    sxx_year2: float
+    credibility: float
+    #: t-based interval of the slope at ``credibility``
+    slope_ci_analytic_oom_per_year: tuple[float, float]
+    #: percentile interval of the bootstrap slopes at ``credibility`` (None when bootstrap=0)
+    slope_ci_bootstrap_oom_per_year: tuple[float, float] | None
+    bootstrap_slopes_oom_per_year: np.ndarray | None = field(default=None, repr=False)
+    #: bootstrap intercepts: log10 of each resampled line at ``t_ref_year``
+    bootstrap_intercepts_log10: np.ndarray | None = field(default=None, repr=False)
+    years: np.ndarray = field(default=None, repr=False)
+    log10_values: np.ndarray = field(default=None, repr=False)
+    labels: tuple[str, ...] | None = field(default=None, repr=False)
+    breakpoint: BreakpointFit | None = None
+
+    # ------------------------------------------------------------------ basics
+
+    @property
+    def dof(self) -> int:
+        return self.n - 2
+
+    @property
+    def intercept_log10_at_year0(self) -> float:
+        """log10 of the line at year 0 (what ``numpy.polyfit`` reports as the intercept)."""
+        return self.intercept_log10 - self.slope_oom_per_year * self.t_ref_year
+
+    @property
+    def bootstrap_resamples(self) -> int:
+        return 0 if self.bootstrap_slopes_oom_per_year is None else int(self.bootstrap_slopes_oom_per_year.size)
+
+    def _cred(self, credibility) -> float:
+        return self.credibility if credibility is None else _check_credibility(credibility)
+
+    def slope_interval(self, method: str = "analytic", credibility: float | None = None) -> tuple[float, float]:
+        """(low, high) of the slope in OOM/year by ``"analytic"`` (t) or ``"bootstrap"`` (percentile)."""
+        c = self._cred(credibility)
+        if method == "analytic":
+            if c == self.credibility:
+                return self.slope_ci_analytic_oom_per_year
+            half = _t_quantile(c, self.dof) * self.slope_se_oom_per_year
+            return (self.slope_oom_per_year - half, self.slope_oom_per_year + half)
+        if method == "bootstrap":
+            if self.bootstrap_slopes_oom_per_year is None:
+                raise MissingInputError(
+                    "method='bootstrap' needs bootstrap resamples; this fit used bootstrap=0 (use method='analytic')"
+                )
+            if c == self.credibility and self.slope_ci_bootstrap_oom_per_year is not None:
+                return self.slope_ci_bootstrap_oom_per_year
+            lo, hi = np.quantile(self.bootstrap_slopes_oom_per_year, [0.5 - c / 2, 0.5 + c / 2])
+            return (float(lo), float(hi))
+        raise InvalidInputError(f"method={method!r} is not one of {', '.join(CI_METHODS)}")
+
+    # ------------------------------------------------------------------ rates
+
+    def oom_per_year(self, method: str = "analytic", credibility: float | None = None) -> dict:
+        """The slope in orders of magnitude per year, with its interval."""
+        c = self._cred(credibility)
+        lo, hi = self.slope_interval(method, c)
+        return _interval(self.slope_oom_per_year, lo, hi, c, method)
+
+    def growth_per_year(self, method: str = "analytic", credibility: float | None = None) -> dict:
+        """The growth factor per year (``10**slope``; 2.4 means x2.4 a year), with its interval."""
+        c = self._cred(credibility)
+        lo, hi = self.slope_interval(method, c)
+        return _interval(10.0 ** self.slope_oom_per_year, 10.0**lo, 10.0**hi, c, method)
+
+    def doubling_time_years(self, method: str = "analytic", credibility: float | None = None) -> dict:
+        """Years for the trend to double (``log10(2)/slope``), with its interval.
+
+        The low end comes from the high slope and vice versa. Where the slope or its
+        interval reaches zero or below there is no finite doubling time: that end is
+        None, and ``note`` says why.
+        """
+        c = self._cred(credibility)
+        lo, hi = self.slope_interval(method, c)
+        b = self.slope_oom_per_year
+        est = LOG10_2 / b if b > 0 else None
+        low = LOG10_2 / hi if hi > 0 else None
+        high = LOG10_2 / lo if lo > 0 else None
+        note = ""
+        if b <= 0:
+            note = f"the fitted slope ({b:.3g} OOM/year) does not grow, so nothing doubles"
+        elif lo <= 0:
+            note = (f"the {c:.0%} interval of the slope reaches {lo:.3g} OOM/year (no growth), so the doubling "
+                    "time has no upper bound")
+        return _interval(est, low, high, c, method, note)
+
+    # ------------------------------------------------------------------ prediction
+
+    def predict(self, year, credibility: float | None = None) -> dict:
+        """The trend at ``year`` (dates or decimal years; vectorized), in ``unit`` (not log).
+
+        ``median`` is the line; ``line_low``/``line_high`` the confidence interval of
+        the line (where the trend itself is); ``pred_low``/``pred_high`` the
+        prediction interval for one new model at that date. Both use t quantiles with
+        n-2 degrees of freedom.
+        """
+        c = self._cred(credibility)
+        x = np.asarray(decimal_year(year), dtype=float)
+        scalar = x.ndim == 0
+        if not np.isfinite(x).all():
+            raise InvalidInputError(f"year={year!r} has missing or non-finite entries")
+        xc = x - self.t_ref_year
+        mid = self.intercept_log10 + self.slope_oom_per_year * xc
+        t = _t_quantile(c, self.dof)
+        s = self.residual_sd_log10
+        lev = 1.0 / self.n + xc**2 / self.sxx_year2
+        half_line = t * s * np.sqrt(lev)
+        half_pred = t * s * np.sqrt(1.0 + lev)
+        out = {
+            "year": x,
+            "median": 10.0**mid,
+            "line_low": 10.0 ** (mid - half_line),
+            "line_high": 10.0 ** (mid + half_line),
+            "pred_low": 10.0 ** (mid - half_pred),
+            "pred_high": 10.0 ** (mid + half_pred),
+        }
+        out = {k: _scalar_or_array(v, scalar) for k, v in out.items()}
+        out["credibility"] = c
+        return out
+
+    def crossing_year(self, value: float, credibility: float | None = None, method: str | None = None) -> dict:
+        """The decimal year at which the fitted line reaches ``value`` (in ``unit``).
+
+        ``estimate`` solves the OLS line. The interval is, by default, from the
+        bootstrap lines (``method="bootstrap"``): a resampled line whose slope does not
+        have the sign of the fitted one never reaches ``value`` in the trend's
+        direction; if more than (1-credibility)/2 of them never do, the far end of the
+        interval is None and ``note`` says so. ``method="analytic"`` inverts the
+        t-based confidence band of the line (Fieller's interval); it is unbounded when
+        the slope is not distinguishable from zero at that credibility. Without
+        bootstrap resamples the analytic method is used.
+        """
+        c = self._cred(credibility)
+        v = float(value)
+        if not (math.isfinite(v) and v > 0):
+            raise InvalidInputError(f"value={value!r} must be a finite positive number in {self.unit or 'the unit'}")
+        target = math.log10(v)
+        b, a = self.slope_oom_per_year, self.intercept_log10
+        est = self.t_ref_year + (target - a) / b if b != 0 else None
+        if method is None:
+            method = "bootstrap" if self.bootstrap_slopes_oom_per_year is not None else "analytic"
+        if method == "bootstrap":
+            if self.bootstrap_slopes_oom_per_year is None:
+                raise MissingInputError("method='bootstrap' needs a fit with bootstrap > 0 (or use method='analytic')")
+            return self._crossing_bootstrap(target, est, c)
+        if method == "analytic":
+            return self._crossing_analytic(target, est, c)
+        raise InvalidInputError(f"method={method!r} is not one of {', '.join(CI_METHODS)}")
+
+    def _crossing_bootstrap(self, target: float, est: float | None, c: float) -> dict:
+        bs, ba = self.bootstrap_slopes_oom_per_year, self.bootstrap_intercepts_log10
+        direction = np.sign(self.slope_oom_per_year)
+        if direction == 0:
+            return _interval(None, None, None, c, "bootstrap", "the fitted slope is zero; the line never crosses")
+        # A resampled line with a slope of the other sign (or zero) never reaches the value going
+        # forward in time: its crossing year is "never", ranked after every finite year.
+        crosses = np.sign(bs) == direction
+        never_year = np.finfo(float).max
+        with np.errstate(divide="ignore", invalid="ignore"):
+            years = np.where(crosses, self.t_ref_year + (target - ba) / bs, never_year)
+        lo, hi = (float(q) for q in np.quantile(years, [0.5 - c / 2, 0.5 + c / 2]))
+        never = float(np.mean(~crosses))
+        tail = (1.0 - c) / 2.0
+        note = ""
+        if never > tail or hi > 1e300:
+            hi = None
+            note = (f"{never:.1%} of bootstrap lines never reach the value (their slope has the other sign), "
+                    f"more than the {tail:.1%} upper tail, so the interval has no upper end")
+        if lo > 1e300:
+            lo = None
+        return _interval(est, lo, hi, c, "bootstrap", note)
+
+    def _crossing_analytic(self, target: float, est: float | None, c: float) -> dict:
+        b, a = self.slope_oom_per_year, self.intercept_log10
+        t = _t_quantile(c, self.dof)
+        s2t2 = (t * self.residual_sd_log10) ** 2
+        d = a - target
+        qa = b * b - s2t2 / self.sxx_year2
+        qb = b * d
+        qc = d * d - s2t2 / self.n
+        if qa <= 0:
+            return _interval(est, None, None, c, "analytic",
+                             f"the slope is not distinguishable from zero at {c:.0%}; the crossing year is unbounded")
+        root = math.sqrt(max(qb * qb - qa * qc, 0.0))
+        r1, r2 = (-qb - root) / qa, (-qb + root) / qa
+        return _interval(est, self.t_ref_year + r1, self.t_ref_year + r2, c, "analytic", "")
+
+    # ------------------------------------------------------------------ output
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (no NaN or infinity: unbounded ends are None)."""
+        return {
+            "metric": self.metric,
+            "unit": self.unit,
+            "n_models": self.n,
+            "start": _year_label(self.start_year),
+            "end": _year_label(self.end_year),
+            "start_year": self.start_year,
+            "end_year": self.end_year,
+            "t_ref_year": self.t_ref_year,
+            "credibility": self.credibility,
+            "intercept_log10_at_t_ref": self.intercept_log10,
+            "growth_per_year": self.growth_per_year(),
+            "oom_per_year": self.oom_per_year(),
+            "doubling_time_years": self.doubling_time_years(),
+            "residual_sd_log10": self.residual_sd_log10,
+            "intervals": {
+                m: {
+                    "growth_per_year": self.growth_per_year(m),
+                    "oom_per_year": self.oom_per_year(m),
+                    "doubling_time_years": self.doubling_time_years(m),
+                }
+                for m in CI_METHODS
+                if m == "analytic" or self.bootstrap_slopes_oom_per_year is not None
+            },
+            "bootstrap_resamples": self.bootstrap_resamples,
+            "breakpoint": None if self.breakpoint is None else self.breakpoint.to_dict(),
+        }
+
+    def summary(self) -> str:
+        c = self.credibility
+        g = self.growth_per_year()
+        o = self.oom_per_year()
+        dtm = self.doubling_time_years()
+
+        def yrs(x):
+            return "unbounded" if x is None else f"{x * 12:.3g} months" if x < 2 else f"{x:.3g} years"
+
+        head = self.metric or "Trend"
+        unit = f" ({self.unit})" if self.unit else ""
+        lines = [
+            f"{head}{unit}: {self.n} points, {_year_label(self.start_year)} to {_year_label(self.end_year)}",
+            f"  growth      x{g['estimate']:.3g}/year ({c:.0%} CI x{g['low']:.3g}-x{g['high']:.3g}, t-based)",
+            f"  slope       {o['estimate']:.3g} OOM/year ({o['low']:.3g} to {o['high']:.3g})",
+            f"  doubling    {yrs(dtm['estimate'])} ({yrs(dtm['low'])} to {yrs(dtm['high'])})",
+        ]
+        if self.bootstrap_slopes_oom_per_year is not None:
+            gb = self.growth_per_year("bootstrap")
+            lines.append(f"  bootstrap   x{gb['low']:.3g}-x{gb['high']:.3g}/year ({self.bootstrap_resamples:,} resamples)")
+        lines.append(f"  scatter     residual sd {self.residual_sd_log10:.3g} OOM")
+        if dtm.get("note"):
+            lines.append(f"  note        {dtm['note']}")
+        if self.breakpoint is not None:
+            bp = self.breakpoint
+            lines.append(
+                f"  breakpoint  {bp.break_year:.2f}: x{bp.growth_before_per_year:.3g}/year before, "
+                f"x{bp.growth_after_per_year:.3g}/year after; BIC single {bp.bic_single:.1f}, "
+                f"piecewise {bp.bic_piecewise:.1f} -> {bp.preferred}"
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def fit_trend(
+    dates,
+    values,
+    *,
+    credibility: float = 0.9,
+    bootstrap: int = 10_000,
+    seed=0,
+    breakpoint: bool = False,
+    labels=None,
+    metric: str = "",
+    unit: str = "",
+) -> TrendFit:
+    """Fit ``log10(values)`` against the dates (decimal years) by OLS, with intervals.
+
+    ``dates``: dates, datetime64, ISO strings or decimal years; ``values``: positive
+    numbers in ``unit``. ``bootstrap`` is the number of pairs-bootstrap resamples (0
+    skips it), drawn from ``seed`` (an int, a numpy Generator or None). With
+    ``breakpoint=True`` a continuous two-segment line is fitted too and compared by BIC.
+    """
+    from flopcast.uncertainty.sampling import make_rng  # the uncertainty package imports scipy.stats
+
+    c = _check_credibility(credibility)
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
+        raise InvalidInputError(f"bootstrap={bootstrap!r} must be a whole number >= 0 (0 skips the bootstrap)")
+    years, y = _check_series(dates, values)
+    n = years.size
+    if labels is not None:
+        labels = tuple("" if lab is None else str(lab) for lab in labels)
+        if len(labels) != n:
+            raise InvalidInputError(f"labels has {len(labels)} entries but there are {n} points; they must match")
+    slope, intercept, t_ref, sxx, sse = ols_log10(years, y)
+    s = math.sqrt(sse / (n - 2))
+    se = s / math.sqrt(sxx)
+    half = _t_quantile(c, n - 2) * se
+    boot_b = boot_a = boot_ci = None
+    if bootstrap > 0:
+        boot_b, boot_a = bootstrap_lines(years, y, int(bootstrap), make_rng(seed), t_ref)
+        lo, hi = np.quantile(boot_b, [0.5 - c / 2, 0.5 + c / 2])
+        boot_ci = (float(lo), float(hi))
+    bp = fit_breakpoint(years, y, sse) if breakpoint else None
+    return TrendFit(
+        metric=str(metric),
+        unit=str(unit),
+        n=n,
+        start_year=float(years.min()),
+        end_year=float(years.max()),
+        t_ref_year=t_ref,
+        slope_oom_per_year=slope,
+        intercept_log10=intercept,
+        slope_se_oom_per_year=se,
+        residual_sd_log10=s,
+        sxx_year2=sxx,
+        credibility=c,
+        slope_ci_analytic_oom_per_year=(slope - half, slope + half),
+        slope_ci_bootstrap_oom_per_year=boot_ci,
+        bootstrap_slopes_oom_per_year=boot_b,
+        bootstrap_intercepts_log10=boot_a,
+        years=years,
+        log10_values=y,
+        labels=labels,
+        breakpoint=bp,
+    )
+
+
+def extrapolate(fit: TrendFit, year, credibility: float | None = None) -> dict:
+    """The trend carried to ``year``: the same as ``fit.predict(year, credibility)``."""
+    return fit.predict(year, credibility)
+
+
+def crossing_from(value_usd, date, oom_per_year, target, oom_low=None, oom_high=None) -> dict:
+    """Decimal year when ``value_usd`` (at ``date``) growing ``oom_per_year`` reaches ``target``.
+
+    ``oom_low``/``oom_high`` bound the rate: the faster rate gives the early end
+    (``low``), the slower the late end (``high``). A rate <= 0 never reaches a higher
+    target (None). Works for any unit; the name follows the common use (dollars).
+    """
+    v, tgt = float(value_usd), float(target)
+    for name, x in (("value_usd", v), ("target", tgt)):
+        if not (math.isfinite(x) and x > 0):
+            raise InvalidInputError(f"{name}={x!r} must be a finite positive number")
+    start = float(decimal_year(date))
+    if not math.isfinite(start):
+        raise InvalidInputError(f"date={date!r} is missing or not finite")
+    gap = math.log10(tgt / v)
+
+    def at(rate):
+        if rate is None:
+            return None
+        rate = float(rate)
+        if not math.isfinite(rate):
+            raise InvalidInputError(f"oom_per_year={rate!r} must be finite")
+        if gap == 0:
+            return start
+        if rate == 0 or (gap > 0) != (rate > 0):
+            return None
+        return start + gap / rate
+
+    if oom_low is not None and oom_high is not None and float(oom_low) > float(oom_high):
+        raise InvalidInputError(f"oom_low={oom_low} is above oom_high={oom_high}")
+    # growing towards a higher target, the faster rate (oom_high) arrives first; falling towards
+    # a lower target, the more negative rate (oom_low) does
+    early, late = (oom_high, oom_low) if gap >= 0 else (oom_low, oom_high)
+    return {"estimate": at(oom_per_year), "low": at(early), "high": at(late)}
+
+
+# ---------------------------------------------------------------------------- selection
+
+
+def _valid_points(dates, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    years = np.atleast_1d(decimal_year(dates)).astype(float)
+    vals = np.atleast_1d(np.asarray(values, dtype=float))
+    if years.shape != vals.shape or years.ndim != 1:
+        raise InvalidInputError(f"dates ({years.shape}) and values ({vals.shape}) must be 1-D of the same length")
+    ok = np.isfinite(years) & np.isfinite(vals)
+    return years, vals, ok
+
+
+def top_n_at_release(dates, values, n: int) -> np.ndarray:
+    """Mask of points among the ``n`` largest values of all points dated up to and including their date.
+
+    A point is kept when fewer than ``n`` points dated on or before it have a strictly
+    larger value (ties keep both). Points with a missing date or value are False.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InvalidInputError(f"n={n!r} must be a whole number >= 1")
+    years, vals, ok = _valid_points(dates, values)
+    out = np.zeros(years.size, dtype=bool)
+    idx = np.flatnonzero(ok)
+    y, v = years[idx], vals[idx]
+    step = max(1, 4_000_000 // max(idx.size, 1))
+    for lo in range(0, idx.size, step):
+        sl = slice(lo, lo + step)
+        earlier = y[None, :] <= y[sl, None]
+        larger = v[None, :] > v[sl, None]
+        out[idx[sl]] = (earlier & larger).sum(axis=1) < n
+    return out
+
+
+def above_trend(dates, values, min_residual_oom: float = 0.0) -> np.ndarray:
+    """Mask of points at least ``min_residual_oom`` orders of magnitude above the all-points trend.
+
+    The trend is the OLS fit of log10(value) on date over every valid point (finite
+    date, finite value > 0); other points are False.
+    """
+    m = float(min_residual_oom)
+    if not math.isfinite(m):
+        raise InvalidInputError(f"min_residual_oom={min_residual_oom!r} must be finite")
+    years, vals, ok = _valid_points(dates, values)
+    ok &= vals > 0
+    out = np.zeros(years.size, dtype=bool)
+    if ok.sum() < 3 or np.ptp(years[ok]) == 0:
+        raise InvalidInputError(
+            f"above_trend needs at least 3 valid points over more than one date; got {int(ok.sum())}"
+        )
+    y = np.log10(vals[ok])
+    slope, intercept, t_ref, _, _ = ols_log10(years[ok], y)
+    out[ok] = (y - intercept - slope * (years[ok] - t_ref)) >= m
+    return out
+
+
+def _bound_year(bound, end: bool) -> float:
+    if isinstance(bound, (int, np.integer)) and not isinstance(bound, bool):
+        return float(bound) + (1.0 if end else 0.0)  # whole years: ``until=2020`` includes all of 2020
+    y = float(decimal_year(bound))
+    if not math.isfinite(y):
+        raise InvalidInputError(f"window bound {bound!r} is not a date or year")
+    return y
+
+
+def in_window(dates, since=None, until=None) -> np.ndarray:
+    """Mask of dates within ``since``..``until`` (both inclusive; None = open).
+
+    An integer bound is a whole calendar year (``since=2015, until=2020`` keeps
+    2015-01-01 through 2020-12-31); a date or a float decimal year is a point in time.
+    Missing dates are False.
+    """
+    years = np.atleast_1d(decimal_year(dates)).astype(float)
+    out = np.isfinite(years)
+    if since is not None:
+        out &= years >= _bound_year(since, end=False)
+    if until is not None:
+        if isinstance(until, (int, np.integer)) and not isinstance(until, bool):
+            out &= years < _bound_year(until, end=True)
+        else:
+            out &= years <= _bound_year(until, end=True)
+    return out
+
+
+__all__ = [
+    "BreakpointFit",
+    "TrendFit",
+    "above_trend",
+    "bootstrap_lines",
+    "crossing_from",
+    "date_from_decimal_year",
+    "decimal_year",
+    "extrapolate",
+    "fit_breakpoint",
+    "fit_trend",
+    "in_window",
+    "ols_log10",
+    "top_n_at_release",
+]
