@@ -1,0 +1,115 @@
+"""CLI for trends and diffusion, pinned to Cottier et al.'s published figures."""
+
+import json
+
+import pytest
+
+from flopcast.cli.main import main
+
+
+def run(argv, capsys):
+    code = 0
+    try:
+        main(argv)
+    except SystemExit as exc:
+        code = exc.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cottier_headline_cost_trend(capsys, epoch_dir, tmp_path):
+    # Cottier et al. 2024: amortized cost of top-10 frontier models grew 2.4x/year since 2016 (90% CI 2.0-2.9),
+    # on models up to the end of 2023. flopcast's fit of its own estimates on the snapshot lands inside.
+    plot = tmp_path / "trend.svg"
+    code, out, err = run(["trend", "cost", "--data", str(epoch_dir), "--top", "10", "--since", "2016", "--until",
+                          "2023", "--extrapolate", "2030", "--cross", "1e9", "--json", "--plot", str(plot)], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    g = d["growth_per_year"]
+    assert set(g) >= {"estimate", "low", "high", "credibility"} and g["credibility"] == 0.9
+    assert 2.0 <= g["estimate"] <= 2.9
+    assert g["low"] < 2.4 < g["high"]  # the published rate lies inside flopcast's interval
+    assert d["n_models"] >= 50 and d["start"].startswith("2016") and d["end"].startswith("2023")
+    e = d["extrapolation"]
+    assert e["pred_low"] < e["line_low"] < e["median"] < e["line_high"] < e["pred_high"]
+    assert d["crossing"]["low"] <= d["crossing"]["estimate"] <= d["crossing"]["high"]
+    assert "<svg" in plot.read_text() and "Source: --data" in plot.read_text()
+
+
+@pytest.mark.parametrize("metric", ["compute", "params", "data"])
+def test_model_metric_trends(metric, capsys, epoch_dir):
+    code, out, err = run(["trend", metric, "--data", str(epoch_dir), "--top", "10", "--since", "2012", "--json",
+                          "--bootstrap", "500"], capsys)
+    assert code == 0, err
+    g = json.loads(out)["growth_per_year"]
+    assert g["low"] <= g["estimate"] <= g["high"] and g["estimate"] > 1
+
+
+def test_frontier_compute_trend_is_fast_growing(capsys, epoch_dir):
+    # Epoch (Sevilla et al. 2022, arXiv 2202.05924; Epoch 2024): frontier training compute grows about 4-5x a year
+    # in the deep-learning era; the top-10 fit since 2012 lands between 3x and 6x
+    code, out, _ = run(["trend", "compute", "--data", str(epoch_dir), "--top", "10", "--since", "2012", "--json"],
+                       capsys)
+    assert 3.0 <= json.loads(out)["growth_per_year"]["estimate"] <= 6.0
+
+
+def test_price_performance_trend(capsys, epoch_dir):
+    code, out, err = run(["trend", "price-performance", "--data", str(epoch_dir), "--since", "2008", "--json",
+                          "--bootstrap", "500"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    # Hobbhahn et al. 2023: ML GPU FLOP/s per $ doubles every ~2.5 years (0.12-0.14 OOM/year); wide tolerance:
+    # release prices of consumer and data-center chips mixed
+    assert 0.03 <= d["oom_per_year"]["estimate"] <= 0.4
+
+
+def test_trend_bad_input(capsys):
+    assert run(["trend", "flops"], capsys)[0] == 2
+    code, _, err = run(["trend", "compute", "--since", "2030"], capsys)
+    assert code == 2 and "a trend needs at least 3" in err
+    code, _, err = run(["trend", "compute", "--cross", "1..2"], capsys)
+    assert code == 2 and "one value" in err
+
+
+def test_emulate_cli(capsys):
+    # Hoffmann et al. 2022 fit: GPT-3 (175B, 300B tokens) -> ~15B params, ~1.18T tokens, ~1.06e23 FLOP, ~3x less
+    code, out, _ = run(["emulate", "gpt-3", "--json"], capsys)
+    d = json.loads(out)
+    assert d["params_opt"] == pytest.approx(15e9, rel=0.01)
+    assert d["tokens_opt"] == pytest.approx(1.18e12, rel=0.01)
+    assert d["compute_opt_flop"] == pytest.approx(1.06e23, rel=0.01)
+    assert d["compute_ratio"] == pytest.approx(3.0, rel=0.01)
+    code, out, _ = run(["emulate", "--params", "175e9", "--tokens", "300e9", "--json"], capsys)
+    assert json.loads(out)["params_opt"] == pytest.approx(d["params_opt"])
+    assert run(["emulate"], capsys)[0] == 2
+    assert run(["emulate", "stable-diffusion-v1"], capsys)[0] == 2  # no token count
+
+
+def test_diffusion_cli(capsys, tmp_path):
+    # GPT-3's central amortized cost $2.107M (2020-05-28); at 0.14 OOM/year a $1M budget affords it
+    # log10(2.107)/0.14 = 2.31 years later, around 2022.7 (the Monte Carlo median differs a little)
+    code, out, err = run(["diffusion", "gpt-3", "--budget", "1e6", "--year", "2026", "--json",
+                          "--plot", str(tmp_path / "d.png")], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    row = d["affordability"][0]
+    assert 2021.5 <= row["estimate"] <= 2023.5 and row["low"] <= row["estimate"] <= row["high"]
+    assert (tmp_path / "d.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # by cost and date: $4.6M in 2020-07-01 at 0.14 OOM/yr, six years later: x10**(-0.84) = $0.664M
+    code, out, _ = run(["diffusion", "--cost", "4.6e6", "--date", "2020-07-01", "--year", "2026", "--json"], capsys)
+    rep = json.loads(out)["reproduction"]
+    assert rep["central_usd"] == pytest.approx(4.6e6 * 10 ** (-0.14 * 6), rel=0.01)
+    code, out, _ = run(["diffusion", "gpt-3"], capsys)
+    assert code == 0 and "Academic lab" in out
+    assert run(["diffusion"], capsys)[0] == 2
+    assert run(["diffusion", "--cost", "1e6", "--date", "2020-13-01"], capsys)[0] == 2
+
+
+def test_lag_cli(capsys, epoch_dir):
+    code, out, err = run(["lag", "--data", str(epoch_dir), "--since", "2016", "--json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    gpt3 = next(x for x in d["lags"] if x["model"] == "GPT-3 175B (davinci)")
+    assert gpt3["open_weights_model"] == "OPT-175B"
+    assert d["summary"] and d["date_basis"] == "publication"
+    assert run(["lag", "--top", "0"], capsys)[0] == 2
