@@ -87,7 +87,7 @@ LABELS = {
 }
 
 
-def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = None) -> str:
+def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = None, trend: dict | None = None) -> str:
     L = []
     w = L.append
     w("# flopcast benchmarks\n")
@@ -217,6 +217,15 @@ def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = Non
           f"{batch['estimated']:,} models with intervals, {per_model_epoch / per_model_ours:.0f}x less time per model. "
           "Targets: under 3 s, under 1 GB.\n")
 
+    # -- trend ----------------------------------------------------------------------------
+    if trend:
+        w("## 4. Trend fits (`bench_trend.py`)\n")
+        w("| measure | value | target |\n|---|---:|---:|")
+        w(f"| `fit_trend`, {trend['points']} points, {trend['bootstrap']:,} bootstrap resamples + breakpoint search, "
+          f"median of {trend['fit_runs']} | {trend['fit_median_ms']:.1f} ms | < 1 s |")
+        w(f"| whole `flopcast trend cost --top 10 --since 2016 --until 2023 --extrapolate 2030 --cross 1e9` "
+          f"(data load, cost estimates, fit), median of {trend['cli_runs']} | {trend['cli_median_s']:.2f} s | < 3 s |\n")
+
     # -- method ---------------------------------------------------------------------------
     w("## Method\n")
     w("Monte Carlo: each method draws the six inputs from the same distributions (parameters checked equal "
@@ -237,11 +246,13 @@ def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = Non
 
 
 def main() -> None:
-    wall = {"mc": run("bench_mc.py"), "cli": run("bench_cli.py"), "batch": run("bench_batch.py")}
+    wall = {"mc": run("bench_mc.py"), "cli": run("bench_cli.py"), "batch": run("bench_batch.py"),
+            "trend": run("bench_trend.py")}
     mc = json.loads((HERE / "results_mc.json").read_text())
     cli = json.loads((HERE / "results_cli.json").read_text())
     batch = json.loads((HERE / "results_batch.json").read_text())
-    text = render(mc, cli, machine(), wall, batch)
+    trend = json.loads((HERE / "results_trend.json").read_text())
+    text = render(mc, cli, machine(), wall, batch, trend)
     (HERE / "RESULTS.md").write_text(text)
     print(f"wrote {HERE / 'RESULTS.md'} ({sum(wall.values()):.0f} s)")
 
