@@ -113,3 +113,25 @@ def test_lag_cli(capsys, epoch_dir):
     assert gpt3["open_weights_model"] == "OPT-175B"
     assert d["summary"] and d["date_basis"] == "publication"
     assert run(["lag", "--top", "0"], capsys)[0] == 2
+
+
+def test_diffusion_reference_by_compute_and_rate_options(capsys, epoch_dir):
+    # by compute: 3.14e23 FLOP on V100s from 2019-10-01, cloud method; the rate given as a point 0.2 OOM/year:
+    # mid-2026 is 6.75 years later, so the cost falls by 10**(-0.2 * 6.75) = 0.0447x
+    code, out, err = run(["diffusion", "--compute", "3.14e23", "--hardware", "v100", "--date", "2019-10-01",
+                          "--method", "cloud", "--year", "2026", "--price-performance", "0.2", "--json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    rep = d["reproduction"]
+    assert rep["rate_oom_per_year"]["median"] == pytest.approx(0.2)
+    years = rep["elapsed_years"]
+    assert rep["central_usd"] == pytest.approx(rep["reference_cost_usd"]["median"] * 10 ** (-0.2 * years), rel=0.02)
+    # a rate fitted to the database's chip prices, and a catalog name resolved to its database row
+    code, out, err = run(["diffusion", "gpt-3", "--data", str(epoch_dir), "--price-performance", "fit", "--json"],
+                         capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["reference"].startswith("GPT-3 175B (davinci)")
+    assert 0.03 < d["reproduction"]["rate_oom_per_year"]["median"] < 0.3
+    for bad in (["--price-performance", "-1"], ["--price-performance", "0.2..0.1"], ["--compute", "1e23"]):
+        assert run(["diffusion", *(["gpt-3"] if bad[0] != "--compute" else []), *bad], capsys)[0] == 2

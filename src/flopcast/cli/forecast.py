@@ -40,13 +40,27 @@ def _console():
 
 
 def _reference(model: str | None, cost: str | None, date: str | None, method: str, data: str | None, samples: int,
-               seed: int):
-    """(cost input, reference date, label, source) from a model or from --cost/--date."""
+               seed: int, compute: str | None = None, hardware: str | None = None):
+    """(cost input, reference date, label, source) from a model, --cost/--date, or --compute/--hardware/--date."""
     from flopcast.cli.parse import parse_value
 
+    if compute is not None:
+        if model is not None or cost is not None:
+            raise InvalidInputError("give one of MODEL, --cost or --compute")
+        if hardware is None or date is None:
+            raise InvalidInputError("--compute needs --hardware and --date (the run's start)")
+        from flopcast.chain import estimate
+        from flopcast.uncertainty import ci
+
+        c = parse_value("compute", compute)
+        when = _date("date", date)
+        est = estimate(None, training_compute_flop=ci(*c) if isinstance(c, tuple) else c, hardware=hardware,
+                       start_date=when, methods=(method,), samples=samples, seed=seed)
+        return (est.cost_usd[method], when, f"a {compute}-FLOP run on {est.hardware} ({method} cost)",
+                "user inputs and the bundled catalog")
     if model is None:
         if cost is None or date is None:
-            raise InvalidInputError("give a MODEL, or --cost and --date for a reference run")
+            raise InvalidInputError("give a MODEL, --cost and --date, or --compute, --hardware and --date")
         c = parse_value("cost", cost)
         if isinstance(c, tuple):
             from flopcast.uncertainty import ci
@@ -75,6 +89,36 @@ def _reference(model: str | None, cost: str | None, date: str | None, method: st
     return est.cost_usd[method], spec_date, f"{est.name} ({method} cost, {est.dollars})", est.source
 
 
+def _price_performance(text: str | None, data: str | None):
+    """None (the cited default), a rate or interval in OOM/year, or 'fit': the slope of the data's chip prices."""
+    if text is None:
+        return None
+    if text == "fit":
+        from flopcast.datasets.source import load_database, resolve_source
+        from flopcast.series import hardware_series
+        from flopcast.trends import fit_trend
+        from flopcast.uncertainty import Normal
+
+        db = load_database(resolve_source(None if data in (None, "cache") else data))
+        s = hardware_series(db.hardware, db.price_book)
+        fit = fit_trend(s.dates, s.values, bootstrap=0)
+        return Normal(fit.slope_oom_per_year, fit.slope_se_oom_per_year)
+    from flopcast.cli.parse import parse_number
+
+    if ".." in text:
+        lo, _, hi = text.partition("..")
+        lo_v, hi_v = parse_number("price-performance", lo), parse_number("price-performance", hi)
+        if not 0 < lo_v <= hi_v:
+            raise InvalidInputError(f"--price-performance={text!r}: need 0 < low <= high (OOM/year)")
+        from flopcast.uncertainty import ci
+
+        return ci(lo_v, hi_v, kind="normal")
+    v = parse_number("price-performance", text)
+    if v <= 0:
+        raise InvalidInputError(f"--price-performance={v:g} must be > 0 (orders of magnitude a year), or 'fit'")
+    return v
+
+
 def _date(field: str, text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text) if len(text) > 4 else dt.date(int(text), 7, 1)
@@ -85,6 +129,9 @@ def _date(field: str, text: str) -> dt.date:
 def diffusion_cmd(
     model: Annotated[str | None, typer.Argument(help="Reference model (catalog name, or a database name with --data).")] = None,
     cost: Annotated[str | None, typer.Option(help="Reference cost in USD (point or low..high) instead of a MODEL.")] = None,
+    compute: Annotated[str | None, typer.Option(help="Reference by training compute (FLOP), with --hardware and --date.")] = None,
+    hardware: Annotated[str | None, typer.Option(help="Chip for a --compute reference.")] = None,
+    price_performance: Annotated[str | None, typer.Option(help="Hardware price-performance rate in OOM/year (point or low..high), or 'fit' to fit it from the data's chip prices.")] = None,
     date: Annotated[str | None, typer.Option(help="Date of the reference cost (YYYY-MM-DD) with --cost.")] = None,
     year: Annotated[int, typer.Option(help="Year to price the reproduction in (mid-year).")] = dt.date.today().year,
     budget: Annotated[str | None, typer.Option(help="A budget in USD: when can it afford the reference? (default: the actor presets)")] = None,
@@ -105,9 +152,11 @@ def diffusion_cmd(
         raise InvalidInputError(f"--method={method!r} is not one of amortized, cloud, acquisition")
     if not (2 <= samples <= 1_000_000):
         raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
-    ref_cost, ref_date, label, source = _reference(model, cost, date, method, data, samples, seed)
+    ref_cost, ref_date, label, source = _reference(model, cost, date, method, data, samples, seed, compute, hardware)
+    rate = _price_performance(price_performance, data)
     target = dt.date(year, 7, 1)
-    repro = D.cost_to_reproduce(ref_cost, ref_date, target, include_algorithmic=algorithmic, samples=samples, seed=seed)
+    kw = dict(price_performance_oom_per_year=rate, include_algorithmic=algorithmic, samples=samples, seed=seed)
+    repro = D.cost_to_reproduce(ref_cost, ref_date, target, **kw)
     if budget is not None:
         b = parse_value("budget", budget)
         if isinstance(b, tuple):
@@ -115,15 +164,14 @@ def diffusion_cmd(
         who = {f"budget ${b:,.0f}": b}
     else:
         who = actors
-    table = D.affordability_table(ref_cost, ref_date, who, include_algorithmic=algorithmic, samples=samples, seed=seed)
+    table = D.affordability_table(ref_cost, ref_date, who, **kw)
     if plot is not None:
         import numpy as np
 
         from flopcast.reporting.plots import plot_reproduction
 
         years = np.linspace(D.decimal_year(ref_date), max(year, D.decimal_year(ref_date) + 1) + 4, 60)
-        curve = D.cost_to_reproduce(ref_cost, ref_date, years, include_algorithmic=algorithmic, samples=samples,
-                                    seed=seed)
+        curve = D.cost_to_reproduce(ref_cost, ref_date, years, **kw)
         plot_reproduction(curve, plot, title=f"Cost to reproduce {label}", budgets=table,
                           caption=f"Source: {source}. Hardware price-performance"
                                   + (" and algorithmic efficiency" if algorithmic else "") + ".")

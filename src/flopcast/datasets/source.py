@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flopcast.errors import CatalogError
+from flopcast.errors import CatalogError, UnknownModelError
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,22 @@ def database_model(db: Database, name: str):
 
     if db.source.kind == "bundled":
         return db_catalog_get(name), []
-    m = epoch.find_model(db.epoch_models, name)
+    try:
+        m = epoch.find_model(db.epoch_models, name)
+    except UnknownModelError:
+        # a curated name or alias ("gpt-3") may name the database row ("GPT-3 175B (davinci)")
+        from flopcast.catalogs.models import bundled_models
+
+        spec = bundled_models().find(name)
+        m = None
+        for alias in (spec.name, *spec.aliases) if spec is not None else ():
+            try:
+                m = epoch.find_model(db.epoch_models, alias)
+                break
+            except UnknownModelError:
+                continue
+        if m is None:
+            raise
     notes = [f"database row: {m.name!r} (line {m.line} of {db.source.models_path.name})"]
     hw = _match(db.hardware, tuple(m.training_hardware)) if m.training_hardware else None
     if hw is None:
