@@ -11,7 +11,7 @@ from flopcast.batch import ModelRecord, estimate_batch, frontier_mask, select
 from flopcast.catalogs import bundled_hardware
 from flopcast.catalogs.price_index import load_price_index
 from flopcast.catalogs.prices import PurchasePrice, bundled_price_book
-from flopcast.cli.main import main
+from flopcast.testing import run_cli as run
 from flopcast.datasets.source import load_database, resolve_source
 
 
@@ -121,14 +121,6 @@ def test_select_filters(db):
     assert any(r.name == "GPT-4" for r in top10)
 
 
-def run(argv, capsys):
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_costs_csv_fields_and_atomic_out(tmp_path, capsys, epoch_dir):

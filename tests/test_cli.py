@@ -9,19 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from flopcast.cli.main import main
+from flopcast.testing import run_cli as run
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(argv, capsys):
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def readme_commands():

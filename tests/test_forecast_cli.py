@@ -4,17 +4,9 @@ import json
 
 import pytest
 
-from flopcast.cli.main import main
+from flopcast.testing import run_cli as run
 
 
-def run(argv, capsys):
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_cottier_headline_cost_trend(capsys, epoch_dir, tmp_path):

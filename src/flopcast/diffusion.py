@@ -40,7 +40,7 @@ import numpy as np
 
 from flopcast.catalogs._table import date as _date_cell
 from flopcast.catalogs._table import num, read_rows
-from flopcast.catalogs.constants import Constant, constant
+from flopcast.catalogs.constants import Constant, constant, read_constants
 from flopcast.compute import DEFAULT_CONVENTION
 from flopcast.errors import CatalogError, InvalidInputError, UnknownNameError
 from flopcast.uncertainty import (
@@ -92,28 +92,7 @@ __all__ = [
 
 @lru_cache(maxsize=1)
 def _diffusion_constants() -> dict[str, Constant]:
-    rows, label = read_rows(
-        "diffusion_constants.csv", required=("name", "value", "low", "high", "kind", "unit", "source", "as_of")
-    )
-    out = {}
-    for r in rows:
-        name = r["name"].strip()
-        kind = r["kind"].strip()
-        if kind not in ("point", "lognormal", "normal"):
-            raise CatalogError(f"{label} line {r['_line']}: kind={kind!r} is not one of point, lognormal, normal")
-        if name in out:
-            raise CatalogError(f"{label} line {r['_line']}: constant {name!r} appears twice")
-        out[name] = Constant(
-            name=name,
-            value=num(r, "value", label, required=True, positive=False),
-            low=num(r, "low", label, positive=False),
-            high=num(r, "high", label, positive=False),
-            kind=kind,
-            unit=r["unit"].strip(),
-            source=r["source"].strip(),
-            notes=(r.get("notes") or "").strip(),
-        )
-    return out
+    return read_constants("diffusion_constants.csv")
 
 
 def diffusion_constant(name: str) -> Constant:

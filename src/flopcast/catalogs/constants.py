@@ -38,16 +38,19 @@ class Constant:
         return Point(self.value)
 
 
-@lru_cache(maxsize=1)
-def constants() -> dict[str, Constant]:
-    rows, label = read_rows("constants.csv", required=("name", "value", "low", "high", "kind", "unit", "source"))
+def read_constants(name: str) -> dict[str, Constant]:
+    """A bundled constants file (``name,value,low,high,kind,unit,source,...``), schema checked."""
+    rows, label = read_rows(name, required=("name", "value", "low", "high", "kind", "unit", "source", "as_of"))
     out = {}
     for r in rows:
+        key = r["name"].strip()
         kind = r["kind"].strip()
         if kind not in _KINDS:
             raise CatalogError(f"{label} line {r['_line']}: kind={kind!r} is not one of {', '.join(_KINDS)}")
-        out[r["name"].strip()] = Constant(
-            name=r["name"].strip(),
+        if key in out:
+            raise CatalogError(f"{label} line {r['_line']}: constant {key!r} appears twice")
+        out[key] = Constant(
+            name=key,
             value=num(r, "value", label, required=True, positive=False),
             low=num(r, "low", label, positive=False),
             high=num(r, "high", label, positive=False),
@@ -57,6 +60,12 @@ def constants() -> dict[str, Constant]:
             notes=(r.get("notes") or "").strip(),
         )
     return out
+
+
+@lru_cache(maxsize=1)
+def constants() -> dict[str, Constant]:
+    """Method constants of Cottier et al. 2024 and others (``constants.csv``)."""
+    return read_constants("constants.csv")
 
 
 def constant(name: str, variant: str | None = None) -> Constant:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from flopcast.cli import options as opt
 from flopcast.errors import InvalidInputError
 
 
@@ -245,7 +246,7 @@ def emulate_cmd(
 
 
 def lag_cmd(
-    data: Annotated[str | None, typer.Option(help="Folder with Epoch's CSVs (default: the pulled cache, else the bundled catalog).")] = None,
+    data: opt.Data = None,
     top: Annotated[int, typer.Option(help="Frontier: top N by training compute at release.")] = 10,
     since: Annotated[int | None, typer.Option(help="First reference year.")] = None,
     date_basis: Annotated[str, typer.Option(help="publication, or training_end where a model's training end is known.")] = "publication",
@@ -285,16 +286,16 @@ TREND_METRICS = ("compute", "cost", "params", "data", "price-performance")
 
 def trend_cmd(
     metric: Annotated[str, typer.Argument(help="compute, cost, params, data or price-performance.")],
-    data: Annotated[str | None, typer.Option(help="Folder with Epoch's CSVs (default: the pulled cache, else the bundled catalog).")] = None,
-    top: Annotated[int | None, typer.Option(help="Keep models in the top N by training compute at their release.")] = None,
-    since: Annotated[int | None, typer.Option(help="First publication year.")] = None,
-    until: Annotated[int | None, typer.Option(help="Last publication year.")] = None,
-    domain: Annotated[str | None, typer.Option(help="Domain contains this (e.g. Language).")] = None,
-    org: Annotated[str | None, typer.Option(help="An organization contains this.")] = None,
+    data: opt.Data = None,
+    top: opt.Top = None,
+    since: opt.Since = None,
+    until: opt.Until = None,
+    domain: opt.Domain = None,
+    org: opt.Org = None,
     above_trend: Annotated[float | None, typer.Option(help="Keep points at least this many OOM above the all-points trend.")] = None,
     method: Annotated[str, typer.Option(help="Cost method for the cost metric.")] = "amortized",
-    year_dollars: Annotated[int | None, typer.Option(help="Costs in this year's dollars.")] = None,
-    price_index: Annotated[str | None, typer.Option(help="Price index CSV (FRED format) for --year-dollars.")] = None,
+    year_dollars: opt.YearDollars = None,
+    price_index: opt.PriceIndex = None,
     extrapolate: Annotated[int | None, typer.Option(help="Extrapolate the trend to this year.")] = None,
     cross: Annotated[str | None, typer.Option(help="When does the trend reach this value (e.g. 1e9 for $1B)?")] = None,
     breakpoint: Annotated[bool, typer.Option("--breakpoint", help="Also fit two segments and compare by BIC.")] = False,
@@ -316,10 +317,7 @@ def trend_cmd(
         raise InvalidInputError(f"metric {metric!r} is not one of {', '.join(TREND_METRICS)}")
     if method not in ("amortized", "cloud", "acquisition"):
         raise InvalidInputError(f"--method={method!r} is not one of amortized, cloud, acquisition")
-    if since is not None and until is not None and since > until:
-        raise InvalidInputError(f"--since {since} is after --until {until}")
-    if price_index is not None and year_dollars is None:
-        raise InvalidInputError("--price-index needs --year-dollars")
+    opt.check_selection(since, until, price_index, year_dollars)
     target = None
     if cross is not None:
         target = parse_value("cross", cross)
@@ -330,11 +328,7 @@ def trend_cmd(
     if metric == "price-performance":
         series = hardware_series(db.hardware, db.price_book, since=since, until=until, source=src.describe())
     else:
-        index = None
-        if year_dollars is not None:
-            from flopcast.catalogs.price_index import bundled_price_index, load_price_index
-
-            index = load_price_index(price_index) if price_index else bundled_price_index()
+        index = opt.price_index_for(year_dollars, price_index)
         series = model_series(db.records, metric, top=top, since=since, until=until, domain=domain, org=org, db=db,
                               method=method, samples=samples, seed=seed, target_year=year_dollars, price_index=index,
                               source=src.describe())

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from flopcast.cli import forecast
+from flopcast.cli import options as opt
 from flopcast.cli.data_cmd import data_app
 from flopcast.errors import FlopcastError
 
@@ -193,15 +194,15 @@ def estimate(
 
 @app.command()
 def costs(
-    data: Annotated[str | None, typer.Option(help="Folder with Epoch's CSVs (default: the pulled cache, else the bundled catalog).")] = None,
-    top: Annotated[int | None, typer.Option(help="Keep models in the top N by training compute at their release.")] = None,
-    since: Annotated[int | None, typer.Option(help="First publication year.")] = None,
-    until: Annotated[int | None, typer.Option(help="Last publication year.")] = None,
-    domain: Annotated[str | None, typer.Option(help="Domain contains this (e.g. Language).")] = None,
-    org: Annotated[str | None, typer.Option(help="An organization contains this.")] = None,
+    data: opt.Data = None,
+    top: opt.Top = None,
+    since: opt.Since = None,
+    until: opt.Until = None,
+    domain: opt.Domain = None,
+    org: opt.Org = None,
     method: Annotated[str, typer.Option(help="cloud, amortized, acquisition or all.")] = "all",
-    year_dollars: Annotated[int | None, typer.Option(help="Express costs in this year's dollars.")] = None,
-    price_index: Annotated[str | None, typer.Option(help="Price index CSV (FRED format) for --year-dollars.")] = None,
+    year_dollars: opt.YearDollars = None,
+    price_index: opt.PriceIndex = None,
     samples: Annotated[int, typer.Option(help="Monte Carlo samples per model (2 to 1,000,000).")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
@@ -216,10 +217,7 @@ def costs(
         raise InvalidInputError(f"--format={fmt!r} is not one of table, csv, json")
     if not (2 <= samples <= 1_000_000):
         raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
-    if since is not None and until is not None and since > until:
-        raise InvalidInputError(f"--since {since} is after --until {until}")
-    if price_index is not None and year_dollars is None:
-        raise InvalidInputError("--price-index needs --year-dollars")
+    opt.check_selection(since, until, price_index, year_dollars)
     from flopcast.batch import estimate_batch, select
     from flopcast.datasets.source import load_database, resolve_source
 
@@ -228,11 +226,7 @@ def costs(
     chosen = select(db.records, since=since, until=until, domain=domain, org=org, top=top)
     if not chosen:
         raise InvalidInputError(f"the filters leave no models (of {len(db.records)} in {source.describe()})")
-    index = None
-    if year_dollars is not None:
-        from flopcast.catalogs.price_index import bundled_price_index, load_price_index
-
-        index = load_price_index(price_index) if price_index else bundled_price_index()
+    index = opt.price_index_for(year_dollars, price_index)
     result = estimate_batch(chosen, hardware=db.hardware, price_book=db.price_book,
                             methods=("cloud", "amortized", "acquisition") if method == "all" else (method,),
                             samples=samples, seed=seed, target_year=year_dollars, price_index=index,
