@@ -203,3 +203,230 @@ def words_to_tokens(words, words_per_token=0.75):
 
 def _isfinite(x) -> bool:
     return bool(np.all(np.isfinite(x))) and not (isinstance(x, float) and math.isnan(x))
+
+
+# -- the deployment chain ----------------------------------------------------------------
+
+from dataclasses import dataclass, field  # noqa: E402
+
+SHARES_PUBLISHED = {
+    "facebook_2021": {"experimentation": 0.10, "training": 0.20, "inference": 0.70,
+                      "source": "Wu et al. 2022, Sustainable AI (arXiv 2111.00364): power split 10:20:70"},
+    "google_2022": {"experimentation_and_training": 0.40, "inference": 0.60,
+                    "source": "Patterson et al. 2022 (arXiv 2204.05149): about 3/5 of ML energy for inference"},
+}
+
+
+@dataclass(eq=False)
+class DeploymentEstimate:
+    """Serving a model: throughput, latency, fleet size and dollars (USD), each a Summary."""
+
+    model: str
+    hardware: str
+    precision: str
+    chips_per_instance: int
+    min_chips_to_fit: int
+    memory_per_instance_bytes: float
+    batch: float
+    context: float
+    tokens_per_s_per_instance: object
+    latency_per_token_s: object
+    tokens_per_day: object
+    instances: object
+    fleet_load_factor: object
+    usd_per_million_tokens: object
+    usd_per_day: object
+    usd_total: object
+    duration_days: float
+    price_source: str
+    inputs: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    vs_training: dict | None = None
+    api: dict | None = None
+    lifetime: dict | None = None
+    scenario: str = ""
+
+    def outputs(self) -> dict:
+        return {k: getattr(self, k) for k in ("tokens_per_s_per_instance", "latency_per_token_s", "tokens_per_day",
+                                              "instances", "fleet_load_factor", "usd_per_million_tokens",
+                                              "usd_per_day", "usd_total")}
+
+    def to_dict(self) -> dict:
+        out = {k: getattr(self, k) for k in ("model", "hardware", "precision", "chips_per_instance",
+                                             "min_chips_to_fit", "memory_per_instance_bytes", "batch", "context",
+                                             "duration_days", "price_source", "scenario")}
+        out.update({k: s.to_dict() for k, s in self.outputs().items()})
+        out["inputs"] = self.inputs
+        out["notes"] = list(self.notes)
+        for k in ("vs_training", "api", "lifetime"):
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k)
+        return out
+
+
+def _shape(params: float, n_layers, d_model):
+    """Layers and width: given, else a standard shape with params = 12 L d^2 and d = 128 L."""
+    if n_layers is not None and d_model is not None:
+        return float(n_layers), float(d_model), ""
+    d = (params * 128.0 / 12.0) ** (1.0 / 3.0)
+    return d / 128.0, d, "layers and width not given: assumed params = 12 x layers x width^2 with width = 128 x layers"
+
+
+def estimate_deployment(model=None, *, params=None, params_active=None, n_layers=None, d_model=None,
+                        hardware: str | None = None, chips: int | None = None, precision: str = "bf16",
+                        kv_precision: str = "bf16", batch: int = 32, context: int | None = None,
+                        tokens_per_day=None, scenario=None, duration_days: float | None = None,
+                        price_usd_per_chip_hour=None, cloud_tier: str = "on-demand", load_factor=1.0,
+                        overlap: str = "none", parallelism: str = "tensor", vs_training: bool = False,
+                        api_usd_per_1k_tokens=None, samples: int = 10_000, seed: int | None = 0,
+                        sampling: str = "random") -> DeploymentEstimate:
+    """Serve ``model`` (a catalog name or ModelSpec) or an ad-hoc ``params`` model for a load.
+
+    The load is ``tokens_per_day`` (a number or interval) or a ``scenario`` (a name, a path
+    or a :class:`flopcast.scenarios.Scenario`). Efficiencies, the load and the experiments
+    multiplier are uncertain inputs drawn once per sample index.
+    """
+    from flopcast.catalogs import bundled_hardware, get_model
+    from flopcast.catalogs import constants as K
+    from flopcast.catalogs.prices import bundled_price_book
+    from flopcast.uncertainty import Summary, as_distribution, draw
+
+    notes = []
+    spec = get_model(model) if isinstance(model, str) else model
+    name = spec.name if spec is not None else "custom model"
+    params = params if params is not None else (spec.params if spec else None)
+    if params is None:
+        raise InvalidInputError("give a model (e.g. bloom-176b) or --params")
+    check_positive("params", params)
+    p_active = params_active or (spec.params_active if spec and spec.params_active else None) or params
+    layers, width, shape_note = _shape(params, n_layers if n_layers is not None else (spec.n_layers if spec else None),
+                                       d_model if d_model is not None else (spec.d_model if spec else None))
+    if shape_note:
+        notes.append(shape_note)
+    hw_name = hardware or "a100"
+    hw, hw_note = bundled_hardware().resolve(hw_name)
+    if hw_note:
+        notes.append(hw_note)
+    if not hw.memory_bytes or not hw.memory_bandwidth_bytes_per_s:
+        raise InvalidInputError(f"{hw.name} has no memory size or bandwidth in the catalog")
+    check_batch(batch)
+    ctx = float(context if context is not None else min(float(spec.context_length), 8192.0)
+                if spec and spec.context_length else 2048.0)
+    check_context(ctx)
+    compute_precision = "int8" if precision in ("int8", "int4") and "int8" in hw.peak_flop_per_s_by_precision else None
+    peak = hw.peak_flop_per_s("fp8" if precision == "fp8" and "fp8" in hw.peak_flop_per_s_by_precision
+                              else compute_precision)
+    w = float(weight_bytes(params, precision))
+    kv = float(kv_bytes_per_token(layers, width, kv_precision))
+    usable = K.constant("serving_memory_usable").value
+    mem = float(serving_memory_bytes(w, kv, batch, ctx))
+    need = int(min_chips_to_fit(mem, hw.memory_bytes, usable))
+    if chips is None:
+        chips = int(practical_chips(need))
+        if chips != need:
+            notes.append(f"{need} chips hold the weights and KV cache; {chips} (the next power of two) are used")
+    elif chips < need:
+        raise InvalidInputError(
+            f"chips={chips} cannot hold {name} at {precision} with batch {batch:g} x context {ctx:g}: it needs "
+            f"{mem / 1e9:.0f} GB, at least {need} {hw.name} ({hw.memory_bytes / 1e9:.0f} GB, {usable:.0%} usable each); "
+            "give more chips, a smaller batch or context, or a lower precision"
+        )
+    # the load
+    prompt_ratio = 0.0
+    sc = None
+    if scenario is not None:
+        from flopcast.scenarios import load_scenario
+
+        sc = scenario if hasattr(scenario, "distributions") else load_scenario(scenario)
+        duration = float(duration_days or sc.duration_days)
+    else:
+        if tokens_per_day is None:
+            raise InvalidInputError("give tokens_per_day (--tokens-per-day) or a scenario (--scenario)")
+        duration = float(duration_days or 365.0)
+    inputs = {"eff_memory": K.constant("serving_eff_memory").distribution(),
+              "eff_compute": K.constant("serving_eff_compute").distribution(),
+              "load_factor": as_distribution(load_factor, "load_factor")}
+    if sc is not None:
+        inputs.update({f"scenario.{k}": v for k, v in sc.distributions().items()})
+    else:
+        inputs["tokens_per_day"] = as_distribution(tokens_per_day, "tokens_per_day")
+    if price_usd_per_chip_hour is not None:
+        inputs["price_usd_per_chip_hour"] = as_distribution(price_usd_per_chip_hour, "price_usd_per_chip_hour")
+        price_source = "given"
+    else:
+        cp = bundled_price_book().cloud_price(hw, tier=cloud_tier)
+        inputs["price_usd_per_chip_hour"] = as_distribution(cp.price_usd_per_chip_hour)
+        price_source = f"{cp.vendor} {cp.tier} price of {cp.date}: {cp.source}"
+    if vs_training:
+        inputs["experiments_multiplier"] = K.constant("experiments_multiplier").distribution()
+    if api_usd_per_1k_tokens is not None:
+        inputs["api_usd_per_1k_tokens"] = as_distribution(api_usd_per_1k_tokens, "api_usd_per_1k_tokens")
+    v = draw(inputs, samples, seed, sampling)
+    if sc is not None:
+        scen_vals = {k.split(".", 1)[1]: x for k, x in v.items() if k.startswith("scenario.")}
+        tpd = np.asarray(sc.generated_tokens_per_day(scen_vals), dtype=float)
+        prompt_ratio = sc.prompt_tokens_per_day(scen_vals) / tpd if hasattr(sc, "prompt_tokens_per_day") else 0.0
+    else:
+        tpd = np.asarray(v["tokens_per_day"], dtype=float)
+    step = decode_step_s(params_active=p_active, weights_bytes=w, kv_per_token_bytes=kv, batch=batch, context=ctx,
+                         chips=chips, peak_flop_per_s=peak, memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s,
+                         eff_compute=v["eff_compute"], eff_memory=v["eff_memory"], n_layers=layers, d_model=width,
+                         overlap=overlap, parallelism=parallelism)
+    pre = prefill_s_per_token(params_active=p_active, chips=chips, peak_flop_per_s=peak, eff_compute=v["eff_compute"],
+                              parallelism=parallelism)
+    tput = instance_throughput(step, batch, prompt_ratio, pre)
+    inst = instances_for_load(tpd, tput, v["load_factor"])
+    lf = fleet_load_factor(tpd, tput, inst)
+    price = v["price_usd_per_chip_hour"]
+    per_day = inst * chips * 24.0 * price
+    per_mtok = per_day / tpd * 1e6
+    total = per_day * duration
+    S = Summary.from_samples
+    est = DeploymentEstimate(
+        model=name, hardware=hw.name, precision=precision, chips_per_instance=int(chips), min_chips_to_fit=need,
+        memory_per_instance_bytes=mem, batch=float(batch), context=ctx,
+        tokens_per_s_per_instance=S(tput, "tokens/s"), latency_per_token_s=S(step, "s"),
+        tokens_per_day=S(tpd, "tokens/day"), instances=S(inst, "instances"), fleet_load_factor=S(lf, ""),
+        usd_per_million_tokens=S(per_mtok, "USD"), usd_per_day=S(per_day, "USD"), usd_total=S(total, "USD"),
+        duration_days=duration, price_source=price_source, notes=notes, scenario=getattr(sc, "key", "") or "",
+        inputs=[{"name": k, "distribution": d.describe(), "median": float(d.median)} for k, d in inputs.items()],
+    )
+    if api_usd_per_1k_tokens is not None:
+        api_total = api_cost_usd(tpd * duration, v["api_usd_per_1k_tokens"])
+        est.api = {"usd_total": S(api_total, "USD").to_dict(),
+                   "ratio_self_hosted_to_api": S(total / api_total, "").to_dict()}
+    if vs_training:
+        est.vs_training, est.lifetime = _versus_training(spec, name, hw, tpd, p_active, duration, total,
+                                                         v["experiments_multiplier"], samples, seed)
+    return est
+
+
+def _versus_training(spec, name, hw, tokens_per_day, params_active, duration, deploy_total, multiplier, samples, seed):
+    """Deployment cost / development cost (training amortized cost x experiments), and the compute split."""
+    from flopcast.chain import estimate
+    from flopcast.uncertainty import Summary
+
+    if spec is None:
+        raise InvalidInputError("--vs-training needs a catalog model (its training cost is estimated)")
+    tr = estimate(spec.key, methods=("amortized",), samples=samples, seed=seed)
+    train = tr.cost_usd["amortized"].samples
+    train_flop = tr.training_compute_flop.samples
+    n = len(np.atleast_1d(deploy_total))
+    train = np.resize(train, n) if train is not None else np.full(n, tr.cost_usd["amortized"].median)
+    train_flop = np.resize(train_flop, n) if train_flop is not None else np.full(n, tr.training_compute_flop.median)
+    development = train * multiplier
+    ratio = deploy_total / development
+    p = {f"P(ratio >= {x:g})": float(np.mean(ratio >= x)) for x in (0.1, 0.2, 0.5, 1.0)}
+    inference_flop = 2.0 * params_active * tokens_per_day * duration
+    experiments_flop = train_flop * (multiplier - 1.0)
+    total_flop = experiments_flop + train_flop + inference_flop
+    shares = {k: Summary.from_samples(x / total_flop, "").to_dict() for k, x in
+              (("experimentation", experiments_flop), ("training", train_flop), ("inference", inference_flop))}
+    vs = {"training_cost_usd": Summary.from_samples(train, "USD").to_dict(),
+          "development_cost_usd": Summary.from_samples(development, "USD").to_dict(),
+          "deployment_cost_usd": Summary.from_samples(deploy_total, "USD").to_dict(),
+          "ratio": Summary.from_samples(ratio, "").to_dict(), "probabilities": p,
+          "training_dollars": tr.dollars,
+          "published": "Cottier 2022: about 20% (90% CI 10-68%) for 1% of Twitter or 1M developers for a year"}
+    lifetime = {"compute_share": shares, "published": SHARES_PUBLISHED}
+    return vs, lifetime
