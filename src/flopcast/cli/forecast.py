@@ -379,3 +379,84 @@ def trend_cmd(
         con.print(f"crosses {format_value(target, series.unit)} in {c['estimate']:.1f} ({credibility:.0%} CI {lo}-{hi})")
     if plot:
         con.print(f"wrote {plot}")
+
+
+def deploy_cmd(
+    model: Annotated[str | None, typer.Argument(help="A catalog model (e.g. bloom-176b), or none with --params.")] = None,
+    scenario: Annotated[str | None, typer.Option(help="A bundled scenario (twitter-1pct, one-million-developers, 150m-words-per-day, chat-assistant) or a TOML file.")] = None,
+    tokens_per_day: Annotated[str | None, typer.Option(help="Generated tokens a day (point or low..high) instead of a scenario.")] = None,
+    params: Annotated[str | None, typer.Option(help="Parameters of an ad-hoc model.")] = None,
+    params_active: Annotated[str | None, typer.Option(help="Active parameters per token (MoE).")] = None,
+    hardware: Annotated[str, typer.Option(help="Chip.")] = "a100",
+    chips: Annotated[int | None, typer.Option(help="Chips per instance (default: the next power of two that holds the model).")] = None,
+    precision: Annotated[str, typer.Option(help="Weights: bf16, fp16, fp8, int8, int4 or fp32.")] = "bf16",
+    batch: Annotated[int, typer.Option(help="Sequences per decode step (1 to 65,536).")] = 32,
+    context: Annotated[int | None, typer.Option(help="Tokens of context per sequence (default: the model's, up to 8,192).")] = None,
+    price_per_chip_hour: Annotated[str | None, typer.Option(help="USD per chip-hour (point or low..high; default: catalog on-demand).")] = None,
+    load_factor: Annotated[str, typer.Option(help="Average utilization of the fleet, (0, 1].")] = "1.0",
+    days: Annotated[float | None, typer.Option(help="Duration in days (default: the scenario's, else 365).")] = None,
+    overlap: Annotated[str, typer.Option(help="none (memory and compute time add up) or full (the larger of the two).")] = "none",
+    parallelism: Annotated[str, typer.Option(help="tensor, or pipeline (naive layer split: one chip busy at a time).")] = "tensor",
+    vs_training: Annotated[bool, typer.Option("--vs-training", help="Compare with the cost of developing the model.")] = False,
+    api_price: Annotated[str | None, typer.Option(help="API price in USD per 1k tokens, to compare with self-hosting.")] = None,
+    samples: Annotated[int, typer.Option(help="Monte Carlo samples.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What it costs to serve a model for a load: throughput, instances, $/Mtok, $/day and $/year."""
+    from flopcast.cli.parse import parse_value
+    from flopcast.deployment import estimate_deployment
+    from flopcast.uncertainty import ci
+
+    if scenario is not None and tokens_per_day is not None:
+        raise InvalidInputError("give --scenario or --tokens-per-day, not both")
+    if not (2 <= samples <= 1_000_000):
+        raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
+    if days is not None and not days > 0:
+        raise InvalidInputError(f"--days={days:g} must be > 0")
+
+    def val(field, text, fraction=False):
+        v = parse_value(field, text, fraction=fraction)
+        return ci(*v, kind="beta" if fraction and v[1] < 1 else None) if isinstance(v, tuple) else v
+
+    est = estimate_deployment(
+        model, params=val("params", params), params_active=val("params-active", params_active), hardware=hardware,
+        chips=chips, precision=precision, batch=batch, context=context, tokens_per_day=val("tokens-per-day", tokens_per_day),
+        scenario=scenario, duration_days=days, price_usd_per_chip_hour=val("price-per-chip-hour", price_per_chip_hour),
+        load_factor=val("load-factor", load_factor, fraction=True), overlap=overlap, parallelism=parallelism,
+        vs_training=vs_training, api_usd_per_1k_tokens=val("api-price", api_price), samples=samples, seed=seed)
+    if as_json:
+        _echo_json(est.to_dict())
+        return
+    from rich.table import Table
+
+    from flopcast.reporting.format import format_summary
+
+    con = _console()
+    t = Table(title=f"Serving {est.model} on {est.chips_per_instance} x {est.hardware} ({est.precision}, batch "
+                    f"{est.batch:g}, context {est.context:g})" + (f": {est.scenario}" if est.scenario else ""))
+    t.add_column("quantity")
+    t.add_column("median (90% CI)")
+    labels = {"tokens_per_s_per_instance": "Tokens/s per instance", "latency_per_token_s": "Time per decode step",
+              "tokens_per_day": "Tokens a day", "instances": "Instances", "fleet_load_factor": "Fleet load factor",
+              "usd_per_million_tokens": "$ per million tokens", "usd_per_day": "$ a day",
+              "usd_total": f"$ over {est.duration_days:g} days"}
+    for k, s in est.outputs().items():
+        t.add_row(labels[k], format_summary(s))
+    con.print(t)
+    con.print(f"Memory per instance {est.memory_per_instance_bytes / 1e9:.0f} GB; at least {est.min_chips_to_fit} chips "
+              f"hold it. Price: {est.price_source}.")
+    for n in est.notes:
+        con.print(f"note: {n}")
+    if est.api:
+        a = est.api
+        con.print(f"Through the API: ${a['usd_total']['median']:,.0f} (90% CI ${a['usd_total']['p5']:,.0f}-"
+                  f"${a['usd_total']['p95']:,.0f}); self-hosted / API = {a['ratio_self_hosted_to_api']['median']:.2f}")
+    if est.vs_training:
+        v = est.vs_training
+        r = v["ratio"]
+        con.print(f"Deployment / development cost: {r['median']:.0%} (90% CI {r['p5']:.0%}-{r['p95']:.0%}); "
+                  + ", ".join(f"{k} = {p:.2f}" for k, p in v["probabilities"].items()) + f". {v['published']}.")
+        sh = est.lifetime["compute_share"]
+        con.print("Compute over the lifetime: " + ", ".join(f"{k} {s['median']:.0%}" for k, s in sh.items())
+                  + " (Facebook 2021: 10:20:70; Google 2022: about 3/5 inference).")

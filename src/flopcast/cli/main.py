@@ -34,6 +34,7 @@ app.command("diffusion")(forecast.diffusion_cmd)
 app.command("emulate")(forecast.emulate_cmd)
 app.command("lag")(forecast.lag_cmd)
 app.command("trend")(forecast.trend_cmd)
+app.command("deploy")(forecast.deploy_cmd)
 
 METHOD_CHOICES = ("cloud", "amortized", "acquisition", "all")
 

@@ -43,6 +43,10 @@ def format_usd(x: float) -> str:
 def format_duration(seconds: float) -> str:
     if seconds is None or math.isnan(seconds):
         return "n/a"
+    if abs(seconds) < 1:
+        return f"{seconds * 1e3:.3g} ms"
+    if abs(seconds) < 120:
+        return f"{seconds:.3g} s"
     days = seconds / 86_400
     if days >= 365.25 * 2:
         return f"{days / 365.25:.3g} years"
