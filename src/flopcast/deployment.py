@@ -430,3 +430,36 @@ def _versus_training(spec, name, hw, tokens_per_day, params_active, duration, de
           "published": "Cottier 2022: about 20% (90% CI 10-68%) for 1% of Twitter or 1M developers for a year"}
     lifetime = {"compute_share": shares, "published": SHARES_PUBLISHED}
     return vs, lifetime
+
+
+# context of the Hugging Face benchmark: short prompts and 100 generated tokens (mean context ~60)
+BLOOM_BENCH_CONTEXT = 60
+
+
+def bloom_validation(eff_memory: float = 0.5, eff_compute: float = 0.5, overlap: str = "none") -> list[dict]:
+    """flopcast's roofline against Hugging Face's BLOOM-176B inference measurements on 8x A100 80GB.
+
+    Each row: the measured milliseconds per generated token (the step time over the batch)
+    and flopcast's, with the ratio measured / flopcast.
+    """
+    from flopcast.catalogs import get_hardware, get_model
+    from flopcast.catalogs._table import num, read_rows
+
+    rows, label = read_rows("bloom_inference.csv", required=("system", "precision", "parallelism", "batch",
+                                                             "ms_per_token", "source"))
+    m, hw = get_model("bloom-176b"), get_hardware("a100-80gb")
+    kv = kv_bytes_per_token(m.n_layers, m.d_model)
+    out = []
+    for r in rows:
+        batch = int(num(r, "batch", label, required=True))
+        precision = r["precision"].strip()
+        step = decode_step_s(params_active=m.params, weights_bytes=weight_bytes(m.params, precision),
+                             kv_per_token_bytes=kv, batch=batch, context=BLOOM_BENCH_CONTEXT, chips=8,
+                             peak_flop_per_s=hw.peak_flop_per_s(), memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s,
+                             eff_compute=eff_compute, eff_memory=eff_memory, n_layers=m.n_layers, d_model=m.d_model,
+                             overlap=overlap, parallelism=r["parallelism"].strip())
+        ours = float(step) / batch * 1e3
+        measured = num(r, "ms_per_token", label, required=True)
+        out.append({"system": r["system"].strip(), "precision": precision, "batch": batch, "measured_ms": measured,
+                    "flopcast_ms": ours, "ratio": measured / ours, "source": r["source"].strip()})
+    return out

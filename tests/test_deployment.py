@@ -1,0 +1,147 @@
+"""Deployment: memory fit, roofline, fleet and dollars, pinned to published serving figures."""
+
+import json
+
+import numpy as np
+import pytest
+
+from flopcast import deployment as D
+from flopcast.errors import InvalidInputError, UnknownNameError
+from flopcast.testing import run_cli as run
+
+
+def test_bloom_weights_and_chips():
+    # BLOOM-176B in bf16: 176e9 x 2 bytes = 352 GB of weights (Hugging Face, 2022), so at least
+    # ceil(352 / 80) = 5 A100 80GB, and 8 in practice (the next power of two for tensor parallelism)
+    w = D.weight_bytes(176e9, "bf16")
+    assert w == pytest.approx(352e9)
+    need = D.min_chips_to_fit(w, 80e9, usable_fraction=1.0)
+    assert need == 5 and D.practical_chips(need) == 8
+    assert D.weight_bytes(176e9, "int8") == pytest.approx(176e9) and D.weight_bytes(176e9, "int4") == pytest.approx(88e9)
+    assert D.weight_bytes(176e9, "fp8") == pytest.approx(176e9)
+
+
+def test_batch1_decode_is_bandwidth_bound():
+    # every decode step reads all 352 GB; 8 x 2.039 TB/s = 16.3 TB/s -> at least 21.6 ms a token
+    # (the issue's "about 22 ms"); Hugging Face measured 44 ms with DeepSpeed-Inference
+    bound = D.decode_step_s(params_active=176e9, weights_bytes=352e9, kv_per_token_bytes=0.0, batch=1, context=1,
+                            chips=8, peak_flop_per_s=312e12, memory_bandwidth_bytes_per_s=2.039e12,
+                            eff_compute=1.0, eff_memory=1.0, overlap="full")
+    assert bound == pytest.approx(352e9 / (8 * 2.039e12), rel=1e-6)
+    assert bound == pytest.approx(0.022, rel=0.03)
+
+
+def test_hugging_face_bloom_table_within_2x():
+    # Validation table ("Incredibly Fast BLOOM Inference with DeepSpeed and Accelerate", 2022): with the default
+    # efficiencies (0.5 of peak bandwidth and FLOP/s; the bandwidth default comes from the batch-1 row itself, so
+    # that row is not an independent check), every fp16/bf16 entry is within 2x. The int8 rows are not: DeepSpeed's
+    # 2022 int8 kernels ran slower than fp16 (89 vs 44 ms at batch 1), which a bandwidth roofline cannot predict;
+    # docs/deployment.md shows the whole table.
+    rows = D.bloom_validation()
+    assert len(rows) == 11
+    for r in rows:
+        if r["precision"] != "int8":
+            assert 0.5 <= r["ratio"] <= 2.0, r
+    int8 = [r for r in rows if r["precision"] == "int8"]
+    assert max(r["ratio"] for r in int8) > 2.0  # documented outliers, kept visible
+
+
+def test_fleet_and_dollars_for_150m_words():
+    # Cottier 2022: one self-hosted BLOOM instance (8 x A100) at $1.25 per GPU-hour: 8 x 24 x 1.25 = $240 a day
+    assert D.usd_per_million_tokens(1.25, 8, 1e6 / 86_400) * 1.0 == pytest.approx(240.0)  # 1M tokens a day -> $240/Mtok
+    e = D.estimate_deployment("bloom-176b", hardware="a100-80gb", chips=8, batch=64, context=300,
+                              tokens_per_day=1e6, price_usd_per_chip_hour=1.25, samples=2000)
+    assert e.instances.median == 1 and e.usd_per_day.median == pytest.approx(240.0)
+    # and that instance's capacity at batch 128 with a short context is of the order of 150M words (200M tokens) a day
+    big = D.estimate_deployment("bloom-176b", hardware="a100-80gb", chips=8, batch=128, context=300,
+                                tokens_per_day=2e8, price_usd_per_chip_hour=1.25, samples=2000)
+    per_day = big.tokens_per_s_per_instance.median * 86_400
+    assert 2e8 / 2 <= per_day <= 2e8 * 2
+
+
+def test_api_price_comparison():
+    # Cottier 2022: 150M words at 0.75 words a token = 200M tokens; at $0.02 per 1k tokens: $4,000
+    tokens = D.words_to_tokens(150e6, 0.75)
+    assert tokens == pytest.approx(2e8)
+    assert D.api_cost_usd(tokens, 0.02) == pytest.approx(4000.0)
+    e = D.estimate_deployment("bloom-176b", hardware="a100-80gb", chips=8, batch=64, context=300, tokens_per_day=2e8,
+                              duration_days=1, price_usd_per_chip_hour=1.25, api_usd_per_1k_tokens=0.02, samples=1000)
+    assert e.api["usd_total"]["median"] == pytest.approx(4000.0)
+
+
+@pytest.mark.parametrize("scenario", ["twitter-1pct", "one-million-developers"])
+def test_large_scenarios_versus_training(scenario):
+    # Cottier 2022: serving 1% of Twitter or 1M developers for a year costs about 20% (90% CI 10-68%) of developing
+    # the model. flopcast reports its own ratio and interval beside it (docs/deployment.md explains the difference).
+    e = D.estimate_deployment("bloom-176b", hardware="a100-80gb", batch=32, context=1024, scenario=scenario,
+                              vs_training=True, samples=4000)
+    r = e.vs_training["ratio"]
+    assert 0 < r["p5"] <= r["median"] <= r["p95"]
+    p = e.vs_training["probabilities"]
+    assert p["P(ratio >= 0.1)"] >= p["P(ratio >= 0.2)"] >= p["P(ratio >= 0.5)"] >= p["P(ratio >= 1)"]
+    shares = e.lifetime["compute_share"]
+    assert sum(s["median"] for s in shares.values()) == pytest.approx(1.0, abs=0.05)
+    if scenario == "twitter-1pct":
+        assert r["p5"] <= 0.2 <= r["p95"]  # Cottier's 20% lies inside flopcast's interval
+
+
+def test_more_batch_more_throughput_less_per_token_cost():
+    kw = dict(params_active=70e9, weights_bytes=140e9, kv_per_token_bytes=0.3e6, context=2048, chips=4,
+              peak_flop_per_s=989e12, memory_bandwidth_bytes_per_s=3.35e12)
+    steps = np.array([D.decode_step_s(batch=b, **kw) for b in (1, 8, 64)])
+    tput = np.array([b / s for b, s in zip((1, 8, 64), steps, strict=True)])
+    assert np.all(np.diff(steps) > 0) and np.all(np.diff(tput) > 0)
+
+
+def test_pipeline_is_slower_than_tensor():
+    kw = dict(params_active=176e9, weights_bytes=352e9, kv_per_token_bytes=4e6, batch=1, context=60, chips=8,
+              peak_flop_per_s=312e12, memory_bandwidth_bytes_per_s=2.039e12)
+    assert D.decode_step_s(parallelism="pipeline", **kw) == pytest.approx(8 * D.decode_step_s(**kw), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, message",
+    [
+        (dict(chips=4), InvalidInputError, "at least 9"),
+        (dict(batch=0), InvalidInputError, "batch=0 is outside 1..65,536"),
+        (dict(batch=100_000), InvalidInputError, "outside 1..65,536"),
+        (dict(context=0), InvalidInputError, "context=0 is outside"),
+        (dict(precision="fp12"), UnknownNameError, "precision"),
+        (dict(tokens_per_day=None), InvalidInputError, "tokens_per_day"),
+        (dict(load_factor=1.5), InvalidInputError, "load_factor"),
+    ],
+)
+def test_bad_deployment_inputs(kwargs, exc, message):
+    base = dict(hardware="a100-80gb", batch=32, context=2048, tokens_per_day=1e9, price_usd_per_chip_hour=2.0,
+                samples=200)
+    base.update(kwargs)
+    with pytest.raises(exc, match=message):
+        D.estimate_deployment("bloom-176b", **base)
+
+
+def test_deploy_cli(capsys, tmp_path):
+    code, out, err = run(["deploy", "bloom-176b", "--scenario", "150m-words-per-day", "--chips", "8", "--batch", "64",
+                          "--context", "300", "--price-per-chip-hour", "1.25", "--json", "--samples", "2000"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    for k in ("tokens_per_s_per_instance", "instances", "usd_per_million_tokens", "usd_per_day", "usd_total"):
+        assert set(d[k]) >= {"median", "p5", "p95"}
+    assert d["scenario"] == "150m-words-per-day"
+    code, out, err = run(["deploy", "bloom-176b", "--scenario", "twitter-1pct", "--vs-training", "--batch", "32",
+                          "--context", "1024", "--samples", "2000"], capsys)
+    assert code == 0 and "Deployment / development cost" in out and "10:20:70" in out
+    code, _, err = run(["deploy", "bloom-176b", "--tokens-per-day", "1e9", "--chips", "4"], capsys)
+    assert code == 2 and "at least" in err and err.count("\n") == 1
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\ntitle = "x"\nduration_days = "a year"\n'
+                   '[inputs.tokens]\nvalue = 1e6\nunit = "tokens/day"\nsource = "test"\n'
+                   '[load]\ngenerated_tokens_per_day = ["tokens"]\n')
+    code, _, err = run(["deploy", "bloom-176b", "--scenario", str(bad)], capsys)
+    assert code == 2 and "bad.toml" in err and "duration_days" in err
+    code, _, err = run(["deploy", "--params", "7e9", "--hardware", "l4", "--tokens-per-day", "1e8"], capsys)
+    assert code == 2 and "no on-demand cloud price for NVIDIA L4" in err
+    code, out, _ = run(["deploy", "--params", "7e9", "--hardware", "l4", "--tokens-per-day", "1e8", "--json",
+                        "--price-per-chip-hour", "0.8", "--samples", "500"], capsys)
+    # 7e9 x 2 bytes = 14 GB of weights plus the KV cache of 32 sequences x 2048 tokens (assumed shape): 50 GB, 3 L4s
+    d = json.loads(out)
+    assert d["min_chips_to_fit"] >= 1 and d["chips_per_instance"] >= d["min_chips_to_fit"]
