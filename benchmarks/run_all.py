@@ -87,7 +87,8 @@ LABELS = {
 }
 
 
-def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = None, trend: dict | None = None) -> str:
+def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = None, trend: dict | None = None,
+           deploy: dict | None = None) -> str:
     L = []
     w = L.append
     w("# flopcast benchmarks\n")
@@ -226,6 +227,15 @@ def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = Non
         w(f"| whole `flopcast trend cost --top 10 --since 2016 --until 2023 --extrapolate 2030 --cross 1e9` "
           f"(data load, cost estimates, fit), median of {trend['cli_runs']} | {trend['cli_median_s']:.2f} s | < 3 s |\n")
 
+    # -- deployment -----------------------------------------------------------------------
+    if deploy:
+        w("## 5. Deployment (`bench_deploy.py`)\n")
+        w("| measure | median | target |\n|---|---:|---:|")
+        w(f"| `estimate_deployment('llama-2-70b', hardware='h100', scenario='chat-assistant')`, 10,000 samples | "
+          f"{deploy['scenario_median_ms']:.1f} ms | < 100 ms |")
+        w(f"| `sweep('llama-2-70b')`: 5 chips x 4 precisions x 8 batch sizes ({deploy['sweep_configs']} rows) | "
+          f"{deploy['sweep_median_ms']:.1f} ms | < 2 s |\n")
+
     # -- method ---------------------------------------------------------------------------
     w("## Method\n")
     w("Monte Carlo: each method draws the six inputs from the same distributions (parameters checked equal "
@@ -247,12 +257,13 @@ def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = Non
 
 def main() -> None:
     wall = {"mc": run("bench_mc.py"), "cli": run("bench_cli.py"), "batch": run("bench_batch.py"),
-            "trend": run("bench_trend.py")}
+            "trend": run("bench_trend.py"), "deploy": run("bench_deploy.py")}
     mc = json.loads((HERE / "results_mc.json").read_text())
     cli = json.loads((HERE / "results_cli.json").read_text())
     batch = json.loads((HERE / "results_batch.json").read_text())
     trend = json.loads((HERE / "results_trend.json").read_text())
-    text = render(mc, cli, machine(), wall, batch, trend)
+    deploy = json.loads((HERE / "results_deploy.json").read_text())
+    text = render(mc, cli, machine(), wall, batch, trend, deploy)
     (HERE / "RESULTS.md").write_text(text)
     print(f"wrote {HERE / 'RESULTS.md'} ({sum(wall.values()):.0f} s)")
 

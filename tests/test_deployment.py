@@ -145,3 +145,15 @@ def test_deploy_cli(capsys, tmp_path):
     # 7e9 x 2 bytes = 14 GB of weights plus the KV cache of 32 sequences x 2048 tokens (assumed shape): 50 GB, 3 L4s
     d = json.loads(out)
     assert d["min_chips_to_fit"] >= 1 and d["chips_per_instance"] >= d["min_chips_to_fit"]
+
+
+def test_readme_validation_table_matches_the_code():
+    # the README shows flopcast's roofline against Hugging Face's BLOOM table; its numbers must be the code's
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    shown = [ln for ln in text.splitlines() if ln.startswith("| DeepSpeed-Inference") or ln.startswith("| Accelerate")]
+    assert len(shown) >= 6
+    ours = {f"| {r['system']} | {r['precision']} | {r['batch']} | {r['measured_ms']:.2f} | {r['flopcast_ms']:.2f} | "
+            f"{r['ratio']:.2f} |" for r in D.bloom_validation()}
+    assert all(ln in ours for ln in shown)

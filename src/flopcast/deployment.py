@@ -276,7 +276,8 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
                         hardware: str | None = None, chips: int | None = None, precision: str = "bf16",
                         kv_precision: str = "bf16", batch: int = 32, context: int | None = None,
                         tokens_per_day=None, scenario=None, duration_days: float | None = None,
-                        price_usd_per_chip_hour=None, cloud_tier: str = "on-demand", load_factor=1.0,
+                        price_usd_per_chip_hour=None, cloud_tier: str = "on-demand", owned: bool = False,
+                        load_factor=1.0,
                         overlap: str = "none", parallelism: str = "tensor", vs_training: bool = False,
                         api_usd_per_1k_tokens=None, samples: int = 10_000, seed: int | None = 0,
                         sampling: str = "random") -> DeploymentEstimate:
@@ -353,6 +354,18 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
     if price_usd_per_chip_hour is not None:
         inputs["price_usd_per_chip_hour"] = as_distribution(price_usd_per_chip_hour, "price_usd_per_chip_hour")
         price_source = "given"
+    elif owned:
+        pp = bundled_price_book().purchase_price(hw)
+        if pp is None:
+            from flopcast.errors import MissingInputError
+
+            raise MissingInputError(f"no purchase price for {hw.name} in the catalog; give --price-per-chip-hour")
+        overhead = 1.0 if pp.includes_server else K.constant("server_overhead", hw.family).value
+        inputs["price_usd_per_chip_hour"] = as_distribution(float(owned_usd_per_chip_hour(
+            pp.price_usd_per_chip, server_overhead=overhead, tdp_w=hw.tdp_w,
+            server_power_ratio=K.constant("server_power_ratio", hw.family).value)))
+        price_source = (f"owned: ${pp.price_usd_per_chip:,.0f} a chip ({pp.date}) amortized at Cottier et al.'s rate "
+                        "plus energy")
     else:
         cp = bundled_price_book().cloud_price(hw, tier=cloud_tier)
         inputs["price_usd_per_chip_hour"] = as_distribution(cp.price_usd_per_chip_hour)
@@ -463,3 +476,56 @@ def bloom_validation(eff_memory: float = 0.5, eff_compute: float = 0.5, overlap:
         out.append({"system": r["system"].strip(), "precision": precision, "batch": batch, "measured_ms": measured,
                     "flopcast_ms": ours, "ratio": measured / ours, "source": r["source"].strip()})
     return out
+
+
+def sweep(model, hardware=("a100", "h100", "h200", "l40s", "mi300x"), precisions=("bf16", "fp8", "int8", "int4"),
+          batches=(1, 2, 4, 8, 16, 32, 64, 128), context: int = 2048, price_usd_per_chip_hour: float | None = None,
+          eff_memory: float = 0.5, eff_compute: float = 0.5) -> list[dict]:
+    """Throughput and $/Mtok at central efficiencies over chips x precisions x batch sizes.
+
+    Configurations that do not fit in 8 chips, or a precision a chip lacks (fp8 on A100), are
+    listed with ``fits=False`` and a reason instead of numbers.
+    """
+    from flopcast.catalogs import bundled_hardware, get_model
+    from flopcast.catalogs.prices import bundled_price_book
+
+    spec = get_model(model) if isinstance(model, str) else model
+    layers, width, _ = _shape(spec.params, spec.n_layers, spec.d_model)
+    kv = float(kv_bytes_per_token(layers, width))
+    p_active = spec.params_active or spec.params
+    rows = []
+    for name in hardware:
+        hw = bundled_hardware().get(name)
+        price = price_usd_per_chip_hour
+        if price is None:
+            try:
+                price = bundled_price_book().cloud_price(hw, tier="on-demand").price_usd_per_chip_hour
+            except Exception:  # noqa: BLE001 - a chip without a catalog price still gets throughput
+                price = None
+        for precision in precisions:
+            peak_key = {"fp8": "fp8", "int8": "int8", "int4": "int8"}.get(precision)
+            if precision == "fp8" and "fp8" not in hw.peak_flop_per_s_by_precision:
+                rows += [dict(hardware=hw.name, precision=precision, batch=b, fits=False,
+                              reason=f"{hw.name} has no fp8") for b in batches]
+                continue
+            peak = hw.peak_flop_per_s(peak_key if peak_key in hw.peak_flop_per_s_by_precision else None)
+            w = float(weight_bytes(spec.params, precision))
+            b_arr = np.asarray(batches, dtype=float)
+            mem = w + kv * b_arr * context
+            need = min_chips_to_fit(mem, hw.memory_bytes)
+            chips = practical_chips(need)
+            step = decode_step_s(params_active=p_active, weights_bytes=w, kv_per_token_bytes=kv, batch=b_arr,
+                                 context=context, chips=chips, peak_flop_per_s=peak,
+                                 memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s, eff_compute=eff_compute,
+                                 eff_memory=eff_memory, n_layers=layers, d_model=width)
+            tput = b_arr / step
+            for i, b in enumerate(batches):
+                if chips[i] > 8:
+                    rows.append(dict(hardware=hw.name, precision=precision, batch=b, fits=False,
+                                     reason=f"needs {int(need[i])} chips (more than 8)"))
+                    continue
+                rows.append(dict(hardware=hw.name, precision=precision, batch=b, fits=True, chips=int(chips[i]),
+                                 tokens_per_s=float(tput[i]), ms_per_step=float(step[i]) * 1e3,
+                                 usd_per_million_tokens=None if price is None else
+                                 float(usd_per_million_tokens(price, chips[i], tput[i]))))
+    return rows

@@ -393,6 +393,7 @@ def deploy_cmd(
     batch: Annotated[int, typer.Option(help="Sequences per decode step (1 to 65,536).")] = 32,
     context: Annotated[int | None, typer.Option(help="Tokens of context per sequence (default: the model's, up to 8,192).")] = None,
     price_per_chip_hour: Annotated[str | None, typer.Option(help="USD per chip-hour (point or low..high; default: catalog on-demand).")] = None,
+    owned: Annotated[bool, typer.Option("--owned", help="Price owned hardware (amortized purchase plus energy) instead of cloud rental.")] = False,
     load_factor: Annotated[str, typer.Option(help="Average utilization of the fleet, (0, 1].")] = "1.0",
     days: Annotated[float | None, typer.Option(help="Duration in days (default: the scenario's, else 365).")] = None,
     overlap: Annotated[str, typer.Option(help="none (memory and compute time add up) or full (the larger of the two).")] = "none",
@@ -423,6 +424,7 @@ def deploy_cmd(
         model, params=val("params", params), params_active=val("params-active", params_active), hardware=hardware,
         chips=chips, precision=precision, batch=batch, context=context, tokens_per_day=val("tokens-per-day", tokens_per_day),
         scenario=scenario, duration_days=days, price_usd_per_chip_hour=val("price-per-chip-hour", price_per_chip_hour),
+        owned=owned,
         load_factor=val("load-factor", load_factor, fraction=True), overlap=overlap, parallelism=parallelism,
         vs_training=vs_training, api_usd_per_1k_tokens=val("api-price", api_price), samples=samples, seed=seed)
     if as_json:
