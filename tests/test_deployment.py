@@ -157,3 +157,28 @@ def test_readme_validation_table_matches_the_code():
     ours = {f"| {r['system']} | {r['precision']} | {r['batch']} | {r['measured_ms']:.2f} | {r['flopcast_ms']:.2f} | "
             f"{r['ratio']:.2f} |" for r in D.bloom_validation()}
     assert all(ln in ours for ln in shown)
+
+
+def test_owned_hardware_price():
+    # DGX A100: $199,000 / 8 = $24,875 a GPU, server included; / (1 - 0.19) = $30,710 of value a GPU;
+    # amortized at 0.14 x ln 10 / 8766 = 3.677e-5 an hour: $1.129; energy 0.4 kW x 2.031 x 0.75 x 1.25 x $0.08/kWh
+    # = $0.0609: $1.19 per GPU-hour
+    p = D.owned_usd_per_chip_hour(24_875, server_overhead=1.0, tdp_w=400, server_power_ratio=2.031)
+    assert p == pytest.approx(24_875 / 0.81 * 0.14 * np.log(10) / 8766 + 0.4 * 2.031 * 0.75 * 1.25 * 0.08, rel=1e-9)
+    assert p == pytest.approx(1.19, rel=0.01)
+    e = D.estimate_deployment("bloom-176b", hardware="a100-80gb", chips=8, batch=64, context=300, tokens_per_day=1e6,
+                              owned=True, samples=500)
+    assert e.price_source.startswith("owned") and e.usd_per_day.median == pytest.approx(8 * 24 * p, rel=1e-6)
+    assert e.usd_per_year.median == pytest.approx(e.usd_per_day.median * 365.25)
+
+
+def test_sweep():
+    rows = D.sweep("llama-2-70b")
+    assert len(rows) == 5 * 4 * 8
+    a100_fp8 = [r for r in rows if r["hardware"] == "NVIDIA A100 SXM4 80 GB" and r["precision"] == "fp8"]
+    assert all(not r["fits"] and "no fp8" in r["reason"] for r in a100_fp8)
+    h100 = [r for r in rows if r["hardware"] == "NVIDIA H100 SXM5 80 GB" and r["precision"] == "bf16" and r["fits"]]
+    tput = [r["tokens_per_s"] for r in sorted(h100, key=lambda r: r["batch"])]
+    assert tput == sorted(tput)  # more batch, more throughput
+    int4 = {r["batch"]: r for r in rows if r["hardware"] == "NVIDIA H100 SXM5 80 GB" and r["precision"] == "int4"}
+    assert int4[1]["chips"] <= h100[0]["chips"]  # 4-bit weights need no more chips than bf16

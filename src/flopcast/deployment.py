@@ -236,6 +236,7 @@ class DeploymentEstimate:
     fleet_load_factor: object
     usd_per_million_tokens: object
     usd_per_day: object
+    usd_per_year: object
     usd_total: object
     duration_days: float
     price_source: str
@@ -249,7 +250,7 @@ class DeploymentEstimate:
     def outputs(self) -> dict:
         return {k: getattr(self, k) for k in ("tokens_per_s_per_instance", "latency_per_token_s", "tokens_per_day",
                                               "instances", "fleet_load_factor", "usd_per_million_tokens",
-                                              "usd_per_day", "usd_total")}
+                                              "usd_per_day", "usd_per_year", "usd_total")}
 
     def to_dict(self) -> dict:
         out = {k: getattr(self, k) for k in ("model", "hardware", "precision", "chips_per_instance",
@@ -400,7 +401,8 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
         memory_per_instance_bytes=mem, batch=float(batch), context=ctx,
         tokens_per_s_per_instance=S(tput, "tokens/s"), latency_per_token_s=S(step, "s"),
         tokens_per_day=S(tpd, "tokens/day"), instances=S(inst, "instances"), fleet_load_factor=S(lf, ""),
-        usd_per_million_tokens=S(per_mtok, "USD"), usd_per_day=S(per_day, "USD"), usd_total=S(total, "USD"),
+        usd_per_million_tokens=S(per_mtok, "USD"), usd_per_day=S(per_day, "USD"),
+        usd_per_year=S(per_day * 365.25, "USD"), usd_total=S(total, "USD"),
         duration_days=duration, price_source=price_source, notes=notes, scenario=getattr(sc, "key", "") or "",
         inputs=[{"name": k, "distribution": d.describe(), "median": float(d.median)} for k, d in inputs.items()],
     )

@@ -441,7 +441,7 @@ def deploy_cmd(
     t.add_column("median (90% CI)")
     labels = {"tokens_per_s_per_instance": "Tokens/s per instance", "latency_per_token_s": "Time per decode step",
               "tokens_per_day": "Tokens a day", "instances": "Instances", "fleet_load_factor": "Fleet load factor",
-              "usd_per_million_tokens": "$ per million tokens", "usd_per_day": "$ a day",
+              "usd_per_million_tokens": "$ per million tokens", "usd_per_day": "$ a day", "usd_per_year": "$ a year",
               "usd_total": f"$ over {est.duration_days:g} days"}
     for k, s in est.outputs().items():
         t.add_row(labels[k], format_summary(s))
