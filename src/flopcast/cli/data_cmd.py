@@ -6,16 +6,13 @@ as FlopcastError subclasses; the entry point prints them as one line and exits w
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
+from flopcast.cli.parse import echo_json
+
 data_app = typer.Typer(help="Epoch AI's databases: pull, status, check.", no_args_is_help=True)
-
-
-def _echo_json(obj) -> None:
-    typer.echo(json.dumps(obj, indent=2))
 
 
 def _console(stderr: bool = False):
@@ -80,7 +77,7 @@ def pull_cmd(
             if exc.result is None:
                 raise
             error, result = exc, exc.result
-        _echo_json(result.to_dict())
+        echo_json(result.to_dict())
     else:
         from rich.progress import (
             BarColumn,
@@ -128,7 +125,7 @@ def status_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
     folder = cache_dir()
     files = status()
     if as_json:
-        _echo_json({"cache_dir": str(folder), "files": [f.to_dict() for f in files]})
+        echo_json({"cache_dir": str(folder), "files": [f.to_dict() for f in files]})
         return
     con = _console()
     if not files:
@@ -149,7 +146,7 @@ def check_cmd(
 
     report = check_file(path)
     if as_json:
-        _echo_json(report.to_dict())
+        echo_json(report.to_dict())
         return
     from rich.table import Table
 

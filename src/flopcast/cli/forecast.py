@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated
 
 import typer
 
 from flopcast.cli import options as opt
+from flopcast.cli.parse import echo_json, parse_date
 from flopcast.errors import InvalidInputError
-
-
-def _echo_json(obj) -> None:
-    typer.echo(json.dumps(obj, indent=2, default=_default, allow_nan=False))
-
-
-def _default(o):
-    import numpy as np
-
-    if isinstance(o, (dt.date, dt.datetime)):
-        return o.isoformat()
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serializable: {type(o).__name__}")
 
 
 def _finite_or_none(x):
@@ -54,7 +38,7 @@ def _reference(model: str | None, cost: str | None, date: str | None, method: st
         from flopcast.uncertainty import ci
 
         c = parse_value("compute", compute)
-        when = _date("date", date)
+        when = parse_date("date", date, allow_year=True)
         est = estimate(None, training_compute_flop=ci(*c) if isinstance(c, tuple) else c, hardware=hardware,
                        start_date=when, methods=(method,), samples=samples, seed=seed)
         return (est.cost_usd[method], when, f"a {compute}-FLOP run on {est.hardware} ({method} cost)",
@@ -67,7 +51,7 @@ def _reference(model: str | None, cost: str | None, date: str | None, method: st
             from flopcast.uncertainty import ci
 
             c = ci(*c)
-        return c, _date("date", date), f"reference costing {cost} USD on {date}", "given"
+        return c, parse_date("date", date, allow_year=True), f"reference costing {cost} USD on {date}", "given"
     if cost is not None:
         raise InvalidInputError("give a MODEL or --cost, not both")
     from flopcast.chain import estimate
@@ -120,13 +104,6 @@ def _price_performance(text: str | None, data: str | None):
     return v
 
 
-def _date(field: str, text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text) if len(text) > 4 else dt.date(int(text), 7, 1)
-    except ValueError:
-        raise InvalidInputError(f"--{field}={text!r} is not a date; write YYYY-MM-DD or a year") from None
-
-
 def diffusion_cmd(
     model: Annotated[str | None, typer.Argument(help="Reference model (catalog name, or a database name with --data).")] = None,
     cost: Annotated[str | None, typer.Option(help="Reference cost in USD (point or low..high) instead of a MODEL.")] = None,
@@ -177,7 +154,7 @@ def diffusion_cmd(
                           caption=f"Source: {source}. Hardware price-performance"
                                   + (" and algorithmic efficiency" if algorithmic else "") + ".")
     if as_json:
-        _echo_json({"reference": label, "reference_date": ref_date, "source": source,
+        echo_json({"reference": label, "reference_date": ref_date, "source": source,
                     "reproduction": repro.to_dict(),
                     "affordability": [{k: _finite_or_none(v) for k, v in row.items()} for row in table]})
         return
@@ -230,7 +207,7 @@ def emulate_cmd(
         label = f"N={n:.3g}, D={d:.3g}"
     e = emulate(n, d)
     if as_json:
-        _echo_json(dict(e.to_dict(), reference=label))
+        echo_json(dict(e.to_dict(), reference=label))
         return
     from rich.table import Table
 
@@ -264,7 +241,7 @@ def lag_cmd(
     lags = catch_up_lags(db.records, top=top, since=since, date_basis=date_basis)
     summary = summarize_lags(lags, period)
     if as_json:
-        _echo_json({"source": src.describe(), "date_basis": date_basis, "top": top,
+        echo_json({"source": src.describe(), "date_basis": date_basis, "top": top,
                     "lags": [x.to_dict() for x in lags], "summary": summary})
         return
     from rich.table import Table
@@ -357,7 +334,7 @@ def trend_cmd(
                    title=f"{series.title}: x{fit.growth_per_year()['estimate']:.2f} per year ({sel})",
                    caption=f"Source: {src.describe()}. " + " ".join(series.notes))
     if as_json:
-        _echo_json(out)
+        echo_json(out)
         return
     con = _console()
     con.print(fit.summary())
@@ -428,7 +405,7 @@ def deploy_cmd(
         load_factor=val("load-factor", load_factor, fraction=True), overlap=overlap, parallelism=parallelism,
         vs_training=vs_training, api_usd_per_1k_tokens=val("api-price", api_price), samples=samples, seed=seed)
     if as_json:
-        _echo_json(est.to_dict())
+        echo_json(est.to_dict())
         return
     from rich.table import Table
 

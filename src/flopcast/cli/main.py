@@ -6,7 +6,6 @@ Heavy libraries (numpy, scipy, pandas) are imported inside the commands so that
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
@@ -15,6 +14,7 @@ import typer
 from flopcast.cli import forecast
 from flopcast.cli import options as opt
 from flopcast.cli.data_cmd import data_app
+from flopcast.cli.parse import echo_json, parse_date
 from flopcast.errors import FlopcastError
 
 app = typer.Typer(
@@ -47,38 +47,6 @@ def _dist(value, fraction: bool = False):
         lo, hi = value
         return ci(lo, hi, kind="beta" if fraction and lo < hi < 1 else None)
     return value
-
-
-def _parse_date(field: str, text: str | None):
-    if text is None:
-        return None
-    import datetime as dt
-
-    from flopcast.errors import InvalidInputError
-
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"--{field}={text!r} is not a date; write YYYY-MM-DD") from None
-
-
-def _print_json(obj) -> None:
-    typer.echo(json.dumps(obj, indent=2, default=_json_default))
-
-
-def _json_default(o):
-    import datetime as dt
-
-    if isinstance(o, (dt.date, dt.datetime)):
-        return o.isoformat()
-    try:
-        import numpy as np
-
-        if isinstance(o, np.generic):
-            return o.item()
-    except ImportError:  # pragma: no cover
-        pass
-    raise TypeError(f"not JSON serializable: {type(o).__name__}")
 
 
 @app.command()
@@ -144,7 +112,7 @@ def estimate(
         chip_hours=_dist(parse_value("chip-hours", chip_hours)),
         chips=_dist(parse_value("chips", chips)),
         organization=organization,
-        start_date=_parse_date("start-date", start_date),
+        start_date=parse_date("start-date", start_date),
         training_time_hours=_dist(hours_v),
         utilization=_dist(parse_value("utilization", utilization, fraction=True), fraction=True),
         price_usd_per_chip_hour=_dist(parse_value("price-per-chip-hour", price_per_chip_hour)),
@@ -186,7 +154,7 @@ def estimate(
         **{k: v for k, v in kwargs.items() if v is not None},
     )
     if as_json:
-        _print_json(result.to_dict())
+        echo_json(result.to_dict())
         return
     from flopcast.reporting.tables import print_estimate
 
@@ -255,7 +223,7 @@ def hardware_list(as_json: Annotated[bool, typer.Option("--json", help="Print JS
 
     rows = list(bundled_hardware())
     if as_json:
-        _print_json([hardware_row(h) for h in rows])
+        echo_json([hardware_row(h) for h in rows])
     else:
         print_hardware_list(rows)
 
@@ -268,7 +236,7 @@ def hardware_show(name: str, as_json: Annotated[bool, typer.Option("--json", hel
 
     hw, note = bundled_hardware().resolve(name)
     if as_json:
-        _print_json(dict(hardware_row(hw), resolved_from=name, note=note))
+        echo_json(dict(hardware_row(hw), resolved_from=name, note=note))
     else:
         print_hardware(hw, note)
 
@@ -296,7 +264,7 @@ def hardware_compare(
     result = compare_hardware(a, b, params=values["params"], precision=precision, price_a=values["price-a"],
                               price_b=values["price-b"], utilization=u)
     if as_json:
-        _print_json(result.to_dict())
+        echo_json(result.to_dict())
     else:
         from flopcast.reporting.tables import print_comparison
 
@@ -311,7 +279,7 @@ def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
 
     rows = list(bundled_models())
     if as_json:
-        _print_json([model_row(m) for m in rows])
+        echo_json([model_row(m) for m in rows])
     else:
         print_models(rows)
 
@@ -324,7 +292,7 @@ def models_show(name: str, as_json: Annotated[bool, typer.Option("--json", help=
 
     m = get_model(name)
     if as_json:
-        _print_json(model_row(m))
+        echo_json(model_row(m))
     else:
         print_model(m)
 

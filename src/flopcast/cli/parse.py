@@ -48,3 +48,42 @@ def _check(field: str, v: float, fraction: bool) -> None:
         raise InvalidInputError(f"--{field}={v:g} is outside (0, 1]; it is a fraction of peak FLOP/s")
     if v <= 0:
         raise InvalidInputError(f"--{field}={v:g} must be > 0")
+
+
+def parse_date(field: str, text: str | None, *, allow_year: bool = False):
+    """``YYYY-MM-DD`` (or, with ``allow_year``, ``YYYY`` meaning mid-year) -> date; None stays None."""
+    if text is None:
+        return None
+    import datetime as dt
+
+    try:
+        if allow_year and len(text) == 4:
+            return dt.date(int(text), 7, 1)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        hint = "YYYY-MM-DD or a year" if allow_year else "YYYY-MM-DD"
+        raise InvalidInputError(f"--{field}={text!r} is not a date; write {hint}") from None
+
+
+def json_default(o):
+    """JSON for dates and numpy values."""
+    import datetime as dt
+
+    if isinstance(o, (dt.date, dt.datetime)):
+        return o.isoformat()
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def echo_json(obj) -> None:
+    """Print ``obj`` as indented JSON (NaN and infinity are not valid JSON: they are refused)."""
+    import json
+
+    import typer
+
+    typer.echo(json.dumps(obj, indent=2, default=json_default, allow_nan=False))
