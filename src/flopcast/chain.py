@@ -18,7 +18,7 @@ import numpy as np
 from flopcast import compute, training
 from flopcast.catalogs import constants as K
 from flopcast.catalogs import prices
-from flopcast.catalogs.hardware import Hardware, HardwareCatalog, bundled_hardware
+from flopcast.catalogs.hardware import HardwareCatalog, bundled_hardware
 from flopcast.catalogs.models import ModelSpec, bundled_models
 from flopcast.catalogs.price_index import PriceIndex, bundled_price_index
 from flopcast.errors import InvalidInputError, MissingInputError, UnknownNameError
@@ -155,10 +155,6 @@ class TrainingEstimate:
 def _is_hyperscaler(org: str) -> bool:
     org = (org or "").lower()
     return any(h in org for h in HYPERSCALERS)
-
-
-def _variant(hw: Hardware) -> str:
-    return hw.family
 
 
 class TrainingCostChain:
@@ -337,6 +333,10 @@ class TrainingCostChain:
                     raise
                 self.methods = tuple(m for m in self.methods if m != method)
                 self.warnings.append(f"{method} cost skipped: {exc}")
+        if "acquisition" in self.methods and "chips" not in self.records and "training_time_hours" not in self.records:
+            default_hours = K.constant("training_time_hours", "default").value
+            self.notes.append(f"training_time_hours (imputed): {default_hours} h, Cottier et al.'s default, "
+                              "sets the cluster size for the acquisition cost")
 
     def _cloud_inputs(self, factor) -> None:
         spec = self.spec
@@ -370,7 +370,7 @@ class TrainingCostChain:
         if includes_server:
             self._add("server_overhead", 1.0, "ratio", "reported", "price is for a whole server (DGX), overhead included")
         else:
-            const = K.constant("server_overhead", _variant(hw))
+            const = K.constant("server_overhead", hw.family)
             self._add("server_overhead", const.distribution() if self.input_uncertainty else const.value, "ratio",
                       "default", f"{const.name} = {const.value:g}: {const.source}", const.value)
         self._add_constant("interconnect_fraction", "interconnect_fraction", None)
@@ -421,7 +421,7 @@ class TrainingCostChain:
             c = v.get("training_compute_flop", out.get("compute_from_params_flop"))
             chip_hours = training.chip_hours_from_compute(c, peak, u)
         out["chip_hours"] = chip_hours
-        if "chip_hours" in v or "chips" in v and "training_time_hours" in v:
+        if "chip_hours" in v or ("chips" in v and "training_time_hours" in v):
             out["compute_from_hardware_flop"] = compute.compute_from_chip_hours(chip_hours, peak, u)
         out["training_compute_flop"] = v.get("training_compute_flop", out.get("compute_from_params_flop",
                                                                                 out.get("compute_from_hardware_flop")))
@@ -454,10 +454,7 @@ class TrainingCostChain:
     def _cost_chips(self, v, out):
         if "chips" in out:
             return out["chips"]
-        default_hours = K.constant("training_time_hours", "default").value
-        if not any("training_time_hours (imputed" in n for n in self.notes):
-            self.notes.append(f"training_time_hours (imputed): {default_hours} h, Cottier et al.'s default, sets the cluster size")
-        return np.ceil(np.asarray(out["chip_hours"]) / default_hours)
+        return np.ceil(np.asarray(out["chip_hours"]) / K.constant("training_time_hours", "default").value)
 
     def run(self, *, samples: int = 10_000, seed: int | None = 0, sampling: str = "random",
             uncertainty: bool = True, with_sensitivity: bool = False) -> TrainingEstimate:

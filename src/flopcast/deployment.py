@@ -20,7 +20,7 @@ chip with all the weights), as naive model parallelism (e.g. Hugging Face Accele
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -201,13 +201,7 @@ def words_to_tokens(words, words_per_token=0.75):
     return np.asarray(words, dtype=float) / words_per_token
 
 
-def _isfinite(x) -> bool:
-    return bool(np.all(np.isfinite(x))) and not (isinstance(x, float) and math.isnan(x))
-
-
 # -- the deployment chain ----------------------------------------------------------------
-
-from dataclasses import dataclass, field  # noqa: E402
 
 SHARES_PUBLISHED = {
     "facebook_2021": {"experimentation": 0.10, "training": 0.20, "inference": 0.70,
@@ -379,7 +373,7 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
     if sc is not None:
         scen_vals = {k.split(".", 1)[1]: x for k, x in v.items() if k.startswith("scenario.")}
         tpd = np.asarray(sc.generated_tokens_per_day(scen_vals), dtype=float)
-        prompt_ratio = sc.prompt_tokens_per_day(scen_vals) / tpd if hasattr(sc, "prompt_tokens_per_day") else 0.0
+        prompt_ratio = sc.prompt_tokens_per_day(scen_vals) / tpd
     else:
         tpd = np.asarray(v["tokens_per_day"], dtype=float)
     step = decode_step_s(params_active=p_active, weights_bytes=w, kv_per_token_bytes=kv, batch=batch, context=ctx,

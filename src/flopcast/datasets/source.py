@@ -143,7 +143,9 @@ def database_model(db: Database, name: str):
     from flopcast.datasets import epoch
 
     if db.source.kind == "bundled":
-        return db_catalog_get(name), []
+        from flopcast.catalogs.models import bundled_models
+
+        return bundled_models().get(name), []
     try:
         m = epoch.find_model(db.epoch_models, name)
     except UnknownModelError:
@@ -192,8 +194,3 @@ def database_model(db: Database, name: str):
         spec = replace(spec, training_start_date=rec.training_start_date)
     return spec, notes
 
-
-def db_catalog_get(name: str):
-    from flopcast.catalogs.models import bundled_models
-
-    return bundled_models().get(name)
