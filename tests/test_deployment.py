@@ -32,18 +32,74 @@ def test_batch1_decode_is_bandwidth_bound():
 
 
 def test_hugging_face_bloom_table_within_2x():
-    # Validation table ("Incredibly Fast BLOOM Inference with DeepSpeed and Accelerate", 2022): with the default
-    # efficiencies (0.5 of peak bandwidth and FLOP/s; the bandwidth default comes from the batch-1 row itself, so
-    # that row is not an independent check), every fp16/bf16 entry is within 2x. The int8 rows are not: DeepSpeed's
-    # 2022 int8 kernels ran slower than fp16 (89 vs 44 ms at batch 1), which a bandwidth roofline cannot predict;
-    # docs/deployment.md shows the whole table.
+    # Validation table ("Incredibly Fast BLOOM Inference with DeepSpeed and Accelerate", Hugging Face 2022): both of
+    # its tables, 23 entries on 8x A100 80GB (DeepSpeed-Inference fp16 and int8, Accelerate bf16 and int8, ZeRO bf16)
+    # and 8 int8 entries on 4 GPUs. With the default efficiencies (0.5 of peak bandwidth and FLOP/s; the bandwidth
+    # default comes from the batch-1 fp16 row itself, so that row is not an independent check) and each system's
+    # layout and weight kernel as stated in bloom_inference.csv, every entry is within 2x.
     rows = D.bloom_validation()
-    assert len(rows) == 11
+    assert len(rows) == 31
+    assert {(r["system"], r["precision"]) for r in rows} == {
+        ("DeepSpeed-Inference", "fp16"), ("DeepSpeed-Inference", "int8"), ("Accelerate", "bf16"),
+        ("Accelerate", "int8"), ("DeepSpeed-ZeRO", "bf16")}
     for r in rows:
-        if r["precision"] != "int8":
-            assert 0.5 <= r["ratio"] <= 2.0, r
-    int8 = [r for r in rows if r["precision"] == "int8"]
-    assert max(r["ratio"] for r in int8) > 2.0  # documented outliers, kept visible
+        assert 0.5 <= r["ratio"] <= 2.0, r
+    # the fp16 tensor-parallel rows, where the roofline's assumptions hold best, are within 10%
+    assert all(0.9 <= r["ratio"] <= 1.1 for r in rows if r["precision"] == "fp16")
+
+
+def test_dequantizing_int8_kernel_explains_deepspeed_int8():
+    # DeepSpeed-Inference 2022 int8 (BLOOM-176B, 8x A100, batch 1): 89.09 ms a token against 44.02 in fp16. Its
+    # quantized_gemm expands int8 weights to an fp16 buffer before cuBLAS: 1 (read) + 2 (write) + 2 (read) bytes.
+    # 176e9 x 5 B / (8 x 2.039e12 B/s x 0.5) = 107.9 ms, plus compute 2 x 176e9 / (8 x 312e12 x 0.5) = 0.28 ms
+    m = D.weight_bytes_read(176e9, "int8", "dequantize")
+    assert m == pytest.approx(176e9 * 5)
+    assert D.weight_bytes_read(176e9, "int8", "fused") == pytest.approx(176e9)
+    assert D.weight_bytes_read(7e9, "int4", "dequantize") == pytest.approx(7e9 * 4.5)  # 0.5 + 2 + 2
+    assert D.weight_bytes_read(7e9, "bf16", "dequantize") == pytest.approx(7e9 * 2)  # nothing to expand
+    row = next(r for r in D.bloom_validation() if r["system"] == "DeepSpeed-Inference" and r["precision"] == "int8"
+               and r["batch"] == 1 and r["chips"] == 8)
+    assert row["flopcast_ms"] == pytest.approx(176e9 * 5 / (8 * 2.039e12 * 0.5) * 1e3 + 0.28 + 0.04, rel=0.01)
+    # the default fused kernel would call that stack 4x faster than it was
+    fused = D.decode_step_s(params_active=176e9, weights_bytes=176e9, kv_per_token_bytes=0, batch=1, context=60,
+                            chips=8, peak_flop_per_s=624e12, memory_bandwidth_bytes_per_s=2.039e12)
+    assert 89.09 / (fused * 1e3) > 4
+    with pytest.raises(UnknownNameError, match="weight kernel"):
+        D.weight_bytes_read(1e9, "int8", "magic")
+
+
+def test_zero_inference_gathers_weights_over_the_interconnect():
+    # DeepSpeed ZeRO-Inference, BLOOM-176B bf16 on 8x A100 (NVLink 600 GB/s bidirectional, 300 GB/s each way), one
+    # sequence per GPU: each step every GPU receives 7/8 of 352 GB at 300e9 x 0.5 B/s = 2.0533 s, reads the 352 GB
+    # from HBM at 2.039e12 x 0.5 = 0.3453 s, and computes 2 x 176e9 FLOP at 312e12 x 0.5 = 2.26 ms:
+    # 2.4008 s for 8 tokens = 300.1 ms a token (Hugging Face measured 283 ms: ratio 0.94)
+    step = D.decode_step_s(params_active=176e9, weights_bytes=352e9, kv_per_token_bytes=0, batch=8, context=60,
+                           chips=8, peak_flop_per_s=312e12, memory_bandwidth_bytes_per_s=2.039e12,
+                           parallelism="zero", interconnect_bytes_per_s=600e9)
+    expected = 352e9 * 7 / 8 / 150e9 + 352e9 / 1.0195e12 + 2 * 176e9 / 156e12
+    assert step == pytest.approx(expected, rel=1e-9)
+    assert step / 8 * 1e3 == pytest.approx(300.1, rel=0.001)
+    with pytest.raises(InvalidInputError, match="interconnect"):
+        D.decode_step_s(params_active=1e9, weights_bytes=2e9, kv_per_token_bytes=0, batch=8, context=60, chips=8,
+                        peak_flop_per_s=1e14, memory_bandwidth_bytes_per_s=1e12, parallelism="zero")
+
+
+def test_deploy_weight_kernel_and_zero_options(capsys):
+    base = ["deploy", "bloom-176b", "--hardware", "a100-80gb", "--chips", "8", "--precision", "int8", "--batch", "1",
+            "--context", "60", "--tokens-per-day", "1e6", "--samples", "500", "--json"]
+    fused = json.loads(run(base, capsys)[1])
+    deq = json.loads(run(base + ["--weight-kernel", "dequantize"], capsys)[1])
+    assert deq["weight_kernel"] == "dequantize" and fused["weight_kernel"] == "fused"
+    # batch 1 is bandwidth-bound: 5 bytes a weight against 1, so about 5x slower (compute at the 16-bit peak is tiny)
+    ratio = fused["tokens_per_s_per_instance"]["median"] / deq["tokens_per_s_per_instance"]["median"]
+    assert ratio == pytest.approx(5.0, rel=0.05)
+    zero = json.loads(run(base[:6] + ["--precision", "bf16", "--batch", "8", "--context", "60",
+                                          "--tokens-per-day", "1e6", "--samples", "500", "--json", "--parallelism",
+                                          "zero"], capsys)[1])
+    assert zero["parallelism"] == "zero"
+    assert 1e3 / zero["latency_per_token_s"]["median"] > 0  # a step time is reported
+    code, _, err = run(base + ["--weight-kernel", "magic"], capsys)
+    assert code == 2 and "weight kernel" in err and "dequantize" in err
 
 
 def test_fleet_and_dollars_for_150m_words():
@@ -147,16 +203,18 @@ def test_deploy_cli(capsys, tmp_path):
     assert d["min_chips_to_fit"] >= 1 and d["chips_per_instance"] >= d["min_chips_to_fit"]
 
 
-def test_readme_validation_table_matches_the_code():
-    # the README shows flopcast's roofline against Hugging Face's BLOOM table; its numbers must be the code's
+def test_readme_and_docs_validation_tables_match_the_code():
+    # the README shows part of flopcast's roofline against Hugging Face's BLOOM table, docs/deployment.md all of it;
+    # their numbers must be the code's
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    shown = [ln for ln in text.splitlines() if ln.startswith("| DeepSpeed-Inference") or ln.startswith("| Accelerate")]
-    assert len(shown) >= 6
-    ours = {f"| {r['system']} | {r['precision']} | {r['batch']} | {r['measured_ms']:.2f} | {r['flopcast_ms']:.2f} | "
-            f"{r['ratio']:.2f} |" for r in D.bloom_validation()}
-    assert all(ln in ours for ln in shown)
+    root = Path(__file__).resolve().parents[1]
+    ours = {f"| {r['system']} | {r['precision']} | {r['weight_kernel']} | {r['chips']} | {r['batch']} | "
+            f"{r['measured_ms']:.2f} | {r['flopcast_ms']:.2f} | {r['ratio']:.2f} |" for r in D.bloom_validation()}
+    for name, least in (("README.md", 6), ("docs/deployment.md", len(ours))):
+        shown = [ln for ln in (root / name).read_text().splitlines() if ln.startswith(("| DeepSpeed-", "| Accelerate"))]
+        assert len(shown) >= least, name
+        assert all(ln in ours for ln in shown), name
 
 
 def test_owned_hardware_price():

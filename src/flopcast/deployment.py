@@ -15,7 +15,16 @@ Parallelism: ``tensor`` splits every layer over the instance's chips (all chips 
 every step; bandwidth and FLOP/s add up); ``pipeline`` places whole layers on each chip
 with no micro-batching (one chip works at a time: the step takes as long as on one
 chip with all the weights), as naive model parallelism (e.g. Hugging Face Accelerate's
-``device_map``) does.
+``device_map``) does; ``zero`` shards the weights over the chips and each chip serves its
+own share of the batch, gathering every weight from its peers over the interconnect at
+every step (DeepSpeed ZeRO-Inference).
+
+Weight kernels: ``fused`` kernels read each stored (possibly quantized) weight once;
+``dequantize`` kernels first expand quantized weights into a 16-bit buffer and then run a
+dense 16-bit GEMM, so the weights cost stored + 2 x 2 bytes of memory traffic each
+(DeepSpeed-Inference's 2022 int8 path: ``quantized_gemm`` in
+``csrc/transformer/inference/csrc/pt_binding.cpp`` calls ``launch_dequantize`` into an
+fp16 tensor, then ``cublas_gemm_ex``).
 """
 
 from __future__ import annotations
@@ -29,7 +38,9 @@ from flopcast.units import BYTES_PER_VALUE, SECONDS_PER_HOUR, check_fraction, ch
 
 WEIGHT_PRECISIONS = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")
 OVERLAPS = ("none", "full")
-PARALLELISMS = ("tensor", "pipeline")
+PARALLELISMS = ("tensor", "pipeline", "zero")
+WEIGHT_KERNELS = ("fused", "dequantize")
+QUANTIZED = ("fp8", "int8", "int4")
 MAX_BATCH = 65_536
 MAX_CONTEXT = 10_000_000
 
@@ -65,6 +76,22 @@ def weight_bytes(params, precision: str = "bf16"):
     """Bytes of the weights: parameters x bytes per value (int4 0.5, int8/fp8 1, bf16 2, fp32 4)."""
     check_positive("params", params)
     return np.asarray(params, dtype=float) * _bytes(precision)
+
+
+def weight_bytes_read(params, precision: str = "bf16", kernel: str = "fused", compute_precision: str = "fp16"):
+    """Memory traffic of the weights in one decode step.
+
+    ``fused``: every stored weight is read once (``params x bytes``). ``dequantize``: a
+    quantized weight (fp8, int8, int4) is read, written out at ``compute_precision`` and
+    read again by a dense GEMM: ``params x (stored + 2 x compute bytes)``, e.g. 5 bytes for
+    int8 into fp16. Weights already at 16 or 32 bits are read once by either kernel.
+    """
+    if kernel not in WEIGHT_KERNELS:
+        raise UnknownNameError("weight kernel", kernel, WEIGHT_KERNELS)
+    stored = weight_bytes(params, precision)
+    if kernel == "fused" or precision not in QUANTIZED:
+        return stored
+    return stored + np.asarray(params, dtype=float) * 2.0 * _bytes(compute_precision)
 
 
 def kv_bytes_per_token(n_layers, d_model, kv_precision: str = "bf16", kv_heads_fraction=1.0):
@@ -106,8 +133,14 @@ def practical_chips(min_chips):
 
 def decode_step_s(*, params_active, weights_bytes, kv_per_token_bytes, batch, context, chips, peak_flop_per_s,
                   memory_bandwidth_bytes_per_s, eff_compute=0.5, eff_memory=0.5, n_layers=None, d_model=None,
-                  overlap: str = "none", parallelism: str = "tensor"):
-    """Seconds for one decode step: every sequence of the batch gets one token."""
+                  overlap: str = "none", parallelism: str = "tensor", interconnect_bytes_per_s=None):
+    """Seconds for one decode step: every sequence of the batch gets one token.
+
+    ``weights_bytes`` is the weights' memory traffic per step (:func:`weight_bytes_read`).
+    With ``parallelism="zero"`` the batch is shared out over the chips, and every chip also
+    receives the ``(chips - 1) / chips`` of the weights it does not hold, at half the
+    catalog's (bidirectional) ``interconnect_bytes_per_s`` times ``eff_memory``.
+    """
     check_batch(batch)
     check_context(context)
     check_positive("chips", chips)
@@ -125,6 +158,17 @@ def decode_step_s(*, params_active, weights_bytes, kv_per_token_bytes, batch, co
     if n_layers is not None and d_model is not None:
         flop_per_token = flop_per_token + 2.0 * np.asarray(n_layers) * d_model * context
     flop = b * flop_per_token
+    if parallelism == "zero":
+        if interconnect_bytes_per_s is None:
+            raise InvalidInputError("parallelism=zero needs the chip's interconnect bandwidth (none in the catalog)")
+        check_positive("interconnect_bytes_per_s", interconnect_bytes_per_s)
+        n = np.asarray(chips, dtype=float)
+        w = np.asarray(weights_bytes, dtype=float)
+        per_chip = b / n
+        t_gather = w * (n - 1.0) / n / (0.5 * np.asarray(interconnect_bytes_per_s, dtype=float) * eff_memory)
+        t_mem = (w + np.asarray(kv_per_token_bytes) * per_chip * context) / (memory_bandwidth_bytes_per_s * eff_memory)
+        t_compute = per_chip * flop_per_token / (peak_flop_per_s * eff_compute)
+        return t_gather + t_mem + t_compute if overlap == "none" else np.maximum(np.maximum(t_gather, t_mem), t_compute)
     working = 1.0 if parallelism == "pipeline" else np.asarray(chips, dtype=float)
     t_mem = bytes_read / (working * memory_bandwidth_bytes_per_s * eff_memory)
     t_compute = flop / (working * peak_flop_per_s * eff_compute)
@@ -240,6 +284,8 @@ class DeploymentEstimate:
     api: dict | None = None
     lifetime: dict | None = None
     scenario: str = ""
+    parallelism: str = "tensor"
+    weight_kernel: str = "fused"
 
     def outputs(self) -> dict:
         return {k: getattr(self, k) for k in ("tokens_per_s_per_instance", "latency_per_token_s", "tokens_per_day",
@@ -249,7 +295,8 @@ class DeploymentEstimate:
     def to_dict(self) -> dict:
         out = {k: getattr(self, k) for k in ("model", "hardware", "precision", "chips_per_instance",
                                              "min_chips_to_fit", "memory_per_instance_bytes", "batch", "context",
-                                             "duration_days", "price_source", "scenario")}
+                                             "duration_days", "price_source", "scenario", "parallelism",
+                                             "weight_kernel")}
         out.update({k: s.to_dict() for k, s in self.outputs().items()})
         out["inputs"] = self.inputs
         out["notes"] = list(self.notes)
@@ -257,6 +304,18 @@ class DeploymentEstimate:
             if getattr(self, k) is not None:
                 out[k] = getattr(self, k)
         return out
+
+
+def _decode_peak(hw, precision: str, weight_kernel: str = "fused") -> float:
+    """Peak FLOP/s of the decode GEMMs: fp8 weights on fp8 tensor cores, int8/int4 on int8 ones
+    when the chip has them and the kernel is fused; 16-bit otherwise (a dequantizing kernel
+    runs a dense 16-bit GEMM)."""
+    have = hw.peak_flop_per_s_by_precision
+    if weight_kernel == "fused" and precision == "fp8" and "fp8" in have:
+        return hw.peak_flop_per_s("fp8")
+    if weight_kernel == "fused" and precision in ("int8", "int4") and "int8" in have:
+        return hw.peak_flop_per_s("int8")
+    return hw.peak_flop_per_s()
 
 
 def _shape(params: float, n_layers, d_model):
@@ -273,7 +332,8 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
                         tokens_per_day=None, scenario=None, duration_days: float | None = None,
                         price_usd_per_chip_hour=None, cloud_tier: str = "on-demand", owned: bool = False,
                         load_factor=1.0,
-                        overlap: str = "none", parallelism: str = "tensor", vs_training: bool = False,
+                        overlap: str = "none", parallelism: str = "tensor", weight_kernel: str = "fused",
+                        vs_training: bool = False,
                         api_usd_per_1k_tokens=None, samples: int = 10_000, seed: int | None = 0,
                         sampling: str = "random") -> DeploymentEstimate:
     """Serve ``model`` (a catalog name or ModelSpec) or an ad-hoc ``params`` model for a load.
@@ -309,10 +369,15 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
     ctx = float(context if context is not None else min(float(spec.context_length), 8192.0)
                 if spec and spec.context_length else 2048.0)
     check_context(ctx)
-    compute_precision = "int8" if precision in ("int8", "int4") and "int8" in hw.peak_flop_per_s_by_precision else None
-    peak = hw.peak_flop_per_s("fp8" if precision == "fp8" and "fp8" in hw.peak_flop_per_s_by_precision
-                              else compute_precision)
+    if weight_kernel not in WEIGHT_KERNELS:
+        raise UnknownNameError("weight kernel", weight_kernel, WEIGHT_KERNELS)
+    if parallelism not in PARALLELISMS:
+        raise UnknownNameError("parallelism", parallelism, PARALLELISMS)
+    if parallelism == "zero" and not hw.interconnect_bandwidth_bytes_per_s:
+        raise InvalidInputError(f"parallelism=zero needs {hw.name}'s interconnect bandwidth, which the catalog lacks")
+    peak = _decode_peak(hw, precision, weight_kernel)
     w = float(weight_bytes(params, precision))
+    w_read = float(weight_bytes_read(params, precision, weight_kernel))
     kv = float(kv_bytes_per_token(layers, width, kv_precision))
     usable = K.constant("serving_memory_usable").value
     mem = float(serving_memory_bytes(w, kv, batch, ctx))
@@ -376,10 +441,12 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
         prompt_ratio = sc.prompt_tokens_per_day(scen_vals) / tpd
     else:
         tpd = np.asarray(v["tokens_per_day"], dtype=float)
-    step = decode_step_s(params_active=p_active, weights_bytes=w, kv_per_token_bytes=kv, batch=batch, context=ctx,
-                         chips=chips, peak_flop_per_s=peak, memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s,
+    step = decode_step_s(params_active=p_active, weights_bytes=w_read, kv_per_token_bytes=kv, batch=batch,
+                         context=ctx, chips=chips, peak_flop_per_s=peak,
+                         memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s,
                          eff_compute=v["eff_compute"], eff_memory=v["eff_memory"], n_layers=layers, d_model=width,
-                         overlap=overlap, parallelism=parallelism)
+                         overlap=overlap, parallelism=parallelism,
+                         interconnect_bytes_per_s=hw.interconnect_bandwidth_bytes_per_s)
     pre = prefill_s_per_token(params_active=p_active, chips=chips, peak_flop_per_s=peak, eff_compute=v["eff_compute"],
                               parallelism=parallelism)
     tput = instance_throughput(step, batch, prompt_ratio, pre)
@@ -398,6 +465,7 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
         usd_per_million_tokens=S(per_mtok, "USD"), usd_per_day=S(per_day, "USD"),
         usd_per_year=S(per_day * 365.25, "USD"), usd_total=S(total, "USD"),
         duration_days=duration, price_source=price_source, notes=notes, scenario=getattr(sc, "key", "") or "",
+        parallelism=parallelism, weight_kernel=weight_kernel,
         inputs=[{"name": k, "distribution": d.describe(), "median": float(d.median)} for k, d in inputs.items()],
     )
     if api_usd_per_1k_tokens is not None:
@@ -446,31 +514,39 @@ BLOOM_BENCH_CONTEXT = 60
 
 
 def bloom_validation(eff_memory: float = 0.5, eff_compute: float = 0.5, overlap: str = "none") -> list[dict]:
-    """flopcast's roofline against Hugging Face's BLOOM-176B inference measurements on 8x A100 80GB.
+    """flopcast's roofline against Hugging Face's BLOOM-176B inference measurements on A100 80GB.
 
-    Each row: the measured milliseconds per generated token (the step time over the batch)
-    and flopcast's, with the ratio measured / flopcast.
+    Each row of ``bloom_inference.csv`` gives the system's layout (parallelism), its weight
+    kernel and the measured milliseconds per generated token (the step time over the tokens
+    of the step); flopcast's figure comes from the same stage functions as
+    :func:`estimate_deployment`, and ``ratio`` is measured / flopcast. For ZeRO rows the
+    table's batch is per GPU (one stream per GPU), so a step yields ``chips x batch`` tokens.
     """
     from flopcast.catalogs import get_hardware, get_model
     from flopcast.catalogs._table import num, read_rows
 
-    rows, label = read_rows("bloom_inference.csv", required=("system", "precision", "parallelism", "batch",
-                                                             "ms_per_token", "source"))
+    rows, label = read_rows("bloom_inference.csv", required=("system", "precision", "parallelism", "weight_kernel",
+                                                             "chips", "batch", "ms_per_token", "source"))
     m, hw = get_model("bloom-176b"), get_hardware("a100-80gb")
     kv = kv_bytes_per_token(m.n_layers, m.d_model)
     out = []
     for r in rows:
         batch = int(num(r, "batch", label, required=True))
-        precision = r["precision"].strip()
-        step = decode_step_s(params_active=m.params, weights_bytes=weight_bytes(m.params, precision),
-                             kv_per_token_bytes=kv, batch=batch, context=BLOOM_BENCH_CONTEXT, chips=8,
-                             peak_flop_per_s=hw.peak_flop_per_s(), memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s,
+        chips = int(num(r, "chips", label, required=True))
+        precision, parallelism, kernel = (r[k].strip() for k in ("precision", "parallelism", "weight_kernel"))
+        tokens = batch * chips if parallelism == "zero" else batch
+        step = decode_step_s(params_active=m.params, weights_bytes=weight_bytes_read(m.params, precision, kernel),
+                             kv_per_token_bytes=kv, batch=tokens, context=BLOOM_BENCH_CONTEXT, chips=chips,
+                             peak_flop_per_s=_decode_peak(hw, precision, kernel),
+                             memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s,
                              eff_compute=eff_compute, eff_memory=eff_memory, n_layers=m.n_layers, d_model=m.d_model,
-                             overlap=overlap, parallelism=r["parallelism"].strip())
-        ours = float(step) / batch * 1e3
+                             overlap=overlap, parallelism=parallelism,
+                             interconnect_bytes_per_s=hw.interconnect_bandwidth_bytes_per_s)
+        ours = float(step) / tokens * 1e3
         measured = num(r, "ms_per_token", label, required=True)
-        out.append({"system": r["system"].strip(), "precision": precision, "batch": batch, "measured_ms": measured,
-                    "flopcast_ms": ours, "ratio": measured / ours, "source": r["source"].strip()})
+        out.append({"system": r["system"].strip(), "precision": precision, "parallelism": parallelism,
+                    "weight_kernel": kernel, "chips": chips, "batch": batch, "measured_ms": measured, "flopcast_ms": ours,
+                    "ratio": measured / ours, "source": r["source"].strip()})
     return out
 
 
@@ -499,12 +575,11 @@ def sweep(model, hardware=("a100", "h100", "h200", "l40s", "mi300x"), precisions
             except Exception:  # noqa: BLE001 - a chip without a catalog price still gets throughput
                 price = None
         for precision in precisions:
-            peak_key = {"fp8": "fp8", "int8": "int8", "int4": "int8"}.get(precision)
             if precision == "fp8" and "fp8" not in hw.peak_flop_per_s_by_precision:
                 rows += [dict(hardware=hw.name, precision=precision, batch=b, fits=False,
                               reason=f"{hw.name} has no fp8") for b in batches]
                 continue
-            peak = hw.peak_flop_per_s(peak_key if peak_key in hw.peak_flop_per_s_by_precision else None)
+            peak = _decode_peak(hw, precision)
             w = float(weight_bytes(spec.params, precision))
             b_arr = np.asarray(batches, dtype=float)
             mem = w + kv * b_arr * context

@@ -374,7 +374,8 @@ def deploy_cmd(
     load_factor: Annotated[str, typer.Option(help="Average utilization of the fleet, (0, 1].")] = "1.0",
     days: Annotated[float | None, typer.Option(help="Duration in days (default: the scenario's, else 365).")] = None,
     overlap: Annotated[str, typer.Option(help="none (memory and compute time add up) or full (the larger of the two).")] = "none",
-    parallelism: Annotated[str, typer.Option(help="tensor, or pipeline (naive layer split: one chip busy at a time).")] = "tensor",
+    parallelism: Annotated[str, typer.Option(help="tensor, pipeline (naive layer split: one chip busy at a time) or zero (sharded weights gathered every step).")] = "tensor",
+    weight_kernel: Annotated[str, typer.Option(help="fused (each stored weight read once) or dequantize (quantized weights expanded to 16-bit before each GEMM).")] = "fused",
     vs_training: Annotated[bool, typer.Option("--vs-training", help="Compare with the cost of developing the model.")] = False,
     api_price: Annotated[str | None, typer.Option(help="API price in USD per 1k tokens, to compare with self-hosting.")] = None,
     samples: Annotated[int, typer.Option(help="Monte Carlo samples.")] = 10_000,
@@ -403,7 +404,7 @@ def deploy_cmd(
         scenario=scenario, duration_days=days, price_usd_per_chip_hour=val("price-per-chip-hour", price_per_chip_hour),
         owned=owned,
         load_factor=val("load-factor", load_factor, fraction=True), overlap=overlap, parallelism=parallelism,
-        vs_training=vs_training, api_usd_per_1k_tokens=val("api-price", api_price), samples=samples, seed=seed)
+        weight_kernel=weight_kernel, vs_training=vs_training, api_usd_per_1k_tokens=val("api-price", api_price), samples=samples, seed=seed)
     if as_json:
         echo_json(est.to_dict())
         return
