@@ -66,6 +66,7 @@ def machine() -> dict:
         "numpy": version("numpy"),
         "scipy": version("scipy"),
         "squigglepy": version("squigglepy"),
+        "torch": version("torch"),
         "flopcast": f"{version('flopcast')}, git {git_rev()}",
     }
 
@@ -88,7 +89,7 @@ LABELS = {
 
 
 def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = None, trend: dict | None = None,
-           deploy: dict | None = None) -> str:
+           deploy: dict | None = None, mfu: dict | None = None) -> str:
     L = []
     w = L.append
     w("# flopcast benchmarks\n")
@@ -236,6 +237,24 @@ def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = Non
         w(f"| `sweep('llama-2-70b')`: 5 chips x 4 precisions x 8 batch sizes ({deploy['sweep_configs']} rows) | "
           f"{deploy['sweep_median_ms']:.1f} ms | < 2 s |\n")
 
+    # -- MFU ------------------------------------------------------------------------------
+    if mfu:
+        r = mfu["last_run"]
+        s, q, c = r["mfu"], r["quotes"], r["method"]["config"]
+        w("## 6. MFU measurement on this CPU (`bench_mfu.py`)\n")
+        w(f"`flopcast mfu measure --config small` ({c['n_layers']} layers x {c['d_model']}, context {c['context']}, "
+          f"batch {c['batch']}, {c['precision']}, {r['method']['steps']} steps of which {r['method']['warmup']} "
+          f"warm-up), whole command in a fresh process with PyTorch's default threads "
+          f"({r['method']['threads']}), median of {mfu['runs']}: **{mfu['wall_median_s']:.1f} s** (target: under "
+          "60 s in CI).\n")
+        w(f"Last run: MFU median {s['median']:.1%} (p5 {s['p5']:.1%}, p95 {s['p95']:.1%}, min {s['min']:.1%}, "
+          f"max {s['max']:.1%}), {r['tokens_per_s']:,.0f} tokens/s; peak {r['peak_flop_per_s'] / 1e9:,.0f} GFLOP/s "
+          f"({r['peak_origin']}).\n")
+        w("| the same run quoted as | MFU |\n|---|---:|")
+        for k, v in q.items():
+            w(f"| {k} | {v:.1%} |")
+        w("\nGPU runs: none yet (no GPU machine was lent to the sessions so far; see docs/utilization.md).\n")
+
     # -- method ---------------------------------------------------------------------------
     w("## Method\n")
     w("Monte Carlo: each method draws the six inputs from the same distributions (parameters checked equal "
@@ -257,13 +276,14 @@ def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = Non
 
 def main() -> None:
     wall = {"mc": run("bench_mc.py"), "cli": run("bench_cli.py"), "batch": run("bench_batch.py"),
-            "trend": run("bench_trend.py"), "deploy": run("bench_deploy.py")}
+            "trend": run("bench_trend.py"), "deploy": run("bench_deploy.py"), "mfu": run("bench_mfu.py")}
     mc = json.loads((HERE / "results_mc.json").read_text())
     cli = json.loads((HERE / "results_cli.json").read_text())
     batch = json.loads((HERE / "results_batch.json").read_text())
     trend = json.loads((HERE / "results_trend.json").read_text())
     deploy = json.loads((HERE / "results_deploy.json").read_text())
-    text = render(mc, cli, machine(), wall, batch, trend, deploy)
+    mfu = json.loads((HERE / "results_mfu.json").read_text())
+    text = render(mc, cli, machine(), wall, batch, trend, deploy, mfu)
     (HERE / "RESULTS.md").write_text(text)
     print(f"wrote {HERE / 'RESULTS.md'} ({sum(wall.values()):.0f} s)")
 

@@ -14,6 +14,7 @@ import typer
 from flopcast.cli import forecast
 from flopcast.cli import options as opt
 from flopcast.cli.data_cmd import data_app
+from flopcast.cli.mfu_cmd import mfu_app
 from flopcast.cli.parse import echo_json, parse_date
 from flopcast.errors import FlopcastError
 
@@ -30,6 +31,7 @@ app.add_typer(hardware_app, name="hardware")
 app.add_typer(models_app, name="models")
 
 app.add_typer(data_app, name="data")
+app.add_typer(mfu_app, name="mfu")
 app.command("diffusion")(forecast.diffusion_cmd)
 app.command("emulate")(forecast.emulate_cmd)
 app.command("lag")(forecast.lag_cmd)

@@ -1,0 +1,21 @@
+"""Utilization: MFU and HFU from reported figures, and measured on real hardware.
+
+The calculator (:mod:`flopcast.utilization.calc`) needs only numpy; the measurement
+harness (:mod:`flopcast.utilization.measure`) needs PyTorch (``pip install 'flopcast[measure]'``)
+and imports it only when called.
+"""
+
+from flopcast.utilization.calc import (
+    ATTENTION,
+    RECOMPUTE,
+    UtilizationResult,
+    calculate,
+    hardware_flop_per_token,
+    implied_utilization,
+    mfu,
+    model_flop_per_token,
+)
+from flopcast.utilization.config import PRESETS, DecoderConfig, load_config
+
+__all__ = ["ATTENTION", "RECOMPUTE", "UtilizationResult", "calculate", "hardware_flop_per_token",
+           "implied_utilization", "mfu", "model_flop_per_token", "PRESETS", "DecoderConfig", "load_config"]
