@@ -285,75 +285,48 @@ def trend_cmd(
 ) -> None:
     """Fit a log-linear trend of a metric against publication date, with intervals and extrapolation."""
     from flopcast.cli.parse import parse_value
-    from flopcast.datasets.source import load_database, resolve_source
-    from flopcast.series import hardware_series, model_series
-    from flopcast.trends import above_trend as above_mask
-    from flopcast.trends import fit_trend
+    from flopcast.service import trend_analysis
 
-    if metric not in TREND_METRICS:
-        raise InvalidInputError(f"metric {metric!r} is not one of {', '.join(TREND_METRICS)}")
-    if method not in ("amortized", "cloud", "acquisition"):
-        raise InvalidInputError(f"--method={method!r} is not one of amortized, cloud, acquisition")
-    opt.check_selection(since, until, price_index, year_dollars)
     target = None
     if cross is not None:
         target = parse_value("cross", cross)
         if isinstance(target, tuple):
             raise InvalidInputError("--cross takes one value, not an interval")
-    src = resolve_source(data)
-    db = load_database(src)
-    if metric == "price-performance":
-        series = hardware_series(db.hardware, db.price_book, since=since, until=until, source=src.describe())
-    else:
-        index = opt.price_index_for(year_dollars, price_index)
-        series = model_series(db.records, metric, top=top, since=since, until=until, domain=domain, org=org, db=db,
-                              method=method, samples=samples, seed=seed, target_year=year_dollars, price_index=index,
-                              source=src.describe())
-    dates, values, labels = series.dates, series.values, series.labels
-    if above_trend is not None:
-        keep = above_mask(dates, values, above_trend)
-        dates = [d for d, k in zip(dates, keep, strict=True) if k]
-        values = values[keep]
-        labels = [x for x, k in zip(labels, keep, strict=True) if k]
-    fit = fit_trend(dates, values, credibility=credibility, bootstrap=bootstrap, seed=seed, breakpoint=breakpoint,
-                    labels=labels, metric=series.title, unit=series.unit)
-    out = fit.to_dict()
-    out["source"] = src.describe()
-    out["notes"] = series.notes
-    selection = {"top": top, "since": since, "until": until, "domain": domain, "org": org, "above_trend": above_trend}
-    out["selection"] = {k: v for k, v in selection.items() if v is not None}
-    if extrapolate is not None:
-        out["extrapolation"] = fit.predict(float(extrapolate) + 0.5)
-    if target is not None:
-        out["crossing"] = dict(fit.crossing_year(target), value=target)
+    t = trend_analysis(metric, data=data, top=top, since=since, until=until, domain=domain, org=org,
+                       above_trend=above_trend, method=method, year_dollars=year_dollars, price_index=price_index,
+                       extrapolate=extrapolate, cross=target, breakpoint=breakpoint, bootstrap=bootstrap,
+                       credibility=credibility, samples=samples, seed=seed)
+    fit, dates, values, labels, out = t.fit, t.dates, t.values, t.labels, t.out
+    series_title, series_unit, series_notes, source_desc = t.title, t.unit, t.notes, t.source
     if plot is not None:
         from flopcast.reporting.plots import plot_trend
 
         sel = ", ".join(f"{k} {v}" for k, v in out["selection"].items()) or "all models"
         plot_trend(fit, dates, values, plot, labels=labels, extrapolate_to=extrapolate,
-                   title=f"{series.title}: x{fit.growth_per_year()['estimate']:.2f} per year ({sel})",
-                   caption=f"Source: {src.describe()}. " + " ".join(series.notes))
+                   title=f"{series_title}: x{fit.growth_per_year()['estimate']:.2f} per year ({sel})",
+                   caption=f"Source: {source_desc}. " + " ".join(series_notes))
     if as_json:
         echo_json(out)
         return
     con = _console()
     con.print(fit.summary())
     con.print(f"Selection: {', '.join(f'{k}={v}' for k, v in out['selection'].items()) or 'all models'}. "
-              f"Source: {src.describe()}.")
-    for n in series.notes:
+              f"Source: {source_desc}.")
+    for n in series_notes:
         con.print(f"note: {n}")
     from flopcast.reporting.format import format_value
 
     if extrapolate is not None:
         e = out["extrapolation"]
-        con.print(f"mid-{extrapolate}: {format_value(e['median'], series.unit)} (trend {credibility:.0%} CI "
-                  f"{format_value(e['line_low'], series.unit)}-{format_value(e['line_high'], series.unit)}; a new model "
-                  f"{format_value(e['pred_low'], series.unit)}-{format_value(e['pred_high'], series.unit)})")
+        u = series_unit
+        con.print(f"mid-{extrapolate}: {format_value(e['median'], u)} (trend {credibility:.0%} CI "
+                  f"{format_value(e['line_low'], u)}-{format_value(e['line_high'], u)}; a new model "
+                  f"{format_value(e['pred_low'], u)}-{format_value(e['pred_high'], u)})")
     if target is not None:
         c = out["crossing"]
         hi = "never (some resampled trends do not cross)" if c["high"] is None else f"{c['high']:.1f}"
         lo = "n/a" if c["low"] is None else f"{c['low']:.1f}"
-        con.print(f"crosses {format_value(target, series.unit)} in {c['estimate']:.1f} ({credibility:.0%} CI {lo}-{hi})")
+        con.print(f"crosses {format_value(target, series_unit)} in {c['estimate']:.1f} ({credibility:.0%} CI {lo}-{hi})")
     if plot:
         con.print(f"wrote {plot}")
 

@@ -38,17 +38,7 @@ app.command("lag")(forecast.lag_cmd)
 app.command("trend")(forecast.trend_cmd)
 app.command("deploy")(forecast.deploy_cmd)
 
-METHOD_CHOICES = ("cloud", "amortized", "acquisition", "all")
-
-
-def _dist(value, fraction: bool = False):
-    """A parsed CLI value -> a library input (interval tuples become 90% CIs; a beta for fractions)."""
-    if isinstance(value, tuple):
-        from flopcast.uncertainty import ci
-
-        lo, hi = value
-        return ci(lo, hi, kind="beta" if fraction and lo < hi < 1 else None)
-    return value
+from flopcast.service import METHOD_CHOICES  # noqa: E402 - light module, no heavy imports
 
 
 @app.command()
@@ -86,75 +76,20 @@ def estimate(
 ) -> None:
     """Estimate the compute, time, memory and dollar cost of a training run."""
     from flopcast.cli.parse import parse_value
-    from flopcast.errors import InvalidInputError
+    from flopcast.service import training_estimate
 
-    if hours is not None and days is not None:
-        raise InvalidInputError("give --hours or --days, not both")
-    if method not in METHOD_CHOICES:
-        raise InvalidInputError(f"--method={method!r} is not one of {', '.join(METHOD_CHOICES)}")
-    if attention not in ("full", "causal", "none"):
-        raise InvalidInputError(f"--attention={attention!r} is not one of full, causal, none")
-    if sampling not in ("random", "sobol"):
-        raise InvalidInputError(f"--sampling={sampling!r} is not one of random, sobol")
-    if not (2 <= samples <= 10_000_000):
-        raise InvalidInputError(f"--samples={samples} is outside 2..10,000,000")
-    if seed < 0:
-        raise InvalidInputError(f"--seed={seed} must be >= 0")
-    hours_v = parse_value("hours", hours)
-    if days is not None:
-        d = parse_value("days", days)
-        hours_v = tuple(x * 24 for x in d) if isinstance(d, tuple) else d * 24
-    kwargs = dict(
-        params=_dist(parse_value("params", params)),
-        tokens=_dist(parse_value("tokens", tokens)),
-        training_compute_flop=_dist(parse_value("compute", compute)),
-        hardware=hardware,
-        precision=precision,
-        params_active=_dist(parse_value("params-active", params_active)),
-        chip_hours=_dist(parse_value("chip-hours", chip_hours)),
-        chips=_dist(parse_value("chips", chips)),
-        organization=organization,
-        start_date=parse_date("start-date", start_date),
-        training_time_hours=_dist(hours_v),
-        utilization=_dist(parse_value("utilization", utilization, fraction=True), fraction=True),
-        price_usd_per_chip_hour=_dist(parse_value("price-per-chip-hour", price_per_chip_hour)),
-        chip_price_usd=_dist(parse_value("chip-price", chip_price)),
-    )
-    if epochs is not None:
-        kwargs["epochs"] = _dist(parse_value("epochs", epochs))
-    if name is None and all(v is None for v in kwargs.values()):
-        raise InvalidInputError("give a model name (see `flopcast models list`) or describe a run with flags (see --help)")
-    if price_index is not None and year is None:
-        raise InvalidInputError("--price-index needs --year: the year whose dollars to express costs in")
-    if year is not None:
-        from flopcast.catalogs.price_index import bundled_price_index, load_price_index
-
-        kwargs["price_index"] = load_price_index(price_index) if price_index else bundled_price_index()
-    from flopcast.chain import estimate as run_estimate
-    from flopcast.compute import FlopConvention
-
-    extra = {}
-    if data is not None:
-        if name is None:
-            raise InvalidInputError("--data needs a model NAME to look up in the database")
-        from flopcast.datasets.source import database_model, load_database, resolve_source
-
-        source = resolve_source(None if data == "cache" else data)
-        if source.kind == "bundled":
-            raise InvalidInputError("--data cache: nothing is cached; run `flopcast data pull` or give a folder")
-        db = load_database(source)
-        name, db_notes = database_model(db, name)
-        extra = dict(hardware_catalog=db.hardware, price_book=db.price_book, source=source.describe(),
-                     extra_notes=db_notes)
-
-    convention = FlopConvention(count_attention=attention != "none", causal_halving=attention == "causal")
-
-    result = run_estimate(
-        name, samples=samples, seed=seed, sampling=sampling, uncertainty=not point, with_sensitivity=sensitivity,
-        methods=None if method == "all" else (method,), cloud_tier=cloud_tier, cloud_vendor=cloud_vendor,
-        target_year=year, convention=convention, **extra,
-        **{k: v for k, v in kwargs.items() if v is not None},
-    )
+    result = training_estimate(
+        name, params=parse_value("params", params), tokens=parse_value("tokens", tokens),
+        epochs=parse_value("epochs", epochs), params_active=parse_value("params-active", params_active),
+        compute=parse_value("compute", compute), hardware=hardware, precision=precision,
+        chips=parse_value("chips", chips), hours=parse_value("hours", hours), days=parse_value("days", days),
+        chip_hours=parse_value("chip-hours", chip_hours),
+        utilization=parse_value("utilization", utilization, fraction=True),
+        price_per_chip_hour=parse_value("price-per-chip-hour", price_per_chip_hour),
+        chip_price=parse_value("chip-price", chip_price), method=method, cloud_tier=cloud_tier,
+        cloud_vendor=cloud_vendor, organization=organization, start_date=parse_date("start-date", start_date),
+        year=year, price_index=price_index, attention=attention, seed=seed, samples=samples, sampling=sampling,
+        data=data, point=point, sensitivity=sensitivity)
     if as_json:
         echo_json(result.to_dict())
         return
