@@ -89,7 +89,7 @@ LABELS = {
 
 
 def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = None, trend: dict | None = None,
-           deploy: dict | None = None, mfu: dict | None = None) -> str:
+           deploy: dict | None = None, mfu: dict | None = None, web: dict | None = None) -> str:
     L = []
     w = L.append
     w("# flopcast benchmarks\n")
@@ -255,6 +255,24 @@ def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = Non
             w(f"| {k} | {v:.1%} |")
         w("\nGPU runs: none yet (no GPU machine was lent to the sessions so far; see docs/utilization.md).\n")
 
+    # -- web ------------------------------------------------------------------------------
+    if web:
+        c = web["concurrent"]
+        w("## 7. Web app and report (`bench_web.py`)\n")
+        w("`flopcast serve` in its own process (uvicorn, one worker, the numpy work in its thread pool), requests over "
+          "loopback with httpx.\n")
+        w("| measure | value | target |\n|---|---:|---:|")
+        w(f"| `POST /api/estimate` GPT-3, 10,000 samples, median of 21 | {web['estimate_gpt3_10k_median_ms']:.1f} ms "
+          "| < 200 ms |")
+        w(f"| `POST /api/estimate` ad-hoc run with intervals, 10,000 samples, median of 21 | "
+          f"{web['estimate_adhoc_10k_median_ms']:.1f} ms | < 200 ms |")
+        w(f"| 50 concurrent `POST /api/estimate` (10,000 samples each): errors | {c['non_200']} | 0 |")
+        w(f"| the same: wall time for all 50; median and slowest request | {c['wall_s']:.2f} s; "
+          f"{c['median_ms']:.0f} ms, {c['max_ms']:.0f} ms | |")
+        w(f"| report for GPT-3 with Epoch's data, in process, median of 5 | {web['report_in_process_median_s']:.2f} s "
+          "| < 5 s |")
+        w(f"| `flopcast report gpt-3 --data ...`, whole command | {web['report_cli_s']:.2f} s | < 5 s |\n")
+
     # -- method ---------------------------------------------------------------------------
     w("## Method\n")
     w("Monte Carlo: each method draws the six inputs from the same distributions (parameters checked equal "
@@ -276,14 +294,16 @@ def render(mc: dict, cli: dict, info: dict, wall: dict, batch: dict | None = Non
 
 def main() -> None:
     wall = {"mc": run("bench_mc.py"), "cli": run("bench_cli.py"), "batch": run("bench_batch.py"),
-            "trend": run("bench_trend.py"), "deploy": run("bench_deploy.py"), "mfu": run("bench_mfu.py")}
+            "trend": run("bench_trend.py"), "deploy": run("bench_deploy.py"), "mfu": run("bench_mfu.py"),
+            "web": run("bench_web.py")}
     mc = json.loads((HERE / "results_mc.json").read_text())
     cli = json.loads((HERE / "results_cli.json").read_text())
     batch = json.loads((HERE / "results_batch.json").read_text())
     trend = json.loads((HERE / "results_trend.json").read_text())
     deploy = json.loads((HERE / "results_deploy.json").read_text())
     mfu = json.loads((HERE / "results_mfu.json").read_text())
-    text = render(mc, cli, machine(), wall, batch, trend, deploy, mfu)
+    web = json.loads((HERE / "results_web.json").read_text())
+    text = render(mc, cli, machine(), wall, batch, trend, deploy, mfu, web)
     (HERE / "RESULTS.md").write_text(text)
     print(f"wrote {HERE / 'RESULTS.md'} ({sum(wall.values()):.0f} s)")
 

@@ -240,3 +240,9 @@ def test_sweep():
     assert tput == sorted(tput)  # more batch, more throughput
     int4 = {r["batch"]: r for r in rows if r["hardware"] == "NVIDIA H100 SXM5 80 GB" and r["precision"] == "int4"}
     assert int4[1]["chips"] <= h100[0]["chips"]  # 4-bit weights need no more chips than bf16
+
+
+def test_a_tiny_load_still_needs_one_instance():
+    # found by fuzzing the web API: 1e-12 tokens a day gave 0 instances and a 0/0 load factor
+    assert D.instances_for_load(1e-12, 100.0) == 1
+    assert D.fleet_load_factor(1e-12, 100.0, D.instances_for_load(1e-12, 100.0)) == pytest.approx(1e-12 / 86_400 / 100)

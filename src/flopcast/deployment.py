@@ -190,11 +190,11 @@ def instance_throughput(step_s, batch, prompt_per_generated=0.0, prefill_s_token
 
 
 def instances_for_load(tokens_per_day, tokens_per_s_per_instance, load_factor=1.0):
-    """Whole instances to serve ``tokens_per_day`` when each runs at ``load_factor`` of its throughput."""
+    """Whole instances to serve ``tokens_per_day`` when each runs at ``load_factor`` of its throughput (at least 1)."""
     check_positive("tokens_per_day", tokens_per_day)
     check_fraction("load_factor", load_factor, what="average utilization of the fleet")
     need = np.asarray(tokens_per_day, dtype=float) / 86_400 / (np.asarray(tokens_per_s_per_instance) * load_factor)
-    return np.ceil(need - 1e-9)
+    return np.maximum(np.ceil(need - 1e-9), 1.0)
 
 
 def fleet_load_factor(tokens_per_day, tokens_per_s_per_instance, instances):

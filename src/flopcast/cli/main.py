@@ -13,6 +13,7 @@ import typer
 
 from flopcast.cli import forecast
 from flopcast.cli import options as opt
+from flopcast.cli import web_cmd
 from flopcast.cli.data_cmd import data_app
 from flopcast.cli.mfu_cmd import mfu_app
 from flopcast.cli.parse import echo_json, parse_date
@@ -37,6 +38,8 @@ app.command("emulate")(forecast.emulate_cmd)
 app.command("lag")(forecast.lag_cmd)
 app.command("trend")(forecast.trend_cmd)
 app.command("deploy")(forecast.deploy_cmd)
+app.command("report")(web_cmd.report_cmd)
+app.command("serve")(web_cmd.serve_cmd)
 
 from flopcast.service import METHOD_CHOICES  # noqa: E402 - light module, no heavy imports
 

@@ -1,0 +1,66 @@
+"""``flopcast report`` (a self-contained HTML file) and ``flopcast serve`` (the local web app)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from flopcast.errors import InvalidInputError
+
+
+def report_cmd(
+    name: Annotated[str | None, typer.Argument(help="A catalog model, or none for an ad-hoc run described by flags.")] = None,
+    out: Annotated[str, typer.Option(help="The HTML file to write (atomically).")] = "report.html",
+    params: Annotated[str | None, typer.Option(help="Parameters (point or low..high).")] = None,
+    tokens: Annotated[str | None, typer.Option(help="Training tokens.")] = None,
+    compute: Annotated[str | None, typer.Option(help="Training compute in FLOP.")] = None,
+    hardware: Annotated[str | None, typer.Option(help="Chip, e.g. a100, h100.")] = None,
+    chips: Annotated[str | None, typer.Option(help="Number of chips.")] = None,
+    days: Annotated[str | None, typer.Option(help="Wall-clock training time in days.")] = None,
+    utilization: Annotated[str | None, typer.Option(help="MFU, a fraction in (0, 1].")] = None,
+    price_per_chip_hour: Annotated[str | None, typer.Option(help="Cloud price, USD per chip-hour.")] = None,
+    chip_price: Annotated[str | None, typer.Option(help="Purchase price of one chip, USD.")] = None,
+    year: Annotated[int | None, typer.Option(help="Express dollars in this year's dollars.")] = None,
+    scenario: Annotated[str | None, typer.Option(help="Deployment scenario for the serving section (default twitter-1pct).")] = None,
+    data: Annotated[str | None, typer.Option(help="Epoch's database folder (or 'cache') for the model and the trend.")] = None,
+    samples: Annotated[int, typer.Option(help="Monte Carlo samples (2 to 1,000,000).")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Write one self-contained HTML report: inputs, costs, distributions, sensitivity, hardware, serving, trend."""
+    from flopcast.cli.parse import parse_value
+    from flopcast.reporting.html import build_report, write_report
+
+    if not out.lower().endswith((".html", ".htm")):
+        raise InvalidInputError(f"--out={out!r} must end in .html")
+    if not (2 <= samples <= 1_000_000):
+        raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
+    args = dict(params=parse_value("params", params), tokens=parse_value("tokens", tokens),
+                compute=parse_value("compute", compute), hardware=hardware, chips=parse_value("chips", chips),
+                days=parse_value("days", days), utilization=parse_value("utilization", utilization, fraction=True),
+                price_per_chip_hour=parse_value("price-per-chip-hour", price_per_chip_hour),
+                chip_price=parse_value("chip-price", chip_price), year=year)
+    args = {k: v for k, v in args.items() if v is not None}
+    html = build_report(name, estimate_args=args, scenario=scenario, data=data, samples=samples, seed=seed)
+    path = write_report(out, html)
+    typer.echo(f"wrote {path} ({len(html.encode()) / 1024:,.0f} KiB)")
+
+
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to bind (default: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    data: Annotated[str | None, typer.Option(help="Epoch's database folder (or 'cache') for the trend explorer.")] = None,
+) -> None:
+    """Run the local web app: calculators, hardware comparison, trend explorer and a JSON API under /api."""
+    if not (1 <= port <= 65_535):
+        raise InvalidInputError(f"--port={port} is outside 1..65,535")
+    try:
+        import uvicorn
+    except ImportError:
+        raise InvalidInputError("the web app needs its extra: pip install 'flopcast[web]'") from None
+    from flopcast.web import create_app
+
+    app = create_app(data=data)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: binding {host} exposes the app beyond this machine", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info")

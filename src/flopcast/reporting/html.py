@@ -1,0 +1,266 @@
+"""``flopcast report``: one self-contained HTML file per estimate, to share.
+
+Everything is inline (CSS, SVG charts drawn with matplotlib), so the file opens with no
+network. The numbers come from :mod:`flopcast.service` and the deployment chain, the same
+functions the CLI and the web app call. Needs ``flopcast[report]`` (Jinja2, matplotlib).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
+
+from flopcast.errors import FlopcastError, MissingInputError
+
+#: chips the report compares the model's chip with, newest first
+COMPARE_WITH = ("h100", "a100", "v100")
+DEFAULT_SCENARIO = "twitter-1pct"
+
+
+def _jinja():
+    try:
+        import jinja2
+    except ImportError:  # pragma: no cover - the report extra installs it
+        raise MissingInputError("reports need Jinja2 and matplotlib: pip install 'flopcast[report]'") from None
+    env = jinja2.Environment(loader=jinja2.FunctionLoader(_template_source), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    from flopcast.reporting import format as F
+
+    env.filters.update(value=F.format_value, usd=F.format_usd, sci=F.format_sci, summary=F.format_summary,
+                       pct=lambda x: f"{x:.0%}" if x is not None else "-")
+    return env
+
+
+def _template_source(name: str) -> str:
+    return resources.files("flopcast.reporting").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    text = buf.getvalue()
+    return text[text.index("<svg"):]  # drop the XML prolog and doctype: the SVG is inlined in HTML
+
+
+def _figure(width=6.4, height=3.0):
+    from flopcast.reporting.plots import _import_matplotlib
+
+    _, Figure, FigureCanvasAgg = _import_matplotlib()
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def cost_histograms_svg(cost: dict) -> str:
+    """One log-x histogram per cost method, median and 90% interval marked."""
+    from flopcast.reporting import format as F
+
+    methods = [(m, s) for m, s in cost.items() if s.samples is not None]
+    fig = _figure(6.4, 1.0 + 1.3 * max(len(methods), 1))
+    for i, (m, s) in enumerate(methods):
+        ax = fig.add_subplot(len(methods), 1, i + 1)
+        x = np.log10(np.asarray(s.samples)[np.asarray(s.samples) > 0])
+        ax.hist(x, bins=60, color="#4c78a8", alpha=0.85)
+        for q, style in ((s.p5, ":"), (s.median, "-"), (s.p95, ":")):
+            ax.axvline(np.log10(q), color="#d62728", linestyle=style, linewidth=1.2)
+        ax.set_yticks([])
+        ax.set_ylabel(m, rotation=0, ha="right", va="center")
+        lo, hi = np.floor(x.min()), np.ceil(x.max())
+        ticks = np.arange(lo, hi + 1)
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([F.format_usd(10 ** t) for t in ticks], fontsize=8)
+    fig.suptitle("Training cost, USD (log scale): median solid, 90% interval dotted", fontsize=10)
+    return _svg(fig)
+
+
+def sensitivity_svg(rows) -> str:
+    fig = _figure(6.4, 0.6 + 0.35 * len(rows))
+    ax = fig.add_subplot(1, 1, 1)
+    names = [r.input for r in rows][::-1]
+    shares = [r.share for r in rows][::-1]
+    ax.barh(names, shares, color="#59a14f")
+    ax.set_xlabel("share of the spread (squared rank correlation, normalized)")
+    ax.set_xlim(0, 1)
+    return _svg(fig)
+
+
+def trend_svg(analysis, highlight_year: float | None, highlight_value: float | None, highlight_label: str) -> str:
+    """The frontier trend with its bands and this model's point."""
+    from flopcast.trends import decimal_year
+
+    fit = analysis.fit
+    fig = _figure(6.4, 3.6)
+    ax = fig.add_subplot(1, 1, 1)
+    years = np.asarray([decimal_year(d) for d in analysis.dates], dtype=float)
+    ax.scatter(years, analysis.values, s=14, color="#4c78a8", label="models")
+    lo = min(years.min(), highlight_year or years.min()) - 0.3
+    hi = max(years.max(), highlight_year or years.max()) + 0.3
+    grid = np.linspace(lo, hi, 120)
+    p = fit.predict(grid)
+    ax.plot(grid, p["median"], color="#333", linewidth=1.5,
+            label=f"trend x{fit.growth_per_year()['estimate']:.2f}/year")
+    ax.fill_between(grid, p["line_low"], p["line_high"], color="#333", alpha=0.18, label="90% CI of the trend")
+    ax.fill_between(grid, p["pred_low"], p["pred_high"], color="#333", alpha=0.07, label="90% prediction band")
+    if highlight_year is not None and highlight_value is not None:
+        ax.scatter([highlight_year], [highlight_value], s=70, marker="*", color="#d62728", zorder=5,
+                   label=highlight_label)
+    ax.set_yscale("log")
+    ax.set_ylabel(analysis.unit)
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title(analysis.title, fontsize=10)
+    return _svg(fig)
+
+
+@dataclass
+class Section:
+    title: str
+    ok: bool = True
+    note: str = ""
+    data: dict = field(default_factory=dict)
+
+
+def build_report(name: str | None = None, *, estimate_args: dict | None = None, scenario: str | None = None,
+                 data: str | None = None, samples: int = 10_000, seed: int = 0,
+                 compare_with: tuple[str, ...] = COMPARE_WITH) -> str:
+    """The report's HTML. ``estimate_args`` are :func:`flopcast.service.training_estimate`'s keywords."""
+    from flopcast import __version__
+    from flopcast.service import training_estimate
+
+    env = _jinja()
+    args = dict(estimate_args or {})
+    args.setdefault("samples", samples)
+    args.setdefault("seed", seed)
+    if data is not None and name is not None:
+        args.setdefault("data", data)
+    est = training_estimate(name, sensitivity=True, **args)
+    sections = {}
+
+    # distributions and sensitivity
+    sections["distributions"] = cost_histograms_svg(est.cost_usd)
+    sens_key = next((k for k in ("cost_usd.amortized", "cost_usd.cloud", "cost_usd.acquisition")
+                     if k in est.sensitivity), next(iter(est.sensitivity), None))
+    sens_rows = est.sensitivity.get(sens_key, []) if sens_key else []
+    sections["sensitivity"] = {"method": sens_key, "rows": sens_rows,
+                               "svg": sensitivity_svg(sens_rows) if sens_rows else ""}
+
+    # hardware comparison
+    params = est.central.get("params") or _input_median(est, "params") or 175e9
+    hw = []
+    for other in compare_with:
+        try:
+            c = _compare(est.hardware, other, params)
+        except FlopcastError as exc:
+            hw.append({"other": other, "error": str(exc)})
+            continue
+        if c is not None:
+            hw.append({"other": other, "c": c})
+    sections["hardware"] = hw
+
+    # deployment
+    sections["deployment"] = _deployment_section(name, est, scenario or DEFAULT_SCENARIO, seed)
+
+    # trend context
+    sections["trend"] = _trend_section(est, name, data, seed)
+
+    outputs = []
+    for key, s in est.outputs().items():
+        outputs.append({"name": key, "summary": s, "central": est.central.get(key)})
+    html = env.get_template("report.html.j2").render(
+        est=est, outputs=outputs, sections=sections, version=__version__,
+        generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        title=f"flopcast report: {est.name}")
+    return html
+
+
+def _input_median(est, name: str):
+    for r in est.inputs:
+        if r.name == name:
+            return float(r.value.median)
+    return None
+
+
+def _compare(model_hw: str, other: str, params: float):
+    from flopcast.catalogs import bundled_hardware
+    from flopcast.comparison import compare_hardware
+
+    from flopcast.catalogs.prices import family_token
+
+    cat = bundled_hardware()
+    try:
+        a, _ = cat.resolve(model_hw)
+    except FlopcastError:  # a database's chip name: compare its family's default chip
+        try:
+            a, _ = cat.resolve(family_token(model_hw))
+        except FlopcastError:
+            return None
+    b, _ = cat.resolve(other)
+    if a.key == b.key:
+        return None
+    return compare_hardware(a.key, b.key, params=float(params))
+
+
+def _deployment_section(name, est, scenario: str, seed: int) -> Section:
+    from flopcast.deployment import estimate_deployment
+
+    sec = Section(f"Serving it: scenario {scenario}")
+    try:
+        if name is None:
+            params = _input_median(est, "params")
+            if params is None:
+                sec.ok, sec.note = False, "an ad-hoc run without a parameter count cannot be served"
+                return sec
+            d = estimate_deployment(params=params, scenario=scenario, samples=4_000, seed=seed)
+        else:
+            from flopcast.catalogs import get_model
+
+            get_model(name)
+            d = estimate_deployment(name, scenario=scenario, vs_training=True, samples=4_000, seed=seed)
+    except FlopcastError as exc:
+        sec.ok, sec.note = False, f"not estimated: {exc}"
+        return sec
+    sec.data = {"d": d}
+    return sec
+
+
+def _trend_section(est, name, data, seed: int) -> Section:
+    from flopcast.service import trend_analysis
+    from flopcast.trends import decimal_year
+
+    sec = Section("Where it sits on the frontier cost trend")
+    try:
+        t = trend_analysis("cost", data=data, top=10, since=2016, bootstrap=0, samples=1_000, seed=seed)
+    except FlopcastError as exc:
+        sec.ok, sec.note = False, f"trend not fitted: {exc}"
+        return sec
+    date = _model_date(est, name)
+    value = est.cost_usd["amortized"].median if "amortized" in est.cost_usd else None
+    year = decimal_year(date) if date is not None else None
+    residual = None
+    if year is not None and value is not None:
+        residual = value / float(t.fit.predict(year)["median"])
+    sec.data = {"svg": trend_svg(t, year, value, est.name), "t": t, "residual": residual, "year": year,
+                "growth": t.fit.growth_per_year()}
+    if date is None:
+        sec.note = "the run has no date (give a catalog model or a start date) so it is not placed on the trend"
+    return sec
+
+
+def _model_date(est, name):
+    from flopcast.catalogs import get_model
+
+    if name is None:
+        return None
+    try:
+        return get_model(name).publication_date
+    except FlopcastError:
+        return None
+
+
+def write_report(path, html: str):
+    from flopcast.reporting.output import write_text_atomic
+
+    return write_text_atomic(path, html)

@@ -1,0 +1,83 @@
+"""Request bodies of the JSON API, validated by pydantic (errors come back as 422, per field)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_SAMPLES = 100_000
+#: a positive finite number, or a 90% interval [low, high]
+Positive = Annotated[float, Field(gt=0, lt=1e40, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9 ._()+\-]+$")]
+
+
+def _interval(v, fraction: bool = False):
+    if isinstance(v, list):
+        if len(v) != 2:
+            raise ValueError("an interval is [low, high]: two numbers")
+        lo, hi = v
+        if lo > hi:
+            raise ValueError(f"low {lo:g} is greater than high {hi:g}")
+        return [lo, hi]
+    return v
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TrainingRequest(_Body):
+    """A training run: a catalog model, an ad-hoc description, or a model with overrides.
+
+    Each number is a point or a 90% interval ``[low, high]``.
+    """
+
+    model: Name | None = Field(None, description="catalog model, e.g. gpt-3")
+    params: Positive | list[Positive] | None = None
+    tokens: Positive | list[Positive] | None = None
+    compute: Positive | list[Positive] | None = Field(None, description="training compute, FLOP")
+    hardware: Name | None = Field(None, description="chip, e.g. a100, h100")
+    chips: Positive | list[Positive] | None = None
+    days: Positive | list[Positive] | None = Field(None, description="wall-clock training time")
+    utilization: Fraction | list[Fraction] | None = Field(None, description="MFU, in (0, 1]")
+    price_per_chip_hour: Positive | list[Positive] | None = Field(None, description="cloud price, USD")
+    chip_price: Positive | list[Positive] | None = Field(None, description="purchase price of one chip, USD")
+    year: Annotated[int, Field(ge=1990, le=2100)] | None = Field(None, description="express dollars in this year's")
+    method: Literal["all", "cloud", "amortized", "acquisition"] = "all"
+    samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = 10_000
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+    sensitivity: bool = False
+
+    _check = field_validator("params", "tokens", "compute", "chips", "days", "utilization", "price_per_chip_hour",
+                             "chip_price")(classmethod(lambda cls, v: _interval(v)))
+
+
+class DeployRequest(_Body):
+    model: Name | None = Field(None, description="catalog model, e.g. bloom-176b")
+    params: Positive | None = Field(None, description="parameters of an ad-hoc model")
+    scenario: Literal["twitter-1pct", "one-million-developers", "150m-words-per-day", "chat-assistant"] | None = None
+    tokens_per_day: Positive | list[Positive] | None = None
+    hardware: Name = "a100"
+    chips: Annotated[int, Field(ge=1, le=4096)] | None = None
+    precision: Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"] = "bf16"
+    batch: Annotated[int, Field(ge=1, le=65_536)] = 32
+    context: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    price_per_chip_hour: Positive | list[Positive] | None = None
+    vs_training: bool = False
+    samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = 10_000
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+
+    _check = field_validator("tokens_per_day", "price_per_chip_hour")(classmethod(lambda cls, v: _interval(v)))
+
+
+class TrendRequest(_Body):
+    metric: Literal["compute", "cost", "params", "data", "price-performance"] = "cost"
+    top: Annotated[int, Field(ge=1, le=1000)] | None = 10
+    since: Annotated[int, Field(ge=1950, le=2100)] | None = 2016
+    until: Annotated[int, Field(ge=1950, le=2100)] | None = None
+    extrapolate: Annotated[int, Field(ge=1950, le=2100)] | None = None
+    method: Literal["amortized", "cloud", "acquisition"] = "amortized"
+    samples: Annotated[int, Field(ge=2, le=10_000)] = 1_000
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0

@@ -1,0 +1,120 @@
+"""End to end in a real headless browser: Debian's Chromium driven by Playwright against `flopcast serve`."""
+
+import re
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="part of the test extra")
+uvicorn = pytest.importorskip("uvicorn")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# flags for a closed network: no background connections, no component updates (see the tool notes)
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server(epoch_dir):
+    from flopcast.web import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(data=str(epoch_dir)), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    assert srv.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    if CHROMIUM is None:
+        pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium package")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        pg = browser.new_page()
+        errors = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.errors = errors
+        yield pg
+        browser.close()
+
+
+def _number(text: str) -> float:
+    m = re.match(r"\$([\d.]+)([kMB]?)", text.strip())
+    return float(m.group(1)) * {"": 1, "k": 1e3, "M": 1e6, "B": 1e9}[m.group(2)]
+
+
+def test_training_calculator(page, server, capsys):
+    import json
+
+    from flopcast.testing import run_cli
+
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-loaded='1']")
+    page.select_option("select[name=model]", "gpt-3")
+    page.fill("input[name=samples]", "4000")
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    rows = page.locator("#results-table tr")
+    texts = [rows.nth(i).inner_text() for i in range(rows.count())]
+    amortized = next(t for t in texts if t.startswith("cost (amortized)"))
+    shown = _number(amortized.split("\t")[1])
+    code, out, _ = run_cli(["estimate", "gpt-3", "--samples", "4000", "--json"], capsys)
+    expected = json.loads(out)["cost_usd"]["amortized"]["median"]
+    assert shown == pytest.approx(expected, rel=0.005)  # shown to 3 significant figures
+    # the chart rendered: an SVG with one bar per histogram bin for each cost method
+    assert page.locator("#chart svg rect.bar").count() == 3 * 60
+    assert page.errors == []
+
+
+def test_invalid_input_is_marked(page, server):
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-loaded='1']")
+    page.fill("input[name=params]", "80B..60B")
+    page.fill("input[name=tokens]", "2T")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".status.error")
+    assert "greater than high" in page.inner_text(".status")
+    assert "invalid" in page.get_attribute("input[name=params]", "class")
+
+
+def test_deployment_hardware_and_trend_pages(page, server):
+    page.goto(server + "/deploy")
+    page.wait_for_selector("body[data-loaded='1']")
+    page.select_option("select[name=model]", "bloom-176b")
+    page.select_option("select[name=scenario]", "twitter-1pct")
+    page.fill("input[name=samples]", "2000")
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert "$ per million tokens" in page.inner_text("#results-table")
+    assert page.locator("#chart svg rect.bar").count() == 60
+
+    page.goto(server + "/hardware")
+    page.wait_for_selector("body[data-loaded='1']")
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready='1']")
+    assert "2.50x" in page.inner_text("#results-table")  # A100 / V100 peak: 312 / 125
+
+    page.goto(server + "/trends")
+    page.wait_for_selector("body[data-loaded='1']")
+    page.fill("input[name=until]", "2023")
+    page.fill("input[name=extrapolate]", "2030")
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert "x2.49" in page.inner_text("#results-table")  # Cottier's 2.4x/yr; flopcast x2.49 (2.07-2.99)
+    assert page.locator("#chart svg circle.point").count() > 10
+    assert page.locator("#chart svg polygon.band-line").count() == 1
+    assert page.errors == []

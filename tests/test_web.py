@@ -1,0 +1,113 @@
+"""The web app's JSON API: the CLI's numbers, validation as 422 per field, limits, no file access."""
+
+import json
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra is part of the test extra")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from flopcast.testing import run_cli as run  # noqa: E402
+from flopcast.web import create_app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client(epoch_dir):
+    return TestClient(create_app(data=str(epoch_dir)))
+
+
+def test_pages_and_assets_are_served_locally(client):
+    for path in ("/", "/deploy", "/hardware", "/trends"):
+        r = client.get(path)
+        assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+        assert 'src="/static/app.js"' in r.text and "http://" not in r.text and "https://" not in r.text
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/static/app.css").status_code == 200
+    spec = client.get("/api/openapi.json").json()
+    assert {"/api/estimate", "/api/deploy", "/api/trend", "/api/hardware/compare"} <= set(spec["paths"])
+
+
+def test_estimate_matches_the_cli(client, capsys):
+    body = {"params": [60e9, 80e9], "tokens": 2e12, "hardware": "h100", "chips": 1024, "utilization": [0.35, 0.5],
+            "price_per_chip_hour": [2, 3.5], "samples": 5000, "seed": 3}
+    api = client.post("/api/estimate", json=body).json()
+    code, out, _ = run(["estimate", "--params", "60e9..80e9", "--tokens", "2e12", "--hardware", "h100", "--chips",
+                        "1024", "--utilization", "0.35..0.5", "--price-per-chip-hour", "2..3.5", "--samples", "5000",
+                        "--seed", "3", "--json"], capsys)
+    cli = json.loads(out)
+    assert code == 0
+    for m in cli["cost_usd"]:
+        assert api["cost_usd"][m] == cli["cost_usd"][m]
+    assert api["training_compute_flop"] == cli["training_compute_flop"]
+    # the chart data: a histogram of the same samples
+    h = api["histograms"]["cloud"]
+    assert sum(h["counts"]) == 5000 and len(h["log10_edges"]) == len(h["counts"]) + 1
+
+
+def test_catalog_model_point_estimate(client):
+    # GPT-3, Cottier's method: 3,552,000 chip-hours x $1.16 = $4,120,320 cloud (central value)
+    d = client.post("/api/estimate", json={"model": "gpt-3", "samples": 2000}).json()
+    assert d["cost_usd"]["cloud"]["central"] == pytest.approx(4_120_320, rel=1e-9)
+
+
+def test_deploy_matches_the_cli(client, capsys):
+    body = {"model": "bloom-176b", "scenario": "twitter-1pct", "batch": 32, "context": 1024, "vs_training": True,
+            "samples": 3000}
+    api = client.post("/api/deploy", json=body).json()
+    code, out, _ = run(["deploy", "bloom-176b", "--scenario", "twitter-1pct", "--batch", "32", "--context", "1024",
+                        "--vs-training", "--samples", "3000", "--json"], capsys)
+    cli = json.loads(out)
+    assert api["usd_per_year"] == cli["usd_per_year"] and api["vs_training"]["ratio"] == cli["vs_training"]["ratio"]
+
+
+def test_trend_and_hardware(client, capsys, epoch_dir):
+    d = client.post("/api/trend", json={"metric": "cost", "top": 10, "since": 2016, "until": 2023}).json()
+    # Cottier et al. 2024: frontier training cost grows 2.4x a year (90% CI 2.0-2.9); flopcast's fit x2.49 (2.07-2.99)
+    assert d["growth_per_year"]["estimate"] == pytest.approx(2.49, abs=0.02)
+    code, out, _ = run(["trend", "cost", "--data", str(epoch_dir), "--top", "10", "--since", "2016", "--until",
+                        "2023", "--bootstrap", "0", "--samples", "1000", "--json"], capsys)
+    assert d["growth_per_year"] == json.loads(out)["growth_per_year"]
+    assert len(d["points"]) == d["n_models"] and len(d["band"]["year"]) == 80
+    # V100 -> A100: 312 / 125 = 2.496x peak, 80 / 32 = 2.5x memory
+    h = client.get("/api/hardware/compare", params={"a": "v100", "b": "a100"}).json()
+    assert h["peak_flop_per_s_ratio"] == pytest.approx(2.496)
+
+
+@pytest.mark.parametrize("body, field, message", [
+    ({"model": "gpt-3", "samples": 1}, "samples", "greater than or equal to 2"),
+    ({"model": "gpt-3", "samples": 10**7}, "samples", "less than or equal to 100000"),
+    ({"params": [5e9, 1e9]}, "params", "low 5e+09 is greater than high 1e+09"),
+    ({"params": -1}, "params", "greater than 0"),
+    ({"utilization": 1.5, "params": 1e9}, "utilization", "less than or equal to 1"),
+    ({"model": "gpt-3", "colour": "red"}, "colour", "Extra inputs are not permitted"),
+    ({"model": "nosuchmodel"}, "model", "unknown model"),
+    ({"model": "../../../etc/passwd"}, "model", "String should match pattern"),
+    ({"params": 7e9, "hardware": "zzz", "tokens": 1e12, "chips": 8}, "hardware", "unknown hardware"),
+])
+def test_bad_input_is_a_422_naming_the_field(client, body, field, message):
+    r = client.post("/api/estimate", json=body)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert any(field in e["loc"] and message in e["msg"] for e in detail), detail
+
+
+def test_no_file_access_and_size_limits(client):
+    # scenarios are names, not paths: a path is refused before anything is opened
+    r = client.post("/api/deploy", json={"model": "bloom-176b", "scenario": "/etc/passwd"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "scenario"
+    r = client.post("/api/deploy", json={"model": "bloom-176b"})
+    assert r.status_code == 422 and "scenario or tokens_per_day" in r.json()["detail"][0]["msg"]
+    r = client.post("/api/estimate", content=b"{" + b" " * 20_000 + b"}", headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    r = client.post("/api/estimate", content=b"not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert client.get("/static/../pyproject.toml").status_code == 404
+    assert client.get("/static/%2e%2e/app.py").status_code == 404
+
+
+def test_serve_binds_loopback_by_default():
+    import inspect
+
+    from flopcast.cli.web_cmd import serve_cmd
+
+    assert inspect.signature(serve_cmd).parameters["host"].default == "127.0.0.1"

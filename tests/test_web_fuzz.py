@@ -1,0 +1,28 @@
+"""Fuzz the JSON API from its own OpenAPI document (schemathesis): no input may produce a 500."""
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis", reason="part of the test extra")
+from hypothesis import HealthCheck, settings  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+
+from flopcast.web import create_app  # noqa: E402
+
+EPOCH = None
+
+
+def _app():
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "epoch"
+    return create_app(data=str(data) if data.is_dir() else None)
+
+
+schema = schemathesis.openapi.from_asgi("/api/openapi.json", _app())
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_api_never_answers_500(case):
+    # every generated request, valid or not, gets a 2xx or a 4xx with a message; never a server error
+    case.call_and_validate(checks=[not_a_server_error])
