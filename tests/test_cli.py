@@ -28,6 +28,9 @@ def test_every_readme_command_runs(command, capsys, monkeypatch, tmp_path, epoch
     argv = shlex.split(command)[1:]
     if "estimate" in argv and "--samples" not in argv:
         argv += ["--samples", "2000"]
+    if "--out" in argv:  # files the README writes go to a temporary folder, never the checkout
+        i = argv.index("--out") + 1
+        argv[i] = str(tmp_path / Path(argv[i]).name)
     code, out, err = run(argv, capsys)
     assert code == 0, err
     assert out.strip()
