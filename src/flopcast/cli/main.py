@@ -40,6 +40,7 @@ app.command("trend")(forecast.trend_cmd)
 app.command("deploy")(forecast.deploy_cmd)
 app.command("report")(web_cmd.report_cmd)
 app.command("serve")(web_cmd.serve_cmd)
+app.command("validate")(web_cmd.validate_cmd)
 
 from flopcast.service import METHOD_CHOICES  # noqa: E402 - light module, no heavy imports
 
@@ -240,7 +241,9 @@ def models_show(name: str, as_json: Annotated[bool, typer.Option("--json", help=
 def main(argv: list[str] | None = None) -> None:
     """Entry point: a FlopcastError becomes one line on stderr and exit status 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int) and rc:  # typer.Exit(code) inside a command returns its code here
+            sys.exit(rc)
     except FlopcastError as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(2)

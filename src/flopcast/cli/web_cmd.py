@@ -64,3 +64,43 @@ def serve_cmd(
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: binding {host} exposes the app beyond this machine", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def validate_cmd(
+    data: Annotated[str | None, typer.Option(help="Epoch's database folder (or 'cache') for the checks that need it.")] = None,
+    only: Annotated[str | None, typer.Option(help="Run the checks of one area (cost, deployment, ...) or id prefix.")] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the Markdown table of docs/validation.md.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Run every published reference check; exit 1 if any fails."""
+    from flopcast.cli.parse import echo_json
+    from flopcast.validation import FAIL, PASS, SKIP, render_markdown, run_checks, value_text
+
+    results = run_checks(data, only)
+    if not results:
+        raise InvalidInputError(f"--only={only!r} matches no check")
+    failed = sum(r.status == FAIL for r in results)
+    if as_json:
+        echo_json({"passed": sum(r.status == PASS for r in results), "failed": failed,
+                   "skipped": sum(r.status == SKIP for r in results), "checks": [r.to_dict() for r in results]})
+    elif markdown:
+        typer.echo(render_markdown(results), nl=False)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title="flopcast against published figures")
+        for col in ("id", "source", "published", "flopcast (90% CI)", "ratio", "rule", "result"):
+            t.add_column(col, overflow="fold")
+        style = {PASS: "green", FAIL: "bold red", SKIP: "yellow"}
+        for r in results:
+            o = r.outcome
+            ratio = f"{o.ratio:.3f}" if o is not None and o.ratio is not None else ""
+            t.add_row(r.check.id, r.check.source, r.check.expected, value_text(r), ratio, r.check.rule,
+                      f"[{style[r.status]}]{r.status}[/]" + (f" ({r.reason})" if r.reason else ""))
+        con = Console(width=200)
+        con.print(t)
+        con.print(f"{sum(r.status == PASS for r in results)} pass, {failed} fail, "
+                  f"{sum(r.status == SKIP for r in results)} skipped")
+    if failed:
+        raise typer.Exit(1)
