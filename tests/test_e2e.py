@@ -73,6 +73,7 @@ def test_training_calculator(page, server, capsys):
     amortized = next(t for t in texts if t.startswith("cost (amortized)"))
     shown = _number(amortized.split("\t")[1])
     code, out, _ = run_cli(["estimate", "gpt-3", "--samples", "4000", "--json"], capsys)
+    assert code == 0
     expected = json.loads(out)["cost_usd"]["amortized"]["median"]
     assert shown == pytest.approx(expected, rel=0.005)  # shown to 3 significant figures
     # the chart rendered: an SVG with one bar per histogram bin for each cost method

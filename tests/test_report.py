@@ -30,6 +30,7 @@ def test_report_has_every_section_and_the_cli_numbers(gpt3_html, capsys, epoch_d
     assert "reported" in gpt3_html and ("imputed" in gpt3_html or "default" in gpt3_html)
     # the same estimate through the CLI: its medians appear in the report, formatted the same way
     code, out, _ = run(["estimate", "gpt-3", "--data", str(epoch_dir), "--samples", "4000", "--json"], capsys)
+    assert code == 0
     d = json.loads(out)
     from flopcast.reporting.format import format_value
 

@@ -1,8 +1,8 @@
 """Utilization: the calculator against published figures, and the measurement harness on this CPU."""
 
 import dataclasses
-import re
 import json
+import re
 
 import numpy as np
 import pytest

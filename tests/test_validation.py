@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_check_passes_on_the_snapshot(capsys, epoch_dir):
-    code, out, err = run(["validate", "--data", str(epoch_dir), "--json"], capsys)
+    code, out, _ = run(["validate", "--data", str(epoch_dir), "--json"], capsys)
     d = json.loads(out)
     failed = [c for c in d["checks"] if c["status"] != "pass"]
     assert code == 0 and d["failed"] == 0 and d["skipped"] == 0, failed

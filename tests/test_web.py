@@ -5,10 +5,10 @@ import json
 import pytest
 
 pytest.importorskip("fastapi", reason="the web extra is part of the test extra")
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from flopcast.testing import run_cli as run  # noqa: E402
-from flopcast.web import create_app  # noqa: E402
+from flopcast.testing import run_cli as run
+from flopcast.web import create_app
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,7 @@ def test_deploy_matches_the_cli(client, capsys):
     code, out, _ = run(["deploy", "bloom-176b", "--scenario", "twitter-1pct", "--batch", "32", "--context", "1024",
                         "--vs-training", "--samples", "3000", "--json"], capsys)
     cli = json.loads(out)
+    assert code == 0
     assert api["usd_per_year"] == cli["usd_per_year"] and api["vs_training"]["ratio"] == cli["vs_training"]["ratio"]
 
 
@@ -66,6 +67,7 @@ def test_trend_and_hardware(client, capsys, epoch_dir):
     assert d["growth_per_year"]["estimate"] == pytest.approx(2.49, abs=0.02)
     code, out, _ = run(["trend", "cost", "--data", str(epoch_dir), "--top", "10", "--since", "2016", "--until",
                         "2023", "--bootstrap", "0", "--samples", "1000", "--json"], capsys)
+    assert code == 0
     assert d["growth_per_year"] == json.loads(out)["growth_per_year"]
     assert len(d["points"]) == d["n_models"] and len(d["band"]["year"]) == 80
     # V100 -> A100: 312 / 125 = 2.496x peak, 80 / 32 = 2.5x memory

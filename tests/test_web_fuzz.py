@@ -3,10 +3,10 @@
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis", reason="part of the test extra")
-from hypothesis import HealthCheck, settings  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
 
-from flopcast.web import create_app  # noqa: E402
+from flopcast.web import create_app
 
 EPOCH = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 from importlib import resources
 from pathlib import Path
@@ -36,17 +37,25 @@ def read_rows(name: str | None = None, path: str | Path | None = None, *, requir
         except UnicodeDecodeError as exc:
             raise CatalogError(f"catalog file {str(p)!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         label = str(p)
-    reader = csv.DictReader(text.splitlines())
-    header = reader.fieldnames or []
+    # csv reads the line breaks itself: str.splitlines would also split on U+0085, U+2028... inside a cell
+    reader = csv.DictReader(io.StringIO(text, newline=""), restval="")  # trailing empty cells may be left out
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise CatalogError(f"{label}: not a readable CSV header ({exc})") from None
     missing = [c for c in required if c not in header]
     if missing:
         raise CatalogError(f"{label}: missing column(s) {', '.join(missing)}; found {', '.join(header) or 'no header'}")
     rows = []
-    for i, row in enumerate(reader, start=2):
-        if None in row:
-            raise CatalogError(f"{label} line {i}: more cells than columns")
-        row["_line"] = i
-        rows.append(row)
+    try:
+        for row in reader:
+            i = reader.line_num
+            if None in row:
+                raise CatalogError(f"{label} line {i}: more cells than columns")
+            row["_line"] = i
+            rows.append(row)
+    except csv.Error as exc:
+        raise CatalogError(f"{label} line {reader.line_num}: not readable as CSV ({exc})") from None
     return rows, label
 
 

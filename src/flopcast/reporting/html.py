@@ -171,7 +171,7 @@ def build_report(name: str | None = None, *, estimate_args: dict | None = None, 
         outputs.append({"name": key, "summary": s, "central": est.central.get(key)})
     html = env.get_template("report.html.j2").render(
         est=est, outputs=outputs, sections=sections, version=__version__,
-        generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         title=f"flopcast report: {est.name}")
     return html
 
@@ -185,9 +185,8 @@ def _input_median(est, name: str):
 
 def _compare(model_hw: str, other: str, params: float):
     from flopcast.catalogs import bundled_hardware
-    from flopcast.comparison import compare_hardware
-
     from flopcast.catalogs.prices import family_token
+    from flopcast.comparison import compare_hardware
 
     cat = bundled_hardware()
     try:

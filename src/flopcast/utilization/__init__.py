@@ -17,5 +17,16 @@ from flopcast.utilization.calc import (
 )
 from flopcast.utilization.config import PRESETS, DecoderConfig, load_config
 
-__all__ = ["ATTENTION", "RECOMPUTE", "UtilizationResult", "calculate", "hardware_flop_per_token",
-           "implied_utilization", "mfu", "model_flop_per_token", "PRESETS", "DecoderConfig", "load_config"]
+__all__ = [
+    "ATTENTION",
+    "PRESETS",
+    "RECOMPUTE",
+    "DecoderConfig",
+    "UtilizationResult",
+    "calculate",
+    "hardware_flop_per_token",
+    "implied_utilization",
+    "load_config",
+    "mfu",
+    "model_flop_per_token",
+]
