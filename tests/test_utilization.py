@@ -210,3 +210,16 @@ def test_measure_bad_input(capsys, tmp_path, monkeypatch):
         measure(dataclasses.replace(PRESETS["small"], precision="fp16"))
     with pytest.raises(InvalidInputError, match="d_model=65 is not a multiple"):
         DecoderConfig(n_layers=1, d_model=65, n_heads=2, context=8, vocab=8, batch=1)
+
+
+def test_cuda_device_names_map_to_catalog_peaks():
+    # the names torch.cuda.get_device_name() returns; the dense bf16 peaks of the datasheets (H100 SXM 989.4,
+    # A100 312 TFLOP/s). A card the catalog lacks (or a precision it lacks) falls back to a measured peak.
+    from flopcast.utilization.measure import _catalog_peak
+
+    assert _catalog_peak("NVIDIA H100 80GB HBM3", "bf16", False)[0] == 989.4e12
+    assert _catalog_peak("NVIDIA A100-SXM4-80GB", "bf16", False)[0] == 312e12
+    assert _catalog_peak("NVIDIA A100-SXM4-80GB", "fp32", True)[0] == 156e12  # TF32 when PyTorch allows it
+    assert _catalog_peak("NVIDIA A100-SXM4-80GB", "fp32", False)[0] == 19.5e12
+    assert _catalog_peak("Tesla V100-SXM2-32GB", "bf16", False) is None  # V100 has no bf16
+    assert _catalog_peak("NVIDIA GeForce RTX 4090", "bf16", False) is None
