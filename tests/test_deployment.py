@@ -246,3 +246,26 @@ def test_a_tiny_load_still_needs_one_instance():
     # found by fuzzing the web API: 1e-12 tokens a day gave 0 instances and a 0/0 load factor
     assert D.instances_for_load(1e-12, 100.0) == 1
     assert D.fleet_load_factor(1e-12, 100.0, D.instances_for_load(1e-12, 100.0)) == pytest.approx(1e-12 / 86_400 / 100)
+
+
+def test_grouped_query_attention_shrinks_the_kv_cache(capsys):
+    # Llama 2 70B: 80 layers x 8192 wide, 8 KV heads of 64 (Touvron et al. 2023). Per token of context in bf16:
+    # MHA 2 x 80 x 8192 x 2 B = 2,621,440 B; GQA x 8/64 = 327,680 B.
+    from flopcast.catalogs import get_model
+
+    m = get_model("llama-2-70b")
+    assert m.kv_cache_fraction == 0.125
+    assert D.kv_bytes_per_token(m.n_layers, m.d_model, kv_heads_fraction=m.kv_cache_fraction) == 327_680
+    # batch 32 x 4096 tokens: 140 GB of weights + 327,680 x 131,072 = 42.9 GB = 182.9 GB -> 3 H100 (80 GB, 90%
+    # usable: 72 GB each), 4 in practice; as if it were MHA, 140 + 343.6 = 483.6 GB -> 7, 8 in practice
+    e = D.estimate_deployment("llama-2-70b", hardware="h100", batch=32, context=4096, tokens_per_day=1e9, samples=500)
+    assert e.memory_per_instance_bytes == pytest.approx(140e9 + 327_680 * 32 * 4096)
+    assert (e.min_chips_to_fit, e.chips_per_instance) == (3, 4)
+    assert any("KV cache 0.125" in n for n in e.notes)
+    mha = D.estimate_deployment("llama-2-70b", hardware="h100", batch=32, context=4096, tokens_per_day=1e9,
+                                kv_fraction=1.0, samples=500)
+    assert (mha.min_chips_to_fit, mha.chips_per_instance) == (7, 8)
+    # PaLM 540B's multi-query attention: one K and one V head of 256 for 48 heads: 2 x 256 / (2 x 18,432) = 1/72
+    assert get_model("palm-540b").kv_cache_fraction == pytest.approx(1 / 72, rel=1e-4)
+    code, _, err = run(["deploy", "llama-2-70b", "--tokens-per-day", "1e9", "--kv-fraction", "1.5"], capsys)
+    assert code == 2 and "kv_fraction" in err

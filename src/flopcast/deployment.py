@@ -318,6 +318,17 @@ def _decode_peak(hw, precision: str, weight_kernel: str = "fused") -> float:
     return hw.peak_flop_per_s()
 
 
+def _kv_fraction(spec, given) -> tuple[float, str]:
+    """KV cache relative to multi-head attention: given, else the catalog model's, else 1 (with a note)."""
+    if given is not None:
+        check_fraction("kv_fraction", given, what="KV cache / multi-head attention's")
+        return float(given), f"KV cache {given:g} of multi-head attention's (given)"
+    frac = getattr(spec, "kv_cache_fraction", None) if spec is not None else None
+    if frac:
+        return float(frac), f"KV cache {frac:.4g} of multi-head attention's ({spec.name}'s attention; catalog)"
+    return 1.0, ""
+
+
 def _shape(params: float, n_layers, d_model):
     """Layers and width: given, else a standard shape with params = 12 L d^2 and d = 128 L."""
     if n_layers is not None and d_model is not None:
@@ -328,7 +339,8 @@ def _shape(params: float, n_layers, d_model):
 
 def estimate_deployment(model=None, *, params=None, params_active=None, n_layers=None, d_model=None,
                         hardware: str | None = None, chips: int | None = None, precision: str = "bf16",
-                        kv_precision: str = "bf16", batch: int = 32, context: int | None = None,
+                        kv_precision: str = "bf16", kv_fraction: float | None = None, batch: int = 32,
+                        context: int | None = None,
                         tokens_per_day=None, scenario=None, duration_days: float | None = None,
                         price_usd_per_chip_hour=None, cloud_tier: str = "on-demand", owned: bool = False,
                         load_factor=1.0,
@@ -340,7 +352,9 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
 
     The load is ``tokens_per_day`` (a number or interval) or a ``scenario`` (a name, a path
     or a :class:`flopcast.scenarios.Scenario`). Efficiencies, the load and the experiments
-    multiplier are uncertain inputs drawn once per sample index.
+    multiplier are uncertain inputs drawn once per sample index. ``kv_fraction`` is the KV
+    cache relative to multi-head attention's (GQA: KV heads / heads); by default the catalog
+    model's ``kv_cache_fraction``, else 1.
     """
     from flopcast.catalogs import bundled_hardware, get_model
     from flopcast.catalogs import constants as K
@@ -378,7 +392,10 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
     peak = _decode_peak(hw, precision, weight_kernel)
     w = float(weight_bytes(params, precision))
     w_read = float(weight_bytes_read(params, precision, weight_kernel))
-    kv = float(kv_bytes_per_token(layers, width, kv_precision))
+    kv_frac, kv_note = _kv_fraction(spec, kv_fraction)
+    if kv_note:
+        notes.append(kv_note)
+    kv = float(kv_bytes_per_token(layers, width, kv_precision, kv_heads_fraction=kv_frac))
     usable = K.constant("serving_memory_usable").value
     mem = float(serving_memory_bytes(w, kv, batch, ctx))
     need = int(min_chips_to_fit(mem, hw.memory_bytes, usable))
@@ -563,7 +580,7 @@ def sweep(model, hardware=("a100", "h100", "h200", "l40s", "mi300x"), precisions
 
     spec = get_model(model) if isinstance(model, str) else model
     layers, width, _ = _shape(spec.params, spec.n_layers, spec.d_model)
-    kv = float(kv_bytes_per_token(layers, width))
+    kv = float(kv_bytes_per_token(layers, width, kv_heads_fraction=_kv_fraction(spec, None)[0]))
     p_active = spec.params_active or spec.params
     rows = []
     for name in hardware:

@@ -40,6 +40,8 @@ class ModelSpec:
     n_layers: float | None = None
     d_model: float | None = None
     context_length: float | None = None
+    #: KV-cache elements per token and layer over multi-head attention's 2 x d_model (GQA, MQA, MLA); None = 1
+    kv_cache_fraction: float | None = None
     precision: str | None = None
     training_start_date: dt.date | None = None
     confidence: str = "likely"
@@ -95,6 +97,13 @@ def _find(catalog: ModelCatalog, name: str) -> ModelSpec | None:
 ModelCatalog.find = _find  # like get(), but None for an unknown or ambiguous name
 
 
+def _fraction(row: dict, col: str, label: str) -> float | None:
+    v = num(row, col, label)
+    if v is not None and v > 1:
+        raise CatalogError(f"{label} line {row['_line']}: {col}={v} is outside (0, 1]")
+    return v
+
+
 def _row_to_model(row: dict, label: str) -> ModelSpec:
     conf = (row.get("confidence") or "likely").strip().lower()
     if conf not in _CONFIDENCE:
@@ -121,6 +130,7 @@ def _row_to_model(row: dict, label: str) -> ModelSpec:
         n_layers=num(row, "n_layers", label),
         d_model=num(row, "d_model", label),
         context_length=num(row, "context_length", label),
+        kv_cache_fraction=_fraction(row, "kv_cache_fraction", label),
         precision=(row.get("precision") or "").strip().lower() or None,
         training_start_date=date(row, "training_start_date", label),
         confidence=conf,

@@ -341,6 +341,7 @@ def deploy_cmd(
     chips: Annotated[int | None, typer.Option(help="Chips per instance (default: the next power of two that holds the model).")] = None,
     precision: Annotated[str, typer.Option(help="Weights: bf16, fp16, fp8, int8, int4 or fp32.")] = "bf16",
     batch: Annotated[int, typer.Option(help="Sequences per decode step (1 to 65,536).")] = 32,
+    kv_fraction: Annotated[float | None, typer.Option(help="KV cache relative to multi-head attention (GQA: KV heads / heads; default: the catalog model's, else 1).")] = None,
     context: Annotated[int | None, typer.Option(help="Tokens of context per sequence (default: the model's, up to 8,192).")] = None,
     price_per_chip_hour: Annotated[str | None, typer.Option(help="USD per chip-hour (point or low..high; default: catalog on-demand).")] = None,
     owned: Annotated[bool, typer.Option("--owned", help="Price owned hardware (amortized purchase plus energy) instead of cloud rental.")] = False,
@@ -373,7 +374,7 @@ def deploy_cmd(
 
     est = estimate_deployment(
         model, params=val("params", params), params_active=val("params-active", params_active), hardware=hardware,
-        chips=chips, precision=precision, batch=batch, context=context, tokens_per_day=val("tokens-per-day", tokens_per_day),
+        chips=chips, precision=precision, batch=batch, context=context, kv_fraction=kv_fraction, tokens_per_day=val("tokens-per-day", tokens_per_day),
         scenario=scenario, duration_days=days, price_usd_per_chip_hour=val("price-per-chip-hour", price_per_chip_hour),
         owned=owned,
         load_factor=val("load-factor", load_factor, fraction=True), overlap=overlap, parallelism=parallelism,
