@@ -113,3 +113,39 @@ def test_serve_binds_loopback_by_default():
     from flopcast.cli.web_cmd import serve_cmd
 
     assert inspect.signature(serve_cmd).parameters["host"].default == "127.0.0.1"
+
+
+def test_flopcast_serve_command_starts_on_loopback(epoch_dir):
+    # the real command in its own process: binds 127.0.0.1, answers, and stops on SIGTERM
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = str(Path(sys.executable).with_name("flopcast"))
+    proc = subprocess.Popen([exe, "serve", "--port", str(port), "--data", str(epoch_dir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(150):
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert r.status_code == 200 and r.json() == {"ok": True}
+        d = httpx.post(f"http://127.0.0.1:{port}/api/estimate", json={"model": "gpt-3", "samples": 1000}).json()
+        assert d["cost_usd"]["cloud"]["central"] == pytest.approx(4_120_320, rel=1e-9)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_serve_rejects_a_bad_port(capsys):
+    code, _, err = run(["serve", "--port", "70000"], capsys)
+    assert code == 2 and "--port=70000 is outside 1..65,535" in err
