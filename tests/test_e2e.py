@@ -52,6 +52,16 @@ def page(server):
         browser.close()
 
 
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("body[data-loaded='1']")  # the script ran and filled the model lists
+
+
+def _submit(page) -> None:
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)  # the results and chart are drawn
+
+
 def _number(text: str) -> float:
     m = re.match(r"\$([\d.]+)([kMB]?)", text.strip())
     return float(m.group(1)) * {"": 1, "k": 1e3, "M": 1e6, "B": 1e9}[m.group(2)]
@@ -62,12 +72,10 @@ def test_training_calculator(page, server, capsys):
 
     from flopcast.testing import run_cli
 
-    page.goto(server + "/")
-    page.wait_for_selector("body[data-loaded='1']")
+    _open(page, server + "/")
     page.select_option("select[name=model]", "gpt-3")
     page.fill("input[name=samples]", "4000")
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    _submit(page)
     rows = page.locator("#results-table tr")
     texts = [rows.nth(i).inner_text() for i in range(rows.count())]
     amortized = next(t for t in texts if t.startswith("cost (amortized)"))
@@ -82,8 +90,7 @@ def test_training_calculator(page, server, capsys):
 
 
 def test_invalid_input_is_marked(page, server):
-    page.goto(server + "/")
-    page.wait_for_selector("body[data-loaded='1']")
+    _open(page, server + "/")
     page.fill("input[name=params]", "80B..60B")
     page.fill("input[name=tokens]", "2T")
     page.click("button[type=submit]")
@@ -93,28 +100,22 @@ def test_invalid_input_is_marked(page, server):
 
 
 def test_deployment_hardware_and_trend_pages(page, server):
-    page.goto(server + "/deploy")
-    page.wait_for_selector("body[data-loaded='1']")
+    _open(page, server + "/deploy")
     page.select_option("select[name=model]", "bloom-176b")
     page.select_option("select[name=scenario]", "twitter-1pct")
     page.fill("input[name=samples]", "2000")
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    _submit(page)
     assert "$ per million tokens" in page.inner_text("#results-table")
     assert page.locator("#chart svg rect.bar").count() == 60
 
-    page.goto(server + "/hardware")
-    page.wait_for_selector("body[data-loaded='1']")
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready='1']")
+    _open(page, server + "/hardware")
+    _submit(page)
     assert "2.50x" in page.inner_text("#results-table")  # A100 / V100 peak: 312 / 125
 
-    page.goto(server + "/trends")
-    page.wait_for_selector("body[data-loaded='1']")
+    _open(page, server + "/trends")
     page.fill("input[name=until]", "2023")
     page.fill("input[name=extrapolate]", "2030")
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    _submit(page)
     assert "x2.49" in page.inner_text("#results-table")  # Cottier's 2.4x/yr; flopcast x2.49 (2.07-2.99)
     assert page.locator("#chart svg circle.point").count() > 10
     assert page.locator("#chart svg polygon.band-line").count() == 1

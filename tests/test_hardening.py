@@ -1,5 +1,9 @@
 """Bad input from the command line: every case in docs/hardening.md's table gets exactly the message shown there,
-on one line, with exit status 2 (or a parse report with status 0 where the file is readable)."""
+on one line, with exit status 2 (or a parse report with status 0 where the file is readable).
+
+Files derived from Epoch's snapshot are made at test time in a temporary folder (``{TMP}`` in the table), never
+committed: the truncated file is the first 300 bytes of ../shared/data/epoch/ml_hardware.csv, a header cut short.
+"""
 
 from pathlib import Path
 
@@ -33,7 +37,7 @@ CASES = [
     ("an MFU config with a huge number", f"mfu measure --config {BAD}/config_huge.toml", 2),
     ("an empty file", f"data check {BAD}/empty.csv", 2),
     ("a binary (UTF-16) file", f"data check {BAD}/binary.csv", 2),
-    ("a truncated Epoch file (header only)", f"data check {BAD}/ml_hardware_truncated.csv", 2),
+    ("a truncated Epoch file (header only)", "data check {TMP}/ml_hardware_truncated.csv", 2),
     ("a CSV that is none of Epoch's tables", f"data check {BAD}/unterminated.csv", 2),
     ("a data folder without Epoch's tables", f"costs --data {BAD}", 2),
 ]
@@ -49,14 +53,15 @@ def _doc_rows() -> dict[str, str]:
 
 
 @pytest.mark.parametrize("what, command, status", CASES, ids=[c[0] for c in CASES])
-def test_bad_input_gets_the_documented_message(what, command, status, capsys, monkeypatch):
+def test_bad_input_gets_the_documented_message(what, command, status, capsys, monkeypatch, tmp_path, epoch_dir):
     monkeypatch.chdir(ROOT)
-    code, out, err = run(command.split(), capsys)
+    (tmp_path / "ml_hardware_truncated.csv").write_bytes((epoch_dir / "ml_hardware.csv").read_bytes()[:300])
+    code, out, err = run(command.replace("{TMP}", str(tmp_path)).split(), capsys)
     assert code == status and out == ""
     assert err.count("\n") == 1 and "Traceback" not in err
     doc = _doc_rows()
     assert command in doc, f"docs/hardening.md has no row for `flopcast {command}`"
-    assert err.strip() == doc[command]
+    assert err.strip().replace(str(tmp_path), "{TMP}") == doc[command]
 
 
 def test_a_file_with_bad_cells_gets_a_report_not_an_error(capsys, monkeypatch):

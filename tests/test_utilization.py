@@ -88,6 +88,9 @@ def test_calc_bad_input(capsys):
         hardware_flop_per_token(1e9, recompute="sometimes")
     with pytest.raises(InvalidInputError, match="hardware"):
         calculate(params=1e9, tokens_per_s=1e3, chips=1)
+    # a convention is checked on every route, even where it does not enter (the implied utilization)
+    with pytest.raises(UnknownNameError, match="attention"):
+        calculate("gpt-3", attention="half")
     code, out, err = run(["mfu", "calc", "--params", "7B", "--tokens-per-s", "1e5..2e5", "--chips", "8",
                           "--hardware", "a100"], capsys)
     assert code == 2 and out == "" and err.count("\n") == 1 and "not an interval" in err

@@ -146,6 +146,9 @@ def test_flopcast_serve_command_starts_on_loopback(epoch_dir):
         proc.wait(timeout=10)
 
 
-def test_serve_rejects_a_bad_port(capsys):
+def test_serve_rejects_a_bad_port_or_data_folder(capsys, tmp_path):
     code, _, err = run(["serve", "--port", "70000"], capsys)
     assert code == 2 and "--port=70000 is outside 1..65,535" in err
+    # a wrong data folder fails at start, not at the first trend request
+    code, _, err = run(["serve", "--data", str(tmp_path / "nowhere")], capsys)
+    assert code == 2 and "is not a folder" in err

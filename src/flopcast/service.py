@@ -36,8 +36,11 @@ def training_estimate(name: str | None = None, *, params=None, tokens=None, epoc
                       organization: str | None = None, start_date: dt.date | None = None, year: int | None = None,
                       price_index: str | None = None, attention: str = "full", seed: int = 0,
                       samples: int = 10_000, sampling: str = "random", data: str | None = None, point: bool = False,
-                      sensitivity: bool = False, max_samples: int = 10_000_000):
-    """The training-cost estimate behind ``flopcast estimate``: numbers or ``(low, high)`` intervals in."""
+                      sensitivity: bool = False, max_samples: int = 10_000_000, db=None):
+    """The training-cost estimate behind ``flopcast estimate``: numbers or ``(low, high)`` intervals in.
+
+    ``db`` reuses a database already loaded (from ``data``) instead of reading it again.
+    """
     if hours is not None and days is not None:
         raise InvalidInputError("give hours or days, not both")
     if method not in METHOD_CHOICES:
@@ -66,9 +69,9 @@ def training_estimate(name: str | None = None, *, params=None, tokens=None, epoc
     if price_index is not None and year is None:
         raise InvalidInputError("a price index needs a year: the year whose dollars to express costs in")
     if year is not None:
-        from flopcast.catalogs.price_index import bundled_price_index, load_price_index
+        from flopcast.catalogs.price_index import index_for
 
-        kwargs["price_index"] = load_price_index(price_index) if price_index else bundled_price_index()
+        kwargs["price_index"] = index_for(year, price_index)
     from flopcast.chain import estimate as run_estimate
     from flopcast.compute import FlopConvention
 
@@ -78,12 +81,13 @@ def training_estimate(name: str | None = None, *, params=None, tokens=None, epoc
             raise InvalidInputError("a database (--data) needs a model NAME to look up in it")
         from flopcast.datasets.source import database_model, load_database, resolve_source
 
-        source = resolve_source(None if data == "cache" else data)
-        if source.kind == "bundled":
-            raise InvalidInputError("--data cache: nothing is cached; run `flopcast data pull` or give a folder")
-        db = load_database(source)
+        if db is None:
+            source = resolve_source(None if data == "cache" else data)
+            if source.kind == "bundled":
+                raise InvalidInputError("--data cache: nothing is cached; run `flopcast data pull` or give a folder")
+            db = load_database(source)
         name, db_notes = database_model(db, name)
-        extra = dict(hardware_catalog=db.hardware, price_book=db.price_book, source=source.describe(),
+        extra = dict(hardware_catalog=db.hardware, price_book=db.price_book, source=db.source.describe(),
                      extra_notes=db_notes)
     convention = FlopConvention(count_attention=attention != "none", causal_halving=attention == "causal")
     return run_estimate(
@@ -138,11 +142,9 @@ def trend_analysis(metric: str, *, data: str | None = None, top: int | None = No
     if metric == "price-performance":
         series = hardware_series(db.hardware, db.price_book, since=since, until=until, source=described)
     else:
-        index = None
-        if year_dollars is not None:
-            from flopcast.catalogs.price_index import bundled_price_index, load_price_index
+        from flopcast.catalogs.price_index import index_for
 
-            index = load_price_index(price_index) if price_index else bundled_price_index()
+        index = index_for(year_dollars, price_index)
         series = model_series(db.records, metric, top=top, since=since, until=until, domain=domain, org=org, db=db,
                               method=method, samples=samples, seed=seed, target_year=year_dollars, price_index=index,
                               source=described)

@@ -93,3 +93,10 @@ def load_price_index(path: str | Path) -> PriceIndex:
         raise CatalogError(f"{label}: no observations")
     points.sort()
     return PriceIndex(col, tuple(points), False, label)
+
+
+def index_for(year: int | None, path: str | Path | None = None) -> PriceIndex | None:
+    """The index to express dollars in ``year``: the file at ``path``, else the bundled CPI-U; None without a year."""
+    if year is None:
+        return None
+    return load_price_index(path) if path else bundled_price_index()

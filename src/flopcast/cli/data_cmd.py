@@ -10,15 +10,12 @@ from typing import Annotated
 
 import typer
 
+from flopcast.cli.parse import console as _console
 from flopcast.cli.parse import echo_json
 
 data_app = typer.Typer(help="Epoch AI's databases: pull, status, check.", no_args_is_help=True)
 
 
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(soft_wrap=False, width=120, stderr=stderr)
 
 
 def _files_table(files, title: str):

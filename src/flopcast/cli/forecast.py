@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from flopcast.cli import options as opt
+from flopcast.cli.parse import console as _console
 from flopcast.cli.parse import echo_json, parse_date
 from flopcast.errors import InvalidInputError
 
@@ -16,12 +17,6 @@ def _finite_or_none(x):
     import math
 
     return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
-
-
-def _console():
-    from rich.console import Console
-
-    return Console(soft_wrap=False, width=120)
 
 
 def _reference(model: str | None, cost: str | None, date: str | None, method: str, data: str | None, samples: int,

@@ -11,13 +11,13 @@ from typing import Annotated
 
 import typer
 
-from flopcast.cli import forecast
+from flopcast.cli import forecast, web_cmd
 from flopcast.cli import options as opt
-from flopcast.cli import web_cmd
 from flopcast.cli.data_cmd import data_app
 from flopcast.cli.mfu_cmd import mfu_app
 from flopcast.cli.parse import echo_json, parse_date
 from flopcast.errors import FlopcastError
+from flopcast.service import METHOD_CHOICES
 
 app = typer.Typer(
     name="flopcast",
@@ -41,8 +41,6 @@ app.command("deploy")(forecast.deploy_cmd)
 app.command("report")(web_cmd.report_cmd)
 app.command("serve")(web_cmd.serve_cmd)
 app.command("validate")(web_cmd.validate_cmd)
-
-from flopcast.service import METHOD_CHOICES  # noqa: E402 - light module, no heavy imports
 
 
 @app.command()

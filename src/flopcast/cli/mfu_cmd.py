@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from flopcast.cli.parse import console as _console
 from flopcast.cli.parse import echo_json
 from flopcast.errors import InvalidInputError
 
@@ -25,10 +26,6 @@ def _number(field: str, text: str | None) -> float | None:
     return v
 
 
-def _console():
-    from rich.console import Console
-
-    return Console(soft_wrap=False, width=120)
 
 
 @mfu_app.command("calc")

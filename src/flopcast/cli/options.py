@@ -27,8 +27,6 @@ def check_selection(since: int | None, until: int | None, price_index: str | Non
 
 def price_index_for(year_dollars: int | None, path: str | None):
     """The index to express dollars in ``year_dollars`` (a file's, else the bundled CPI-U), or None."""
-    if year_dollars is None:
-        return None
-    from flopcast.catalogs.price_index import bundled_price_index, load_price_index
+    from flopcast.catalogs.price_index import index_for
 
-    return load_price_index(path) if path else bundled_price_index()
+    return index_for(year_dollars, path)

@@ -87,3 +87,10 @@ def echo_json(obj) -> None:
     import typer
 
     typer.echo(json.dumps(obj, indent=2, default=json_default, allow_nan=False))
+
+
+def console(stderr: bool = False):
+    """The terminal every command prints to (rich, 120 columns, no soft wrapping)."""
+    from rich.console import Console
+
+    return Console(soft_wrap=False, width=120, stderr=stderr)

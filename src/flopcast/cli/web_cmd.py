@@ -58,8 +58,11 @@ def serve_cmd(
         import uvicorn
     except ImportError:
         raise InvalidInputError("the web app needs its extra: pip install 'flopcast[web]'") from None
+    from flopcast.datasets.source import resolve_source
     from flopcast.web import create_app
 
+    if data is not None:
+        resolve_source(None if data == "cache" else data)  # a missing or wrong folder fails now, not at a request
     app = create_app(data=data)
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: binding {host} exposes the app beyond this machine", err=True)

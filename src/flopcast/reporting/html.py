@@ -131,11 +131,14 @@ def build_report(name: str | None = None, *, estimate_args: dict | None = None, 
     from flopcast.service import training_estimate
 
     env = _jinja()
+    from flopcast.datasets.source import load_database, resolve_source
+
+    db = load_database(resolve_source(None if data == "cache" else data))  # read once: the model and the trend
     args = dict(estimate_args or {})
     args.setdefault("samples", samples)
     args.setdefault("seed", seed)
     if data is not None and name is not None:
-        args.setdefault("data", data)
+        args.update(data=data, db=db)
     est = training_estimate(name, sensitivity=True, **args)
     sections = {}
 
@@ -164,7 +167,7 @@ def build_report(name: str | None = None, *, estimate_args: dict | None = None, 
     sections["deployment"] = _deployment_section(name, est, scenario or DEFAULT_SCENARIO, seed)
 
     # trend context
-    sections["trend"] = _trend_section(est, name, data, seed)
+    sections["trend"] = _trend_section(est, name, db, seed)
 
     outputs = []
     for key, s in est.outputs().items():
@@ -225,13 +228,13 @@ def _deployment_section(name, est, scenario: str, seed: int) -> Section:
     return sec
 
 
-def _trend_section(est, name, data, seed: int) -> Section:
+def _trend_section(est, name, db, seed: int) -> Section:
     from flopcast.service import trend_analysis
     from flopcast.trends import decimal_year
 
     sec = Section("Where it sits on the frontier cost trend")
     try:
-        t = trend_analysis("cost", data=data, top=10, since=2016, bootstrap=0, samples=1_000, seed=seed)
+        t = trend_analysis("cost", top=10, since=2016, bootstrap=0, samples=1_000, seed=seed, db=db)
     except FlopcastError as exc:
         sec.ok, sec.note = False, f"trend not fitted: {exc}"
         return sec

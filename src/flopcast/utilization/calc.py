@@ -128,6 +128,9 @@ def calculate(model=None, *, params=None, n_layers=None, d_model=None, context=N
     """
     from flopcast.catalogs import get_hardware, get_model
 
+    _attention_factor(attention)  # checked on every route, used or not
+    if recompute not in RECOMPUTE:
+        raise UnknownNameError("recompute", recompute, RECOMPUTE)
     spec = get_model(model) if isinstance(model, str) else model
     notes = []
 

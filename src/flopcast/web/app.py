@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from flopcast.errors import FlopcastError
+from flopcast.service import as_input
 from flopcast.web.schemas import DeployRequest, TrainingRequest, TrendRequest
 
 MAX_BODY_BYTES = 16 * 1024
@@ -85,7 +86,7 @@ def create_app(data: str | None = None) -> FastAPI:
             if state["db"] is None:
                 from flopcast.datasets.source import load_database, resolve_source
 
-                state["db"] = load_database(resolve_source(state["data"]))
+                state["db"] = load_database(resolve_source(None if state["data"] == "cache" else state["data"]))
             return state["db"]
 
     # -- pages ---------------------------------------------------------------------------
@@ -146,8 +147,8 @@ def create_app(data: str | None = None) -> FastAPI:
             return _error("give a scenario or tokens_per_day (one of them)")
         est = estimate_deployment(req.model, params=req.params, hardware=req.hardware, chips=req.chips,
                                   precision=req.precision, batch=req.batch, context=req.context,
-                                  tokens_per_day=_as_input(req.tokens_per_day), scenario=req.scenario,
-                                  price_usd_per_chip_hour=_as_input(req.price_per_chip_hour),
+                                  tokens_per_day=as_input(req.tokens_per_day), scenario=req.scenario,
+                                  price_usd_per_chip_hour=as_input(req.price_per_chip_hour),
                                   vs_training=req.vs_training, samples=req.samples, seed=req.seed)
         out = est.to_dict()
         out["histograms"] = {"usd_per_million_tokens": histogram(est.usd_per_million_tokens.samples)}
@@ -182,14 +183,6 @@ def create_app(data: str | None = None) -> FastAPI:
 
     app.router.add_route("/favicon.ico", lambda request: Response(status_code=204), include_in_schema=False)
     return app
-
-
-def _as_input(v):
-    if isinstance(v, tuple):
-        from flopcast.uncertainty import ci
-
-        return ci(*v)
-    return v
 
 
 def _version() -> str:
