@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data" / "epoch"
 
 
 def main() -> None:
@@ -28,7 +27,7 @@ def main() -> None:
         fit_trend(years, values, bootstrap=10_000, breakpoint=True)
         fit_ms.append((time.perf_counter() - t0) * 1e3)
     exe = Path(sys.executable).parent / "flopcast"
-    cmd = [str(exe), "trend", "cost", "--data", str(DATA), "--top", "10", "--since", "2016", "--until", "2023",
+    cmd = [str(exe), "trend", "cost", "--top", "10", "--since", "2016", "--until", "2023",
            "--extrapolate", "2030", "--cross", "1e9", "--json"]
     subprocess.run(cmd, check=True, capture_output=True)
     cli_s = []

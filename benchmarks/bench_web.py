@@ -18,7 +18,6 @@ from pathlib import Path
 import httpx
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parents[1] / "shared" / "data" / "epoch"
 
 
 def free_port() -> int:
@@ -30,7 +29,7 @@ def free_port() -> int:
 def main() -> None:
     port = free_port()
     exe = str(Path(sys.executable).with_name("flopcast"))
-    srv = subprocess.Popen([exe, "serve", "--port", str(port), "--data", str(DATA)], stdout=subprocess.DEVNULL,
+    srv = subprocess.Popen([exe, "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -74,15 +73,15 @@ def main() -> None:
 
     from flopcast.reporting.html import build_report
 
-    build_report("gpt-3", data=str(DATA))  # warm-up
+    build_report("gpt-3")  # warm-up
     rep = []
     for _ in range(5):
         t0 = time.perf_counter()
-        build_report("gpt-3", data=str(DATA))
+        build_report("gpt-3")
         rep.append(time.perf_counter() - t0)
     env = dict(os.environ)
     t0 = time.perf_counter()
-    subprocess.run([exe, "report", "gpt-3", "--data", str(DATA), "--out", "/tmp/flopcast-bench-report.html"],
+    subprocess.run([exe, "report", "gpt-3", "--out", "/tmp/flopcast-bench-report.html"],
                    check=True, env=env, capture_output=True)
     report_cli_s = time.perf_counter() - t0
     res = {"estimate_gpt3_10k_median_ms": statistics.median(lat), "estimate_adhoc_10k_median_ms":

@@ -1,14 +1,54 @@
+"""Shared fixtures. The tests read only what the repository holds: the embedded snapshot of
+Epoch AI's databases (``src/flopcast/datasets/embedded``), never a folder beside the clone."""
+
+import gzip
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EPOCH = ROOT.parent / "shared" / "data" / "epoch"
+_FOLDER: list[Path] = []
+
+
+def epoch_folder() -> Path:
+    """The embedded snapshot decompressed into a temporary folder, once per test run."""
+    if not _FOLDER:
+        import atexit
+        import shutil
+        import tempfile
+
+        from flopcast.datasets.source import embedded_files
+
+        folder = Path(tempfile.mkdtemp(prefix="flopcast-epoch-"))
+        atexit.register(shutil.rmtree, folder, True)
+        for path in embedded_files().values():
+            (folder / path.name.removesuffix(".gz")).write_bytes(gzip.decompress(path.read_bytes()))
+        _FOLDER.append(folder)
+    return _FOLDER[0]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """No test sees the user's pulled cache: it would change the default database."""
+    old = os.environ.get("FLOPCAST_CACHE_DIR")
+    os.environ["FLOPCAST_CACHE_DIR"] = str(tmp_path_factory.mktemp("flopcast-cache"))
+    yield
+    if old is None:
+        os.environ.pop("FLOPCAST_CACHE_DIR", None)
+    else:
+        os.environ["FLOPCAST_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="session")
 def epoch_dir() -> Path:
-    """Epoch AI's snapshot beside the project (CI has it too). Missing data fails, never skips."""
-    if not (EPOCH / "ml_hardware.csv").is_file():
-        pytest.fail(f"Epoch AI data snapshot not found at {EPOCH}; the tests need ../shared/data/epoch/")
-    return EPOCH
+    """The embedded snapshot as plain CSV files in a folder (what `--data DIR` and the readers take)."""
+    return epoch_folder()
+
+
+@pytest.fixture(scope="session")
+def db():
+    """The default database (the embedded snapshot with the curated overlay), read once."""
+    from flopcast.datasets.database import load_database
+
+    return load_database("embedded")

@@ -4,8 +4,7 @@ import datetime as dt
 
 import pytest
 
-from flopcast.catalogs import bundled_hardware, get_hardware, get_model, load_epoch_hardware, load_hardware
-from flopcast.catalogs import prices
+from flopcast.catalogs import bundled_hardware, get_hardware, get_model, load_hardware, prices
 from flopcast.catalogs.constants import constant, constants
 from flopcast.catalogs.models import load_models
 from flopcast.catalogs.price_index import bundled_price_index, load_price_index
@@ -105,15 +104,28 @@ def test_loader_takes_name_or_path_not_both(tmp_path):
         load_hardware(path=tmp_path / "missing.csv")
 
 
-def test_epoch_chip_table_extends_and_overrides(epoch_dir):
-    epoch = load_epoch_hardware(epoch_dir / "ml_hardware.csv")
-    assert len(epoch) > 1000
-    merged = bundled_hardware().merged(epoch)
-    assert len(merged) > len(bundled_hardware())
-    # Epoch's row for the V100 variant GPT-3 used: tensor FP16 125 TFLOP/s (NVIDIA datasheet)
-    assert merged.get("NVIDIA Tesla V100 DGXS 32 GB").peak_flop_per_s() == pytest.approx(125e12)
-    # a bundled name still resolves, with its family default
-    assert merged.get("a100").family == "a100"
+def test_epoch_chip_table_extends_without_duplicates(epoch_dir):
+    from flopcast.datasets.epoch import load_epoch_chips
+
+    chips, report = load_epoch_chips(epoch_dir / "ml_hardware.csv")
+    # 5,774 records (a stray carriage return inside one name makes naive readers count 5,775), of which 6 repeat
+    # a name: each chip once
+    assert report.records == 5774 and len(chips) == 5774 - 6
+    merged = bundled_hardware().with_epoch_chips(chips)
+    # a curated row stands for the Epoch rows it names: they are not added again
+    taken = sum(len(h.epoch_names) for h in bundled_hardware())
+    assert len(merged) == len(bundled_hardware()) + len(chips) - taken
+    names = [h.name for h in merged]
+    assert len(names) == len(set(names))
+    # Epoch's row for the V100 variant GPT-3 used: tensor FP16 125 TFLOP/s, TDP 250 W (its chip table)
+    v = merged.get("NVIDIA Tesla V100 DGXS 32 GB")
+    assert v.peak_flop_per_s() == pytest.approx(125e12) and v.tdp_w == 250 and v.origin == "epoch"
+    # Epoch's family names resolve to the family's first variant; a user's family name to the documented default
+    assert merged.get("NVIDIA A100").key == "a100-sxm4-40gb" and merged.get("a100").key == "a100-sxm4-80gb"
+    assert merged.get("NVIDIA V100").key == "v100-sxm2-16gb" and merged.get("NVIDIA P100").key == "p100-sxm2-16gb"
+    # a consumer card's plain FP16 figure (1/64 rate) is not what training is costed at: FP32 is (Cottier et al.)
+    gtx = merged.get("NVIDIA GeForce GTX 1080 Ti")
+    assert gtx.default_precision() == "fp32" and gtx.peak_flop_per_s() == pytest.approx(11.34e12)
 
 
 @pytest.mark.parametrize("name", REQUIRED_MODELS)

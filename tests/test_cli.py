@@ -1,8 +1,6 @@
-"""The CLI: every README command runs; JSON fields; errors are one line and exit 2."""
+"""The CLI: JSON fields, option names, errors are one line and exit 2 (README commands: test_fresh_clone.py)."""
 
 import json
-import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -16,24 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 
-def readme_commands():
-    text = (ROOT / "README.md").read_text()
-    return [line.split("#")[0].strip() for line in re.findall(r"^\.venv/bin/flopcast .*$", text, re.M)]
-
-
-@pytest.mark.parametrize("command", readme_commands())
-def test_every_readme_command_runs(command, capsys, monkeypatch, tmp_path, epoch_dir):
-    monkeypatch.chdir(ROOT)  # README paths are relative to the project root
-    monkeypatch.setenv("FLOPCAST_CACHE_DIR", str(tmp_path / "cache"))  # never the user's real cache
-    argv = shlex.split(command)[1:]
-    if "estimate" in argv and "--samples" not in argv:
-        argv += ["--samples", "2000"]
-    if "--out" in argv:  # files the README writes go to a temporary folder, never the checkout
-        i = argv.index("--out") + 1
-        argv[i] = str(tmp_path / Path(argv[i]).name)
-    code, out, err = run(argv, capsys)
-    assert code == 0, err
-    assert out.strip()
+# every README command runs from a copy of the repository alone: tests/test_fresh_clone.py
 
 
 def test_readme_has_two_quickstart_commands():
@@ -64,16 +45,37 @@ def test_estimate_ad_hoc_interval_flags(capsys):
     assert d["cost_usd"]["cloud"]["median"] == pytest.approx(2 * d["chip_hours"]["median"], rel=0.01)
 
 
-def test_days_and_year_flags(capsys, epoch_dir):
-    code, out, _ = run(["estimate", "gpt-3", "--point", "--json", "--year", "2023", "--price-index",
-                        str(epoch_dir / "price_index_PCU518210518210.csv")], capsys)
+def test_days_and_year_dollars_flags(capsys, epoch_dir):
+    # Cottier et al. 2024 report GPT-3 at about $2.2M in 2023 dollars (the database's PPI deflates by default; a
+    # price-index file gives the same numbers)
+    code, out, _ = run(["estimate", "gpt-3", "--point", "--json", "--year-dollars", "2023"], capsys)
     assert code == 0
     d = json.loads(out)
     assert d["cost_usd"]["amortized"]["median"] == pytest.approx(2.2e6, rel=0.05)
+    code, out, _ = run(["estimate", "gpt-3", "--point", "--json", "--year-dollars", "2023", "--price-index",
+                        str(epoch_dir / "price_index_PCU518210518210.csv")], capsys)
+    assert json.loads(out)["cost_usd"] == d["cost_usd"]
     code, out, _ = run(["estimate", "--compute", "1e24", "--hardware", "a100", "--days", "60", "--method", "cloud",
                         "--point", "--json"], capsys)
     d = json.loads(out)
     assert d["duration_s"]["median"] == pytest.approx(60 * 86400)
+
+
+def test_one_option_name_across_commands():
+    # the dollar year is --year-dollars in every command that prices anything; --method takes the registry's names
+    import typer.main
+
+    from flopcast.cli.main import app
+    from flopcast.methods import METHOD_CHOICES
+
+    click_app = typer.main.get_command(app)
+    for name in ("estimate", "costs", "trend", "report"):
+        opts = {o for p in click_app.commands[name].params for o in p.opts}
+        assert "--year-dollars" in opts and "--year" not in opts, name
+        assert "--samples" in opts and "--seed" in opts, name
+    for name in ("estimate", "costs"):
+        method = next(p for p in click_app.commands[name].params if p.name == "method")
+        assert all(m in method.help for m in METHOD_CHOICES)
 
 
 def test_sensitivity_table(capsys):
@@ -111,10 +113,11 @@ def test_hardware_show_and_list_json(capsys):
         (["estimate", "gpt-3", "--params", "200..100"], "greater than high"),
         (["estimate", "gpt-3", "--params", "lots"], "is not a number"),
         (["estimate", "--hardware", "a1000", "--compute", "1e23"], "closest matches: a100"),
-        (["estimate", "--hardware", "h100", "--compute", "1e23", "--method", "amortized"], "chip_price_usd"),
-        (["estimate", "--compute", "1e23"], "hardware is required"),
+        (["estimate", "--hardware", "h800", "--compute", "1e23", "--method", "cloud"], "no 3y cloud price for NVIDIA H800"),
+        (["estimate", "--params", "70e9", "--tokens", "2e12", "--hardware", "a100", "--chips", "1000", "--days", "30",
+          "--utilization", "0.4"], "imply 104% utilization"),
         (["estimate", "gpt-3", "--method", "rent"], "method='rent' is not one of cloud, amortized, acquisition, all"),
-        (["estimate", "gpt-3", "--samples", "1"], "samples=1 is outside 2..10,000,000"),
+        (["estimate", "gpt-3", "--samples", "1"], "samples=1 is outside 2..1,000,000"),
         (["estimate", "nosuchmodel"], "unknown model"),
         (["estimate", "gpt-3", "--hours", "10", "--days", "1"], "not both"),
         (["hardware", "show", "zzz"], "unknown hardware"),
@@ -155,20 +158,23 @@ def test_readme_python_example_runs(capsys):
 
 def test_price_index_needs_year(capsys, epoch_dir):
     code, _, err = run(["estimate", "gpt-3", "--price-index", str(epoch_dir / "price_index_PCU518210518210.csv")], capsys)
-    assert code == 2 and "a price index needs a year" in err
+    assert code == 2 and "a price index needs year_dollars (--year-dollars)" in err
 
 
 def test_attention_convention_flag(capsys):
-    # 6ND + 6 L n_ctx d D for GPT-3 = 3.15e23 + 4.349e21; causal halves the attention term; none drops it
     vals = {}
     for mode in ("full", "causal", "none"):
         code, out, _ = run(["estimate", "--params", "175e9", "--tokens", "300e9", "--hardware", "v100", "--chips",
                             "10000", "--method", "cloud", "--point", "--json", "--attention", mode], capsys)
         vals[mode] = json.loads(out)["compute_from_params_flop"]["median"]
-    # without n_layers/d_model on an ad-hoc run there is no attention term: all three agree at 6ND
+    # without n_layers/d_attn on an ad-hoc run there is no attention term: all three agree at 6ND
     assert vals["full"] == vals["causal"] == vals["none"] == pytest.approx(3.15e23)
-    code, out, _ = run(["estimate", "gpt-3", "--point", "--json", "--attention", "causal", "--method", "cloud"], capsys)
-    assert json.loads(out)["compute_from_params_flop"]["median"] == pytest.approx(3.15e23 + 3 * 96 * 2048 * 12288 * 300e9)
+    # GPT-3's shape is in the curated overlay: PaLM's 12 L T d_attn per token in full, halved when causal
+    expect = {"full": 3.15e23 + 12 * 96 * 2048 * 12288 * 300e9, "causal": 3.15e23 + 6 * 96 * 2048 * 12288 * 300e9,
+              "none": 3.15e23}
+    for mode, value in expect.items():
+        code, out, _ = run(["estimate", "gpt-3", "--point", "--json", "--attention", mode, "--method", "cloud"], capsys)
+        assert json.loads(out)["compute_from_params_flop"]["median"] == pytest.approx(value, rel=1e-12)
 
 
 def test_utilization_interval_is_a_beta(capsys):

@@ -34,17 +34,33 @@ def test_gpt3_by_hardware():
 
 
 def test_attention_term_and_switches():
-    # Kaplan et al. 2020 Table 1: forward adds 2 * n_layer * n_ctx * d_model per token.
-    # GPT-3: 2 * 96 * 2048 * 12288 = 4.832e9 FLOP/token forward; training 3x that per token:
-    # 6 * 96 * 2048 * 12288 * 300e9 = 4.349e21 on top of 3.15e23.
-    c = training_compute_flop(175e9, 300e9, n_layers=96, d_model=12288, context_length=2048)
-    assert c == pytest.approx(3.15e23 + 6 * 96 * 2048 * 12288 * 300e9, rel=1e-12)
-    half = training_compute_flop(175e9, 300e9, n_layers=96, d_model=12288, context_length=2048,
+    # PaLM (Chowdhery et al. 2022, Appendix B): training adds 12 * n_layers * n_ctx * d_attn per token (the score and
+    # weighted-value matmuls, forward 4 L T d_attn, x3 with the backward pass). GPT-3: 12 * 96 * 2048 * 12288 *
+    # 300e9 = 8.70e21 on top of 6ND = 3.15e23 (+2.8%).
+    c = training_compute_flop(175e9, 300e9, n_layers=96, d_attn=12288, context_length=2048)
+    assert c == pytest.approx(3.15e23 + 12 * 96 * 2048 * 12288 * 300e9, rel=1e-12)
+    assert c == pytest.approx(3.237e23, rel=1e-3)
+    half = training_compute_flop(175e9, 300e9, n_layers=96, d_attn=12288, context_length=2048,
                                  convention=FlopConvention(causal_halving=True))
-    assert half == pytest.approx(3.15e23 + 3 * 96 * 2048 * 12288 * 300e9, rel=1e-12)
-    none = training_compute_flop(175e9, 300e9, n_layers=96, d_model=12288, context_length=2048,
+    assert half == pytest.approx(3.15e23 + 6 * 96 * 2048 * 12288 * 300e9, rel=1e-12)
+    none = training_compute_flop(175e9, 300e9, n_layers=96, d_attn=12288, context_length=2048,
                                  convention=FlopConvention(count_attention=False))
     assert none == pytest.approx(3.15e23, rel=1e-12)
+
+
+def test_attention_width_of_latent_and_grouped_attention():
+    # Llama 3.1 405B (Llama Team 2024, Table 3): 126 layers, 128 query heads of 128 (GQA keeps all query heads, so
+    # d_attn = 16,384), pretraining sequence 8,192; 405e9 x 15.6e12 tokens: 6ND = 3.791e25, attention
+    # 12 * 126 * 8192 * 16384 * 15.6e12 = 3.166e24, total 4.108e25: within 15% of Meta's 3.8e25
+    c = training_compute_flop(405e9, 15.6e12, n_layers=126, d_attn=16384, context_length=8192)
+    assert c == pytest.approx(6 * 405e9 * 15.6e12 + 12 * 126 * 8192 * 16384 * 15.6e12, rel=1e-12)
+    assert c == pytest.approx(3.8e25, rel=0.15)
+    # DeepSeek-V3 (arXiv 2412.19437): multi-head latent attention, 128 heads with 192-wide queries and keys and
+    # 128-wide values: d_attn = 128 * (192 + 128) / 2 = 20,480; 61 layers, 4K pretraining sequences, 37B active
+    # parameters, 14.8T tokens: 3.286e24 + 12 * 61 * 4096 * 20480 * 14.8e12 = 4.195e24, below Epoch's 7.6e24 bound
+    d = training_compute_flop(37e9, 14.8e12, n_layers=61, d_attn=20480, context_length=4096)
+    assert d == pytest.approx(3.2856e24 + 12 * 61 * 4096 * 20480 * 14.8e12, rel=1e-12)
+    assert d < 7.59e24
 
 
 def test_moe_counts_active_parameters_and_epochs():
@@ -64,9 +80,9 @@ def test_scalar_array_and_broadcast():
 
 
 def test_inference_flop_per_token():
-    # 2 N per generated token plus 2 n_layer n_ctx d_model: 70B, 80 layers, 8192 wide, 4096 context
+    # 2 N per generated token plus the forward attention 4 n_layer n_ctx d_attn: 70B, 80 layers, 8192 wide, 4096 context
     assert inference_flop_per_token(70e9) == pytest.approx(1.4e11)
-    assert inference_flop_per_token(70e9, 80, 8192, 4096) == pytest.approx(1.4e11 + 2 * 80 * 4096 * 8192)
+    assert inference_flop_per_token(70e9, 80, 8192, 4096) == pytest.approx(1.4e11 + 4 * 80 * 4096 * 8192)
     assert forward_flop_per_token(70e9) == inference_flop_per_token(70e9)
 
 
@@ -114,4 +130,4 @@ def test_more_tokens_or_parameters_never_means_less_compute(n, d, extra):
     base = training_compute_flop(n, d)
     assert training_compute_flop(n, d * extra) >= base
     assert training_compute_flop(n * extra, d) >= base
-    assert training_compute_flop(n, d, n_layers=32, d_model=4096, context_length=2048) >= base
+    assert training_compute_flop(n, d, n_layers=32, d_attn=4096, context_length=2048) >= base

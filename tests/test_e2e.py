@@ -1,5 +1,6 @@
 """End to end in a real headless browser: Debian's Chromium driven by Playwright against `flopcast serve`."""
 
+import os
 import re
 import shutil
 import socket
@@ -17,14 +18,18 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync"]
 
 
+#: set by .ci/run: there a missing browser is a failure, under `make test` a skip with the reason
+REQUIRED = os.environ.get("FLOPCAST_REQUIRE_BROWSER") == "1"
+
+
 @pytest.fixture(scope="module")
-def server(epoch_dir):
+def server():
     from flopcast.web import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(data=str(epoch_dir)), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -41,7 +46,9 @@ def server(epoch_dir):
 @pytest.fixture(scope="module")
 def page(server):
     if CHROMIUM is None:
-        pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium package")
+        if REQUIRED:
+            pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium package")
+        pytest.skip("Chromium is not installed (Debian's chromium package); .ci/run installs it and runs these")
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         pg = browser.new_page()
@@ -73,7 +80,10 @@ def test_training_calculator(page, server, capsys):
     from flopcast.testing import run_cli
 
     _open(page, server + "/")
-    page.select_option("select[name=model]", "gpt-3")
+    # every model of the database is offered (a datalist of names); GPT-4o is one
+    assert page.locator("datalist#model-names option").count() > 1800
+    assert page.locator("datalist#model-names option[value='GPT-4o']").count() == 1
+    page.fill("input[name=model]", "gpt-3")
     page.fill("input[name=samples]", "4000")
     _submit(page)
     rows = page.locator("#results-table tr")
@@ -116,7 +126,7 @@ def test_deployment_hardware_and_trend_pages(page, server):
     page.fill("input[name=until]", "2023")
     page.fill("input[name=extrapolate]", "2030")
     _submit(page)
-    assert "x2.49" in page.inner_text("#results-table")  # Cottier's 2.4x/yr; flopcast x2.49 (2.07-2.99)
+    assert "x2.60" in page.inner_text("#results-table")  # Cottier's 2.4x/yr; flopcast x2.60 (2.27-2.97)
     assert page.locator("#chart svg circle.point").count() > 10
     assert page.locator("#chart svg polygon.band-line").count() == 1
     assert page.errors == []

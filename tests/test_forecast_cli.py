@@ -7,8 +7,6 @@ import pytest
 from flopcast.testing import run_cli as run
 
 
-
-
 def test_cottier_headline_cost_trend(capsys, epoch_dir, tmp_path):
     # Cottier et al. 2024: amortized cost of top-10 frontier models grew 2.4x/year since 2016 (90% CI 2.0-2.9),
     # on models up to the end of 2023. flopcast's fit of its own estimates on the snapshot lands inside.
@@ -25,7 +23,7 @@ def test_cottier_headline_cost_trend(capsys, epoch_dir, tmp_path):
     e = d["extrapolation"]
     assert e["pred_low"] < e["line_low"] < e["median"] < e["line_high"] < e["pred_high"]
     assert d["crossing"]["low"] <= d["crossing"]["estimate"] <= d["crossing"]["high"]
-    assert "<svg" in plot.read_text() and "Source: --data" in plot.read_text()
+    assert "<svg" in plot.read_text() and "Source: Epoch AI database" in plot.read_text()
 
 
 @pytest.mark.parametrize("metric", ["compute", "params", "data"])
@@ -111,7 +109,7 @@ def test_diffusion_reference_by_compute_and_rate_options(capsys, epoch_dir):
     # by compute: 3.14e23 FLOP on V100s from 2019-10-01, cloud method; the rate given as a point 0.2 OOM/year:
     # mid-2026 is 6.75 years later, so the cost falls by 10**(-0.2 * 6.75) = 0.0447x
     code, out, err = run(["diffusion", "--compute", "3.14e23", "--hardware", "v100", "--date", "2019-10-01",
-                          "--method", "cloud", "--year", "2026", "--price-performance", "0.2", "--json"], capsys)
+                          "--cost-method", "cloud", "--year", "2026", "--price-performance", "0.2", "--json"], capsys)
     assert code == 0, err
     d = json.loads(out)
     rep = d["reproduction"]

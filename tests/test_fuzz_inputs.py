@@ -12,7 +12,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import EPOCH, ROOT
+from conftest import ROOT, epoch_folder
+
+EPOCH = epoch_folder()
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

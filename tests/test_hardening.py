@@ -2,7 +2,7 @@
 on one line, with exit status 2 (or a parse report with status 0 where the file is readable).
 
 Files derived from Epoch's snapshot are made at test time in a temporary folder (``{TMP}`` in the table), never
-committed: the truncated file is the first 300 bytes of ../shared/data/epoch/ml_hardware.csv, a header cut short.
+committed: the truncated file is the first 300 bytes of the embedded ml_hardware.csv, a header cut short.
 """
 
 from pathlib import Path

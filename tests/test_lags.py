@@ -4,15 +4,14 @@ import datetime as dt
 
 import pytest
 
-from flopcast.batch import ModelRecord
-from flopcast.datasets.source import load_database, resolve_source
 from flopcast.errors import InvalidInputError, UnknownModelError
 from flopcast.lags import catch_up_lags, lag_between, months_between, summarize_lags
+from flopcast.records import ModelRecord
 
 
 @pytest.fixture(scope="module")
-def records(epoch_dir):
-    return load_database(resolve_source(epoch_dir)).records
+def records(db):
+    return db.records
 
 
 def test_published_lags_from_publication_dates(records):
@@ -43,10 +42,11 @@ def test_training_end_basis_and_censoring():
     d = dt.date
     recs = [
         # reference: training ended 2020-12-01 (start 2020-11-01 + 720 h), published 2021-12-01
-        ModelRecord("Ref", d(2021, 12, 1), ("A",), training_compute_flop=1e24, training_time_hours=720,
+        ModelRecord("Ref", "Ref", d(2021, 12, 1), ("A",), training_compute_flop=1e24, training_time_hours=720,
                     training_start_date=d(2020, 11, 1)),
-        ModelRecord("Follower", d(2022, 6, 1), ("B",), training_compute_flop=2e24, accessibility="Open weights (unrestricted)"),
-        ModelRecord("Late", d(2023, 6, 1), ("C",), training_compute_flop=1e23),
+        ModelRecord("Follower", "Follower", d(2022, 6, 1), ("B",), training_compute_flop=2e24,
+                    accessibility="Open weights (unrestricted)"),
+        ModelRecord("Late", "Late", d(2023, 6, 1), ("C",), training_compute_flop=1e23),
     ]
     # from training end: 2020-12-01 -> 2022-06-01 = 547 days = 17.97 months; from publication: 6.0 months
     assert lag_between(recs, "Ref", "Follower", "training_end") == pytest.approx(547 / 30.4375)

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flopcast.chain import estimate
 from flopcast.cli.parse import parse_number
+from flopcast.pipeline import estimate
 from flopcast.training import amortized_hardware_cost_usd, cloud_cost_usd, energy_cost_usd
 from flopcast.trends import date_from_decimal_year, decimal_year
 from flopcast.uncertainty import Summary, ci
@@ -20,7 +20,7 @@ scale = st.floats(min_value=1.0001, max_value=100.0)
 
 
 def _central(**kw):
-    e = estimate(hardware="a100", chips=1024, utilization=0.4, uncertainty=False, **kw)
+    e = estimate(hardware="a100", chips=1024, utilization=0.4, point=True, samples=2, **kw)
     return e.central
 
 

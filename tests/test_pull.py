@@ -80,7 +80,7 @@ def snapshot(epoch_dir):
     hw_src = epoch_dir / "ml_hardware.csv"
     for p in (models_src, hw_src):
         if not p.is_file():
-            pytest.fail(f"Epoch AI data snapshot file {p} not found; the tests need ../shared/data/epoch/")
+            pytest.fail(f"Epoch AI data snapshot file {p} not found")
     with open(models_src, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         m_header = next(reader)
@@ -486,10 +486,12 @@ runner = CliRunner()
 def test_cli_status_empty():
     r = runner.invoke(data_app, ["status"])
     assert r.exit_code == 0, r.output
-    assert "nothing cached; run `flopcast data pull`" in r.stdout
+    assert "nothing cached; `flopcast data pull`" in r.stdout and "database in use: Epoch AI database, embedded" in r.stdout
     assert str(cache_dir()) in r.stdout.replace("\n", "")
     r = runner.invoke(data_app, ["status", "--json"])
-    assert json.loads(r.stdout) == {"cache_dir": str(cache_dir()), "files": []}
+    d = json.loads(r.stdout)
+    assert d["cache_dir"] == str(cache_dir()) and d["files"] == [] and d["active"]["kind"] == "embedded"
+    assert d["embedded"]["data_date"] == "2025-06-20"
 
 
 def test_cli_pull_and_status(server):

@@ -63,10 +63,12 @@ def test_deploy_matches_the_cli(client, capsys):
 
 def test_trend_and_hardware(client, capsys, epoch_dir):
     d = client.post("/api/trend", json={"metric": "cost", "top": 10, "since": 2016, "until": 2023}).json()
-    # Cottier et al. 2024: frontier training cost grows 2.4x a year (90% CI 2.0-2.9); flopcast's fit x2.49 (2.07-2.99)
-    assert d["growth_per_year"]["estimate"] == pytest.approx(2.49, abs=0.02)
-    code, out, _ = run(["trend", "cost", "--data", str(epoch_dir), "--top", "10", "--since", "2016", "--until",
-                        "2023", "--bootstrap", "0", "--samples", "1000", "--json"], capsys)
+    # Cottier et al. 2024: frontier training cost grows 2.4x a year (90% CI 2.0-2.9); flopcast's fit of its own
+    # medians (75 models, fine-tunes left out) is x2.60 (2.27-2.97)
+    assert d["growth_per_year"]["estimate"] == pytest.approx(2.600, abs=0.005)
+    assert 2.0 <= d["growth_per_year"]["estimate"] <= 2.9
+    code, out, _ = run(["trend", "cost", "--top", "10", "--since", "2016", "--until", "2023", "--bootstrap", "0",
+                        "--json"], capsys)
     assert code == 0
     assert d["growth_per_year"] == json.loads(out)["growth_per_year"]
     assert len(d["points"]) == d["n_models"] and len(d["band"]["year"]) == 80
@@ -83,7 +85,8 @@ def test_trend_and_hardware(client, capsys, epoch_dir):
     ({"utilization": 1.5, "params": 1e9}, "utilization", "less than or equal to 1"),
     ({"model": "gpt-3", "colour": "red"}, "colour", "Extra inputs are not permitted"),
     ({"model": "nosuchmodel"}, "model", "unknown model"),
-    ({"model": "../../../etc/passwd"}, "model", "String should match pattern"),
+    ({"model": "../../../etc/passwd"}, "model", "unknown model"),  # a name, looked up; never a file
+    ({"model": "<script>"}, "model", "String should match pattern"),
     ({"params": 7e9, "hardware": "zzz", "tokens": 1e12, "chips": 8}, "hardware", "unknown hardware"),
 ])
 def test_bad_input_is_a_422_naming_the_field(client, body, field, message):

@@ -8,17 +8,7 @@ from schemathesis.checks import not_a_server_error
 
 from flopcast.web import create_app
 
-EPOCH = None
-
-
-def _app():
-    from pathlib import Path
-
-    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "epoch"
-    return create_app(data=str(data) if data.is_dir() else None)
-
-
-schema = schemathesis.openapi.from_asgi("/api/openapi.json", _app())
+schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app())
 
 
 @schema.parametrize()

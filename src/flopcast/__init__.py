@@ -11,10 +11,11 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "estimate": "flopcast.chain",
-    "TrainingCostChain": "flopcast.chain",
-    "TrainingRunSpec": "flopcast.chain",
-    "TrainingEstimate": "flopcast.chain",
+    "estimate": "flopcast.pipeline",
+    "estimate_records": "flopcast.pipeline",
+    "RunSpec": "flopcast.pipeline",
+    "TrainingEstimate": "flopcast.pipeline",
+    "load_database": "flopcast.datasets.database",
     "compare_hardware": "flopcast.comparison",
     "ci": "flopcast.uncertainty",
     "get_hardware": "flopcast.catalogs",

@@ -1,15 +1,19 @@
 """Training and inference FLOP: stage functions, array-in/array-out.
 
-Conventions (see docs/conventions.md):
+Conventions (see docs/conventions.md), one for every module of flopcast:
 
 * A multiply-add is 2 FLOP.
 * Training is forward + backward = 3 x forward, so a dense transformer costs
   ``6 N D`` FLOP for ``N`` parameters and ``D`` training tokens (Kaplan et al. 2020,
-  arXiv 2001.08361, Table 1), plus the attention term ``6 n_layers n_ctx d_model``
-  per token when layer count, width and context are known (same table: the forward
-  pass adds ``2 n_layers n_ctx d_attn``).
+  arXiv 2001.08361), plus the attention term of PaLM (Chowdhery et al. 2022, arXiv
+  2204.02311, Appendix B): ``12 n_layers n_ctx d_attn`` per token, the score (QK^T) and
+  weighted-value matmuls, forward ``4 n_layers n_ctx d_attn``. ``n_ctx`` is the
+  pretraining sequence length; ``d_attn`` is heads x (query-key width + value width) / 2,
+  which is ``d_model`` for multi-head, multi-query and grouped-query attention (their query
+  heads still span ``d_model``) and 128 x (192 + 128) / 2 = 20,480 for DeepSeek-V3's
+  multi-head latent attention.
 * ``causal_halving=True`` halves the attention term, since a causal mask lets a
-  kernel skip half of the score matrix; Kaplan et al. do not halve it (default).
+  kernel skip half of the score matrix; PaLM does not halve it (default).
 * Mixture-of-experts models count *active* parameters per token.
 * Peak FLOP/s is the dense figure (never the sparse one) at the precision used.
 
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flopcast.defaults import ATTENTION_CHOICES
 from flopcast.units import SECONDS_PER_HOUR, check_fraction, check_positive
 
 #: A disagreement larger than this factor between two compute estimates is flagged.
@@ -31,7 +36,7 @@ DISAGREEMENT_FACTOR = 3.0
 
 @dataclass(frozen=True)
 class FlopConvention:
-    """How FLOP are counted. The defaults follow Kaplan et al. 2020."""
+    """How FLOP are counted. The defaults follow PaLM (attention counted in full)."""
 
     count_attention: bool = True
     causal_halving: bool = False
@@ -43,34 +48,54 @@ class FlopConvention:
         """FLOP per parameter per token for training, divided by 2 (a multiply-add)."""
         return 1.0 + self.backward_to_forward
 
+    @property
+    def name(self) -> str:
+        return "none" if not self.count_attention else "causal" if self.causal_halving else "full"
+
 
 DEFAULT_CONVENTION = FlopConvention()
 
 
-def attention_flop_per_token(n_layers, d_model, context_length, convention: FlopConvention = DEFAULT_CONVENTION):
-    """Forward attention-score FLOP per token: ``2 n_layers n_ctx d_model`` (halved if causal)."""
+def convention(attention: str = "full") -> FlopConvention:
+    """The convention named ``full`` (PaLM), ``causal`` (attention halved) or ``none``."""
+    if attention not in ATTENTION_CHOICES:
+        from flopcast.errors import InvalidInputError
+
+        raise InvalidInputError(f"attention={attention!r} is not one of {', '.join(ATTENTION_CHOICES)}")
+    return FlopConvention(count_attention=attention != "none", causal_halving=attention == "causal")
+
+
+def attention_flop_per_token(n_layers, d_attn, context_length, convention: FlopConvention = DEFAULT_CONVENTION):
+    """Forward attention FLOP per token: ``4 n_layers n_ctx d_attn`` (scores and values; halved if causal)."""
     if not convention.count_attention:
-        return np.zeros(np.broadcast(n_layers, d_model, context_length).shape)[()] * 0.0
+        return np.zeros(np.broadcast(n_layers, d_attn, context_length).shape)[()] * 0.0
     check_positive("n_layers", n_layers)
-    check_positive("d_model", d_model)
+    check_positive("d_attn", d_attn)
     check_positive("context_length", context_length)
-    flop = 2.0 * np.asarray(n_layers, dtype=float) * context_length * d_model
+    flop = 4.0 * np.asarray(n_layers, dtype=float) * context_length * d_attn
     return flop / 2.0 if convention.causal_halving else flop
 
 
 def forward_flop_per_token(
     params_active,
     n_layers=None,
-    d_model=None,
+    d_attn=None,
     context_length=None,
     convention: FlopConvention = DEFAULT_CONVENTION,
 ):
     """Forward-pass FLOP per token: ``2 N_active`` plus attention when the shape is known."""
     check_positive("params_active", params_active, what="the parameters used per token (active parameters for MoE)")
     flop = 2.0 * np.asarray(params_active, dtype=float)
-    if n_layers is not None and d_model is not None and context_length is not None:
-        flop = flop + attention_flop_per_token(n_layers, d_model, context_length, convention)
+    if n_layers is not None and d_attn is not None and context_length is not None:
+        flop = flop + attention_flop_per_token(n_layers, d_attn, context_length, convention)
     return flop[()] if isinstance(flop, np.ndarray) else flop
+
+
+def training_flop_per_token(params_active, n_layers=None, d_attn=None, context_length=None,
+                            convention: FlopConvention = DEFAULT_CONVENTION):
+    """Training FLOP per token: ``6 N`` plus ``12 n_layers n_ctx d_attn`` (PaLM's model FLOP, MFU's numerator)."""
+    return convention.training_multiplier * forward_flop_per_token(params_active, n_layers, d_attn, context_length,
+                                                                   convention)
 
 
 def training_compute_flop(
@@ -79,7 +104,7 @@ def training_compute_flop(
     *,
     epochs=1.0,
     n_layers=None,
-    d_model=None,
+    d_attn=None,
     context_length=None,
     convention: FlopConvention = DEFAULT_CONVENTION,
 ):
@@ -87,15 +112,15 @@ def training_compute_flop(
 
     ``params`` are the parameters used per token (the active ones for MoE);
     ``tokens`` is the size of one pass over the data, seen ``epochs`` times.
-    ``6 N D`` plus ``6 n_layers n_ctx d_model D`` when the shape is known.
+    ``6 N D`` plus ``12 n_layers n_ctx d_attn D`` when the shape is known.
 
     >>> float(training_compute_flop(175e9, 300e9))
     3.15e+23
     """
     check_positive("tokens", tokens, what="training tokens")
     check_positive("epochs", epochs)
-    per_token = forward_flop_per_token(params, n_layers, d_model, context_length, convention)
-    return convention.training_multiplier * per_token * np.asarray(tokens, dtype=float) * epochs
+    per_token = training_flop_per_token(params, n_layers, d_attn, context_length, convention)
+    return per_token * np.asarray(tokens, dtype=float) * epochs
 
 
 def compute_from_hardware(chips, duration_s, peak_flop_per_s, utilization):
@@ -115,10 +140,10 @@ def compute_from_chip_hours(chip_hours, peak_flop_per_s, utilization):
     return np.asarray(chip_hours, dtype=float) * SECONDS_PER_HOUR * peak_flop_per_s * utilization
 
 
-def inference_flop_per_token(params_active, n_layers=None, d_model=None, context_length=None,
+def inference_flop_per_token(params_active, n_layers=None, d_attn=None, context_length=None,
                              convention: FlopConvention = DEFAULT_CONVENTION):
     """Forward FLOP to generate one token: ``2 N_active`` plus attention over the context."""
-    return forward_flop_per_token(params_active, n_layers, d_model, context_length, convention)
+    return forward_flop_per_token(params_active, n_layers, d_attn, context_length, convention)
 
 
 def disagreement_ratio(a, b):

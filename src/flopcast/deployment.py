@@ -380,8 +380,8 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
     if not hw.memory_bytes or not hw.memory_bandwidth_bytes_per_s:
         raise InvalidInputError(f"{hw.name} has no memory size or bandwidth in the catalog")
     check_batch(batch)
-    ctx = float(context if context is not None else min(float(spec.context_length), 8192.0)
-                if spec and spec.context_length else 2048.0)
+    longest = (spec.max_context_length or spec.context_length) if spec else None
+    ctx = float(context if context is not None else min(float(longest), 8192.0) if longest else 2048.0)
     check_context(ctx)
     if weight_kernel not in WEIGHT_KERNELS:
         raise UnknownNameError("weight kernel", weight_kernel, WEIGHT_KERNELS)
@@ -497,12 +497,12 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
 
 def _versus_training(spec, name, hw, tokens_per_day, params_active, duration, deploy_total, multiplier, samples, seed):
     """Deployment cost / development cost (training amortized cost x experiments), and the compute split."""
-    from flopcast.chain import estimate
+    from flopcast.service import training_estimate
     from flopcast.uncertainty import Summary
 
     if spec is None:
         raise InvalidInputError("--vs-training needs a catalog model (its training cost is estimated)")
-    tr = estimate(spec.key, methods=("amortized",), samples=samples, seed=seed)
+    tr = training_estimate(spec.key, method="amortized", samples=samples, seed=seed)
     train = tr.cost_usd["amortized"].samples
     train_flop = tr.training_compute_flop.samples
     n = len(np.atleast_1d(deploy_total))

@@ -686,20 +686,17 @@ def affordability_table(
 
 
 def reference_from_model(model: str, method: str = "amortized", **estimate_kwargs) -> tuple[Summary, dt.date]:
-    """(cost Summary in USD, publication date) of a catalog model, to anchor a reference.
+    """(cost Summary in USD, publication date) of a database model, to anchor a reference.
 
-    Runs :func:`flopcast.chain.estimate` (keyword arguments go to it) and takes the cost
-    of ``method`` (``"amortized"``, ``"cloud"``, ``"acquisition"``); pass the pair to
-    :func:`cost_to_reproduce` or :func:`affordability_year`. Costs are in the estimate's
-    dollars (nominal by default, see ``estimate(...).dollars``).
+    Runs the same estimate as ``flopcast estimate MODEL`` (keyword arguments go to
+    :func:`flopcast.service.reference_cost`) and takes the cost of ``method``; pass the pair
+    to :func:`cost_to_reproduce` or :func:`affordability_year`. Costs are in the estimate's
+    dollars (nominal by default).
     """
-    from flopcast.catalogs import get_model
-    from flopcast.chain import estimate
+    from flopcast.service import reference_cost
 
-    est = estimate(model, **estimate_kwargs)
-    if method not in est.cost_usd:
-        raise UnknownNameError("cost method", method, est.cost_usd)
-    return est.cost_usd[method], get_model(model).publication_date
+    summary, when, _ = reference_cost(model, cost_method=method, **estimate_kwargs)
+    return summary, when
 
 
 # -- compute-optimal emulation (Hoffmann et al. 2022) ---------------------------------

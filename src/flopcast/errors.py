@@ -39,6 +39,8 @@ class UnknownNameError(KeyError, FlopcastError):
         msg = f"unknown {kind} {name!r}"
         if closest:
             msg += f"; closest matches: {', '.join(closest)}"
+        elif len(valid) > 40:
+            msg += f"; none of the {len(valid):,} names is close"
         else:
             shown = ", ".join(valid[:12]) + (", ..." if len(valid) > 12 else "")
             msg += f"; valid names: {shown}"

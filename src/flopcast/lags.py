@@ -62,17 +62,21 @@ def _reference_date(r, basis: str) -> tuple[dt.date, str]:
 
 
 def catch_up_lags(records: Sequence, *, top: int = 10, since: int | None = None,
-                  date_basis: str = "publication") -> list[Lag]:
-    """Lags for every model in the top ``top`` by training compute at its release."""
-    from flopcast.batch import frontier_mask
+                  date_basis: str = "publication", include_finetunes: bool = False) -> list[Lag]:
+    """Lags for every model in the top ``top`` by training compute at its release.
+
+    Fine-tunes are left out as frontier models and as followers (their compute includes their
+    base model's), unless ``include_finetunes``.
+    """
+    from flopcast.selection import frontier_mask
 
     if date_basis not in DATE_BASES:
         raise InvalidInputError(f"date_basis={date_basis!r} is not one of {', '.join(DATE_BASES)}")
-    recs = [r for r in records if r.publication_date and r.training_compute_flop]
+    recs = [r for r in records if r.publication_date and r.training_compute_flop
+            and (include_finetunes or not getattr(r, "is_finetune", False))]
     if not recs:
         raise InvalidInputError("no models with a publication date and training compute to measure lags on")
-    compute = np.array([r.training_compute_flop for r in recs])
-    frontier = frontier_mask(recs, compute, top)
+    frontier = frontier_mask(recs, top, include_finetunes=include_finetunes)
     last = max(r.publication_date for r in recs)
     order = sorted(range(len(recs)), key=lambda i: recs[i].publication_date)
     out = []
@@ -130,6 +134,7 @@ def summarize_lags(lags: Sequence[Lag], period_years: int = 2) -> list[dict]:
 def lag_between(records: Sequence, reference: str, follower: str, date_basis: str = "publication") -> float:
     """Months from ``reference`` (publication, or its training end) to ``follower``'s publication."""
     by_name = {r.name: r for r in records}
+    by_name.update({r.key: r for r in records if getattr(r, "key", "")})
     for n in (reference, follower):
         if n not in by_name:
             raise UnknownModelError(n, list(by_name))

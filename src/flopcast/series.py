@@ -9,11 +9,11 @@ purchase or release price, by price date).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_SAMPLING
 from flopcast.errors import InvalidInputError, UnknownNameError
 
 METRICS = {
@@ -37,29 +37,35 @@ class Series:
     notes: list[str]
 
 
-def model_series(records: Sequence, metric: str, *, top: int | None = None, since: int | None = None,
-                 until: int | None = None, domain: str | None = None, org: str | None = None,
-                 db=None, method: str = "amortized", samples: int = 2000, seed: int = 0,
-                 target_year: int | None = None, price_index=None, source: str = "") -> Series:
-    """Points for a model metric after the selection rules (top-N at release first, then filters)."""
-    from flopcast.batch import estimate_batch, select
+def model_series(db, metric: str, *, top: int | None = None, since: int | None = None, until: int | None = None,
+                 domain: str | None = None, org: str | None = None, include_finetunes: bool = False, settings=None,
+                 samples: int = DEFAULT_SAMPLES, seed: int = 0, sampling: str = DEFAULT_SAMPLING) -> Series:
+    """Points for a model metric after the selection rules (top-N at release first, then filters).
+
+    Costs are the medians of :func:`flopcast.pipeline.estimate_records`, so each point is the
+    median ``costs`` and ``estimate NAME`` give for the same samples and seed.
+    """
+    from flopcast.pipeline import Settings, estimate_records
+    from flopcast.selection import select
 
     if metric not in METRICS:
         raise UnknownNameError("metric", metric, METRICS)
     if metric == "price-performance":
         raise InvalidInputError("price-performance is a hardware metric; use hardware_series")
-    chosen = select(records, since=since, until=until, domain=domain, org=org, top=top)
-    notes = []
+    chosen = select(db.records, since=since, until=until, domain=domain, org=org, top=top,
+                    include_finetunes=include_finetunes)
+    notes: list[str] = []
     if metric == "cost":
-        if db is None:
-            raise InvalidInputError("the cost metric needs the database (hardware and prices) to estimate costs")
-        res = estimate_batch(chosen, hardware=db.hardware, price_book=db.price_book, methods=(method,),
-                             samples=samples, seed=seed, target_year=target_year, price_index=price_index)
-        rows = [r for r in res.rows if r.get(f"cost_{method}_usd")]
-        dates = [dt.date.fromisoformat(r["publication_date"]) for r in rows]
-        values = np.array([r[f"cost_{method}_usd"] for r in rows])
-        labels = [r["model"] for r in rows]
-        notes.append(f"cost = flopcast's median {method} estimate ({res.dollars})")
+        settings = settings or Settings()
+        method = settings.methods[0]
+        res = estimate_records(chosen, db, settings=settings, samples=samples, seed=seed, sampling=sampling)
+        ests = [e for e in res.estimates if method in e.cost_usd and e.publication_date]
+        dates = [e.publication_date for e in ests]
+        values = np.array([e.cost_usd[method].median for e in ests])
+        labels = [e.name for e in ests]
+        dropped = len(chosen) - len(ests)
+        notes.append(f"cost = flopcast's median {method} estimate ({res.dollars}; {samples:,} {sampling} samples, "
+                     f"seed {seed})" + (f"; {dropped} selected model(s) have no {method} cost" if dropped else ""))
         title = f"{METRICS[metric][0]} ({method})"
     else:
         attr = {"compute": "training_compute_flop", "params": "parameters", "data": "dataset_size"}[metric]
@@ -71,7 +77,7 @@ def model_series(records: Sequence, metric: str, *, top: int | None = None, sinc
         title = METRICS[metric][0]
     if len(dates) < 3:
         raise InvalidInputError(f"the selection leaves {len(dates)} model(s) with a {metric} value; a trend needs at least 3")
-    return Series(metric, title, METRICS[metric][1], dates, values, labels, source, notes)
+    return Series(metric, title, METRICS[metric][1], dates, values, labels, db.describe(), notes)
 
 
 def hardware_series(catalog, price_book=None, *, since: int | None = None, until: int | None = None,

@@ -44,7 +44,7 @@ def chips_for_deadline(chip_hours, deadline_s):
     """Fewest whole chips that finish ``chip_hours`` of work within ``deadline_s``."""
     check_positive("chip_hours", chip_hours)
     check_positive("deadline_s", deadline_s)
-    return np.ceil(np.asarray(chip_hours, dtype=float) * SECONDS_PER_HOUR / deadline_s - 1e-9)
+    return np.maximum(np.ceil(np.asarray(chip_hours, dtype=float) * SECONDS_PER_HOUR / deadline_s - 1e-9), 1.0)
 
 
 # -- memory ----------------------------------------------------------------------

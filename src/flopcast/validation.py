@@ -92,7 +92,7 @@ def inside(value: float, lo: float, hi: float, unit: str = "", low=None, high=No
 
 @dataclass
 class Context:
-    data: Path | None
+    data: str | None
     _cache: dict = field(default_factory=dict)
 
     def cached(self, key: str, make: Callable):
@@ -101,23 +101,16 @@ class Context:
         return self._cache[key]
 
     def db(self):
-        from flopcast.datasets.source import load_database, resolve_source
+        from flopcast.service import database
 
-        return self.cached("db", lambda: load_database(resolve_source(self.data)))
+        return self.cached("db", lambda: database(self.data))
 
-    def batch_2023(self):
-        def make():
-            from flopcast.batch import estimate_batch
-            from flopcast.catalogs.price_index import bundled_price_index, load_price_index
+    def estimate(self, name: str, **kw):
+        """The estimate ``flopcast estimate NAME`` prints (the same function, on this database)."""
+        from flopcast.service import training_estimate
 
-            db = self.db()
-            # Cottier et al. deflate with the PPI for data processing services, in Epoch's folder
-            ppi = db.source.price_index_path
-            index = load_price_index(ppi) if ppi is not None and ppi.exists() else bundled_price_index()
-            return estimate_batch(db.records, hardware=db.hardware, price_book=db.price_book, samples=4096, seed=0,
-                                  target_year=2023, price_index=index, source=db.source.describe())
-
-        return self.cached("batch_2023", make)
+        key = f"estimate:{name}:{sorted(kw.items())}"
+        return self.cached(key, lambda: training_estimate(name, db=self.db(), **kw))
 
 
 # -- the checks ---------------------------------------------------------------------------
@@ -126,9 +119,7 @@ BLOG = "Hugging Face 2022, 'Incredibly Fast BLOOM Inference with DeepSpeed and A
 
 
 def _gpt3_central(ctx):
-    from flopcast.chain import estimate
-
-    return ctx.cached("gpt3_point", lambda: estimate("gpt-3", uncertainty=False))
+    return ctx.estimate("gpt-3", point=True)
 
 
 def _compute_gpt3(ctx):
@@ -154,25 +145,50 @@ def _amortized_gpt3(ctx):
 
 
 def _amortized_gpt4_point(ctx):
-    from flopcast.service import training_estimate
-
-    e = ctx.cached("gpt4_point", lambda: training_estimate("GPT-4", data=str(ctx.data), point=True))
+    e = ctx.estimate("GPT-4", point=True)
     return close(e.central["cost_usd.amortized"], 40_155_934, 0.01, "USD")
 
 
-def _batch_row(ctx, name, published):
-    rows = ctx.batch_2023().rows
-    r = next(x for x in rows if x["model"] == name)
-    return covers(published, r["cost_amortized_usd"], r["cost_amortized_usd_p5"], r["cost_amortized_usd_p95"], "USD",
-                  max_factor=1.5)
+def _cost_2023(ctx, name, published):
+    s = ctx.estimate(name, year_dollars=2023).cost_usd["amortized"]
+    return covers(published, s.median, s.p5, s.p95, "USD", max_factor=1.5)
+
+
+def _compute_interval_gpt3(ctx):
+    s = ctx.estimate("gpt-3").training_compute_flop
+    ok = 3.14e23 * 0.85 <= s.p5 and s.p95 <= 3.14e23 * 1.15
+    return Outcome(s.median, "FLOP", s.p5, s.p95, s.median / 3.14e23, ok,
+                   note="published parameters and tokens: only the spread between counting conventions")
+
+
+def _compute_interval_gpt4(ctx):
+    g3, g4 = ctx.estimate("gpt-3").training_compute_flop, ctx.estimate("gpt-4").training_compute_flop
+    w3, w4 = g3.p95 / g3.p5, g4.p95 / g4.p5
+    return Outcome(g4.median, "FLOP", g4.p5, g4.p95, g4.median / 2.1e25, w4 > w3,
+                   note=f"90% interval {w4:.3g}x wide against GPT-3's {w3:.3g}x (Epoch: 'Speculative')")
+
+
+def _compute_llama31(ctx):
+    s = ctx.estimate("llama-3.1-405b").compute_from_params_flop
+    return close(s.median, 3.8e25, 0.15, "FLOP", s.p5, s.p95,
+                 note="6ND plus PaLM's 12 L T d_attn at the 8K pretraining length")
+
+
+def _chip_hours_llama2(ctx):
+    s = ctx.estimate("llama-2-70b").chip_hours
+    ok = s.p5 <= 1_720_320 <= s.p95 and s.p5 >= 1_720_320 * 0.75 and s.p95 <= 1_720_320 * 1.25
+    return Outcome(s.median, "chip-hours", s.p5, s.p95, s.median / 1_720_320, ok,
+                   note="reported chip-hours used as reported, with a narrow interval")
 
 
 def _trend_cost(ctx):
     from flopcast.service import trend_analysis
 
-    t = trend_analysis("cost", top=10, since=2016, until=2023, bootstrap=0, samples=2000, seed=0, db=ctx.db())
+    t = ctx.cached("trend_cost", lambda: trend_analysis("cost", top=10, since=2016, until=2023, bootstrap=0,
+                                                        db=ctx.db()))
     g = t.fit.growth_per_year()
-    return inside(g["estimate"], 2.0, 2.9, "x/year", g["low"], g["high"])
+    return inside(g["estimate"], 2.0, 2.9, "x/year", g["low"], g["high"],
+                  note=f"{t.out['n_models']} models, fine-tunes left out")
 
 
 def _emulation(attr, expected, unit):
@@ -187,7 +203,7 @@ def _emulation(attr, expected, unit):
 def _lag_opt(ctx):
     from flopcast.lags import lag_between
 
-    return close(lag_between(ctx.db().records, "GPT-3 175B (davinci)", "OPT-175B"), 23, 0.05, "months")
+    return close(lag_between(ctx.db().records, "gpt-3", "opt-175b"), 23, 0.05, "months")
 
 
 def _bloom_chips(ctx):
@@ -274,6 +290,17 @@ def all_checks() -> list[Check]:
               "Brown et al. 2020 (arXiv 2005.14165), Table D.1", "3.14e23 FLOP", "within 1%", _compute_gpt3),
         Check("compute-chinchilla", "compute", "Chinchilla training compute, 6 N D with N = 70e9, D = 1.4e12",
               "Hoffmann et al. 2022 (arXiv 2203.15556), Table 3", "5.76e23 FLOP", "within 3%", _compute_chinchilla),
+        Check("compute-gpt3-interval", "compute", "GPT-3 training compute: the 90% interval, N and D published",
+              "Brown et al. 2020: 3.14e23 FLOP", "within +-15% of 3.14e23", "p5 and p95 within 15%",
+              _compute_interval_gpt3),
+        Check("compute-gpt4-interval", "compute", "GPT-4 training compute: interval wider than GPT-3's",
+              "Epoch AI database: 2.1e25 FLOP, confidence 'Speculative'", "wider than GPT-3's",
+              "ratio p95/p5 larger than GPT-3's", _compute_interval_gpt4),
+        Check("compute-llama31-405b", "compute", "Llama 3.1 405B compute from parameters x tokens",
+              "Llama Team 2024 (arXiv 2407.21783): 3.8e25 FLOP", "3.8e25 FLOP", "within 15%", _compute_llama31),
+        Check("chip-hours-llama2-70b", "compute", "Llama 2 70B chip-hours as reported",
+              "Touvron et al. 2023 (arXiv 2307.09288): 1,720,320 A100-80GB GPU-hours", "1,720,320 in the interval",
+              "interval contains it and is within +-25%", _chip_hours_llama2),
         Check("cost-gpt3-cloud", "cost", "GPT-3 cloud cost, point estimate (3,552,000 chip-hours x $1.16)",
               "Cottier et al. 2024 (arXiv 2405.21015), method and code", "$4,120,320", "within 0.0001%",
               _cloud_gpt3),
@@ -283,10 +310,10 @@ def all_checks() -> list[Check]:
               "Cottier et al. 2024, code output", "$40,155,934", "within 1%", _amortized_gpt4_point, True),
         Check("cost-gpt4-2023", "cost", "GPT-4 amortized cost in 2023 dollars, batch estimate over Epoch's data",
               "Cottier et al. 2024, Figure 1 / text", "about $40M", "inside flopcast's 90% interval, median within 1.5x",
-              lambda ctx: _batch_row(ctx, "GPT-4", 40e6), True),
+              lambda ctx: _cost_2023(ctx, "GPT-4", 40e6), True),
         Check("cost-gpt3-2023", "cost", "GPT-3 amortized cost in 2023 dollars, batch estimate over Epoch's data",
               "Cottier et al. 2024, text", "about $2.2M", "inside flopcast's 90% interval, median within 1.5x",
-              lambda ctx: _batch_row(ctx, "GPT-3 175B (davinci)", 2.2e6), True),
+              lambda ctx: _cost_2023(ctx, "GPT-3 175B (davinci)", 2.2e6), True),
         Check("trend-cost", "trend", "Growth of frontier training cost (amortized), top 10 at release, 2016-2023",
               "Cottier et al. 2024: 2.4x a year (90% CI 2.0-2.9)", "2.0-2.9 x/year", "estimate inside the interval",
               _trend_cost, True),
@@ -331,25 +358,14 @@ def all_checks() -> list[Check]:
 
 
 def run_checks(data: str | Path | None = None, only: str | None = None) -> list[Result]:
-    """Run every check (or those whose id or area starts with ``only``)."""
-    from flopcast.datasets.source import resolve_source
+    """Run every check (or those whose id or area starts with ``only``) on the database of ``data``."""
     from flopcast.errors import FlopcastError
 
-    data_path = None
-    if data is not None:
-        src = resolve_source(None if data == "cache" else data)
-        data_path = src.models_path.parent if src.kind != "bundled" and src.models_path else None
-    else:
-        src = resolve_source(None)
-        if src.kind != "bundled" and src.models_path:
-            data_path = src.models_path.parent
-    ctx = Context(data_path)
+    ctx = Context(None if data is None else str(data))
+    ctx.db()  # a wrong --data fails here, once
     results = []
     for c in all_checks():
         if only and not (c.id.startswith(only) or c.area == only):
-            continue
-        if c.needs_data and data_path is None:
-            results.append(Result(c, SKIP, reason="needs Epoch's databases: --data DIR, or `flopcast data pull`"))
             continue
         try:
             o = c.run(ctx)
@@ -388,14 +404,15 @@ def value_text(r: Result) -> str:
     return s
 
 
-def render_markdown(results: list[Result]) -> str:
+def render_markdown(results: list[Result], source: str = "") -> str:
     n = {s: sum(r.status == s for r in results) for s in (PASS, FAIL, SKIP)}
     lines = [
         "# Validation: flopcast against published figures",
         "",
-        "Generated by `flopcast validate --data ../shared/data/epoch --markdown` (Epoch AI's snapshot of "
-        "2026-11-28); `tests/test_validation.py` regenerates it and fails if this file differs. Run it yourself "
-        "with `flopcast validate` (add `--data DIR` for the checks on Epoch's databases).",
+        "Generated by `flopcast validate --markdown`"
+        + (f" on {source}" if source else "")
+        + "; `tests/test_validation.py` regenerates it and fails if this file differs. Run it yourself with "
+        "`flopcast validate` (`--data DIR` runs it on another copy of Epoch's database).",
         "",
         f"**{n[PASS]} pass, {n[FAIL]} fail, {n[SKIP]} skipped.** The ratio is flopcast's value over the "
         "published one (for the BLOOM rows: measured over flopcast's). Values in brackets are flopcast's 90% "

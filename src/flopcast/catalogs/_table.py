@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def read_rows(name: str | None = None, path: str | Path | None = None, *, requir
         if not p.is_file():
             raise CatalogError(f"catalog file {str(p)!r} does not exist or is not a file")
         try:
-            text = p.read_text(encoding="utf-8-sig")
+            text = read_text_file(p)
         except UnicodeDecodeError as exc:
             raise CatalogError(f"catalog file {str(p)!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         label = str(p)
@@ -57,6 +58,19 @@ def read_rows(name: str | None = None, path: str | Path | None = None, *, requir
     except csv.Error as exc:
         raise CatalogError(f"{label} line {reader.line_num}: not readable as CSV ({exc})") from None
     return rows, label
+
+
+def read_text_file(path: Path) -> str:
+    """A UTF-8 text file (a byte-order mark dropped), gzip-compressed or not."""
+    raw = path.read_bytes()
+    if raw.startswith(b"\x1f\x8b"):
+        import gzip
+
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise CatalogError(f"catalog file {str(path)!r} is a damaged gzip file ({exc})") from None
+    return raw.decode("utf-8-sig")
 
 
 def num(row: dict, col: str, label: str, *, required: bool = False, positive: bool = True) -> float | None:
@@ -91,9 +105,10 @@ def split(cell: str | None) -> tuple[str, ...]:
     return tuple(x.strip() for x in (cell or "").split(";") if x.strip())
 
 
+_VENDOR_WORDS = re.compile(r"nvidia|tesla|google|amd|instinct|intel|habana|cloud")
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def norm(name: str) -> str:
     """Normalize a name for lookup: lowercase, drop vendor words and separators."""
-    s = str(name).lower()
-    for word in ("nvidia", "tesla", "google", "amd", "instinct", "intel", "habana", "cloud"):
-        s = s.replace(word, " ")
-    return "".join(ch for ch in s if ch.isalnum())
+    return _NOT_ALNUM.sub("", _VENDOR_WORDS.sub(" ", str(name).lower()))

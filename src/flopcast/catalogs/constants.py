@@ -8,7 +8,7 @@ feeds the Monte Carlo.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from flopcast.catalogs._table import num, read_rows
 from flopcast.errors import CatalogError, UnknownNameError
@@ -28,11 +28,15 @@ class Constant:
     source: str
     notes: str = ""
 
-    def distribution(self) -> Distribution:
-        """The Monte Carlo input: the 90% interval, or the value when there is none."""
+    @cached_property
+    def _distribution(self) -> Distribution:
         if self.kind == "point" or self.low is None or self.high is None:
             return Point(self.value)
         return ci(self.low, self.high, kind=self.kind)
+
+    def distribution(self) -> Distribution:
+        """The Monte Carlo input: the 90% interval, or the value when there is none (built once)."""
+        return self._distribution
 
     def point(self) -> Point:
         return Point(self.value)

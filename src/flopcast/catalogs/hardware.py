@@ -21,7 +21,7 @@ PRECISION_PREFERENCE = ("bf16", "fp16", "tf32", "fp32")
 PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8")
 
 _COLUMNS = (
-    "key", "name", "family", "family_default", "aliases", "manufacturer", "type", "release_date",
+    "key", "name", "family", "family_default", "aliases", "epoch_names", "manufacturer", "type", "release_date",
     "release_price_usd", "peak_fp64_flop_per_s", "peak_fp32_flop_per_s", "peak_tf32_flop_per_s",
     "peak_fp16_flop_per_s", "peak_bf16_flop_per_s", "peak_fp8_flop_per_s", "peak_int8_op_per_s",
     "memory_bytes", "memory_bandwidth_bytes_per_s", "interconnect_bandwidth_bytes_per_s", "tdp_w",
@@ -47,6 +47,11 @@ class Hardware:
     release_price_usd: float | None = None
     family_default: bool = False
     aliases: tuple[str, ...] = ()
+    #: the names this chip has in Epoch's chip table (exact spellings)
+    epoch_names: tuple[str, ...] = ()
+    #: the precision to cost training at when none is given, where the preference order would mislead
+    #: (a plain, non-tensor FP16 figure: Cottier et al. take FP32 then)
+    default_precision_override: str | None = None
     source: str = ""
     as_of: str = ""
     notes: str = ""
@@ -60,9 +65,9 @@ class Hardware:
         """Dense peak at ``precision``; with none, the first of bf16, fp16, tf32, fp32."""
         table = self.peak_flop_per_s_by_precision
         if precision is None:
-            for p in PRECISION_PREFERENCE:
-                if p in table:
-                    return table[p]
+            p = self.default_precision()
+            if p is not None:
+                return table[p]
             raise InvalidInputError(f"hardware {self.name!r} has no peak FLOP/s in the catalog; give peak_flop_per_s")
         p = precision.lower()
         if p not in PRECISIONS:
@@ -73,11 +78,31 @@ class Hardware:
         return table[p]
 
     def default_precision(self) -> str | None:
+        if self.default_precision_override:
+            return self.default_precision_override
         return next((p for p in PRECISION_PREFERENCE if p in self.peak_flop_per_s_by_precision), None)
+
+    def peak_for_cost(self) -> tuple[float, str] | None:
+        """The peak training is costed at, and its precision: Cottier et al.'s preference, else INT8 OP/s.
+
+        INT8 stands in only for chips with no floating-point figure at all (TPU v1); None when
+        the chip tables give no peak.
+        """
+        p = self.default_precision()
+        if p is not None:
+            return self.peak_flop_per_s_by_precision[p], p
+        int8 = self.peak_flop_per_s_by_precision.get("int8")
+        return (int8, "int8") if int8 else None
 
 
 class HardwareCatalog:
-    """A set of :class:`Hardware` rows with name resolution."""
+    """A set of :class:`Hardware` rows with name resolution.
+
+    Lookup order: a key; an exact chip-table name (Epoch's spelling, case and spaces
+    aside); a family name (``a100``), which gives the family's documented default variant;
+    then a normalized name or alias that picks one row (curated rows win over rows taken
+    from Epoch's chip table when both match).
+    """
 
     def __init__(self, rows: list[Hardware], label: str = "bundled"):
         self.label = label
@@ -88,18 +113,29 @@ class HardwareCatalog:
 
     def _index(self) -> None:
         self._by_norm: dict[str, set[str]] = {}
+        self._by_exact: dict[str, str] = {}
         self._family_default: dict[str, str] = {}
         for hw in self._rows.values():
             for name in (hw.key, hw.name, *hw.aliases):
                 self._by_norm.setdefault(norm(name), set()).add(hw.key)
+            for name in (hw.name, *hw.epoch_names):
+                self._by_exact.setdefault(_exact(name), hw.key)
             if hw.family_default:
                 self._family_default[hw.family] = hw.key
+        # a curated row's Epoch names win over an Epoch row of the same name
+        for hw in self._rows.values():
+            if hw.origin != "epoch":
+                for name in hw.epoch_names:
+                    self._by_exact[_exact(name)] = hw.key
 
     def __iter__(self):
         return iter(self._rows.values())
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._rows
 
     def keys(self) -> list[str]:
         return list(self._rows)
@@ -110,6 +146,10 @@ class HardwareCatalog:
             out += [hw.key, hw.name, *hw.aliases]
         return out + list(self._family_default)
 
+    def family_default(self, family: str) -> Hardware | None:
+        key = self._family_default.get(family)
+        return self._rows[key] if key else None
+
     def get(self, name: str) -> Hardware:
         """Resolve a key, name, alias or family to one row."""
         return self.resolve(name)[0]
@@ -118,40 +158,77 @@ class HardwareCatalog:
         """Resolve ``name`` and say how: the row and a note for the output."""
         if not isinstance(name, str) or not name.strip():
             raise InvalidInputError(f"hardware={name!r} is empty; give a name such as 'a100' or 'h100-sxm'")
-        if name in self._rows:
-            return self._rows[name], ""
-        q = norm(name)
-        fam = name.strip().lower()
-        if fam in self._family_default:
-            hw = self._rows[self._family_default[fam]]
-            return hw, f"{name!r} is the {hw.family} family; using its most common data-center variant, {hw.name}"
-        hits = self._by_norm.get(q, set())
-        if len(hits) == 1:
-            return self._rows[next(iter(hits))], ""
+        hw, how = self._lookup(name)
+        if hw is not None:
+            return hw, how
+        hits = self._by_norm.get(norm(name), set())
         if len(hits) > 1:
             raise AmbiguousNameError("hardware", name, [self._rows[k].name for k in hits])
-        fam_hits = [f for f in self._family_default if norm(f) == q]
-        if len(fam_hits) == 1:
-            return self.resolve(fam_hits[0])
         raise UnknownHardwareError(name, self.names())
 
     def find(self, name: str) -> Hardware | None:
         """Like :meth:`get`, but None for an unknown or ambiguous name (no error built)."""
         if not isinstance(name, str) or not name.strip():
             return None
+        return self._lookup(name)[0]
+
+    def find_exact(self, name: str) -> Hardware | None:
+        """The row for a chip-table name spelled exactly (case and spaces aside), else None."""
+        key = self._by_exact.get(_exact(name))
+        return self._rows[key] if key else None
+
+    def _lookup(self, name: str) -> tuple[Hardware | None, str]:
         if name in self._rows:
-            return self._rows[name]
+            return self._rows[name], ""
+        key = self._by_exact.get(_exact(name))
+        if key is not None:
+            hw = self._rows[key]
+            note = "" if _exact(hw.name) == _exact(name) else f"{name!r} is {hw.name} ({_why_alias(hw, name)})"
+            return hw, note
         fam = name.strip().lower()
         if fam in self._family_default:
-            return self._rows[self._family_default[fam]]
+            hw = self._rows[self._family_default[fam]]
+            return hw, f"{name!r} is the {hw.family} family; using its documented default variant, {hw.name}"
         hits = self._by_norm.get(norm(name), set())
+        if len(hits) > 1:
+            curated = [k for k in hits if self._rows[k].origin != "epoch"]
+            hits = set(curated) if len(curated) == 1 else hits
         if len(hits) == 1:
-            return self._rows[next(iter(hits))]
-        if hits:
-            return None
-        q = norm(name)
-        fam_hits = [f for f in self._family_default if norm(f) == q]
-        return self._rows[self._family_default[fam_hits[0]]] if len(fam_hits) == 1 else None
+            return self._rows[next(iter(hits))], ""
+        if not hits:
+            fam_hits = [f for f in self._family_default if norm(f) == norm(name)]
+            if len(fam_hits) == 1:
+                return self._lookup(fam_hits[0])
+        return None, ""
+
+    def family_variant_before(self, family: str, when) -> Hardware | None:
+        """A chip of ``family`` released by ``when``: the family default if it was, else the latest such variant."""
+        default = self.family_default(family)
+        if default is not None and default.release_date and default.release_date <= when:
+            return default
+        ok = [h for h in self if h.family == family and h.release_date and h.release_date <= when
+              and h.peak_for_cost() is not None]
+        return max(ok, key=lambda h: (h.release_date, h.origin != "epoch")) if ok else None
+
+    def match_names(self, names) -> tuple[Hardware | None, list[str]]:
+        """The chip a model's "Training hardware" names: the first that resolves and has a peak FLOP/s.
+
+        Returns the row (None when no name qualifies) and notes on the names passed over
+        (unknown names, chips without a peak, the other chips of a mixed cluster).
+        """
+        found: list[Hardware] = []
+        notes: list[str] = []
+        for n in names:
+            hw = self.find(n)
+            if hw is None:
+                notes.append(f"chip {n!r} is not in the chip tables")
+            elif hw.peak_for_cost() is None:
+                notes.append(f"{hw.name} has no peak FLOP/s in the chip tables")
+            else:
+                found.append(hw)
+        if len(found) > 1:
+            notes.append(f"several chip types ({', '.join(h.name for h in found)}); priced as {found[0].name}")
+        return (found[0] if found else None), notes
 
     def merged(self, other: HardwareCatalog) -> HardwareCatalog:
         """Rows of ``other`` override rows with the same key; new keys are added."""
@@ -159,6 +236,37 @@ class HardwareCatalog:
         for hw in other:
             rows[hw.key] = hw
         return HardwareCatalog(list(rows.values()), f"{self.label}+{other.label}")
+
+    def with_epoch_chips(self, chips: list[Hardware], label: str = "Epoch AI chip table") -> HardwareCatalog:
+        """This catalog plus the chips of Epoch's table that no row here represents.
+
+        A curated row names the Epoch rows it stands for (``epoch_names``); those Epoch rows
+        are not added again, so each chip appears once. Repeated Epoch names keep the first.
+        """
+        taken = {_exact(n) for hw in self for n in (hw.name, *hw.epoch_names)}
+        rows = list(self._rows.values())
+        keys = set(self._rows)
+        for hw in chips:
+            if _exact(hw.name) in taken:
+                continue
+            taken.add(_exact(hw.name))
+            key = hw.key
+            n = 2
+            while key in keys:
+                key, n = f"{hw.key}-{n}", n + 1
+            keys.add(key)
+            rows.append(hw if key == hw.key else replace(hw, key=key, family=key))
+        return HardwareCatalog(rows, f"{self.label}+{label}")
+
+
+def _exact(name: str) -> str:
+    return " ".join(str(name).split()).lower()
+
+
+def _why_alias(hw: Hardware, name: str) -> str:
+    if hw.family_default and norm(name) == norm(hw.family):
+        return f"Epoch's name for the {hw.family} family; its documented default variant"
+    return "the same chip in Epoch's chip table"
 
 
 def _row_to_hardware(row: dict, label: str) -> Hardware:
@@ -189,6 +297,8 @@ def _row_to_hardware(row: dict, label: str) -> Hardware:
         release_price_usd=num(row, "release_price_usd", label),
         family_default=(row.get("family_default") or "").strip().lower() == "true",
         aliases=split(row.get("aliases")),
+        epoch_names=split(row.get("epoch_names")),
+        default_precision_override=(row.get("default_precision") or "").strip().lower() or None,
         source=(row.get("source") or "").strip(),
         as_of=(row.get("as_of") or "").strip(),
         notes=(row.get("notes") or "").strip(),
@@ -200,7 +310,8 @@ def load_hardware(name: str | None = None, path: str | Path | None = None) -> Ha
     """Load a catalog in flopcast's format: the bundled one by default, or a file."""
     if name is None and path is None:
         name = "hardware.csv"
-    rows, label = read_rows(name, path, required=_COLUMNS[:7] + ("source", "as_of"))
+    rows, label = read_rows(name, path, required=("key", "name", "family", "family_default", "aliases", "manufacturer",
+                                                  "type", "source", "as_of"))
     items = [_row_to_hardware(r, label) for r in rows]
     keys = [h.key for h in items]
     dupes = sorted({k for k in keys if keys.count(k) > 1})
@@ -209,65 +320,6 @@ def load_hardware(name: str | None = None, path: str | Path | None = None) -> Ha
     for h in items:
         if not h.source or not h.as_of:
             raise CatalogError(f"{label}: row {h.key!r} has no source or as_of; every row must cite a dated source")
-    return HardwareCatalog(items, label)
-
-
-# Epoch AI's chip table (ml_hardware.csv): column -> flopcast precision
-_EPOCH_PEAKS = {
-    "FP64 (double precision) performance (FLOP/s)": "fp64",
-    "FP32 (single precision) performance (FLOP/s)": "fp32",
-    "TF32 (TensorFloat-32) performance (FLOP/s)": "tf32",
-    "Tensor-FP16/BF16 performance (FLOP/s)": "bf16",
-    "FP8 performance (FLOP/s)": "fp8",
-    "INT8 performance (OP/s)": "int8",
-}
-
-
-def load_epoch_hardware(path: str | Path) -> HardwareCatalog:
-    """Rows from Epoch AI's chip table (the format of ``ml_hardware.csv``).
-
-    Rows whose name matches a bundled row (after normalization) take that row's key,
-    so merging overrides it; others get a slug key. The dense tensor FP16/BF16 figure
-    is used for both fp16 and bf16; a row with only a plain FP16 figure keeps it as fp16.
-    """
-    rows, label = read_rows(path=path, required=("Hardware name",))
-    bundled = {norm(h.name): h.key for h in bundled_hardware()}
-    items = []
-    for row in rows:
-        name = (row.get("Hardware name") or "").strip()
-        if not name:
-            continue
-        peaks = {}
-        for col, p in _EPOCH_PEAKS.items():
-            v = num(row, col, label) if col in row else None
-            if v is not None:
-                peaks[p] = v
-        if "bf16" in peaks:
-            peaks["fp16"] = peaks["bf16"]
-        elif (v := num(row, "FP16 (half precision) performance (FLOP/s)", label) if "FP16 (half precision) performance (FLOP/s)" in row else None):
-            peaks["fp16"] = v
-        key = bundled.get(norm(name)) or "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
-        items.append(
-            Hardware(
-                key=key,
-                name=name,
-                family=key,
-                manufacturer=(row.get("Manufacturer") or "").strip(),
-                type=(row.get("Type") or "").strip() or "GPU",
-                peak_flop_per_s_by_precision=peaks,
-                memory_bytes=num(row, "Memory size per board (Byte)", label) if "Memory size per board (Byte)" in row else None,
-                memory_bandwidth_bytes_per_s=num(row, "Memory bandwidth (byte/s)", label) if "Memory bandwidth (byte/s)" in row else None,
-                tdp_w=num(row, "TDP (W)", label) if "TDP (W)" in row else None,
-                release_date=date(row, "Release date", label),
-                release_price_usd=num(row, "Release price (USD)", label) if "Release price (USD)" in row else None,
-                source=(row.get("Link to datasheet") or "Epoch AI, Machine Learning Hardware").strip(),
-                origin=label,
-            )
-        )
-    # keep the family defaults of the bundled rows that were overridden
-    defaults = {h.key: h for h in bundled_hardware()}
-    items = [replace(h, family=defaults[h.key].family, family_default=defaults[h.key].family_default,
-                     aliases=defaults[h.key].aliases) if h.key in defaults else h for h in items]
     return HardwareCatalog(items, label)
 
 

@@ -39,7 +39,12 @@ class ModelSpec:
     utilization: float | None = None
     n_layers: float | None = None
     d_model: float | None = None
+    #: attention width of the score and value matmuls, heads x (d_qk + d_v) / 2 (PaLM's convention)
+    d_attn: float | None = None
+    #: the pretraining sequence length (used for the attention FLOP of training)
     context_length: float | None = None
+    #: the longest context the released model takes (serving); None = context_length
+    max_context_length: float | None = None
     #: KV-cache elements per token and layer over multi-head attention's 2 x d_model (GQA, MQA, MLA); None = 1
     kv_cache_fraction: float | None = None
     precision: str | None = None
@@ -49,6 +54,8 @@ class ModelSpec:
     source: str = ""
     as_of: str = ""
     notes: str = ""
+    #: the row of Epoch's AI models table this curated row corrects and completes ("" = an addition)
+    epoch_name: str = ""
 
     @property
     def params_per_token(self) -> float | None:
@@ -86,15 +93,13 @@ class ModelCatalog:
             raise AmbiguousNameError("model", name, hits)
         raise UnknownModelError(name, self.names())
 
+    def find(self, name: str) -> ModelSpec | None:
+        """Like :meth:`get`, but None for an unknown or ambiguous name."""
+        if name in self._rows:
+            return self._rows[name]
+        hits = self._by_norm.get(norm(name), set())
+        return self._rows[next(iter(hits))] if len(hits) == 1 else None
 
-def _find(catalog: ModelCatalog, name: str) -> ModelSpec | None:
-    if name in catalog._rows:
-        return catalog._rows[name]
-    hits = catalog._by_norm.get(norm(name), set())
-    return catalog._rows[next(iter(hits))] if len(hits) == 1 else None
-
-
-ModelCatalog.find = _find  # like get(), but None for an unknown or ambiguous name
 
 
 def _fraction(row: dict, col: str, label: str) -> float | None:
@@ -129,7 +134,9 @@ def _row_to_model(row: dict, label: str) -> ModelSpec:
         utilization=utilization,
         n_layers=num(row, "n_layers", label),
         d_model=num(row, "d_model", label),
+        d_attn=num(row, "d_attn", label),
         context_length=num(row, "context_length", label),
+        max_context_length=num(row, "max_context_length", label),
         kv_cache_fraction=_fraction(row, "kv_cache_fraction", label),
         precision=(row.get("precision") or "").strip().lower() or None,
         training_start_date=date(row, "training_start_date", label),
@@ -138,6 +145,7 @@ def _row_to_model(row: dict, label: str) -> ModelSpec:
         source=row["source"].strip(),
         as_of=row["as_of"].strip(),
         notes=(row.get("notes") or "").strip(),
+        epoch_name=(row.get("epoch_name") or "").strip(),
     )
 
 

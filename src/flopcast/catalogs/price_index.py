@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -70,8 +71,9 @@ def bundled_price_index() -> PriceIndex:
 def load_price_index(path: str | Path) -> PriceIndex:
     """A FRED-style CSV: ``observation_date,<SERIES>`` with one value per date."""
     rows, label = read_rows(path=path, required=("observation_date",))
-    with open(path, encoding="utf-8-sig") as fh:
-        header = next(csv.reader(fh), [])
+    from flopcast.catalogs._table import read_text_file
+
+    header = next(csv.reader(io.StringIO(read_text_file(Path(path)))), [])
     value_cols = [c for c in header if c != "observation_date"]
     if len(value_cols) != 1:
         raise CatalogError(f"{label}: expected one value column beside observation_date, found {value_cols or 'none'}")

@@ -26,13 +26,18 @@ from functools import lru_cache
 
 from flopcast.catalogs._table import date, num, read_rows
 from flopcast.catalogs.hardware import Hardware
+from flopcast.defaults import CLOUD_TIERS
 from flopcast.errors import InvalidInputError, MissingInputError
 
-TIERS = ("on-demand", "1y", "3y")
+TIERS = CLOUD_TIERS
 VENDORS = ("aws", "azure", "gcp", "lambda")
 _VENDOR_NAMES = {"amazon web services": "aws", "aws": "aws", "microsoft azure": "azure", "azure": "azure",
                  "google cloud": "gcp", "gcp": "gcp", "lambda labs": "lambda", "lambda": "lambda"}
 _FAMILY = re.compile(r"(tpu\s*v\d+[a-z]?|[abhlkpvt]\d{1,3}[a-z]?|mi\d{3}x?|gaudi\s*\d)", re.I)
+
+
+#: variants whose letter suffix is not a family of its own (the V100S is a faster-clocked V100)
+_FAMILY_OF_VARIANT = {"v100s": "v100"}
 
 
 def family_token(name: str) -> str:
@@ -41,7 +46,8 @@ def family_token(name: str) -> str:
     if not m:
         return (name or "").strip().lower()
     token = re.sub(r"\s+", "", m.group(1).lower())
-    return token.replace("tpuv", "tpu-v")
+    token = token.replace("tpuv", "tpu-v")
+    return _FAMILY_OF_VARIANT.get(token, token)
 
 
 def vendor_key(name: str | None) -> str:
@@ -179,6 +185,28 @@ def _has_purchase(book: PriceBook, hw: Hardware) -> bool:
     return any(p.hardware in names for p in book.purchases)
 
 
+def epoch_price_rows(rows) -> tuple[list[PurchasePrice], list[CloudRow]]:
+    """Epoch price-table rows (:class:`~flopcast.datasets.epoch.EpochPrice`) -> purchase and cloud rows.
+
+    Rows are filed under the chip's family (``NVIDIA A100 SXM4 40 GB`` -> ``a100``), as
+    Cottier et al.'s code matches prices by family name. A purchase price whose notes or
+    name say DGX is a whole server's, per chip; the others are chip prices.
+    """
+    purchases, cloud = [], []
+    for r in rows:
+        if r.date is None or not r.hardware:
+            continue
+        fam = family_token(r.hardware)
+        notes = r.notes or ""
+        if r.purchase:
+            purchases.append(PurchasePrice(fam, r.date, r.purchase, "dgx" in (notes + r.hardware).lower(),
+                                           r.source or "", notes))
+        if r.on_demand or r.one_year or r.three_year:
+            cloud.append(CloudRow(fam, vendor_key(r.vendor), r.date, r.on_demand, r.one_year, r.three_year,
+                                  r.source or "", notes))
+    return purchases, cloud
+
+
 @lru_cache(maxsize=1)
 def bundled_price_book() -> PriceBook:
     rows, label = read_rows("purchase_prices.csv", required=("hardware", "date", "price_usd_per_chip", "includes_server", "source"))
@@ -232,3 +260,60 @@ def electricity_price_usd_per_kwh(year: int) -> float:
     table = electricity_prices()
     y = min(max(int(year), min(table)), max(table))
     return table[y]
+
+
+def _all_purchases(book: PriceBook) -> list[PurchasePrice]:
+    out: list[PurchasePrice] = []
+    b: PriceBook | None = book
+    while b is not None:
+        out += list(b.first.purchases) if isinstance(b, _ChainedBook) else list(b.purchases)
+        b = b.rest if isinstance(b, _ChainedBook) else None
+    return out
+
+
+def _trend_level(book: PriceBook, rate: float) -> float | None:
+    """log10(FLOP/s per $) at 2000-01-01 on a trend of slope ``rate``: the median over the priced chips.
+
+    Each purchase row's chip is found by family in the curated catalog; server prices are
+    divided by the family's server overhead. Cached on the book.
+    """
+    import math
+    import statistics
+
+    from flopcast.catalogs import constants as K
+    from flopcast.catalogs.hardware import bundled_hardware
+
+    cache = book.__dict__.setdefault("_trend_level_cache", {})
+    if rate in cache:
+        return cache[rate]
+    catalog = bundled_hardware()
+    pts = []
+    for p in _all_purchases(book):
+        hw = catalog.find(family_token(p.hardware))
+        if hw is None or hw.default_precision() is None:
+            continue
+        price = p.price_usd_per_chip / (K.constant("server_overhead", hw.family).value if p.includes_server else 1.0)
+        years = (p.date - dt.date(2000, 1, 1)).days / 365.25
+        pts.append(math.log10(hw.peak_flop_per_s() / price) - rate * years)
+    level = statistics.median(pts) if pts else None
+    cache[rate] = level
+    return level
+
+
+def trend_price(hw: Hardware, book: PriceBook, when: dt.date) -> PurchasePrice | None:
+    """A chip price from the hardware price-performance trend, for chips with no price: peak / (FLOP/s per $).
+
+    The trend's slope is the depreciation rate (0.14 orders of magnitude a year, Hobbhahn
+    et al. 2023); its level is fitted to the chips in ``book`` that have purchase prices.
+    """
+    from flopcast.catalogs import constants as K
+
+    rate = K.constant("depreciation_oom_per_year").value
+    level = _trend_level(book, rate)
+    found = hw.peak_for_cost()
+    if level is None or found is None:
+        return None
+    years = (when - dt.date(2000, 1, 1)).days / 365.25
+    price = found[0] / 10 ** (level + rate * years)
+    return PurchasePrice(hw.key, when, price, False, "price-performance trend",
+                         f"price-performance trend ({rate} OOM/year, level fitted to the priced chips)")

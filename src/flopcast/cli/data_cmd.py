@@ -116,17 +116,27 @@ def pull_cmd(
 
 @data_app.command("status")
 def status_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Show which Epoch AI files are cached, when they were fetched, and where."""
+    """Show the database commands use (embedded snapshot or pulled cache), its date, and what is cached."""
     from flopcast.datasets.pull import cache_dir, status
+    from flopcast.datasets.source import embedded_manifest, resolve_source
 
     folder = cache_dir()
     files = status()
+    active = resolve_source(None)
+    man = embedded_manifest()
     if as_json:
-        echo_json({"cache_dir": str(folder), "files": [f.to_dict() for f in files]})
+        echo_json({"active": {"kind": active.kind, "label": active.describe(),
+                              "files": {k: str(p) for k, p in active.files}},
+                   "embedded": {"snapshot": man.snapshot, "data_date": man.data_date, "urls": man.urls},
+                   "cache_dir": str(folder), "files": [f.to_dict() for f in files]})
         return
     con = _console()
+    con.print(f"database in use: {active.describe()}", markup=False, highlight=False)
+    con.print(f"embedded snapshot: Epoch AI data of {man.data_date} (CC BY 4.0, epoch.ai/data); the cache wins when "
+              "it is newer, and --data DIR wins over both", markup=False, highlight=False)
     if not files:
-        con.print("nothing cached; run `flopcast data pull`", markup=False, highlight=False)
+        con.print("nothing cached; `flopcast data pull` fetches Epoch AI's current tables", markup=False,
+                  highlight=False)
     else:
         con.print(_files_table(files, "Cached Epoch AI files"))
     con.print(f"cache folder: {folder}", markup=False, highlight=False)
@@ -134,17 +144,34 @@ def status_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
 
 @data_app.command("check")
 def check_cmd(
-    path: Annotated[str, typer.Argument(help="An Epoch CSV: AI models, ML hardware, hardware prices or price index.")],
+    path: Annotated[str | None, typer.Argument(help="An Epoch CSV: AI models, ML hardware, hardware prices or price index (default: every file of the database in use).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     limit: Annotated[int, typer.Option(help="Show at most this many issues and warnings (0: all).")] = 50,
 ) -> None:
     """Parse a file and report every cell that could not be parsed (row, column, value, reason)."""
     from flopcast.datasets.epoch import check_file
+    from flopcast.errors import InvalidInputError
 
+    if limit < 0:
+        raise InvalidInputError(f"--limit={limit} must be >= 0")
+    if path is None:
+        from flopcast.datasets.source import resolve_source
+
+        reports = [check_file(p) for _, p in resolve_source(None).files]
+        if as_json:
+            echo_json([r.to_dict() for r in reports])
+            return
+        for r in reports:
+            _print_report(r, limit)
+        return
     report = check_file(path)
     if as_json:
         echo_json(report.to_dict())
         return
+    _print_report(report, limit)
+
+
+def _print_report(report, limit: int) -> None:
     from rich.table import Table
 
     con = _console()

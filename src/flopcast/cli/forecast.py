@@ -10,6 +10,7 @@ import typer
 from flopcast.cli import options as opt
 from flopcast.cli.parse import console as _console
 from flopcast.cli.parse import echo_json, parse_date
+from flopcast.defaults import DEFAULT_SAMPLES
 from flopcast.errors import InvalidInputError
 
 
@@ -23,50 +24,26 @@ def _reference(model: str | None, cost: str | None, date: str | None, method: st
                seed: int, compute: str | None = None, hardware: str | None = None):
     """(cost input, reference date, label, source) from a model, --cost/--date, or --compute/--hardware/--date."""
     from flopcast.cli.parse import parse_value
+    from flopcast.service import as_input, reference_cost, training_estimate
 
     if compute is not None:
         if model is not None or cost is not None:
             raise InvalidInputError("give one of MODEL, --cost or --compute")
         if hardware is None or date is None:
             raise InvalidInputError("--compute needs --hardware and --date (the run's start)")
-        from flopcast.chain import estimate
-        from flopcast.uncertainty import ci
-
-        c = parse_value("compute", compute)
         when = parse_date("date", date, allow_year=True)
-        est = estimate(None, training_compute_flop=ci(*c) if isinstance(c, tuple) else c, hardware=hardware,
-                       start_date=when, methods=(method,), samples=samples, seed=seed)
-        return (est.cost_usd[method], when, f"a {compute}-FLOP run on {est.hardware} ({method} cost)",
-                "user inputs and the bundled catalog")
+        est = training_estimate(None, compute=parse_value("compute", compute), hardware=hardware, start_date=when,
+                                method=method, samples=samples, seed=seed, data=data)
+        return (est.cost_usd[method], when, f"a {compute}-FLOP run on {est.hardware} ({method} cost)", est.source)
     if model is None:
         if cost is None or date is None:
             raise InvalidInputError("give a MODEL, --cost and --date, or --compute, --hardware and --date")
-        c = parse_value("cost", cost)
-        if isinstance(c, tuple):
-            from flopcast.uncertainty import ci
-
-            c = ci(*c)
-        return c, parse_date("date", date, allow_year=True), f"reference costing {cost} USD on {date}", "given"
+        return (as_input(parse_value("cost", cost)), parse_date("date", date, allow_year=True),
+                f"reference costing {cost} USD on {date}", "given")
     if cost is not None:
         raise InvalidInputError("give a MODEL or --cost, not both")
-    from flopcast.chain import estimate
-
-    extra = {}
-    name = model
-    if data is not None:
-        from flopcast.datasets.source import database_model, load_database, resolve_source
-
-        src = resolve_source(None if data == "cache" else data)
-        db = load_database(src)
-        name, _ = database_model(db, model)
-        extra = dict(hardware_catalog=db.hardware, price_book=db.price_book, source=src.describe())
-    est = estimate(name, methods=(method,), samples=samples, seed=seed, **extra)
-    spec_date = name.publication_date if hasattr(name, "publication_date") else None
-    if spec_date is None:
-        from flopcast.catalogs import get_model
-
-        spec_date = get_model(model).publication_date
-    return est.cost_usd[method], spec_date, f"{est.name} ({method} cost, {est.dollars})", est.source
+    summary, when, est = reference_cost(model, cost_method=method, data=data, samples=samples, seed=seed)
+    return summary, when, f"{est.name} ({method} cost, {est.dollars})", est.source
 
 
 def _price_performance(text: str | None, data: str | None):
@@ -74,12 +51,12 @@ def _price_performance(text: str | None, data: str | None):
     if text is None:
         return None
     if text == "fit":
-        from flopcast.datasets.source import load_database, resolve_source
         from flopcast.series import hardware_series
+        from flopcast.service import database
         from flopcast.trends import fit_trend
         from flopcast.uncertainty import Normal
 
-        db = load_database(resolve_source(None if data in (None, "cache") else data))
+        db = database(data)
         s = hardware_series(db.hardware, db.price_book)
         fit = fit_trend(s.dates, s.values, bootstrap=0)
         return Normal(fit.slope_oom_per_year, fit.slope_se_oom_per_year)
@@ -100,7 +77,7 @@ def _price_performance(text: str | None, data: str | None):
 
 
 def diffusion_cmd(
-    model: Annotated[str | None, typer.Argument(help="Reference model (catalog name, or a database name with --data).")] = None,
+    model: Annotated[str | None, typer.Argument(help="Reference model of the database (see `flopcast models list`).")] = None,
     cost: Annotated[str | None, typer.Option(help="Reference cost in USD (point or low..high) instead of a MODEL.")] = None,
     compute: Annotated[str | None, typer.Option(help="Reference by training compute (FLOP), with --hardware and --date.")] = None,
     hardware: Annotated[str | None, typer.Option(help="Chip for a --compute reference.")] = None,
@@ -110,19 +87,21 @@ def diffusion_cmd(
     budget: Annotated[str | None, typer.Option(help="A budget in USD: when can it afford the reference? (default: the actor presets)")] = None,
     actors: Annotated[str | None, typer.Option(help="CSV of actors (key,name,budget_usd,source,as_of,notes).")] = None,
     algorithmic: Annotated[bool, typer.Option("--algorithmic", help="Also count algorithmic efficiency (Ho et al. 2024).")] = False,
-    method: Annotated[str, typer.Option(help="Cost method of the reference: amortized, cloud or acquisition.")] = "amortized",
-    data: Annotated[str | None, typer.Option(help="Take MODEL from Epoch's database in this folder (or 'cache').")] = None,
+    cost_method: opt.CostMethod = "amortized",
+    data: opt.Data = None,
     plot: Annotated[str | None, typer.Option(help="Write the cost curve to this PNG or SVG file.")] = None,
-    samples: Annotated[int, typer.Option(help="Monte Carlo samples.")] = 10_000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    samples: opt.Samples = DEFAULT_SAMPLES,
+    seed: opt.Seed = 0,
+    as_json: opt.Json = False,
 ) -> None:
     """What a reference training run costs later, and when each budget can afford it."""
     from flopcast import diffusion as D
     from flopcast.cli.parse import parse_value
+    from flopcast.methods import METHOD_NAMES
 
-    if method not in ("amortized", "cloud", "acquisition"):
-        raise InvalidInputError(f"--method={method!r} is not one of amortized, cloud, acquisition")
+    method = cost_method
+    if method not in METHOD_NAMES:
+        raise InvalidInputError(f"--cost-method={method!r} is not one of {', '.join(METHOD_NAMES)}")
     if not (2 <= samples <= 1_000_000):
         raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
     ref_cost, ref_date, label, source = _reference(model, cost, date, method, data, samples, seed, compute, hardware)
@@ -175,7 +154,7 @@ def diffusion_cmd(
 
 
 def emulate_cmd(
-    model: Annotated[str | None, typer.Argument(help="A catalog model with parameters and tokens.")] = None,
+    model: Annotated[str | None, typer.Argument(help="A database model with parameters and tokens.")] = None,
     params: Annotated[str | None, typer.Option(help="Parameters N (e.g. 175e9).")] = None,
     tokens: Annotated[str | None, typer.Option(help="Training tokens D (e.g. 300e9).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -187,12 +166,13 @@ def emulate_cmd(
     if model is not None:
         if params is not None or tokens is not None:
             raise InvalidInputError("give a MODEL or --params and --tokens, not both")
-        from flopcast.catalogs import get_model
+        from flopcast.service import database
 
-        m = get_model(model)
+        m = database(None).find(model)
         if not (m.params_per_token and m.training_tokens):
-            raise InvalidInputError(f"{m.name} has no published parameter count and token count; give --params and --tokens")
-        n, d, label = m.params_per_token, m.training_tokens, m.name
+            raise InvalidInputError(f"{m.name} has no parameter count and token count in the database; give --params "
+                                    "and --tokens")
+        n, d, label = m.params_per_token, m.training_tokens * (m.epochs or 1.0), m.name
     else:
         if params is None or tokens is None:
             raise InvalidInputError("give a MODEL, or both --params and --tokens")
@@ -219,25 +199,27 @@ def emulate_cmd(
 
 def lag_cmd(
     data: opt.Data = None,
-    top: Annotated[int, typer.Option(help="Frontier: top N by training compute at release.")] = 10,
+    top: Annotated[int, typer.Option(help="Frontier: the N with the most training compute when published.")] = 10,
     since: Annotated[int | None, typer.Option(help="First reference year.")] = None,
+    include_finetunes: opt.IncludeFinetunes = False,
     date_basis: Annotated[str, typer.Option(help="publication, or training_end where a model's training end is known.")] = "publication",
     period: Annotated[int, typer.Option(help="Years per row of the summary.")] = 2,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: opt.Json = False,
 ) -> None:
     """Months until another organization, and an open-weights model, reached each frontier model's compute."""
-    from flopcast.datasets.source import load_database, resolve_source
     from flopcast.lags import catch_up_lags, summarize_lags
+    from flopcast.selection import top_meaning
+    from flopcast.service import database
 
     if top < 1:
         raise InvalidInputError(f"--top={top} must be >= 1")
-    src = resolve_source(data)
-    db = load_database(src)
-    lags = catch_up_lags(db.records, top=top, since=since, date_basis=date_basis)
+    db = database(data)
+    lags = catch_up_lags(db.records, top=top, since=since, date_basis=date_basis, include_finetunes=include_finetunes)
     summary = summarize_lags(lags, period)
+    meaning = top_meaning(top, include_finetunes)
     if as_json:
-        echo_json({"source": src.describe(), "date_basis": date_basis, "top": top,
-                    "lags": [x.to_dict() for x in lags], "summary": summary})
+        echo_json({"source": db.describe(), "date_basis": date_basis, "top": top, "selection": meaning,
+                   "lags": [x.to_dict() for x in lags], "summary": summary})
         return
     from rich.table import Table
 
@@ -250,10 +232,8 @@ def lag_cmd(
         t.add_row(r["period"], str(r["frontier_models"]), f(r["other_org_median_months"]), str(r["other_org_not_yet"]),
                   f(r["open_weights_median_months"]), str(r["open_weights_not_yet"]))
     con.print(t)
-    con.print(f"Source: {src.describe()}. Months = days / 30.4375; 'not yet' = not caught up by the table's last date.")
-
-
-TREND_METRICS = ("compute", "cost", "params", "data", "price-performance")
+    con.print(f"Source: {db.describe()}. Frontier: {meaning}. Months = days / 30.4375; 'not yet' = not caught up "
+              "by the table's last date.")
 
 
 def trend_cmd(
@@ -264,8 +244,9 @@ def trend_cmd(
     until: opt.Until = None,
     domain: opt.Domain = None,
     org: opt.Org = None,
+    include_finetunes: opt.IncludeFinetunes = False,
     above_trend: Annotated[float | None, typer.Option(help="Keep points at least this many OOM above the all-points trend.")] = None,
-    method: Annotated[str, typer.Option(help="Cost method for the cost metric.")] = "amortized",
+    cost_method: opt.CostMethod = "amortized",
     year_dollars: opt.YearDollars = None,
     price_index: opt.PriceIndex = None,
     extrapolate: Annotated[int | None, typer.Option(help="Extrapolate the trend to this year.")] = None,
@@ -273,10 +254,11 @@ def trend_cmd(
     breakpoint: Annotated[bool, typer.Option("--breakpoint", help="Also fit two segments and compare by BIC.")] = False,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples (0 to skip).")] = 10_000,
     credibility: Annotated[float, typer.Option(help="Interval credibility.")] = 0.9,
-    samples: Annotated[int, typer.Option(help="Monte Carlo samples per model for the cost metric.")] = 2_000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    samples: opt.Samples = DEFAULT_SAMPLES,
+    seed: opt.Seed = 0,
+    sampling: opt.Sampling = "sobol",
     plot: Annotated[str | None, typer.Option(help="Write the chart to this PNG or SVG file.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: opt.Json = False,
 ) -> None:
     """Fit a log-linear trend of a metric against publication date, with intervals and extrapolation."""
     from flopcast.cli.parse import parse_value
@@ -287,26 +269,36 @@ def trend_cmd(
         target = parse_value("cross", cross)
         if isinstance(target, tuple):
             raise InvalidInputError("--cross takes one value, not an interval")
+    opt.check_selection(since, until, price_index, year_dollars)
     t = trend_analysis(metric, data=data, top=top, since=since, until=until, domain=domain, org=org,
-                       above_trend=above_trend, method=method, year_dollars=year_dollars, price_index=price_index,
-                       extrapolate=extrapolate, cross=target, breakpoint=breakpoint, bootstrap=bootstrap,
-                       credibility=credibility, samples=samples, seed=seed)
+                       include_finetunes=include_finetunes, above_trend=above_trend, cost_method=cost_method,
+                       year_dollars=year_dollars, price_index=price_index, extrapolate=extrapolate, cross=target,
+                       breakpoint=breakpoint, bootstrap=bootstrap, credibility=credibility, samples=samples,
+                       seed=seed, sampling=sampling)
     fit, dates, values, labels, out = t.fit, t.dates, t.values, t.labels, t.out
     series_title, series_unit, series_notes, source_desc = t.title, t.unit, t.notes, t.source
     if plot is not None:
         from flopcast.reporting.plots import plot_trend
 
-        sel = ", ".join(f"{k} {v}" for k, v in out["selection"].items()) or "all models"
+        sel = ", ".join(f"{k} {v}" for k, v in out["selection"].items() if k != "meaning") or "all models"
         plot_trend(fit, dates, values, plot, labels=labels, extrapolate_to=extrapolate,
                    title=f"{series_title}: x{fit.growth_per_year()['estimate']:.2f} per year ({sel})",
-                   caption=f"Source: {source_desc}. " + " ".join(series_notes))
+                   caption=f"Source: {source_desc}. " + " ".join(
+                       [*series_notes, *([f"Models: {out['selection']['meaning']}."] if "meaning" in out["selection"]
+                                         else [])]))
     if as_json:
         echo_json(out)
         return
     con = _console()
     con.print(fit.summary())
-    con.print(f"Selection: {', '.join(f'{k}={v}' for k, v in out['selection'].items()) or 'all models'}. "
+    shown = {k: v for k, v in out["selection"].items() if k != "meaning"}
+    con.print(f"Models: {out['n_models']} ({', '.join(f'{k}={v}' for k, v in shown.items()) or 'all'}). "
               f"Source: {source_desc}.")
+    if "meaning" in out["selection"]:
+        con.print(f"Selection: {out['selection']['meaning']}.")
+    if metric == "cost" and top is not None:
+        con.print("Published: Cottier et al. 2024, frontier (top-10) amortized cost x2.4 a year since 2016 "
+                  "(90% CI x2.0-x2.9).")
     for n in series_notes:
         con.print(f"note: {n}")
     from flopcast.reporting.format import format_value
@@ -347,7 +339,7 @@ def deploy_cmd(
     weight_kernel: Annotated[str, typer.Option(help="fused (each stored weight read once) or dequantize (quantized weights expanded to 16-bit before each GEMM).")] = "fused",
     vs_training: Annotated[bool, typer.Option("--vs-training", help="Compare with the cost of developing the model.")] = False,
     api_price: Annotated[str | None, typer.Option(help="API price in USD per 1k tokens, to compare with self-hosting.")] = None,
-    samples: Annotated[int, typer.Option(help="Monte Carlo samples.")] = 10_000,
+    samples: opt.Samples = DEFAULT_SAMPLES,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

@@ -16,8 +16,8 @@ from flopcast.cli import options as opt
 from flopcast.cli.data_cmd import data_app
 from flopcast.cli.mfu_cmd import mfu_app
 from flopcast.cli.parse import echo_json, parse_date
+from flopcast.defaults import DEFAULT_SAMPLES
 from flopcast.errors import FlopcastError
-from flopcast.service import METHOD_CHOICES
 
 app = typer.Typer(
     name="flopcast",
@@ -45,13 +45,13 @@ app.command("validate")(web_cmd.validate_cmd)
 
 @app.command()
 def estimate(
-    name: Annotated[str | None, typer.Argument(help="A catalog model (see `flopcast models list`), or none for an ad-hoc run.")] = None,
+    name: Annotated[str | None, typer.Argument(help="A model of the database (see `flopcast models list`), or none for an ad-hoc run.")] = None,
     params: Annotated[str | None, typer.Option(help="Parameters used per token (active ones for MoE): 175e9, 175B or 150e9..200e9.")] = None,
     tokens: Annotated[str | None, typer.Option(help="Training tokens (one pass).")] = None,
     epochs: Annotated[str | None, typer.Option(help="Passes over the tokens.")] = None,
     params_active: Annotated[str | None, typer.Option(help="Active parameters per token of a mixture-of-experts model.")] = None,
     compute: Annotated[str | None, typer.Option("--compute", help="Training compute in FLOP.")] = None,
-    hardware: Annotated[str | None, typer.Option(help="Chip, e.g. a100, h100, v100, tpu-v4.")] = None,
+    hardware: Annotated[str | None, typer.Option(help="Chip, e.g. a100, h100, v100, tpu-v4 (not needed for compute alone).")] = None,
     precision: Annotated[str | None, typer.Option(help="Peak at this precision: bf16, fp16, tf32, fp32, fp8.")] = None,
     chips: Annotated[str | None, typer.Option(help="Number of chips.")] = None,
     hours: Annotated[str | None, typer.Option(help="Wall-clock training time in hours.")] = None,
@@ -60,23 +60,23 @@ def estimate(
     utilization: Annotated[str | None, typer.Option(help="Model FLOP utilization (MFU), a fraction in (0, 1].")] = None,
     price_per_chip_hour: Annotated[str | None, typer.Option(help="Cloud price, USD per chip-hour.")] = None,
     chip_price: Annotated[str | None, typer.Option(help="Purchase price of one chip in USD.")] = None,
-    method: Annotated[str, typer.Option(help="cloud, amortized, acquisition or all.")] = "all",
-    cloud_tier: Annotated[str, typer.Option(help="on-demand, 1y or 3y (Cottier et al. use 3y).")] = "3y",
+    method: opt.Method = "all",
+    cloud_tier: opt.CloudTier = "3y",
     cloud_vendor: Annotated[str | None, typer.Option(help="aws, azure, gcp or lambda (default: from the organization).")] = None,
     organization: Annotated[str | None, typer.Option(help="Developer; picks the cloud vendor and the data-center PUE.")] = None,
     start_date: Annotated[str | None, typer.Option(help="Training start, YYYY-MM-DD (dates prices and depreciation).")] = None,
-    year: Annotated[int | None, typer.Option(help="Express dollars in this year's dollars (inflation-adjusted).")] = None,
-    price_index: Annotated[str | None, typer.Option(help="Price index CSV (FRED format) for --year.")] = None,
-    attention: Annotated[str, typer.Option(help="Attention FLOP: full (Kaplan et al.), causal (halved) or none.")] = "full",
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives identical output.")] = 0,
-    samples: Annotated[int, typer.Option(help="Monte Carlo samples (2 to 10,000,000).")] = 10_000,
-    sampling: Annotated[str, typer.Option(help="random or sobol (quasi-random).")] = "random",
-    data: Annotated[str | None, typer.Option(help="Take NAME from Epoch's database in this folder (or the pulled cache with --data cache).")] = None,
+    year_dollars: opt.YearDollars = None,
+    price_index: opt.PriceIndex = None,
+    attention: opt.Attention = "full",
+    seed: opt.Seed = 0,
+    samples: opt.Samples = DEFAULT_SAMPLES,
+    sampling: opt.Sampling = "sobol",
+    data: opt.Data = None,
     point: Annotated[bool, typer.Option("--point", help="Central values only: the published method's point estimate.")] = False,
     sensitivity: Annotated[bool, typer.Option("--sensitivity", help="Show which inputs drive the spread.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: opt.Json = False,
 ) -> None:
-    """Estimate the compute, time, memory and dollar cost of a training run."""
+    """Estimate the compute, time, memory and dollar cost of a training run (a database model or your own)."""
     from flopcast.cli.parse import parse_value
     from flopcast.service import training_estimate
 
@@ -90,8 +90,8 @@ def estimate(
         price_per_chip_hour=parse_value("price-per-chip-hour", price_per_chip_hour),
         chip_price=parse_value("chip-price", chip_price), method=method, cloud_tier=cloud_tier,
         cloud_vendor=cloud_vendor, organization=organization, start_date=parse_date("start-date", start_date),
-        year=year, price_index=price_index, attention=attention, seed=seed, samples=samples, sampling=sampling,
-        data=data, point=point, sensitivity=sensitivity)
+        year_dollars=year_dollars, price_index=price_index, attention=attention, seed=seed, samples=samples,
+        sampling=sampling, data=data, point=point, sensitivity=sensitivity, max_samples=1_000_000)
     if as_json:
         echo_json(result.to_dict())
         return
@@ -108,59 +108,60 @@ def costs(
     until: opt.Until = None,
     domain: opt.Domain = None,
     org: opt.Org = None,
-    method: Annotated[str, typer.Option(help="cloud, amortized, acquisition or all.")] = "all",
+    include_finetunes: opt.IncludeFinetunes = False,
+    method: opt.Method = "all",
+    cloud_tier: opt.CloudTier = "3y",
     year_dollars: opt.YearDollars = None,
     price_index: opt.PriceIndex = None,
-    samples: Annotated[int, typer.Option(help="Monte Carlo samples per model (2 to 1,000,000).")] = 10_000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    attention: opt.Attention = "full",
+    samples: opt.Samples = DEFAULT_SAMPLES,
+    seed: opt.Seed = 0,
+    sampling: opt.Sampling = "sobol",
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     out: Annotated[str | None, typer.Option(help="Write to this file (atomically) instead of the terminal.")] = None,
 ) -> None:
-    """Estimate the training cost of every selected model in a database, with 90% intervals."""
+    """Estimate every selected model of the database, with 90% intervals: each row is `estimate NAME`."""
     from flopcast.errors import InvalidInputError
 
-    if method not in METHOD_CHOICES:
-        raise InvalidInputError(f"--method={method!r} is not one of {', '.join(METHOD_CHOICES)}")
     if fmt not in ("table", "csv", "json"):
         raise InvalidInputError(f"--format={fmt!r} is not one of table, csv, json")
-    if not (2 <= samples <= 1_000_000):
-        raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
     opt.check_selection(since, until, price_index, year_dollars)
-    from flopcast.batch import estimate_batch, select
-    from flopcast.datasets.source import load_database, resolve_source
+    from flopcast.service import cost_table
 
-    source = resolve_source(data)
-    db = load_database(source)
-    chosen = select(db.records, since=since, until=until, domain=domain, org=org, top=top)
-    if not chosen:
-        raise InvalidInputError(f"the filters leave no models (of {len(db.records)} in {source.describe()})")
-    index = opt.price_index_for(year_dollars, price_index)
-    result = estimate_batch(chosen, hardware=db.hardware, price_book=db.price_book,
-                            methods=("cloud", "amortized", "acquisition") if method == "all" else (method,),
-                            samples=samples, seed=seed, target_year=year_dollars, price_index=index,
-                            source=source.describe())
+    table = cost_table(data=data, top=top, since=since, until=until, domain=domain, org=org,
+                       include_finetunes=True if include_finetunes else None, method=method, cloud_tier=cloud_tier,
+                       year_dollars=year_dollars, price_index=price_index, attention=attention, samples=samples,
+                       seed=seed, sampling=sampling)
+    result = table.result
     from flopcast.reporting.output import batch_csv, batch_json, write_text_atomic
 
     if fmt == "table" and out is None:
         from flopcast.reporting.tables import print_batch
 
-        print_batch(result, db.reports)
+        print_batch(result, table.reports)
         return
-    text = batch_csv(result) if fmt == "csv" else batch_json(result) if fmt == "json" else batch_csv(result)
+    text = batch_json(result) if fmt == "json" else batch_csv(result)
     if out is not None:
         write_text_atomic(out, text)
-        sys.stderr.write(f"wrote {len(result.rows)} models to {out} ({source.describe()})\n")
+        sys.stderr.write(f"wrote {len(result.estimates)} models to {out} ({result.source})\n")
     else:
         typer.echo(text, nl=False)
 
 
 @hardware_app.command("list")
-def hardware_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """List the chips in the catalog."""
-    from flopcast.catalogs import bundled_hardware
+def hardware_list(
+    all_chips: Annotated[bool, typer.Option("--all", help="Every chip of the database (Epoch's chip table too), not only the curated ones.")] = False,
+    search: Annotated[str | None, typer.Option(help="Only chips whose key or name contains this.")] = None,
+    data: opt.Data = None,
+    as_json: opt.Json = False,
+) -> None:
+    """List the chips: the curated, cited ones (default) or every chip of the database (--all)."""
     from flopcast.reporting.tables import hardware_row, print_hardware_list
+    from flopcast.service import database
 
-    rows = list(bundled_hardware())
+    rows = [h for h in database(data).hardware if all_chips or h.origin != "epoch"]
+    if search:
+        rows = [h for h in rows if search.lower() in h.key.lower() or search.lower() in h.name.lower()]
     if as_json:
         echo_json([hardware_row(h) for h in rows])
     else:
@@ -168,12 +169,12 @@ def hardware_list(as_json: Annotated[bool, typer.Option("--json", help="Print JS
 
 
 @hardware_app.command("show")
-def hardware_show(name: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Show one chip's specs and sources."""
-    from flopcast.catalogs import bundled_hardware
+def hardware_show(name: str, data: opt.Data = None, as_json: opt.Json = False) -> None:
+    """Show one chip's specs and sources (curated rows, or a row of Epoch's chip table)."""
     from flopcast.reporting.tables import hardware_row, print_hardware
+    from flopcast.service import database
 
-    hw, note = bundled_hardware().resolve(name)
+    hw, note = database(data).hardware.resolve(name)
     if as_json:
         echo_json(dict(hardware_row(hw), resolved_from=name, note=note))
     else:
@@ -211,29 +212,52 @@ def hardware_compare(
 
 
 @models_app.command("list")
-def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """List the models in the catalog."""
-    from flopcast.catalogs import bundled_models
-    from flopcast.reporting.tables import model_row, print_models
+def models_list(
+    search: Annotated[str | None, typer.Option(help="Only models whose key, name or alias contains this.")] = None,
+    top: opt.Top = None,
+    since: opt.Since = None,
+    until: opt.Until = None,
+    include_finetunes: Annotated[bool, typer.Option("--include-finetunes", help="Also list fine-tunes.")] = False,
+    limit: Annotated[int, typer.Option(help="Show at most this many (newest first); 0 for all.")] = 50,
+    data: opt.Data = None,
+    as_json: opt.Json = False,
+) -> None:
+    """List the database's models (Epoch's table with the curated overlay): the names `estimate` takes."""
+    from flopcast.errors import InvalidInputError
+    from flopcast.reporting.tables import print_models, record_row
+    from flopcast.selection import select
+    from flopcast.service import database
 
-    rows = list(bundled_models())
+    if limit < 0:
+        raise InvalidInputError(f"--limit={limit} must be >= 0")
+    db = database(data)
+    rows = select(db.records, since=since, until=until, top=top,
+                  include_finetunes=True if include_finetunes or search else None)
+    if search:
+        q = search.lower()
+        rows = [r for r in rows if any(q in n.lower() for n in (r.key, r.name, *r.aliases))]
+    rows.sort(key=lambda r: (r.publication_date is not None, r.publication_date), reverse=True)
+    total = len(rows)
+    if limit:
+        rows = rows[:limit]
     if as_json:
-        echo_json([model_row(m) for m in rows])
+        echo_json({"source": db.describe(), "total": total, "models": [record_row(r) for r in rows]})
     else:
-        print_models(rows)
+        print_models(rows, total=total, source=db.describe())
 
 
 @models_app.command("show")
-def models_show(name: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Show one model's published facts and sources."""
-    from flopcast.catalogs import get_model
-    from flopcast.reporting.tables import model_row, print_model
+def models_show(name: str, data: opt.Data = None, as_json: opt.Json = False) -> None:
+    """Show one model's facts, each with where it came from (Epoch's row or the curated overlay)."""
+    from flopcast.reporting.tables import print_model, record_row
+    from flopcast.service import database
 
-    m = get_model(name)
+    db = database(data)
+    r = db.find(name)
     if as_json:
-        echo_json(model_row(m))
+        echo_json(dict(record_row(r), source=db.describe()))
     else:
-        print_model(m)
+        print_model(r, source=db.describe())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,11 +6,13 @@ from typing import Annotated
 
 import typer
 
+from flopcast.cli import options as opt
+from flopcast.defaults import DEFAULT_SAMPLES
 from flopcast.errors import InvalidInputError
 
 
 def report_cmd(
-    name: Annotated[str | None, typer.Argument(help="A catalog model, or none for an ad-hoc run described by flags.")] = None,
+    name: Annotated[str | None, typer.Argument(help="A model of the database, or none for an ad-hoc run described by flags.")] = None,
     out: Annotated[str, typer.Option(help="The HTML file to write (atomically).")] = "report.html",
     params: Annotated[str | None, typer.Option(help="Parameters (point or low..high).")] = None,
     tokens: Annotated[str | None, typer.Option(help="Training tokens.")] = None,
@@ -21,11 +23,11 @@ def report_cmd(
     utilization: Annotated[str | None, typer.Option(help="MFU, a fraction in (0, 1].")] = None,
     price_per_chip_hour: Annotated[str | None, typer.Option(help="Cloud price, USD per chip-hour.")] = None,
     chip_price: Annotated[str | None, typer.Option(help="Purchase price of one chip, USD.")] = None,
-    year: Annotated[int | None, typer.Option(help="Express dollars in this year's dollars.")] = None,
+    year_dollars: opt.YearDollars = None,
     scenario: Annotated[str | None, typer.Option(help="Deployment scenario for the serving section (default twitter-1pct).")] = None,
-    data: Annotated[str | None, typer.Option(help="Epoch's database folder (or 'cache') for the model and the trend.")] = None,
-    samples: Annotated[int, typer.Option(help="Monte Carlo samples (2 to 1,000,000).")] = 10_000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    data: opt.Data = None,
+    samples: opt.Samples = DEFAULT_SAMPLES,
+    seed: opt.Seed = 0,
 ) -> None:
     """Write one self-contained HTML report: inputs, costs, distributions, sensitivity, hardware, serving, trend."""
     from flopcast.cli.parse import parse_value
@@ -39,7 +41,7 @@ def report_cmd(
                 compute=parse_value("compute", compute), hardware=hardware, chips=parse_value("chips", chips),
                 days=parse_value("days", days), utilization=parse_value("utilization", utilization, fraction=True),
                 price_per_chip_hour=parse_value("price-per-chip-hour", price_per_chip_hour),
-                chip_price=parse_value("chip-price", chip_price), year=year)
+                chip_price=parse_value("chip-price", chip_price), year_dollars=year_dollars)
     args = {k: v for k, v in args.items() if v is not None}
     html = build_report(name, estimate_args=args, scenario=scenario, data=data, samples=samples, seed=seed)
     path = write_report(out, html)
@@ -49,7 +51,7 @@ def report_cmd(
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to bind (default: this machine only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    data: Annotated[str | None, typer.Option(help="Epoch's database folder (or 'cache') for the trend explorer.")] = None,
+    data: opt.Data = None,
 ) -> None:
     """Run the local web app: calculators, hardware comparison, trend explorer and a JSON API under /api."""
     if not (1 <= port <= 65_535):
@@ -58,11 +60,11 @@ def serve_cmd(
         import uvicorn
     except ImportError:
         raise InvalidInputError("the web app needs its extra: pip install 'flopcast[web]'") from None
-    from flopcast.datasets.source import resolve_source
+    from flopcast.service import database
     from flopcast.web import create_app
 
-    if data is not None:
-        resolve_source(None if data == "cache" else data)  # a missing or wrong folder fails now, not at a request
+    db = database(data)  # read now: a missing or wrong folder fails before the server starts
+    typer.echo(f"flopcast: {len(db.records):,} models from {db.describe()}", err=True)
     app = create_app(data=data)
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: binding {host} exposes the app beyond this machine", err=True)
@@ -70,7 +72,7 @@ def serve_cmd(
 
 
 def validate_cmd(
-    data: Annotated[str | None, typer.Option(help="Epoch's database folder (or 'cache') for the checks that need it.")] = None,
+    data: opt.Data = None,
     only: Annotated[str | None, typer.Option(help="Run the checks of one area (cost, deployment, ...) or id prefix.")] = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the Markdown table of docs/validation.md.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -87,7 +89,9 @@ def validate_cmd(
         echo_json({"passed": sum(r.status == PASS for r in results), "failed": failed,
                    "skipped": sum(r.status == SKIP for r in results), "checks": [r.to_dict() for r in results]})
     elif markdown:
-        typer.echo(render_markdown(results), nl=False)
+        from flopcast.service import database
+
+        typer.echo(render_markdown(results, database(data).describe()), nl=False)
     else:
         from rich.console import Console
         from rich.table import Table

@@ -281,6 +281,13 @@ def _read_text(path: Path, label: str) -> str:
     if not path.is_file():
         raise CatalogError(f"Epoch data file {str(path)!r} does not exist or is not a file")
     raw = path.read_bytes()
+    if raw.startswith(b"\x1f\x8b"):  # gzip (the embedded snapshot is stored compressed)
+        import gzip
+
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise CatalogError(f"{label}: a damaged gzip file ({exc})") from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise CatalogError(f"{label}: the file is UTF-16 encoded; save it as UTF-8")
     try:
@@ -568,6 +575,13 @@ class EpochModel:
     link: str | None = None
     tasks: tuple[str, ...] = ()
     training_datasets: tuple[str, ...] = ()
+    #: the model this row was fine-tuned from, and the fine-tune's own compute
+    base_model: str | None = None
+    finetune_compute_flop: float | None = None
+    post_training_compute_flop: float | None = None
+    dataset_notes: str | None = None
+    training_power_draw_w: float | None = None
+    last_modified: dt.date | None = None
 
 
 def load_epoch_models(path: str | Path) -> tuple[list[EpochModel], ParseReport]:
@@ -608,6 +622,12 @@ def _load_models(t: _Table) -> tuple[list[EpochModel], ParseReport]:
     f_method = t.list_cell("estimation_method")
     f_country = t.list_cell("country")
     f_link = t.text_cell("link")
+    f_base = t.text_cell("base_model")
+    f_ft = t.number("finetune_compute_flop", **pos)
+    f_post = t.number("post_training_compute_flop", **pos)
+    f_dnotes = t.text_cell("dataset_notes")
+    f_power = t.number("power_draw_w", **pos)
+    f_modified = t.date("last_modified")
     ds_idx = next((i for i, h in enumerate(t.header) if h.strip() == "Training dataset"), None)
     compute_col = t.header_of("training_compute_flop")
 
@@ -662,6 +682,12 @@ def _load_models(t: _Table) -> tuple[list[EpochModel], ParseReport]:
                 link=f_link(cells),
                 tasks=f_tasks(cells),
                 training_datasets=split_list(cells[ds_idx]) if ds_idx is not None and ds_idx < len(cells) else (),
+                base_model=f_base(cells),
+                finetune_compute_flop=f_ft(cells),
+                post_training_compute_flop=f_post(cells),
+                dataset_notes=f_dnotes(cells),
+                training_power_draw_w=f_power(cells),
+                last_modified=f_modified(cells),
             )
         )
     report = t.report()
@@ -813,6 +839,61 @@ def _check_hardware(t: _Table) -> ParseReport:
     report.skipped += skipped
     report.duplicates = _duplicates(names)
     return report
+
+
+_SLUG = re.compile(r"[\W_]+")
+
+
+def load_epoch_chips(path: str | Path):
+    """Every chip of Epoch's ML hardware table as a catalog :class:`~flopcast.catalogs.hardware.Hardware` row.
+
+    Peaks are dense: the tensor FP16/BF16 figure counts for both fp16 and bf16. A plain
+    (non-tensor) FP16 figure is kept as fp16, but training is costed at it only on TPUs;
+    other chips without a tensor or TF32 figure are costed at FP32, as in Cottier et al.'s
+    code (``hardware.py: get_flop_per_second``; a GTX 1080 Ti's plain FP16 is 1/64 of its
+    FP32 rate). Names repeated in the table keep their first row. Unreadable cells are dropped, as everywhere
+    in this module; the report says which.
+    """
+    from flopcast.catalogs.hardware import Hardware
+    from flopcast.catalogs.prices import family_token
+
+    t = _Table(path, schema.HARDWARE)
+    sink = t.sink
+    f = {c: t.number(c, positive=True) for c in _HARDWARE_NUMBERS}
+    f_release = t.date("release_date")
+    f_manu, f_type, f_sheet = t.text_cell("manufacturer"), t.text_cell("type"), t.text_cell("datasheet")
+    chips, seen = [], set()
+    for rec in t.records:
+        cells = rec.cells
+        sink.line = rec.line
+        name = t.name("name", cells)
+        if name is None or name.lower() in seen:
+            continue
+        seen.add(name.lower())
+        v = {c: fn(cells) for c, fn in f.items()}
+        peaks = {}
+        for col, prec in (("fp64", "fp64"), ("fp32", "fp32"), ("tf32", "tf32"), ("fp8", "fp8"), ("int8", "int8")):
+            if v[col] is not None:
+                peaks[prec] = v[col]
+        override = None
+        if v["tensor_fp16"] is not None:
+            peaks["bf16"] = peaks["fp16"] = v["tensor_fp16"]
+        elif v["fp16"] is not None:
+            peaks["fp16"] = v["fp16"]
+            if "tpu" not in name.lower() and "tf32" not in peaks and "fp32" in peaks:
+                override = "fp32"  # a plain FP16 figure: Cottier et al. cost training at FP32 then
+        key = _SLUG.sub("-", name.lower()).strip("-")
+        chips.append(Hardware(
+            key=key, name=name, family=family_token(name), manufacturer=f_manu(cells) or "",
+            type=f_type(cells) or "GPU", peak_flop_per_s_by_precision=peaks, memory_bytes=v["memory_bytes"],
+            memory_bandwidth_bytes_per_s=v["memory_bandwidth_bytes_per_s"], tdp_w=v["tdp_w"],
+            release_date=f_release(cells), release_price_usd=v["release_price_usd"], epoch_names=(name,),
+            default_precision_override=override,
+            source=f"Epoch AI, Machine Learning Hardware ({t.file} line {rec.line})"
+                   + (f"; datasheet {f_sheet(cells)}" if f_sheet(cells) else ""),
+            origin="epoch",
+        ))
+    return chips, t.report()
 
 
 def _check_price_index(t: _Table) -> ParseReport:

@@ -1,196 +1,171 @@
-"""Where the model, chip and price tables come from, and loading them.
+"""Where the database comes from: ``--data DIR``, the pulled cache, or the embedded snapshot.
 
-Order: ``--data DIR`` (a folder holding Epoch's CSVs), else the cache that
-``flopcast data pull`` fills, else the bundled curated catalog. Every result says
-which source it used and the snapshot date.
+flopcast ships Epoch AI's public databases (AI models, ML hardware, hardware prices and a
+price index; CC BY 4.0, see ``embedded/README.md``) inside the package, so a fresh install
+answers with the whole database. The order is:
+
+1. ``--data DIR``: a folder holding Epoch's CSV files (``data=DIR``);
+2. else the user cache that ``flopcast data pull`` fills, when it is newer than the
+   embedded snapshot (``data="cache"`` asks for it explicitly);
+3. else the embedded snapshot (``data="embedded"`` asks for it explicitly).
+
+A folder or cache that lacks one of the four files takes that file from the embedded
+snapshot, and says so. Every result names its source and the data's own date: the newest
+"Last modified" of the models table, or the time of the pull.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
-from flopcast.errors import CatalogError, UnknownModelError
+from flopcast.errors import CatalogError, InvalidInputError
+
+#: the file kinds a database is made of
+KINDS = ("models", "hardware", "prices", "price_index")
+EMBEDDED_PACKAGE = "flopcast.datasets.embedded"
+#: ``data`` values that are not folders
+SPECIAL = ("embedded", "cache")
 
 
 @dataclass(frozen=True)
 class DataSource:
-    kind: str  # "data-dir" | "cache" | "bundled"
+    """Where each file of a database comes from, and how to describe it."""
+
+    kind: str  # "data-dir" | "cache" | "embedded"
     label: str
+    files: tuple[tuple[str, Path], ...]
+    #: the data's own date when known before reading (embedded snapshot, cache pull time)
+    data_date: str = ""
+    #: kinds taken from the embedded snapshot because the folder or cache lacks them
+    filled_in: tuple[str, ...] = ()
+
+    def path(self, kind: str) -> Path | None:
+        return dict(self.files).get(kind)
+
+    @property
+    def models_path(self) -> Path:
+        p = self.path("models")
+        assert p is not None  # every source has a models table
+        return p
+
+    def describe(self, data_date: str | None = None) -> str:
+        date = data_date or self.data_date
+        s = self.label + (f" (data of {date})" if date else "")
+        if self.filled_in:
+            s += f"; {', '.join(self.filled_in)} from the embedded snapshot"
+        return s
+
+    def fingerprint(self) -> tuple:
+        """Identifies the files' current contents (path, size, modification time) for caching."""
+        out = []
+        for kind, p in self.files:
+            try:
+                st = p.stat()
+                out.append((kind, str(p), st.st_size, st.st_mtime_ns))
+            except OSError:
+                out.append((kind, str(p), -1, -1))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class EmbeddedManifest:
+    data_date: str
     snapshot: str
-    models_path: Path | None = None
-    hardware_path: Path | None = None
-    prices_path: Path | None = None
-    price_index_path: Path | None = None
-
-    def describe(self) -> str:
-        return f"{self.label} (snapshot {self.snapshot})"
+    urls: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
-class Database:
-    source: DataSource
-    records: list
-    hardware: object
-    price_book: object
-    reports: list = field(default_factory=list)
-    epoch_models: list = field(default_factory=list)
+def embedded_dir() -> Path:
+    """The folder of the embedded snapshot inside the installed package."""
+    return Path(str(resources.files(EMBEDDED_PACKAGE)))
+
+
+@lru_cache(maxsize=1)
+def embedded_manifest() -> EmbeddedManifest:
+    raw = json.loads((embedded_dir() / "manifest.json").read_text(encoding="utf-8"))
+    return EmbeddedManifest(raw["data_date"], raw["snapshot"], dict(raw.get("urls", {})), dict(raw["files"]))
+
+
+def embedded_files() -> dict[str, Path]:
+    folder = embedded_dir()
+    return {kind: folder / name for kind, name in embedded_manifest().files.items()}
+
+
+def _embedded() -> DataSource:
+    man = embedded_manifest()
+    return DataSource("embedded", f"Epoch AI database, embedded snapshot of {man.snapshot}",
+                      tuple(embedded_files().items()), man.data_date)
 
 
 def _first(folder: Path, names) -> Path | None:
     for n in names:
-        if (folder / n).is_file():
-            return folder / n
+        for candidate in (folder / n, folder / f"{n}.gz"):
+            if candidate.is_file():
+                return candidate
     return None
 
 
-def resolve_source(data_dir: str | Path | None = None) -> DataSource:
+def _with_fallback(kind: str, label: str, found: dict[str, Path | None], data_date: str) -> DataSource:
+    embedded = embedded_files()
+    files, filled = [], []
+    for k in KINDS:
+        p = found.get(k)
+        if p is None:
+            p = embedded[k]
+            filled.append(k)
+        files.append((k, p))
+    return DataSource(kind, label, tuple(files), data_date, tuple(filled))
+
+
+def _folder_source(folder: Path) -> DataSource:
     from flopcast.datasets import schema
 
-    if data_dir is not None:
-        folder = Path(data_dir)
-        if not folder.is_dir():
-            raise CatalogError(f"--data {str(folder)!r} is not a folder; give the folder that holds Epoch's CSV files")
-        models = _first(folder, schema.MODELS.filenames)
-        if models is None:
-            raise CatalogError(
-                f"--data {str(folder)!r} holds none of {', '.join(schema.MODELS.filenames)}; "
-                "it needs Epoch's AI models table"
-            )
-        stamp = dt.datetime.fromtimestamp(models.stat().st_mtime, dt.timezone.utc).date().isoformat()
-        return DataSource("data-dir", f"--data {folder}", stamp, models, _first(folder, schema.HARDWARE.filenames),
-                          _first(folder, schema.PRICES.filenames), _first(folder, schema.PRICE_INDEX.filenames))
-    try:
-        from flopcast.datasets import pull
+    if not folder.is_dir():
+        raise CatalogError(f"--data {str(folder)!r} is not a folder; give the folder that holds Epoch's CSV files, "
+                           f"or one of {', '.join(SPECIAL)}")
+    found = {k.name: _first(folder, k.filenames) for k in schema.KINDS}
+    if found["models"] is None:
+        raise CatalogError(f"--data {str(folder)!r} holds none of {', '.join(schema.MODELS.filenames)}; "
+                           "it needs Epoch's AI models table")
+    return _with_fallback("data-dir", f"Epoch AI database in {folder}", found, "")
 
+
+def _cache_source(required: bool) -> DataSource | None:
+    from flopcast.datasets import pull
+
+    try:
         entries = {e.kind: e for e in pull.status() if e.exists}
-    except (ImportError, CatalogError):
-        entries = {}
-    if "models" in entries:
-        m = entries["models"]
-        hw = entries.get("hardware")
-        return DataSource("cache", f"cache {Path(m.path).parent}", str(m.fetched_at)[:10], Path(m.path),
-                          Path(hw.path) if hw else None, None, None)
-    return DataSource("bundled", "bundled curated catalog", "2026-11-28")
-
-
-def load_database(source: DataSource) -> Database:
-    """Records, merged chip table and price book for a source."""
-    from flopcast.batch import ModelRecord
-    from flopcast.catalogs.hardware import bundled_hardware, load_epoch_hardware
-    from flopcast.catalogs.models import bundled_models
-    from flopcast.catalogs.prices import bundled_price_book
-
-    if source.kind == "bundled":
-        return Database(source, [ModelRecord.from_spec(m) for m in bundled_models()], bundled_hardware(),
-                        bundled_price_book())
-    from flopcast.datasets import epoch
-
-    models, report = epoch.load_epoch_models(source.models_path)
-    reports = [report]
-    by_name = {}
-    curated = bundled_models()
-    records = []
-    for m in models:
-        rec = ModelRecord.from_epoch(m)
-        spec = curated.find(m.name)
-        if spec is not None and spec.training_start_date is not None:
-            from dataclasses import replace
-
-            rec = replace(rec, training_start_date=spec.training_start_date)
-        records.append(rec)
-        by_name.setdefault(m.name, rec)
-    hardware = bundled_hardware()
-    if source.hardware_path is not None:
-        hardware = hardware.merged(load_epoch_hardware(source.hardware_path))
-    book = bundled_price_book()
-    if source.prices_path is not None:
-        rows, rep = epoch.load_epoch_prices(source.prices_path)
-        reports.append(rep)
-        book = book.with_rows(*price_rows(rows), label=str(source.prices_path))
-    return Database(source, records, hardware, book, reports, models)
-
-
-def price_rows(rows):
-    """Epoch price-table rows -> (purchase rows, cloud rows) for a PriceBook."""
-    from flopcast.catalogs.prices import CloudRow, PurchasePrice, family_token, vendor_key
-
-    purchases, cloud = [], []
-    for r in rows:
-        if r.date is None or not r.hardware:
-            continue
-        fam = family_token(r.hardware)
-        if r.purchase:
-            notes = r.notes or ""
-            purchases.append(PurchasePrice(fam, r.date, r.purchase, "dgx" in (notes + r.hardware).lower(),
-                                           r.source or "", notes))
-        if r.on_demand or r.one_year or r.three_year:
-            cloud.append(CloudRow(fam, vendor_key(r.vendor), r.date, r.on_demand, r.one_year, r.three_year,
-                                  r.source or "", r.notes or ""))
-    return purchases, cloud
-
-
-
-def database_model(db: Database, name: str):
-    """A database row as a :class:`ModelSpec` for the single-model chain, with notes.
-
-    Names match fuzzily (a miss lists the closest names). Hardware the chip tables do not
-    know is imputed by the batch rule (most common chip for the year and domain).
-    """
-    from flopcast.batch import _Imputer, _match
-    from flopcast.catalogs.models import ModelSpec
-    from flopcast.datasets import epoch
-
-    if db.source.kind == "bundled":
-        from flopcast.catalogs.models import bundled_models
-
-        return bundled_models().get(name), []
-    try:
-        m = epoch.find_model(db.epoch_models, name)
-    except UnknownModelError:
-        # a curated name or alias ("gpt-3") may name the database row ("GPT-3 175B (davinci)")
-        from flopcast.catalogs.models import bundled_models
-
-        spec = bundled_models().find(name)
-        m = None
-        for alias in (spec.name, *spec.aliases) if spec is not None else ():
-            try:
-                m = epoch.find_model(db.epoch_models, alias)
-                break
-            except UnknownModelError:
-                continue
-        if m is None:
+    except CatalogError:
+        if required:
             raise
-    notes = [f"database row: {m.name!r} (line {m.line} of {db.source.models_path.name})"]
-    hw = _match(db.hardware, tuple(m.training_hardware)) if m.training_hardware else None
-    if hw is None:
-        rec = next(r for r in db.records if r.name == m.name)
-        imputer = _Imputer(db.records, [_match(db.hardware, r.training_hardware) if r.training_hardware else None
-                                        for r in db.records])
-        key, why = imputer.hardware(rec)
-        if key is None:
-            from flopcast.errors import MissingInputError
+        entries = {}
+    if "models" not in entries:
+        if required:
+            raise InvalidInputError("--data cache: nothing is cached; run `flopcast data pull`, or leave --data out "
+                                    "to use the embedded snapshot")
+        return None
+    m = entries["models"]
+    found = {k: Path(e.path) for k, e in entries.items()}
+    return _with_fallback("cache", f"Epoch AI database pulled into {Path(m.path).parent}", found,
+                          str(m.fetched_at)[:10])
 
-            raise MissingInputError(f"{m.name!r} has no training hardware and none can be imputed; give --hardware")
-        hw = db.hardware.get(key)
-        notes.append(f"hardware (imputed): {hw.name}, {why}")
-    elif len(m.training_hardware) > 1:
-        notes.append(f"several chip types ({', '.join(m.training_hardware)}); priced as {hw.name}")
-    language = any("language" in d.lower() for d in m.domains)
-    spec = ModelSpec(
-        key=m.name, name=m.name, organization=", ".join(m.organizations),
-        publication_date=m.publication_date or dt.date.today(), domain=", ".join(m.domains),
-        params=m.parameters, training_tokens=m.dataset_size if language else None, epochs=m.epochs,
-        training_compute_flop=m.training_compute_flop, hardware=hw.key, chips=m.hardware_quantity,
-        training_time_hours=m.training_time_hours, chip_hours=m.chip_hours, utilization=m.utilization,
-        confidence=(m.confidence or "likely") if (m.confidence or "likely") in ("confident", "likely", "speculative")
-        else "likely", source=m.link or str(db.source.models_path), as_of=db.source.snapshot,
-    )
-    rec = next((r for r in db.records if r.name == m.name), None)
-    if rec is not None and rec.training_start_date is not None:
-        from dataclasses import replace
 
-        spec = replace(spec, training_start_date=rec.training_start_date)
-    return spec, notes
-
+def resolve_source(data: str | Path | None = None) -> DataSource:
+    """The database to use: a folder, ``"cache"``, ``"embedded"``, or None for the default order."""
+    if data is None:
+        emb = _embedded()
+        cached = _cache_source(required=False)
+        if cached is not None and cached.data_date > emb.data_date:
+            return cached
+        return emb
+    if isinstance(data, str) and data == "embedded":
+        return _embedded()
+    if isinstance(data, str) and data == "cache":
+        src = _cache_source(required=True)
+        assert src is not None
+        return src
+    return _folder_source(Path(data))

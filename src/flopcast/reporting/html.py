@@ -14,6 +14,7 @@ from importlib import resources
 
 import numpy as np
 
+from flopcast.defaults import DEFAULT_SAMPLES
 from flopcast.errors import FlopcastError, MissingInputError
 
 #: chips the report compares the model's chip with, newest first
@@ -124,22 +125,18 @@ class Section:
 
 
 def build_report(name: str | None = None, *, estimate_args: dict | None = None, scenario: str | None = None,
-                 data: str | None = None, samples: int = 10_000, seed: int = 0,
+                 data: str | None = None, samples: int = DEFAULT_SAMPLES, seed: int = 0,
                  compare_with: tuple[str, ...] = COMPARE_WITH) -> str:
     """The report's HTML. ``estimate_args`` are :func:`flopcast.service.training_estimate`'s keywords."""
     from flopcast import __version__
-    from flopcast.service import training_estimate
+    from flopcast.service import database, training_estimate
 
     env = _jinja()
-    from flopcast.datasets.source import load_database, resolve_source
-
-    db = load_database(resolve_source(None if data == "cache" else data))  # read once: the model and the trend
+    db = database(data)  # read once: the model and the trend
     args = dict(estimate_args or {})
     args.setdefault("samples", samples)
     args.setdefault("seed", seed)
-    if data is not None and name is not None:
-        args.update(data=data, db=db)
-    est = training_estimate(name, sensitivity=True, **args)
+    est = training_estimate(name, sensitivity=True, db=db, **args)
     sections = {}
 
     # distributions and sensitivity
@@ -191,7 +188,7 @@ def _compare(model_hw: str, other: str, params: float):
     from flopcast.catalogs.prices import family_token
     from flopcast.comparison import compare_hardware
 
-    cat = bundled_hardware()
+    cat = bundled_hardware()  # the comparison prices come from the curated catalog
     try:
         a, _ = cat.resolve(model_hw)
     except FlopcastError:  # a database's chip name: compare its family's default chip
@@ -217,10 +214,14 @@ def _deployment_section(name, est, scenario: str, seed: int) -> Section:
                 return sec
             d = estimate_deployment(params=params, scenario=scenario, samples=4_000, seed=seed)
         else:
-            from flopcast.catalogs import get_model
+            from flopcast.catalogs import bundled_models
 
-            get_model(name)
-            d = estimate_deployment(name, scenario=scenario, vs_training=True, samples=4_000, seed=seed)
+            spec = bundled_models().find(est.key)
+            if spec is None:
+                sec.ok, sec.note = False, (f"not estimated: serving needs the model's architecture, which the curated "
+                                           f"catalog has for {len(bundled_models())} models; {est.name} is not one")
+                return sec
+            d = estimate_deployment(spec, scenario=scenario, vs_training=True, samples=4_000, seed=seed)
     except FlopcastError as exc:
         sec.ok, sec.note = False, f"not estimated: {exc}"
         return sec
@@ -234,11 +235,11 @@ def _trend_section(est, name, db, seed: int) -> Section:
 
     sec = Section("Where it sits on the frontier cost trend")
     try:
-        t = trend_analysis("cost", top=10, since=2016, bootstrap=0, samples=1_000, seed=seed, db=db)
+        t = trend_analysis("cost", top=10, since=2016, bootstrap=0, seed=seed, db=db)
     except FlopcastError as exc:
         sec.ok, sec.note = False, f"trend not fitted: {exc}"
         return sec
-    date = _model_date(est, name)
+    date = est.publication_date if name is not None else None
     value = est.cost_usd["amortized"].median if "amortized" in est.cost_usd else None
     year = decimal_year(date) if date is not None else None
     residual = None
@@ -249,17 +250,6 @@ def _trend_section(est, name, db, seed: int) -> Section:
     if date is None:
         sec.note = "the run has no date (give a catalog model or a start date) so it is not placed on the trend"
     return sec
-
-
-def _model_date(est, name):
-    from flopcast.catalogs import get_model
-
-    if name is None:
-        return None
-    try:
-        return get_model(name).publication_date
-    except FlopcastError:
-        return None
 
 
 def write_report(path, html: str):

@@ -12,7 +12,7 @@ from pathlib import Path
 from flopcast.errors import InvalidInputError
 
 CSV_FIELDS = (
-    "model", "publication_date", "organization", "domain", "hardware", "training_compute_flop",
+    "model", "key", "publication_date", "organization", "domain", "is_finetune", "hardware", "training_compute_flop",
     "training_compute_flop_p5", "training_compute_flop_p95", "compute_source", "chip_hours", "chip_hours_p5",
     "chip_hours_p95",
 )
@@ -61,7 +61,7 @@ def batch_csv(result) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
-    for row in result.rows:
+    for row in result.rows():
         w.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in fields})
     return buf.getvalue()
 

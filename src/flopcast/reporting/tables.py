@@ -10,7 +10,8 @@ from flopcast.reporting.format import format_bytes, format_sci, format_summary, 
 _LABELS = {
     "training_compute_flop": "Training compute",
     "compute_from_params_flop": "  from parameters x tokens",
-    "compute_from_hardware_flop": "  from hardware x time",
+    "compute_including_base_flop": "  with the base model's",
+    "implied_utilization": "Utilization implied",
     "chip_hours": "Chip-hours",
     "duration_s": "Wall-clock time",
     "chips": "Chips",
@@ -25,7 +26,7 @@ def _console() -> Console:
 
 def print_estimate(result, show_sensitivity: bool = False) -> None:
     con = _console()
-    title = f"{result.name} on {result.hardware}"
+    title = f"{result.name} on {result.hardware}" if result.hardware else f"{result.name} (compute only)"
     table = Table(title=title, show_lines=False)
     table.add_column("quantity")
     table.add_column("median (90% CI)", justify="left")
@@ -38,9 +39,12 @@ def print_estimate(result, show_sensitivity: bool = False) -> None:
     for method, s in result.cost_usd.items():
         table.add_row(f"Cost, {method}", format_summary(s), _fmt_central(result.central.get(f"cost_usd.{method}"), "USD"))
     con.print(table)
-    con.print(f"Source: {result.source}. Dollars: {result.dollars}. Samples: {result.samples:,} "
-              f"({result.sampling}, seed {result.seed}). Point estimate: every input at its central value "
-              "(the published method).")
+    sampled = f"Samples: {result.samples:,} ({result.sampling}, seed {result.seed})" if result.samples > 1 else \
+        "Point estimate only (--point)"
+    con.print(f"Source: {result.source}. Dollars: {result.dollars}. {sampled}. Point estimate: every input at its "
+              "central value (the published method).")
+    for m, why in result.skipped_methods.items():
+        con.print(f"[yellow]{m} cost skipped:[/yellow] {why}")
     for n in result.notes:
         con.print(f"[dim]note:[/dim] {n}")
     for w in result.warnings:
@@ -50,7 +54,7 @@ def print_estimate(result, show_sensitivity: bool = False) -> None:
         inputs.add_column(col, overflow="fold")
     for r in result.inputs:
         shown = f"{r.central:.4g}" if result.samples == 1 else r.value.describe()
-        inputs.add_row(r.name, shown, r.provenance, r.source[:70])
+        inputs.add_row(r.name, shown, r.provenance, r.source)
     con.print(inputs)
     if show_sensitivity:
         for output, rows in result.sensitivity.items():
@@ -143,44 +147,58 @@ def _usd(v, src):
     return "n/a" if v is None else f"${v:.2f} ({src})"
 
 
-def model_row(m) -> dict:
+def record_row(r) -> dict:
+    """A database record as JSON: its facts and, field by field, where each came from."""
     from dataclasses import asdict
 
-    d = asdict(m)
-    d["aliases"] = list(m.aliases)
+    d = asdict(r)
+    for k in ("organizations", "domains", "aliases", "estimation_method", "training_hardware", "notes"):
+        d[k] = list(d[k])
+    d["is_finetune"] = r.is_finetune
     return d
 
 
-def print_models(rows) -> None:
-    t = Table(title="Model catalog")
-    for col in ("key", "name", "date", "parameters", "tokens", "compute", "hardware", "confidence"):
-        t.add_column(col)
-    for m in rows:
-        t.add_row(m.key, m.name, str(m.publication_date), format_sci(m.params) if m.params else "",
-                  format_sci(m.training_tokens) if m.training_tokens else "",
-                  format_sci(m.training_compute_flop) if m.training_compute_flop else "", m.hardware or "", m.confidence)
-    _console().print(t)
+def print_models(rows, total: int | None = None, source: str = "") -> None:
+    t = Table(title=f"Models ({len(rows):,} of {total:,})" if total is not None else "Models")
+    for col in ("key", "name", "date", "parameters", "compute (FLOP)", "hardware", "origin"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r.key if r.key != r.name else "", r.name, str(r.publication_date or ""),
+                  format_sci(r.parameters) if r.parameters else "",
+                  format_sci(r.training_compute_flop) if r.training_compute_flop else "",
+                  ", ".join(r.training_hardware), r.origin + (", fine-tune" if r.is_finetune else ""))
+    con = _console()
+    con.print(t)
+    if source:
+        con.print(f"Source: {source}. `flopcast estimate NAME` takes a key or a name; "
+                  "origin 'epoch+curated' rows carry cited corrections.")
 
 
-def print_model(m) -> None:
-    t = Table(title=m.name, show_header=False)
+def print_model(r, source: str = "") -> None:
+    t = Table(title=r.name, show_header=False)
     t.add_column("field")
     t.add_column("value", overflow="fold")
-    for k, v in model_row(m).items():
-        if v not in (None, "", []):
-            t.add_row(k, format_sci(v) if isinstance(v, float) else str(v))
+    t.add_column("source", overflow="fold")
+    for k, v in record_row(r).items():
+        if v in (None, "", [], {}) or k in ("sources", "name"):
+            continue
+        shown = format_sci(v) if isinstance(v, float) else ", ".join(v) if isinstance(v, list) else str(v)
+        t.add_row(k, shown, r.sources.get(k, ""))
     _console().print(t)
+    if source:
+        _console().print(f"Source: {source}.")
 
 
 def print_batch(result, reports=()) -> None:
     con = _console()
-    t = Table(title=f"Training cost estimates: {len(result.rows)} models ({result.dollars})")
+    rows = result.rows()
+    t = Table(title=f"Training cost estimates: {len(rows):,} models ({result.dollars})")
     for col in ("model", "date", "compute", "hardware"):
         t.add_column(col, overflow="fold")
     for m in result.methods:
         t.add_column(f"{m} (90% CI)", overflow="fold")
     t.add_column("imputed")
-    for row in result.rows:
+    for row in rows:
         cells = [row["model"], row["publication_date"], format_sci(row["training_compute_flop"]), row["hardware"]]
         for m in result.methods:
             v = row.get(f"cost_{m}_usd")
@@ -189,7 +207,8 @@ def print_batch(result, reports=()) -> None:
         cells.append(row["imputed_inputs"].replace(";", ", "))
         t.add_row(*cells)
     con.print(t)
-    con.print(f"Source: {result.source}. Samples per model: {result.samples:,}. Skipped: {len(result.skipped)} "
-              "(no compute, parameters x data, or chip-hours).")
+    con.print(f"Source: {result.source}. Models: {result.selection}. Samples per model: {result.samples:,} "
+              f"({result.sampling}, seed {result.seed}). Not estimated: {len(result.skipped):,} (no compute, "
+              "parameters x tokens or chip-hours; --format json lists each with its reason).")
     for rep in reports:
         con.print(f"[dim]parse report:[/dim] {rep.summary()}")

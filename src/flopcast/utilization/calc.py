@@ -28,10 +28,12 @@ ATTENTION = ("full", "causal", "none")
 RECOMPUTE = ("none", "selective", "full")
 
 
-def _attention_factor(attention: str) -> float:
+def _convention(attention: str):
+    from flopcast.compute import FlopConvention
+
     if attention not in ATTENTION:
         raise UnknownNameError("attention", attention, ATTENTION)
-    return {"full": 1.0, "causal": 0.5, "none": 0.0}[attention]
+    return FlopConvention(count_attention=attention != "none", causal_halving=attention == "causal")
 
 
 def _shape_known(n_layers, d_model, context) -> bool:
@@ -43,27 +45,31 @@ def _shape_known(n_layers, d_model, context) -> bool:
 
 
 def model_flop_per_token(params, n_layers=None, d_model=None, context=None, *, attention: str = "full"):
-    """Training FLOP per token by the PaLM convention: ``6 N + 12 L d T`` (attention full)."""
+    """Training FLOP per token by the PaLM convention: ``6 N + 12 L d T`` (attention full).
+
+    The same count as :func:`flopcast.compute.training_flop_per_token`, which this calls: one
+    convention in every module (``d_model`` here is the attention width, d_attn).
+    """
+    from flopcast.compute import training_flop_per_token
+
     check_positive("params", params)
-    flop = 6.0 * np.asarray(params, dtype=float)
+    conv = _convention(attention)
     if _shape_known(n_layers, d_model, context):
-        for name, v in (("n_layers", n_layers), ("d_model", d_model), ("context", context)):
-            check_positive(name, v)
-        flop = flop + 12.0 * _attention_factor(attention) * np.asarray(n_layers, dtype=float) * d_model * context
-    else:
-        _attention_factor(attention)
-    return flop
+        return training_flop_per_token(params, n_layers, d_model, context, conv)
+    return training_flop_per_token(params, convention=conv)
 
 
 def hardware_flop_per_token(params, n_layers=None, d_model=None, context=None, *, attention: str = "full",
                             recompute: str = "none"):
     """Model FLOP per token plus the FLOP that activation recomputation repeats."""
+    from flopcast.compute import attention_flop_per_token
+
     if recompute not in RECOMPUTE:
         raise UnknownNameError("recompute", recompute, RECOMPUTE)
     flop = model_flop_per_token(params, n_layers, d_model, context, attention=attention)
     attn_fwd = 0.0
     if _shape_known(n_layers, d_model, context):
-        attn_fwd = 4.0 * _attention_factor(attention) * np.asarray(n_layers, dtype=float) * d_model * context
+        attn_fwd = attention_flop_per_token(n_layers, d_model, context, _convention(attention))
     if recompute == "selective":
         return flop + attn_fwd
     if recompute == "full":
@@ -128,7 +134,7 @@ def calculate(model=None, *, params=None, n_layers=None, d_model=None, context=N
     """
     from flopcast.catalogs import get_hardware, get_model
 
-    _attention_factor(attention)  # checked on every route, used or not
+    _convention(attention)  # checked on every route, used or not
     if recompute not in RECOMPUTE:
         raise UnknownNameError("recompute", recompute, RECOMPUTE)
     spec = get_model(model) if isinstance(model, str) else model
@@ -143,6 +149,8 @@ def calculate(model=None, *, params=None, n_layers=None, d_model=None, context=N
     params, _ = pick(params, "params")
     n_layers, _ = pick(n_layers, "n_layers")
     d_model, _ = pick(d_model, "d_model")
+    if d_attn is None and d_model is not None and spec is not None and getattr(spec, "d_attn", None):
+        d_attn = spec.d_attn  # the catalog's attention width (PaLM: 48 heads x 256 against a width of 18,432)
     if d_attn is not None:
         check_positive("d_attn", d_attn)
         d_model = d_attn

@@ -84,9 +84,9 @@ def create_app(data: str | None = None) -> FastAPI:
     def database():
         with state["lock"]:
             if state["db"] is None:
-                from flopcast.datasets.source import load_database, resolve_source
+                from flopcast.service import database as load
 
-                state["db"] = load_database(resolve_source(None if state["data"] == "cache" else state["data"]))
+                state["db"] = load(state["data"])
             return state["db"]
 
     # -- pages ---------------------------------------------------------------------------
@@ -103,20 +103,19 @@ def create_app(data: str | None = None) -> FastAPI:
 
     # -- API -----------------------------------------------------------------------------
 
-    @app.get("/api/models", summary="Catalog models")
-    def models() -> list[dict]:
-        from flopcast.catalogs import bundled_models
+    @app.get("/api/models", summary="The database's models (Epoch's table with the curated overlay)")
+    def models(curated: bool = False) -> list[dict]:
+        """Every model; ``curated=true`` only those whose architecture the curated catalog has (serving needs it)."""
+        return [{"key": r.key, "name": r.name, "publication_date": r.publication_date, "params": r.parameters,
+                 "training_compute_flop": r.training_compute_flop, "hardware": list(r.training_hardware),
+                 "origin": r.origin, "is_finetune": r.is_finetune}
+                for r in database().records if not curated or r.origin != "epoch"]
 
-        return [{"key": m.key, "name": m.name, "params": m.params, "hardware": m.hardware}
-                for m in bundled_models()]
-
-    @app.get("/api/hardware", summary="Catalog chips")
+    @app.get("/api/hardware", summary="The curated chips")
     def hardware() -> list[dict]:
-        from flopcast.catalogs import bundled_hardware
-
         return [{"key": h.key, "name": h.name, "peak_flop_per_s": h.peak_flop_per_s_by_precision,
                  "memory_bytes": h.memory_bytes, "memory_bandwidth_bytes_per_s": h.memory_bandwidth_bytes_per_s}
-                for h in bundled_hardware()]
+                for h in database().hardware if h.origin != "epoch"]
 
     @app.get("/api/hardware/compare", summary="Compare chip b with chip a (ratios b / a)")
     def compare(a: str, b: str, params: float = 175e9) -> dict:
@@ -134,7 +133,7 @@ def create_app(data: str | None = None) -> FastAPI:
 
         fields = req.model_dump(exclude={"model", "samples", "seed", "sensitivity"}, exclude_none=True)
         est = training_estimate(req.model, samples=req.samples, seed=req.seed, sensitivity=req.sensitivity,
-                                max_samples=100_000, **fields)
+                                max_samples=100_000, db=database(), **fields)
         out = est.to_dict()
         out["histograms"] = {m: histogram(s.samples) for m, s in est.cost_usd.items()}
         return out
@@ -161,20 +160,14 @@ def create_app(data: str | None = None) -> FastAPI:
 
         if req.since is not None and req.until is not None and req.since > req.until:
             return _error(f"since={req.since} is after until={req.until}")
-        t = trend_analysis(req.metric, top=req.top, since=req.since, until=req.until, method=req.method,
+        t = trend_analysis(req.metric, top=req.top, since=req.since, until=req.until, cost_method=req.cost_method,
                            extrapolate=req.extrapolate, bootstrap=0, samples=req.samples, seed=req.seed,
-                           db=database())
-        years = [float(decimal_year(d)) for d in t.dates]
-        lo = min(years + [t.fit.start_year])
-        hi = max(years + [t.fit.end_year] + ([req.extrapolate + 0.5] if req.extrapolate else []))
-        grid = np.linspace(lo, hi, 80)
-        band = t.fit.predict(grid)
+                           db=database(), band_points=80)
         out = dict(t.out)
         out.update(title=t.title, unit=t.unit,
-                   points=[{"year": y, "value": float(v), "label": lab}
-                           for y, v, lab in zip(years, np.asarray(t.values, dtype=float), t.labels, strict=True)],
-                   band={k: np.asarray(band[k], dtype=float).tolist()
-                         for k in ("year", "median", "line_low", "line_high", "pred_low", "pred_high")})
+                   points=[{"year": float(decimal_year(d)), "value": float(v), "label": lab}
+                           for d, v, lab in zip(t.dates, np.asarray(t.values, dtype=float), t.labels, strict=True)],
+                   band=t.band)
         return out
 
     @app.get("/api/health", include_in_schema=False)
@@ -201,6 +194,13 @@ def _render(name: str) -> str:
         layout = root.joinpath("layout.html").read_text(encoding="utf-8")
         body = root.joinpath(name).read_text(encoding="utf-8")
         title = re.search(r"<!-- title: (.*?) -->", body)
+        from flopcast.methods import METHOD_CHOICES, METHOD_NAMES
+
+        def options(names, default):
+            return "".join(f"<option{' selected' if n == default else ''}>{n}</option>" for n in names)
+
+        body = (body.replace("{{ method_options }}", options(METHOD_CHOICES, "all"))
+                .replace("{{ cost_method_options }}", options(METHOD_NAMES, "amortized")))
         _TEMPLATES[name] = (layout.replace("{{ title }}", title.group(1) if title else "flopcast")
                             .replace("{{ body }}", body))
     return _TEMPLATES[name]

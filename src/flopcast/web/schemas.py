@@ -6,11 +6,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from flopcast.defaults import DEFAULT_SAMPLES
+from flopcast.methods import METHOD_CHOICES, METHOD_NAMES
+
 MAX_SAMPLES = 100_000
 #: a positive finite number, or a 90% interval [low, high]
 Positive = Annotated[float, Field(gt=0, lt=1e40, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9 ._()+\-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f<>]+$")]
 
 
 def _interval(v, fraction: bool = False):
@@ -34,7 +37,7 @@ class TrainingRequest(_Body):
     Each number is a point or a 90% interval ``[low, high]``.
     """
 
-    model: Name | None = Field(None, description="catalog model, e.g. gpt-3")
+    model: Name | None = Field(None, description="a model of the database, e.g. gpt-3 or GPT-4o")
     params: Positive | list[Positive] | None = None
     tokens: Positive | list[Positive] | None = None
     compute: Positive | list[Positive] | None = Field(None, description="training compute, FLOP")
@@ -44,9 +47,10 @@ class TrainingRequest(_Body):
     utilization: Fraction | list[Fraction] | None = Field(None, description="MFU, in (0, 1]")
     price_per_chip_hour: Positive | list[Positive] | None = Field(None, description="cloud price, USD")
     chip_price: Positive | list[Positive] | None = Field(None, description="purchase price of one chip, USD")
-    year: Annotated[int, Field(ge=1990, le=2100)] | None = Field(None, description="express dollars in this year's")
-    method: Literal["all", "cloud", "amortized", "acquisition"] = "all"
-    samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = 10_000
+    year_dollars: Annotated[int, Field(ge=1990, le=2100)] | None = Field(
+        None, description="express dollars in this year's (default: nominal dollars of the publication month)")
+    method: Literal[METHOD_CHOICES] = "all"  # type: ignore[valid-type]
+    samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
     sensitivity: bool = False
 
@@ -66,7 +70,7 @@ class DeployRequest(_Body):
     context: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     price_per_chip_hour: Positive | list[Positive] | None = None
     vs_training: bool = False
-    samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = 10_000
+    samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
 
     _check = field_validator("tokens_per_day", "price_per_chip_hour")(classmethod(lambda cls, v: _interval(v)))
@@ -78,6 +82,6 @@ class TrendRequest(_Body):
     since: Annotated[int, Field(ge=1950, le=2100)] | None = 2016
     until: Annotated[int, Field(ge=1950, le=2100)] | None = None
     extrapolate: Annotated[int, Field(ge=1950, le=2100)] | None = None
-    method: Literal["amortized", "cloud", "acquisition"] = "amortized"
-    samples: Annotated[int, Field(ge=2, le=10_000)] = 1_000
+    cost_method: Literal[METHOD_NAMES] = "amortized"  # type: ignore[valid-type]
+    samples: Annotated[int, Field(ge=2, le=DEFAULT_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0

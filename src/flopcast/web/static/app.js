@@ -200,9 +200,12 @@ async function submit(form) {
 }
 
 async function fillSelects() {
-  for (const sel of document.querySelectorAll("select[data-source]")) {
-    const items = await (await fetch(sel.dataset.source)).json();
-    for (const m of items) { const o = document.createElement("option"); o.value = m.key; o.textContent = m.name; sel.appendChild(o); }
+  for (const el of document.querySelectorAll("select[data-source], datalist[data-source]")) {
+    const items = await (await fetch(el.dataset.source)).json();
+    for (const m of items) {
+      const o = document.createElement("option"); o.value = m.key;
+      o.textContent = m.key === m.name ? m.name : `${m.name} (${m.key})`; el.appendChild(o);
+    }
   }
 }
 

@@ -1,0 +1,21 @@
+"""The defaults and choices every front-end shares, in a module light enough for ``flopcast --help``.
+
+The pipeline, the service layer, the CLI, the web API's schema and the docs take these from
+here; nothing else spells them out.
+"""
+
+from __future__ import annotations
+
+#: Monte Carlo samples per model, the seed and the sampling scheme of every estimate
+DEFAULT_SAMPLES = 10_000
+DEFAULT_SEED = 0
+DEFAULT_SAMPLING = "sobol"
+SAMPLING_CHOICES = ("sobol", "random")
+#: the attention FLOP conventions (``flopcast.compute.convention``): PaLM's in full, halved, or none
+ATTENTION_CHOICES = ("full", "causal", "none")
+DEFAULT_ATTENTION = "full"
+#: cloud price tiers; Cottier et al. use the 3-year committed-use price
+CLOUD_TIERS = ("on-demand", "1y", "3y")
+DEFAULT_CLOUD_TIER = "3y"
+#: the one cost method of the questions that need one (trends, diffusion)
+DEFAULT_COST_METHOD = "amortized"

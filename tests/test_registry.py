@@ -1,0 +1,50 @@
+"""One registry of cost methods: every list of choices (CLI, web schema, pages, docs) is derived from it."""
+
+from pathlib import Path
+
+import pytest
+
+from flopcast.methods import COST_METHODS, METHOD_CHOICES, METHOD_NAMES, markdown_table, parse_methods
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_registry_names_inputs_and_stage_functions():
+    assert METHOD_NAMES == ("cloud", "amortized", "acquisition") and METHOD_CHOICES[-1] == "all"
+    for m in COST_METHODS.values():
+        assert m.title and m.description and m.needs and callable(m.cost)
+    assert parse_methods(None) == (METHOD_NAMES, False) and parse_methods("all") == (METHOD_NAMES, False)
+    assert parse_methods("cloud") == (("cloud",), True)
+    with pytest.raises(ValueError, match="method='rent' is not one of cloud, amortized, acquisition, all"):
+        parse_methods("rent")
+
+
+def test_docs_methods_table_is_the_registry():
+    assert markdown_table() in (ROOT / "docs" / "methods.md").read_text(), \
+        "docs/methods.md: paste flopcast.methods.markdown_table() between the methods-table markers"
+
+
+def test_web_schema_and_pages_take_the_registry():
+    pytest.importorskip("fastapi", reason="the web app is an extra")
+    from typing import get_args
+
+    from flopcast.web.app import _render
+    from flopcast.web.schemas import TrainingRequest, TrendRequest
+
+    assert get_args(TrainingRequest.model_fields["method"].annotation) == METHOD_CHOICES
+    assert get_args(TrendRequest.model_fields["cost_method"].annotation) == METHOD_NAMES
+    page = _render("calculator.html")
+    assert all(f"<option{' selected' if m == 'all' else ''}>{m}</option>" in page for m in METHOD_CHOICES)
+    assert "<option selected>amortized</option>" in _render("trends.html")
+
+
+def test_cli_choices_come_from_the_registry():
+    import typer.main
+
+    from flopcast.cli.main import app
+
+    cmd = typer.main.get_command(app)
+    for name, option in (("estimate", "method"), ("costs", "method"), ("trend", "cost_method")):
+        param = next(p for p in cmd.commands[name].params if p.name == option)
+        names = METHOD_CHOICES if option == "method" else METHOD_NAMES
+        assert all(m in param.help for m in names), (name, param.help)
