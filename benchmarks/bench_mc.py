@@ -41,6 +41,7 @@ import io  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import pstats  # noqa: E402
+import re  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -229,6 +230,13 @@ def flopcast_breakdown(n, seed=0, reps=15):
     return phases, inside
 
 
+def _short_paths(line: str) -> str:
+    """Profiler rows name files by absolute path; print them relative to the repository or the library folder."""
+    line = line.replace(str(HERE.parent) + os.sep, "")
+    line = re.sub(r"\S*/site-packages/", "site-packages/", line)
+    return re.sub(r"\S*/lib/python3\.\d+/", "stdlib/", line)
+
+
 def profile_lines(fn, *args, top=12, reps=20):
     pr = cProfile.Profile()
     pr.enable()
@@ -237,7 +245,7 @@ def profile_lines(fn, *args, top=12, reps=20):
     pr.disable()
     buf = io.StringIO()
     pstats.Stats(pr, stream=buf).sort_stats("tottime").print_stats(top)
-    lines = [ln.rstrip() for ln in buf.getvalue().splitlines() if ln.strip()]
+    lines = [_short_paths(ln.rstrip()) for ln in buf.getvalue().splitlines() if ln.strip()]
     # keep the header row and the table
     start = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls")), 0)
     return [f"(cProfile, {reps} calls, sorted by tottime)"] + lines[start:start + top + 1]

@@ -11,6 +11,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -80,10 +81,11 @@ def main() -> None:
         build_report("gpt-3")
         rep.append(time.perf_counter() - t0)
     env = dict(os.environ)
-    t0 = time.perf_counter()
-    subprocess.run([exe, "report", "gpt-3", "--out", "/tmp/flopcast-bench-report.html"],
-                   check=True, env=env, capture_output=True)
-    report_cli_s = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        subprocess.run([exe, "report", "gpt-3", "--out", os.path.join(tmp, "report.html")],
+                       check=True, env=env, capture_output=True)
+        report_cli_s = time.perf_counter() - t0
     res = {"estimate_gpt3_10k_median_ms": statistics.median(lat), "estimate_adhoc_10k_median_ms":
            statistics.median(lat_adhoc), "concurrent": {"requests": 50, "non_200": sum(s != 200 for s in statuses),
                                                         "wall_s": wall, "median_ms": statistics.median(conc),

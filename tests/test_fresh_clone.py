@@ -1,7 +1,7 @@
 """The repository stands alone: every README example runs from a copy of it, with nothing beside the copy.
 
 The copy holds the files git tracks (and new files git does not ignore), as a fresh clone would; its own
-`src/` is imported, its embedded database is the only data, and no `../shared` folder exists beside it.
+`src/` is imported, its embedded database is the only data, and no sibling data folder exists beside it.
 All examples run in one Python process (one interpreter start, one database read) to keep the suite fast.
 """
 

@@ -131,6 +131,27 @@ def test_implied_utilization_checks():
     assert any("below 1%" in w for w in e.warnings) and any("differs from" in w for w in e.warnings)
 
 
+def test_compute_and_parameters_x_tokens_that_disagree_are_flagged():
+    # 6 x 175e9 x 300e9 = 3.15e23 FLOP against a given 1e24: 1e24 / 3.15e23 = 3.17x > 3x -> a warning naming the field
+    e = estimate(params=175e9, tokens=300e9, training_compute_flop=1e24, point=True)
+    assert e.training_compute_flop.median == pytest.approx(1e24)
+    assert any(w.startswith("training_compute_flop: the given 1e+24 FLOP and parameters x tokens (3.15e+23 FLOP) "
+                            "differ by 3.2x") for w in e.warnings), e.warnings
+    # 2.9x apart: no warning
+    e = estimate(params=175e9, tokens=300e9, training_compute_flop=2.9 * 3.15e23, point=True)
+    assert not any("differ by" in w for w in e.warnings)
+
+
+def test_database_moe_total_parameters_flagged(db):
+    # Llama 4 Maverick: Epoch's 2.24e24 FLOP against 6 x 400e9 (total) x 30e12 tokens = 7.2e25: 32x, a warning
+    # that points at the active parameters (Meta: 17e9 active; 6 x 17e9 x 30e12 = 3.06e24, within 1.4x of Epoch's)
+    from flopcast.pipeline import resolve
+
+    run = resolve(db.find("Llama 4 Maverick"), db=db)
+    w = next(w for w in run.warnings if w.startswith("training_compute_flop:"))
+    assert "differ by 32.1x" in w and "active parameters" in w
+
+
 def test_sensitivity_names_the_drivers():
     e = estimate(hardware="a100", training_compute_flop=ci(1e23, 1.2e23), utilization=ci(0.2, 0.6, kind="beta"),
                  price_usd_per_chip_hour=2.0, methods="cloud", with_sensitivity=True, samples=5000)

@@ -48,3 +48,37 @@ def test_cli_choices_come_from_the_registry():
         param = next(p for p in cmd.commands[name].params if p.name == option)
         names = METHOD_CHOICES if option == "method" else METHOD_NAMES
         assert all(m in param.help for m in names), (name, param.help)
+
+
+def test_shared_options_have_one_default_everywhere():
+    """One name per option across commands, with the same default: every CLI command and API body that takes a
+    shared option defaults it to service.DEFAULTS (10,000 sobol samples, seed 0, every method, 3-year cloud...)."""
+    import typer.main
+
+    from flopcast.cli.main import app
+    from flopcast.service import DEFAULTS
+
+    assert DEFAULTS["samples"] == 10_000 and DEFAULTS["seed"] == 0 and DEFAULTS["sampling"] == "sobol"
+    assert DEFAULTS["cost_method"] == "amortized" and DEFAULTS["cloud_tier"] == "3y" and DEFAULTS["method"] == "all"
+
+    def commands(group, prefix=""):
+        for name, cmd in group.commands.items():
+            if hasattr(cmd, "commands"):
+                yield from commands(cmd, f"{prefix}{name} ")
+            else:
+                yield f"{prefix}{name}", cmd
+
+    checked = 0
+    for name, cmd in commands(typer.main.get_command(app)):
+        for p in cmd.params:
+            if p.name in DEFAULTS and not (name == "mfu measure" and p.name == "seed"):
+                assert p.default == DEFAULTS[p.name], (name, p.name, p.default)
+                checked += 1
+    assert checked >= 25
+    pytest.importorskip("fastapi", reason="the web app is an extra")
+    from flopcast.web import schemas
+
+    for body in (schemas.TrainingRequest, schemas.DeployRequest, schemas.TrendRequest):
+        for field, info in body.model_fields.items():
+            if field in DEFAULTS:
+                assert info.default == DEFAULTS[field], (body.__name__, field, info.default)

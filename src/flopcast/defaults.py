@@ -17,5 +17,7 @@ DEFAULT_ATTENTION = "full"
 #: cloud price tiers; Cottier et al. use the 3-year committed-use price
 CLOUD_TIERS = ("on-demand", "1y", "3y")
 DEFAULT_CLOUD_TIER = "3y"
+#: ``--method``: every cost method the inputs allow (``flopcast.methods.METHOD_CHOICES``)
+DEFAULT_METHOD = "all"
 #: the one cost method of the questions that need one (trends, diffusion)
 DEFAULT_COST_METHOD = "amortized"

@@ -35,10 +35,19 @@ from flopcast import compute as C
 from flopcast import training
 from flopcast.catalogs import constants as K
 from flopcast.catalogs.hardware import Hardware
-from flopcast.catalogs.prices import electricity_price_usd_per_kwh
-from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_SAMPLING, DEFAULT_SEED, SAMPLING_CHOICES
+from flopcast.catalogs.prices import electricity_price_usd_per_kwh, trend_price
+from flopcast.defaults import (
+    CLOUD_TIERS,
+    DEFAULT_ATTENTION,
+    DEFAULT_CLOUD_TIER,
+    DEFAULT_METHOD,
+    DEFAULT_SAMPLES,
+    DEFAULT_SAMPLING,
+    DEFAULT_SEED,
+    SAMPLING_CHOICES,
+)
 from flopcast.errors import FlopcastError, InvalidInputError, MissingInputError
-from flopcast.methods import COST_METHODS, METHOD_NAMES, parse_methods
+from flopcast.methods import COST_METHODS, METHOD_CHOICES, METHOD_NAMES, parse_methods
 from flopcast.records import ModelRecord
 from flopcast.uncertainty import Distribution, LogNormal, Normal, Point, Summary, as_distribution
 from flopcast.uncertainty.sampling import check_samples, make_rng, uniforms
@@ -144,7 +153,7 @@ class Settings:
 
     methods: tuple[str, ...] = METHOD_NAMES
     strict_methods: bool = False
-    cloud_tier: str = "3y"
+    cloud_tier: str = DEFAULT_CLOUD_TIER
     cloud_vendor: str | None = None
     year_dollars: int | None = None
     #: the index for ``year_dollars`` (None: the database's)
@@ -153,6 +162,37 @@ class Settings:
     optimizer: str = "adam"
     micro_batch: int = 1
     recompute: str = "selective"
+
+    @classmethod
+    def from_options(cls, db, *, method: str | Sequence[str] | None = DEFAULT_METHOD,
+                     cloud_tier: str = DEFAULT_CLOUD_TIER, cloud_vendor: str | None = None,
+                     year_dollars: int | None = None, price_index=None,
+                     attention: str = DEFAULT_ATTENTION) -> Settings:
+        """The settings of the options every front-end shares, each checked (the field, the value, what is allowed).
+
+        ``price_index``: a PriceIndex, a FRED-style CSV path, or None for the database's index; it needs
+        ``year_dollars``.
+        """
+        from flopcast.catalogs.price_index import PriceIndex, load_price_index
+        from flopcast.catalogs.prices import VENDORS
+
+        if isinstance(method, str) and method not in METHOD_CHOICES:
+            raise InvalidInputError(f"method={method!r} is not one of {', '.join(METHOD_CHOICES)}")
+        if cloud_tier not in CLOUD_TIERS:
+            raise InvalidInputError(f"cloud_tier={cloud_tier!r} is not one of {', '.join(CLOUD_TIERS)}")
+        if cloud_vendor is not None and cloud_vendor not in VENDORS:
+            raise InvalidInputError(f"cloud_vendor={cloud_vendor!r} is not one of {', '.join(VENDORS)}")
+        if price_index is not None and year_dollars is None:
+            raise InvalidInputError("a price index needs year_dollars (--year-dollars): the year whose dollars to "
+                                    "express costs in")
+        index = None
+        if year_dollars is not None:
+            index = price_index if isinstance(price_index, PriceIndex) else (
+                load_price_index(price_index) if price_index is not None else db.price_index)
+            index.check_year(year_dollars)
+        methods, strict = parse_methods(method)
+        return cls(methods=methods, strict_methods=strict, cloud_tier=cloud_tier, cloud_vendor=cloud_vendor,
+                   year_dollars=year_dollars, price_index=index, convention=C.convention(attention))
 
 
 @dataclass
@@ -284,6 +324,7 @@ class _Resolver:
         self._hardware()
         self._size_and_data()
         self._compute()
+        self._check_compute_routes()
         self._hardware_time()
         self._route()
         self._dates()
@@ -422,6 +463,28 @@ class _Resolver:
         self.add("training_compute_flop", dist, "reported", f"{self.rec_source('training_compute_flop')}; "
                  f"interval: {why}", r.training_compute_flop)
 
+    def _six_nd(self) -> float:
+        """The central compute of parameters x tokens (with the attention term when the shape is known)."""
+        shape = all(k in self.inputs for k in ("n_layers", "d_attn", "context_length"))
+        return float(C.training_compute_flop(
+            self._central("params_per_token"), self._central("tokens"), epochs=self._central("epochs"),
+            n_layers=self._central("n_layers") if shape else None, d_attn=self._central("d_attn") if shape else None,
+            context_length=self._central("context_length") if shape else None, convention=self.s.convention))
+
+    def _check_compute_routes(self) -> None:
+        """A training compute and parameters x tokens that differ by more than 3x: a warning naming both."""
+        i = self.inputs
+        if not ("training_compute_flop" in i and "params_per_token" in i and "tokens" in i):
+            return
+        given, counted = self._central("training_compute_flop"), self._six_nd()
+        if C.disagrees(given, counted):
+            who = "given" if i["training_compute_flop"].provenance == "user" else "reported"
+            self.warnings.append(
+                f"training_compute_flop: the {who} {given:.3g} FLOP and parameters x tokens ({counted:.3g} FLOP) "
+                f"differ by {C.disagreement_ratio(given, counted):.1f}x (more than {C.DISAGREEMENT_FACTOR:g}x); "
+                "the training compute is used" + ("" if "params_active" in self.spec.given() or self.rec("params_active")
+                                                  else "; a mixture of experts counts its active parameters only"))
+
     def _hardware_time(self) -> None:
         """Chip count, training time and chip-hours: the user's, else the record's (not with a changed chip)."""
         spec = self.spec
@@ -487,7 +550,6 @@ class _Resolver:
 
     def _peak(self) -> None:
         spec, hw = self.spec, self.hw
-        self.precision = spec.precision
         if spec.peak_flop_per_s is not None:
             self.add("peak_flop_per_s", spec.peak_flop_per_s, "user", "given")
             return
@@ -517,9 +579,7 @@ class _Resolver:
         if "training_compute_flop" in i:
             comp, what = self._central("training_compute_flop"), "the training compute"
         else:
-            comp = float(C.training_compute_flop(self._central("params_per_token"), self._central("tokens"),
-                                                 epochs=self._central("epochs")))
-            what = "parameters x tokens (6ND)"
+            comp, what = self._six_nd(), "parameters x tokens (6ND)"
         chip_hours = self._central("chip_hours") if self.path == "chip_hours" else \
             self._central("chips") * self._central("training_time_hours")
         peak = self._central("peak_flop_per_s")
@@ -601,8 +661,6 @@ class _Resolver:
             pp = self.db.price_book.purchase_price(hw)
             prov = "reported"
             if pp is None:
-                from flopcast.catalogs.prices import trend_price
-
                 pp = trend_price(hw, self.db.price_book, self.start)
                 prov = "imputed"
             if pp is None:
@@ -646,7 +704,7 @@ class _Resolver:
         if tdp is None and hw.family == "tpu-v4":
             tdp, prov, src = K.constant("tpu_v4_tdp_w").value, "default", K.constant("tpu_v4_tdp_w").source
         if tdp is None:
-            tdp, prov = _median_tdp(self.db.hardware, hw.is_tpu), "imputed"
+            tdp, prov = self.db.hardware.median_tdp_w(tpu=hw.is_tpu), "imputed"
             src = f"median TDP of the {'TPUs' if hw.is_tpu else 'other chips'} in the chip tables"
         self._hardware_value_inputs()
         self.add("tdp_w", tdp, prov, src)
@@ -683,14 +741,6 @@ class _Resolver:
                               f"of {idx.name}")
             when = idx.first_year
         return f"{year} USD ({idx.name})", idx.factor(when, year)
-
-
-def _median_tdp(catalog, tpu: bool) -> float:
-    cache = catalog.__dict__.setdefault("_median_tdp_cache", {})
-    if tpu not in cache:
-        vals = [h.tdp_w for h in catalog if h.tdp_w and h.is_tpu == tpu and h.default_precision() is not None]
-        cache[tpu] = float(np.median(vals)) if vals else 300.0
-    return cache[tpu]
 
 
 def resolve(record: ModelRecord | None, spec: RunSpec | None = None, settings: Settings | None = None,
@@ -748,11 +798,9 @@ class Draws:
         return self._z[i]
 
 
-def _stack(dists: list[Distribution], draws: Draws | None, slot: str) -> np.ndarray:
-    """(models x samples) draws of one slot, or (models x 1) central values when ``draws`` is None."""
-    if draws is None or all(isinstance(d, Point) for d in dists):
-        if draws is None:
-            raise AssertionError("central values are stacked by the caller")
+def _stack(dists: list[Distribution], draws: Draws, slot: str) -> np.ndarray:
+    """(models x samples) draws of one slot; (models x 1) when every run's value is a point."""
+    if all(isinstance(d, Point) for d in dists):
         return np.array([[d.value] for d in dists], dtype=float)
     if all(isinstance(d, LogNormal) or (isinstance(d, Point) and d.value > 0) for d in dists):
         # median x exp(sigma z), element by element the same whatever the other runs of the chunk are
@@ -897,7 +945,7 @@ def _group_key(run: Run) -> tuple:
             run.state_precision, run.hardware is not None and bool(run.hardware.memory_bytes))
 
 
-def _stage(v: dict, run: Run, settings: Settings, central: bool) -> dict[str, np.ndarray]:
+def _stage(v: dict, run: Run, settings: Settings) -> dict[str, np.ndarray]:
     """The stage functions on drawn (or central) inputs of one homogeneous chunk of runs."""
     out: dict[str, np.ndarray] = {}
     if "params_per_token" in v and "tokens" in v:
@@ -1010,8 +1058,8 @@ def _evaluate_chunk(chunk: list[Run], draws: Draws, settings: Settings, keep_sam
         fc = _stack([_factor("flop_convention_factor")] * len(chunk), draws, "flop_convention")
         drawn["flop_convention"] = fc
         centrals["flop_convention"] = np.ones((len(chunk), 1))
-    out = _stage(drawn, r0, settings, central=False)
-    cen = _stage(centrals, r0, settings, central=True)
+    out = _stage(drawn, r0, settings)
+    cen = _stage(centrals, r0, settings)
     q = {k: np.quantile(x, [0.05, 0.5, 0.95], axis=1) if x.shape[1] > 1 else np.repeat(x.T, 3, axis=0)
          for k, x in out.items()}
     means = {k: np.mean(x, axis=1) for k, x in out.items()}
@@ -1135,9 +1183,9 @@ def estimate_run(record: ModelRecord | None, db, *, spec: RunSpec | None = None,
 
 def estimate(model: str | ModelRecord | None = None, *, data: str | None = None, db=None,
              samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED, sampling: str = DEFAULT_SAMPLING,
-             with_sensitivity: bool = False, point: bool = False, methods=None, cloud_tier: str = "3y",
-             cloud_vendor: str | None = None, year_dollars: int | None = None, price_index=None,
-             attention: str = "full", **run) -> TrainingEstimate:
+             with_sensitivity: bool = False, point: bool = False, methods=None,
+             cloud_tier: str = DEFAULT_CLOUD_TIER, cloud_vendor: str | None = None, year_dollars: int | None = None,
+             price_index=None, attention: str = DEFAULT_ATTENTION, **run) -> TrainingEstimate:
     """Estimate a training run: a database model by name, a run described by keywords, or both.
 
     Keywords that are fields of :class:`RunSpec` (``params``, ``tokens``, ``hardware``, ``chips``,
@@ -1155,15 +1203,8 @@ def estimate(model: str | ModelRecord | None = None, *, data: str | None = None,
     if unknown:
         raise InvalidInputError(f"unknown argument(s) {', '.join(unknown)}; a run takes {', '.join(sorted(names))}")
     db = db if db is not None else load_database(data)
-    meths, strict = parse_methods(methods)
-    index = None
-    if year_dollars is not None:
-        from flopcast.catalogs.price_index import PriceIndex, load_price_index
-
-        index = price_index if isinstance(price_index, PriceIndex) else (
-            load_price_index(price_index) if price_index else db.price_index)
-    settings = Settings(methods=meths, strict_methods=strict, cloud_tier=cloud_tier, cloud_vendor=cloud_vendor,
-                        year_dollars=year_dollars, price_index=index, convention=C.convention(attention))
+    settings = Settings.from_options(db, method=methods, cloud_tier=cloud_tier, cloud_vendor=cloud_vendor,
+                                     year_dollars=year_dollars, price_index=price_index, attention=attention)
     record = db.find(model) if isinstance(model, str) else model
     est = estimate_run(record, db, spec=RunSpec(**run), settings=settings, samples=samples, seed=seed,
                        sampling=sampling, keep_samples=not point, with_sensitivity=with_sensitivity and not point)

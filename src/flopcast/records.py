@@ -15,12 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-#: Epoch's confidence levels, lower-cased ("" = not given)
-CONFIDENCE_LEVELS = ("confident", "likely", "speculative", "unknown")
-
-#: Units a training-dataset size can have for the 6·N·D route: tokens, or words (converted)
-TOKEN_UNITS = ("tokens", "words")
-
 
 @dataclass(frozen=True)
 class ModelRecord:
@@ -89,10 +83,6 @@ class ModelRecord:
     @property
     def params_per_token(self) -> float | None:
         return self.params_active or self.parameters
-
-    @property
-    def is_language(self) -> bool:
-        return any("language" in d.lower() for d in self.domains)
 
     def source_of(self, field_name: str) -> str:
         return self.sources.get(field_name, "")

@@ -13,7 +13,6 @@ ranks no fine-tune). A plain listing (no ``top``) keeps them, flagged.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,26 +34,21 @@ def top_meaning(top: int | None, include_finetunes: bool | None = None) -> str:
 
 def frontier_mask(records: Sequence[ModelRecord], top: int, *, include_finetunes: bool = False) -> np.ndarray:
     """True for the records among the ``top`` by training compute when published (see the module docstring)."""
+    from flopcast.trends import top_n_at_release
+
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         raise InvalidInputError(f"top={top!r} must be a whole number >= 1")
     keep = np.zeros(len(records), dtype=bool)
     pool = [i for i, r in enumerate(records)
             if r.publication_date is not None and r.training_compute_flop and (include_finetunes or not r.is_finetune)]
-    pool.sort(key=lambda i: records[i].publication_date)
-    seen: list[float] = []  # negative computes of the pool so far, sorted
-    j = 0
-    while j < len(pool):
-        day = records[pool[j]].publication_date
-        k = j
-        while k < len(pool) and records[pool[k]].publication_date == day:
-            bisect.insort(seen, -records[pool[k]].training_compute_flop)
-            k += 1
-        for i in pool[j:k]:
-            r = records[i]
-            rank = r.compute_rank if (r.compute_rank is not None and not r.is_finetune) else \
-                bisect.bisect_left(seen, -r.training_compute_flop) + 1
-            keep[i] = rank <= top
-        j = k
+    if not pool:
+        return keep
+    # flopcast's rank: fewer than ``top`` models of the pool published by the same day with more compute
+    ranked = top_n_at_release([records[i].publication_date for i in pool],
+                              [records[i].training_compute_flop for i in pool], top)
+    for i, by_flopcast in zip(pool, ranked, strict=True):
+        r = records[i]
+        keep[i] = r.compute_rank <= top if (r.compute_rank is not None and not r.is_finetune) else by_flopcast
     return keep
 
 

@@ -15,24 +15,24 @@ from dataclasses import dataclass, field
 
 from flopcast.defaults import (
     ATTENTION_CHOICES,
-    CLOUD_TIERS,
     DEFAULT_ATTENTION,
     DEFAULT_CLOUD_TIER,
     DEFAULT_COST_METHOD,
+    DEFAULT_METHOD,
     DEFAULT_SAMPLES,
     DEFAULT_SAMPLING,
     DEFAULT_SEED,
     SAMPLING_CHOICES,
 )
 from flopcast.errors import InvalidInputError
-from flopcast.methods import METHOD_CHOICES, METHOD_NAMES, parse_methods
+from flopcast.methods import METHOD_CHOICES, METHOD_NAMES
 
 TREND_METRICS = ("compute", "cost", "params", "data", "price-performance")
 MAX_SAMPLES = 10_000_000
 
 #: the default of every option shared by commands (the CLI, the web API and the report show these)
 DEFAULTS = {
-    "samples": DEFAULT_SAMPLES, "seed": DEFAULT_SEED, "sampling": DEFAULT_SAMPLING, "method": "all",
+    "samples": DEFAULT_SAMPLES, "seed": DEFAULT_SEED, "sampling": DEFAULT_SAMPLING, "method": DEFAULT_METHOD,
     "cost_method": DEFAULT_COST_METHOD, "cloud_tier": DEFAULT_CLOUD_TIER, "attention": DEFAULT_ATTENTION,
     "year_dollars": None, "include_finetunes": False,
 }
@@ -66,48 +66,24 @@ def _check_sampling(samples: int, seed: int, sampling: str, max_samples: int) ->
         raise InvalidInputError(f"seed={seed} must be >= 0")
 
 
-def _price_index(db, year_dollars: int | None, price_index: str | None):
-    if price_index is not None and year_dollars is None:
-        raise InvalidInputError("a price index needs year_dollars (--year-dollars): the year whose dollars to "
-                                "express costs in")
-    if year_dollars is None:
-        return None
-    if price_index is not None:
-        from flopcast.catalogs.price_index import load_price_index
-
-        index = load_price_index(price_index)
-    else:
-        index = db.price_index
-    index._check_year(year_dollars)
-    return index
-
-
-def settings(db, *, method: str = "all", cloud_tier: str = "3y", cloud_vendor: str | None = None,
-             year_dollars: int | None = None, price_index: str | None = None, attention: str = "full"):
-    """The pipeline's settings from the options every command shares."""
-    from flopcast.catalogs.prices import VENDORS
-    from flopcast.compute import convention
+def settings(db, *, method: str = DEFAULT_METHOD, cloud_tier: str = DEFAULT_CLOUD_TIER,
+             cloud_vendor: str | None = None, year_dollars: int | None = None, price_index: str | None = None,
+             attention: str = DEFAULT_ATTENTION):
+    """The pipeline's settings from the options every command shares (each checked)."""
     from flopcast.pipeline import Settings
 
-    if method not in METHOD_CHOICES:
-        raise InvalidInputError(f"method={method!r} is not one of {', '.join(METHOD_CHOICES)}")
-    if cloud_tier not in CLOUD_TIERS:
-        raise InvalidInputError(f"cloud_tier={cloud_tier!r} is not one of {', '.join(CLOUD_TIERS)}")
-    if cloud_vendor is not None and cloud_vendor not in VENDORS:
-        raise InvalidInputError(f"cloud_vendor={cloud_vendor!r} is not one of {', '.join(VENDORS)}")
-    methods, strict = parse_methods(method)
-    return Settings(methods=methods, strict_methods=strict, cloud_tier=cloud_tier, cloud_vendor=cloud_vendor,
-                    year_dollars=year_dollars, price_index=_price_index(db, year_dollars, price_index),
-                    convention=convention(attention))
+    return Settings.from_options(db, method=method, cloud_tier=cloud_tier, cloud_vendor=cloud_vendor,
+                                 year_dollars=year_dollars, price_index=price_index, attention=attention)
 
 
 def training_estimate(name: str | None = None, *, params=None, tokens=None, epochs=None, params_active=None,
                       compute=None, hardware: str | None = None, precision: str | None = None, chips=None,
                       hours=None, days=None, chip_hours=None, utilization=None, price_per_chip_hour=None,
-                      chip_price=None, method: str = "all", cloud_tier: str = "3y", cloud_vendor: str | None = None,
-                      organization: str | None = None, start_date: dt.date | None = None,
-                      year_dollars: int | None = None, price_index: str | None = None, attention: str = "full",
-                      seed: int = DEFAULT_SEED, samples: int = DEFAULT_SAMPLES, sampling: str = DEFAULT_SAMPLING,
+                      chip_price=None, method: str = DEFAULT_METHOD, cloud_tier: str = DEFAULT_CLOUD_TIER,
+                      cloud_vendor: str | None = None, organization: str | None = None,
+                      start_date: dt.date | None = None, year_dollars: int | None = None,
+                      price_index: str | None = None, attention: str = DEFAULT_ATTENTION, seed: int = DEFAULT_SEED,
+                      samples: int = DEFAULT_SAMPLES, sampling: str = DEFAULT_SAMPLING,
                       data: str | None = None, point: bool = False, sensitivity: bool = False,
                       max_samples: int = MAX_SAMPLES, db=None):
     """The training estimate behind ``flopcast estimate``: a database model (``name``), a run described by the
@@ -151,8 +127,9 @@ class CostTable:
 
 def cost_table(*, data: str | None = None, top: int | None = None, since: int | None = None,
                until: int | None = None, domain: str | None = None, org: str | None = None,
-               include_finetunes: bool | None = None, method: str = "all", cloud_tier: str = "3y",
-               year_dollars: int | None = None, price_index: str | None = None, attention: str = "full",
+               include_finetunes: bool | None = None, method: str = DEFAULT_METHOD,
+               cloud_tier: str = DEFAULT_CLOUD_TIER, year_dollars: int | None = None, price_index: str | None = None,
+               attention: str = DEFAULT_ATTENTION,
                samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED, sampling: str = DEFAULT_SAMPLING,
                max_samples: int = 1_000_000, db=None) -> CostTable:
     """Every selected model's estimate: ``estimate NAME`` for each, on the same draws.
@@ -194,7 +171,8 @@ class TrendAnalysis:
 
 def trend_analysis(metric: str, *, data: str | None = None, top: int | None = None, since: int | None = None,
                    until: int | None = None, domain: str | None = None, org: str | None = None,
-                   include_finetunes: bool = False, above_trend: float | None = None, cost_method: str = "amortized",
+                   include_finetunes: bool = False, above_trend: float | None = None,
+                   cost_method: str = DEFAULT_COST_METHOD,
                    year_dollars: int | None = None, price_index: str | None = None, extrapolate: int | None = None,
                    cross: float | None = None, breakpoint: bool = False, bootstrap: int = 10_000,
                    credibility: float = 0.9, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
@@ -264,7 +242,7 @@ def trend_band(fit, dates, extrapolate: int | None = None, points: int = 80) -> 
             for k in ("year", "median", "line_low", "line_high", "pred_low", "pred_high")}
 
 
-def reference_cost(model: str, *, cost_method: str = "amortized", data: str | None = None,
+def reference_cost(model: str, *, cost_method: str = DEFAULT_COST_METHOD, data: str | None = None,
                    samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED, sampling: str = DEFAULT_SAMPLING, db=None):
     """``(cost Summary, publication date, estimate)`` of a database model, for the diffusion questions."""
     est = training_estimate(model, method=cost_method, samples=samples, seed=seed, sampling=sampling, data=data, db=db)

@@ -2,12 +2,14 @@
 
 Lookup accepts keys (``a100-sxm4-80gb``), names (``NVIDIA A100 SXM4 80 GB``), aliases
 (``A100 80GB``) and bare family names (``a100``), which resolve to the family's most
-common data-center variant. Epoch AI's chip table can extend or override the rows.
+documented default variant. The database adds every chip of Epoch AI's chip table that no
+curated row stands for (:meth:`HardwareCatalog.with_epoch_chips`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -109,6 +111,7 @@ class HardwareCatalog:
         self._rows: dict[str, Hardware] = {}
         for hw in rows:
             self._rows[hw.key] = hw
+        self._median_tdp: dict[bool, float] = {}
         self._index()
 
     def _index(self) -> None:
@@ -172,11 +175,6 @@ class HardwareCatalog:
             return None
         return self._lookup(name)[0]
 
-    def find_exact(self, name: str) -> Hardware | None:
-        """The row for a chip-table name spelled exactly (case and spaces aside), else None."""
-        key = self._by_exact.get(_exact(name))
-        return self._rows[key] if key else None
-
     def _lookup(self, name: str) -> tuple[Hardware | None, str]:
         if name in self._rows:
             return self._rows[name], ""
@@ -230,12 +228,12 @@ class HardwareCatalog:
             notes.append(f"several chip types ({', '.join(h.name for h in found)}); priced as {found[0].name}")
         return (found[0] if found else None), notes
 
-    def merged(self, other: HardwareCatalog) -> HardwareCatalog:
-        """Rows of ``other`` override rows with the same key; new keys are added."""
-        rows = dict(self._rows)
-        for hw in other:
-            rows[hw.key] = hw
-        return HardwareCatalog(list(rows.values()), f"{self.label}+{other.label}")
+    def median_tdp_w(self, *, tpu: bool) -> float:
+        """The median TDP of the costable TPUs (``tpu``) or other chips: the stand-in for a chip without one."""
+        if tpu not in self._median_tdp:
+            vals = [h.tdp_w for h in self if h.tdp_w and h.is_tpu == tpu and h.default_precision() is not None]
+            self._median_tdp[tpu] = float(statistics.median(vals)) if vals else 300.0
+        return self._median_tdp[tpu]
 
     def with_epoch_chips(self, chips: list[Hardware], label: str = "Epoch AI chip table") -> HardwareCatalog:
         """This catalog plus the chips of Epoch's table that no row here represents.

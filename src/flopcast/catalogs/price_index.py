@@ -37,7 +37,7 @@ class PriceIndex:
     def last_year(self) -> int:
         return self.points[-1][0].year
 
-    def _check_year(self, year: int) -> None:
+    def check_year(self, year: int) -> None:
         if not (self.first_year <= year <= self.last_year):
             raise InvalidInputError(
                 f"year={year} is outside the price index {self.name} ({self.first_year}-{self.last_year}); "
@@ -47,10 +47,10 @@ class PriceIndex:
     def value_at(self, when: dt.date | int) -> float:
         """The index for a date (latest observation on or before it) or a year (annual mean)."""
         if isinstance(when, int):
-            self._check_year(when)
+            self.check_year(when)
             vals = [v for d, v in self.points if d.year == when]
             return sum(vals) / len(vals)
-        self._check_year(when.year)
+        self.check_year(when.year)
         if self.annual:
             return self.value_at(when.year)
         before = [v for d, v in self.points if d <= when]
@@ -95,10 +95,3 @@ def load_price_index(path: str | Path) -> PriceIndex:
         raise CatalogError(f"{label}: no observations")
     points.sort()
     return PriceIndex(col, tuple(points), False, label)
-
-
-def index_for(year: int | None, path: str | Path | None = None) -> PriceIndex | None:
-    """The index to express dollars in ``year``: the file at ``path``, else the bundled CPI-U; None without a year."""
-    if year is None:
-        return None
-    return load_price_index(path) if path else bundled_price_index()

@@ -10,7 +10,7 @@ import typer
 from flopcast.cli import options as opt
 from flopcast.cli.parse import console as _console
 from flopcast.cli.parse import echo_json, parse_date
-from flopcast.defaults import DEFAULT_SAMPLES
+from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_SAMPLES, DEFAULT_SAMPLING, DEFAULT_SEED
 from flopcast.errors import InvalidInputError
 
 
@@ -87,11 +87,11 @@ def diffusion_cmd(
     budget: Annotated[str | None, typer.Option(help="A budget in USD: when can it afford the reference? (default: the actor presets)")] = None,
     actors: Annotated[str | None, typer.Option(help="CSV of actors (key,name,budget_usd,source,as_of,notes).")] = None,
     algorithmic: Annotated[bool, typer.Option("--algorithmic", help="Also count algorithmic efficiency (Ho et al. 2024).")] = False,
-    cost_method: opt.CostMethod = "amortized",
+    cost_method: opt.CostMethod = DEFAULT_COST_METHOD,
     data: opt.Data = None,
     plot: Annotated[str | None, typer.Option(help="Write the cost curve to this PNG or SVG file.")] = None,
     samples: opt.Samples = DEFAULT_SAMPLES,
-    seed: opt.Seed = 0,
+    seed: opt.Seed = DEFAULT_SEED,
     as_json: opt.Json = False,
 ) -> None:
     """What a reference training run costs later, and when each budget can afford it."""
@@ -246,7 +246,7 @@ def trend_cmd(
     org: opt.Org = None,
     include_finetunes: opt.IncludeFinetunes = False,
     above_trend: Annotated[float | None, typer.Option(help="Keep points at least this many OOM above the all-points trend.")] = None,
-    cost_method: opt.CostMethod = "amortized",
+    cost_method: opt.CostMethod = DEFAULT_COST_METHOD,
     year_dollars: opt.YearDollars = None,
     price_index: opt.PriceIndex = None,
     extrapolate: Annotated[int | None, typer.Option(help="Extrapolate the trend to this year.")] = None,
@@ -255,8 +255,8 @@ def trend_cmd(
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples (0 to skip).")] = 10_000,
     credibility: Annotated[float, typer.Option(help="Interval credibility.")] = 0.9,
     samples: opt.Samples = DEFAULT_SAMPLES,
-    seed: opt.Seed = 0,
-    sampling: opt.Sampling = "sobol",
+    seed: opt.Seed = DEFAULT_SEED,
+    sampling: opt.Sampling = DEFAULT_SAMPLING,
     plot: Annotated[str | None, typer.Option(help="Write the chart to this PNG or SVG file.")] = None,
     as_json: opt.Json = False,
 ) -> None:
@@ -340,7 +340,7 @@ def deploy_cmd(
     vs_training: Annotated[bool, typer.Option("--vs-training", help="Compare with the cost of developing the model.")] = False,
     api_price: Annotated[str | None, typer.Option(help="API price in USD per 1k tokens, to compare with self-hosting.")] = None,
     samples: opt.Samples = DEFAULT_SAMPLES,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: opt.Seed = DEFAULT_SEED,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What it costs to serve a model for a load: throughput, instances, $/Mtok, $/day and $/year."""

@@ -16,7 +16,14 @@ from flopcast.cli import options as opt
 from flopcast.cli.data_cmd import data_app
 from flopcast.cli.mfu_cmd import mfu_app
 from flopcast.cli.parse import echo_json, parse_date
-from flopcast.defaults import DEFAULT_SAMPLES
+from flopcast.defaults import (
+    DEFAULT_ATTENTION,
+    DEFAULT_CLOUD_TIER,
+    DEFAULT_METHOD,
+    DEFAULT_SAMPLES,
+    DEFAULT_SAMPLING,
+    DEFAULT_SEED,
+)
 from flopcast.errors import FlopcastError
 
 app = typer.Typer(
@@ -60,17 +67,17 @@ def estimate(
     utilization: Annotated[str | None, typer.Option(help="Model FLOP utilization (MFU), a fraction in (0, 1].")] = None,
     price_per_chip_hour: Annotated[str | None, typer.Option(help="Cloud price, USD per chip-hour.")] = None,
     chip_price: Annotated[str | None, typer.Option(help="Purchase price of one chip in USD.")] = None,
-    method: opt.Method = "all",
-    cloud_tier: opt.CloudTier = "3y",
+    method: opt.Method = DEFAULT_METHOD,
+    cloud_tier: opt.CloudTier = DEFAULT_CLOUD_TIER,
     cloud_vendor: Annotated[str | None, typer.Option(help="aws, azure, gcp or lambda (default: from the organization).")] = None,
     organization: Annotated[str | None, typer.Option(help="Developer; picks the cloud vendor and the data-center PUE.")] = None,
     start_date: Annotated[str | None, typer.Option(help="Training start, YYYY-MM-DD (dates prices and depreciation).")] = None,
     year_dollars: opt.YearDollars = None,
     price_index: opt.PriceIndex = None,
-    attention: opt.Attention = "full",
-    seed: opt.Seed = 0,
+    attention: opt.Attention = DEFAULT_ATTENTION,
+    seed: opt.Seed = DEFAULT_SEED,
     samples: opt.Samples = DEFAULT_SAMPLES,
-    sampling: opt.Sampling = "sobol",
+    sampling: opt.Sampling = DEFAULT_SAMPLING,
     data: opt.Data = None,
     point: Annotated[bool, typer.Option("--point", help="Central values only: the published method's point estimate.")] = False,
     sensitivity: Annotated[bool, typer.Option("--sensitivity", help="Show which inputs drive the spread.")] = False,
@@ -109,14 +116,14 @@ def costs(
     domain: opt.Domain = None,
     org: opt.Org = None,
     include_finetunes: opt.IncludeFinetunes = False,
-    method: opt.Method = "all",
-    cloud_tier: opt.CloudTier = "3y",
+    method: opt.Method = DEFAULT_METHOD,
+    cloud_tier: opt.CloudTier = DEFAULT_CLOUD_TIER,
     year_dollars: opt.YearDollars = None,
     price_index: opt.PriceIndex = None,
-    attention: opt.Attention = "full",
+    attention: opt.Attention = DEFAULT_ATTENTION,
     samples: opt.Samples = DEFAULT_SAMPLES,
-    seed: opt.Seed = 0,
-    sampling: opt.Sampling = "sobol",
+    seed: opt.Seed = DEFAULT_SEED,
+    sampling: opt.Sampling = DEFAULT_SAMPLING,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     out: Annotated[str | None, typer.Option(help="Write to this file (atomically) instead of the terminal.")] = None,
 ) -> None:

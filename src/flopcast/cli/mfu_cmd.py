@@ -9,8 +9,10 @@ from typing import Annotated
 
 import typer
 
+from flopcast.cli import options as opt
 from flopcast.cli.parse import console as _console
 from flopcast.cli.parse import echo_json
+from flopcast.defaults import DEFAULT_ATTENTION
 from flopcast.errors import InvalidInputError
 
 mfu_app = typer.Typer(help="Utilization: MFU/HFU from reported figures, or measured on this machine.",
@@ -45,7 +47,7 @@ def calc_cmd(
     hardware: Annotated[str | None, typer.Option(help="Chip (its catalog peak is used).")] = None,
     precision: Annotated[str | None, typer.Option(help="Peak at this precision (bf16, fp16, tf32, fp32, fp8).")] = None,
     peak: Annotated[str | None, typer.Option(help="Peak FLOP/s per chip, instead of the catalog's.")] = None,
-    attention: Annotated[str, typer.Option(help="Attention FLOP: full (PaLM), causal (halved) or none.")] = "full",
+    attention: opt.Attention = DEFAULT_ATTENTION,
     recompute: Annotated[str, typer.Option(help="For HFU: none, selective (attention) or full (whole forward).")] = "none",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from flopcast.cli import options as opt
-from flopcast.defaults import DEFAULT_SAMPLES
+from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_SEED
 from flopcast.errors import InvalidInputError
 
 
@@ -27,7 +27,7 @@ def report_cmd(
     scenario: Annotated[str | None, typer.Option(help="Deployment scenario for the serving section (default twitter-1pct).")] = None,
     data: opt.Data = None,
     samples: opt.Samples = DEFAULT_SAMPLES,
-    seed: opt.Seed = 0,
+    seed: opt.Seed = DEFAULT_SEED,
 ) -> None:
     """Write one self-contained HTML report: inputs, costs, distributions, sensitivity, hardware, serving, trend."""
     from flopcast.cli.parse import parse_value

@@ -24,7 +24,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from flopcast.datasets.source import DataSource, resolve_source
-from flopcast.errors import UnknownModelError
+from flopcast.errors import InvalidInputError, UnknownModelError
 from flopcast.records import ModelRecord
 
 if TYPE_CHECKING:
@@ -70,20 +70,25 @@ class Database:
     def _by_key(self) -> dict[str, ModelRecord]:
         return {r.key: r for r in self.records}
 
+    @cached_property
+    def _by_name(self) -> dict[str, ModelRecord]:
+        """The first record of each name (a repeated name's later rows are ``name (2)``...)."""
+        out: dict[str, ModelRecord] = {}
+        for r in self.records:
+            out.setdefault(r.name, r)
+        return out
+
     def find(self, name: str) -> ModelRecord:
         """The record named ``name``: its key, its name, a curated alias, or the same up to case and punctuation.
 
         A miss raises :class:`~flopcast.errors.UnknownModelError` with the closest names.
         """
         if not isinstance(name, str) or not name.strip():
-            from flopcast.errors import InvalidInputError
-
             raise InvalidInputError(f"model={name!r} is empty; give a name such as 'gpt-3' (see `flopcast models list`)")
         if name in self._by_key:
             return self._by_key[name]
-        for r in self.records:
-            if r.name == name:
-                return r
+        if name in self._by_name:
+            return self._by_name[name]
         hits = self._index.get(_norm(name), [])
         if hits:
             exact_key = [r for r in hits if _norm(r.key) == _norm(name)]

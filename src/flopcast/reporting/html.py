@@ -14,7 +14,7 @@ from importlib import resources
 
 import numpy as np
 
-from flopcast.defaults import DEFAULT_SAMPLES
+from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_SAMPLES, DEFAULT_SEED
 from flopcast.errors import FlopcastError, MissingInputError
 
 #: chips the report compares the model's chip with, newest first
@@ -125,7 +125,7 @@ class Section:
 
 
 def build_report(name: str | None = None, *, estimate_args: dict | None = None, scenario: str | None = None,
-                 data: str | None = None, samples: int = DEFAULT_SAMPLES, seed: int = 0,
+                 data: str | None = None, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
                  compare_with: tuple[str, ...] = COMPARE_WITH) -> str:
     """The report's HTML. ``estimate_args`` are :func:`flopcast.service.training_estimate`'s keywords."""
     from flopcast import __version__
@@ -240,7 +240,7 @@ def _trend_section(est, name, db, seed: int) -> Section:
         sec.ok, sec.note = False, f"trend not fitted: {exc}"
         return sec
     date = est.publication_date if name is not None else None
-    value = est.cost_usd["amortized"].median if "amortized" in est.cost_usd else None
+    value = est.cost_usd[DEFAULT_COST_METHOD].median if DEFAULT_COST_METHOD in est.cost_usd else None
     year = decimal_year(date) if date is not None else None
     residual = None
     if year is not None and value is not None:

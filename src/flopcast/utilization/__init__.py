@@ -5,8 +5,8 @@ harness (:mod:`flopcast.utilization.measure`) needs PyTorch (``pip install 'flop
 and imports it only when called.
 """
 
+from flopcast.defaults import ATTENTION_CHOICES as ATTENTION
 from flopcast.utilization.calc import (
-    ATTENTION,
     RECOMPUTE,
     UtilizationResult,
     calculate,

@@ -21,19 +21,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from flopcast.defaults import ATTENTION_CHOICES, DEFAULT_ATTENTION
 from flopcast.errors import InvalidInputError, UnknownNameError
+from flopcast.training import RECOMPUTE
 from flopcast.units import SECONDS_PER_HOUR, check_positive
-
-ATTENTION = ("full", "causal", "none")
-RECOMPUTE = ("none", "selective", "full")
 
 
 def _convention(attention: str):
-    from flopcast.compute import FlopConvention
+    from flopcast.compute import convention
 
-    if attention not in ATTENTION:
-        raise UnknownNameError("attention", attention, ATTENTION)
-    return FlopConvention(count_attention=attention != "none", causal_halving=attention == "causal")
+    if attention not in ATTENTION_CHOICES:
+        raise UnknownNameError("attention", attention, ATTENTION_CHOICES)
+    return convention(attention)
 
 
 def _shape_known(n_layers, d_model, context) -> bool:
@@ -44,7 +43,7 @@ def _shape_known(n_layers, d_model, context) -> bool:
     return all(given)
 
 
-def model_flop_per_token(params, n_layers=None, d_model=None, context=None, *, attention: str = "full"):
+def model_flop_per_token(params, n_layers=None, d_model=None, context=None, *, attention: str = DEFAULT_ATTENTION):
     """Training FLOP per token by the PaLM convention: ``6 N + 12 L d T`` (attention full).
 
     The same count as :func:`flopcast.compute.training_flop_per_token`, which this calls: one
@@ -59,7 +58,7 @@ def model_flop_per_token(params, n_layers=None, d_model=None, context=None, *, a
     return training_flop_per_token(params, convention=conv)
 
 
-def hardware_flop_per_token(params, n_layers=None, d_model=None, context=None, *, attention: str = "full",
+def hardware_flop_per_token(params, n_layers=None, d_model=None, context=None, *, attention: str = DEFAULT_ATTENTION,
                             recompute: str = "none"):
     """Model FLOP per token plus the FLOP that activation recomputation repeats."""
     from flopcast.compute import attention_flop_per_token
@@ -121,7 +120,7 @@ CONVENTION = ("model FLOP per token = 6 N + 12 n_layers d_model n_ctx (PaLM, Cho
 
 def calculate(model=None, *, params=None, n_layers=None, d_model=None, context=None, tokens_per_s=None,
               samples_per_s=None, achieved_flop_per_s_per_chip=None, compute_flop=None, training_hours=None,
-              chips=None, hardware=None, precision=None, peak_flop_per_s=None, attention: str = "full",
+              chips=None, hardware=None, precision=None, peak_flop_per_s=None, attention: str = DEFAULT_ATTENTION,
               recompute: str = "none", d_attn=None) -> UtilizationResult:
     """Utilization from whichever figures a paper reports.
 

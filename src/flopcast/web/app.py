@@ -194,13 +194,14 @@ def _render(name: str) -> str:
         layout = root.joinpath("layout.html").read_text(encoding="utf-8")
         body = root.joinpath(name).read_text(encoding="utf-8")
         title = re.search(r"<!-- title: (.*?) -->", body)
+        from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_METHOD
         from flopcast.methods import METHOD_CHOICES, METHOD_NAMES
 
         def options(names, default):
             return "".join(f"<option{' selected' if n == default else ''}>{n}</option>" for n in names)
 
-        body = (body.replace("{{ method_options }}", options(METHOD_CHOICES, "all"))
-                .replace("{{ cost_method_options }}", options(METHOD_NAMES, "amortized")))
+        body = (body.replace("{{ method_options }}", options(METHOD_CHOICES, DEFAULT_METHOD))
+                .replace("{{ cost_method_options }}", options(METHOD_NAMES, DEFAULT_COST_METHOD)))
         _TEMPLATES[name] = (layout.replace("{{ title }}", title.group(1) if title else "flopcast")
                             .replace("{{ body }}", body))
     return _TEMPLATES[name]

@@ -6,8 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from flopcast.defaults import DEFAULT_SAMPLES
+from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_METHOD, DEFAULT_SAMPLES, DEFAULT_SEED
 from flopcast.methods import METHOD_CHOICES, METHOD_NAMES
+from flopcast.service import TREND_METRICS
 
 MAX_SAMPLES = 100_000
 #: a positive finite number, or a 90% interval [low, high]
@@ -49,9 +50,9 @@ class TrainingRequest(_Body):
     chip_price: Positive | list[Positive] | None = Field(None, description="purchase price of one chip, USD")
     year_dollars: Annotated[int, Field(ge=1990, le=2100)] | None = Field(
         None, description="express dollars in this year's (default: nominal dollars of the publication month)")
-    method: Literal[METHOD_CHOICES] = "all"  # type: ignore[valid-type]
+    method: Literal[METHOD_CHOICES] = DEFAULT_METHOD  # type: ignore[valid-type]
     samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = DEFAULT_SAMPLES
-    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
     sensitivity: bool = False
 
     _check = field_validator("params", "tokens", "compute", "chips", "days", "utilization", "price_per_chip_hour",
@@ -71,17 +72,17 @@ class DeployRequest(_Body):
     price_per_chip_hour: Positive | list[Positive] | None = None
     vs_training: bool = False
     samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = DEFAULT_SAMPLES
-    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
 
     _check = field_validator("tokens_per_day", "price_per_chip_hour")(classmethod(lambda cls, v: _interval(v)))
 
 
 class TrendRequest(_Body):
-    metric: Literal["compute", "cost", "params", "data", "price-performance"] = "cost"
+    metric: Literal[TREND_METRICS] = "cost"  # type: ignore[valid-type]
     top: Annotated[int, Field(ge=1, le=1000)] | None = 10
     since: Annotated[int, Field(ge=1950, le=2100)] | None = 2016
     until: Annotated[int, Field(ge=1950, le=2100)] | None = None
     extrapolate: Annotated[int, Field(ge=1950, le=2100)] | None = None
-    cost_method: Literal[METHOD_NAMES] = "amortized"  # type: ignore[valid-type]
+    cost_method: Literal[METHOD_NAMES] = DEFAULT_COST_METHOD  # type: ignore[valid-type]
     samples: Annotated[int, Field(ge=2, le=DEFAULT_SAMPLES)] = DEFAULT_SAMPLES
-    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
