@@ -61,16 +61,19 @@ def main() -> None:
         all_cores = _time(cmd, 5, pin=False)
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         one_core = _time(cmd, 5, pin=True)
-    inproc = [json.loads(subprocess.run([sys.executable, "-c", CHILD], check=True, capture_output=True,
-                                        text=True).stdout) for _ in range(5)]
+    inproc = [
+        json.loads(subprocess.run([sys.executable, "-c", CHILD], check=True, capture_output=True, text=True).stdout)
+        for _ in range(5)
+    ]
     res = {
         "cli_median_s": statistics.median(all_cores),
         "cli_one_core_median_s": statistics.median(one_core),
         "cli_runs": len(all_cores),
         "cores": len(os.sched_getaffinity(0)),
         "cli_max_rss_mb": rss,
-        "inprocess": {k: statistics.median(x[k] for x in inproc) for k in ("import_s", "load_s", "estimate_s",
-                                                                           "max_rss_mb")},
+        "inprocess": {
+            k: statistics.median(x[k] for x in inproc) for k in ("import_s", "load_s", "estimate_s", "max_rss_mb")
+        },
         "models": inproc[0]["models"],
         "estimated": inproc[0]["estimated"],
         "skipped": inproc[0]["skipped"],

@@ -29,8 +29,15 @@ BIN = Path(sys.executable).parent
 FLOPCAST = str(BIN / "flopcast")
 PY = sys.executable
 
-ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-           NUMEXPR_NUM_THREADS="1", COLUMNS="120", PYTHONDONTWRITEBYTECODE="1")
+ENV = dict(
+    os.environ,
+    OMP_NUM_THREADS="1",
+    OPENBLAS_NUM_THREADS="1",
+    MKL_NUM_THREADS="1",
+    NUMEXPR_NUM_THREADS="1",
+    COLUMNS="120",
+    PYTHONDONTWRITEBYTECODE="1",
+)
 
 
 def _pin():
@@ -49,8 +56,13 @@ def time_cmd(cmd, runs):
         ts.append(time.perf_counter() - t0)
         if p.returncode != 0:
             raise RuntimeError(f"{cmd} exited {p.returncode}: {p.stderr.decode()[-2000:]}")
-    return {"cmd": " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)), "runs": runs,
-            "median_ms": 1e3 * statistics.median(ts), "min_ms": 1e3 * min(ts), "max_ms": 1e3 * max(ts)}
+    return {
+        "cmd": " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)),
+        "runs": runs,
+        "median_ms": 1e3 * statistics.median(ts),
+        "min_ms": 1e3 * min(ts),
+        "max_ms": 1e3 * max(ts),
+    }
 
 
 def slowest_imports(cmd, top=8):
@@ -60,7 +72,7 @@ def slowest_imports(cmd, top=8):
     for line in p.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
-        _self_us, cum_us, name = line[len("import time:"):].split("|", 2)
+        _self_us, cum_us, name = line[len("import time:") :].split("|", 2)
         name = name.rstrip()
         depth = (len(name) - len(name.lstrip()) - 1) // 2
         rows.append((int(cum_us) / 1e3, depth, name.strip()))
@@ -81,7 +93,8 @@ def main(argv=None):
     res["help"] = time_cmd([FLOPCAST, "--help"], 20)
     res["estimate_gpt3_10k"] = time_cmd([FLOPCAST, "estimate", "gpt-3", "--samples", "10000"], 5)
     res["estimate_gpt3_10k_sobol"] = time_cmd(
-        [FLOPCAST, "estimate", "gpt-3", "--samples", "10000", "--sampling", "sobol"], 5)
+        [FLOPCAST, "estimate", "gpt-3", "--samples", "10000", "--sampling", "sobol"], 5
+    )
     for k, r in res.items():
         log(f"{k:26s} {r['median_ms']:7.1f} ms (median of {r['runs']})")
     base = res["python_pass"]["median_ms"]
@@ -91,11 +104,16 @@ def main(argv=None):
         "help_over_python_pass": res["help"]["median_ms"] / base,
         "help_minus_python_pass_ms": res["help"]["median_ms"] - base,
         "estimate_minus_help_ms": res["estimate_gpt3_10k"]["median_ms"] - res["help"]["median_ms"],
-        "help_slowest_imports": slowest_imports(["-c", "import sys; sys.argv=['flopcast','--help'];"
-                                                 "from flopcast.cli.main import main; main()"]),
+        "help_slowest_imports": slowest_imports(
+            ["-c", "import sys; sys.argv=['flopcast','--help'];from flopcast.cli.main import main; main()"]
+        ),
         "estimate_slowest_imports": slowest_imports(
-            ["-c", "import sys; sys.argv=['flopcast','estimate','gpt-3','--samples','10000'];"
-             "from flopcast.cli.main import main; main()"]),
+            [
+                "-c",
+                "import sys; sys.argv=['flopcast','estimate','gpt-3','--samples','10000'];"
+                "from flopcast.cli.main import main; main()",
+            ]
+        ),
         "timing": {"clock": "time.perf_counter around subprocess.run", "statistic": "median", "threads": 1},
     }
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")

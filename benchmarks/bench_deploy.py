@@ -23,8 +23,9 @@ def _time(fn, runs: int) -> float:
 def main() -> None:
     from flopcast.deployment import estimate_deployment, sweep
 
-    scenario_ms = _time(lambda: estimate_deployment("llama-2-70b", hardware="h100", scenario="chat-assistant",
-                                                    samples=10_000), 21)
+    scenario_ms = _time(
+        lambda: estimate_deployment("llama-2-70b", hardware="h100", scenario="chat-assistant", samples=10_000), 21
+    )
     sweep_ms = _time(lambda: sweep("llama-2-70b"), 21)
     res = {"scenario_median_ms": scenario_ms, "sweep_median_ms": sweep_ms, "sweep_configs": len(sweep("llama-2-70b"))}
     (HERE / "results_deploy.json").write_text(json.dumps(res, indent=2))

@@ -27,8 +27,13 @@ from __future__ import annotations
 
 import os
 
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-           "VECLIB_MAXIMUM_THREADS"):
+for _v in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+):
     os.environ[_v] = "1"
 try:  # pin to one core so timings are single-core
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -83,17 +88,28 @@ YEARS_HELD = 1.2676
 HOURS_PER_YEAR = 8766.0  # flopcast.units.HOURS_PER_YEAR (365.25 d)
 
 
-def total_cost_usd(chips, training_time_hours, price_usd_per_chip_hour, chip_price_usd,
-                   depreciation_oom_per_year, usd_per_kwh):
+def total_cost_usd(
+    chips, training_time_hours, price_usd_per_chip_hour, chip_price_usd, depreciation_oom_per_year, usd_per_kwh
+):
     """Cloud + amortized hardware + energy cost, for numpy arrays (flopcast stage functions)."""
     chip_hours = np.asarray(chips, dtype=float) * training_time_hours
     cloud = training.cloud_cost_usd(chip_hours, price_usd_per_chip_hour)
     hardware = training.amortized_hardware_cost_usd(
-        chip_hours, chip_price_usd, server_overhead=SERVER_OVERHEAD, interconnect_fraction=INTERCONNECT_FRACTION,
-        years_held=YEARS_HELD, depreciation_oom_per_year=depreciation_oom_per_year)
+        chip_hours,
+        chip_price_usd,
+        server_overhead=SERVER_OVERHEAD,
+        interconnect_fraction=INTERCONNECT_FRACTION,
+        years_held=YEARS_HELD,
+        depreciation_oom_per_year=depreciation_oom_per_year,
+    )
     energy = training.energy_cost_usd(
-        chip_hours, TDP_W, server_power_ratio=SERVER_POWER_RATIO, average_power_fraction=AVERAGE_POWER_FRACTION,
-        pue=PUE, usd_per_kwh=usd_per_kwh)
+        chip_hours,
+        TDP_W,
+        server_power_ratio=SERVER_POWER_RATIO,
+        average_power_fraction=AVERAGE_POWER_FRACTION,
+        pue=PUE,
+        usd_per_kwh=usd_per_kwh,
+    )
     return cloud + hardware + energy
 
 
@@ -219,10 +235,11 @@ def flopcast_breakdown(n, seed=0, reps=15):
     m = max(int(np.ceil(np.log2(n))), 1)
     inside = {
         "qmc.Sobol(d=6, scramble=True) constructor": time_call(
-            lambda: qmc.Sobol(d=6, scramble=True, seed=np.random.default_rng(seed)), reps=reps)["median_ms"],
+            lambda: qmc.Sobol(d=6, scramble=True, seed=np.random.default_rng(seed)), reps=reps
+        )["median_ms"],
         "Sobol.random_base2": time_call(
-            lambda: qmc.Sobol(d=6, scramble=True, seed=np.random.default_rng(seed)).random_base2(m),
-            reps=reps)["median_ms"],
+            lambda: qmc.Sobol(d=6, scramble=True, seed=np.random.default_rng(seed)).random_base2(m), reps=reps
+        )["median_ms"],
     }
     inside["Sobol.random_base2"] -= inside["qmc.Sobol(d=6, scramble=True) constructor"]
     u = np.random.default_rng(seed).random(n)
@@ -248,7 +265,7 @@ def profile_lines(fn, *args, top=12, reps=20):
     lines = [_short_paths(ln.rstrip()) for ln in buf.getvalue().splitlines() if ln.strip()]
     # keep the header row and the table
     start = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls")), 0)
-    return [f"(cProfile, {reps} calls, sorted by tottime)"] + lines[start:start + top + 1]
+    return [f"(cProfile, {reps} calls, sorted by tottime)"] + lines[start : start + top + 1]
 
 
 def check_squigglepy_resampling(n=200_000, seed=7):
@@ -293,14 +310,26 @@ print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
     sq_code = "import time; t0 = time.perf_counter(); import squigglepy; print((time.perf_counter() - t0))"
     out = {}
     for method in ("random", "sobol"):
-        rows = [json.loads(subprocess.run([sys.executable, "-c", code.replace("METHOD", repr(method))],
-                                          capture_output=True, text=True, check=True).stdout) for _ in range(runs)]
-        out[method] = {"import_flopcast_uncertainty_ms": 1e3 * statistics.median(r[0] for r in rows),
-                       "first_draw_ms": 1e3 * statistics.median(r[1] for r in rows),
-                       "second_draw_ms": 1e3 * statistics.median(r[2] for r in rows)}
+        rows = [
+            json.loads(
+                subprocess.run(
+                    [sys.executable, "-c", code.replace("METHOD", repr(method))],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            for _ in range(runs)
+        ]
+        out[method] = {
+            "import_flopcast_uncertainty_ms": 1e3 * statistics.median(r[0] for r in rows),
+            "first_draw_ms": 1e3 * statistics.median(r[1] for r in rows),
+            "second_draw_ms": 1e3 * statistics.median(r[2] for r in rows),
+        }
     out["import_squigglepy_ms"] = 1e3 * statistics.median(
         float(subprocess.run([sys.executable, "-c", sq_code], capture_output=True, text=True, check=True).stdout)
-        for _ in range(runs))
+        for _ in range(runs)
+    )
     out["note"] = f"median of {runs} fresh processes; draw of 2 inputs, n=8192"
     return out
 
@@ -320,8 +349,12 @@ def main(argv=None):
         d, s = FC_INPUTS[k], SQ_INPUTS[k]
         fa, fb = (d.mu, d.sigma) if kind == "lognormal" else (d.mean, d.sd)
         sa, sb = (s.norm_mean, s.norm_sd) if kind == "lognormal" else (s.mean, s.sd)
-        assert abs(fa - a) < 1e-9 * max(1, abs(a)) and abs(fb - b) < 1e-9 and abs(sa - a) < 1e-6 * max(1, abs(a)) \
-            and abs(sb - b) < 1e-6, (k, (fa, fb), (a, b), (sa, sb))
+        assert (
+            abs(fa - a) < 1e-9 * max(1, abs(a))
+            and abs(fb - b) < 1e-9
+            and abs(sa - a) < 1e-6 * max(1, abs(a))
+            and abs(sb - b) < 1e-6
+        ), (k, (fa, fb), (a, b), (sa, sb))
 
     # converged values
     n_ref = 2**REFERENCE_K
@@ -347,9 +380,12 @@ def main(argv=None):
         t0 = time.perf_counter()
         target = ref_sq_expr if name == "squigglepy_expr" else ref
         n, trail = required_n(run, target)
-        results[name] = {"n": n, "log2_n": int(math.log2(n)) if n else None,
-                         "reference": "own converged values (biased chain)" if name == "squigglepy_expr" else "true",
-                         "search": trail}
+        results[name] = {
+            "n": n,
+            "log2_n": int(math.log2(n)) if n else None,
+            "reference": "own converged values (biased chain)" if name == "squigglepy_expr" else "true",
+            "search": trail,
+        }
         # robustness of the 20-seed estimate: repeat the search with a disjoint seed set
         n_alt, _ = required_n(run, target, seeds=ALT_SEEDS)
         n_40, _ = required_n(run, target, seeds=SEEDS + ALT_SEEDS)
@@ -363,13 +399,18 @@ def main(argv=None):
         results[name]["timing"] = time_call(run, n, 12345, reps=args.reps, min_total_s=0.3)
         n_40 = results[name]["n_40_seeds"]
         results[name]["timing_at_n_40_seeds"] = (
-            results[name]["timing"] if n_40 == n else time_call(run, n_40, 12345, reps=args.reps, min_total_s=0.3))
-        log(f"{name:18s} {results[name]['timing']['median_ms']:.2f} ms at n={n}, "
-            f"{results[name]['timing_at_n_40_seeds']['median_ms']:.2f} ms at n={n_40}")
+            results[name]["timing"] if n_40 == n else time_call(run, n_40, 12345, reps=args.reps, min_total_s=0.3)
+        )
+        log(
+            f"{name:18s} {results[name]['timing']['median_ms']:.2f} ms at n={n}, "
+            f"{results[name]['timing_at_n_40_seeds']['median_ms']:.2f} ms at n={n_40}"
+        )
     # and at a common n (flopcast-sobol's), for a per-sample comparison
     n_common = results["flopcast_sobol"]["n"]
-    at_common = {name: time_call(run, n_common, 12345, reps=args.reps, min_total_s=0.3)["median_ms"]
-                 for name, run in METHODS.items()}
+    at_common = {
+        name: time_call(run, n_common, 12345, reps=args.reps, min_total_s=0.3)["median_ms"]
+        for name, run in METHODS.items()
+    }
 
     base = results["flopcast_sobol"]["timing"]["median_ms"]
     ratios = {name: r["timing"]["median_ms"] / base for name, r in results.items()}
@@ -382,16 +423,19 @@ def main(argv=None):
     out = {
         "benchmark": "GPT-3 cost chain, six uncertain inputs (cloud + amortized hardware + energy)",
         "inputs_90pct_ci": {k: {"low": lo, "high": hi, "kind": kind} for k, (lo, hi, kind) in INTERVALS.items()},
-        "target": {"max_rel_err_of_p5_p50_p95": TARGET_REL_ERR, "over_seeds_percentile": 95, "seeds": N_SEEDS,
-                   "n_grid": f"2**{K_MIN}..2**{K_MAX}"},
+        "target": {
+            "max_rel_err_of_p5_p50_p95": TARGET_REL_ERR,
+            "over_seeds_percentile": 95,
+            "seeds": N_SEEDS,
+            "n_grid": f"2**{K_MIN}..2**{K_MAX}",
+        },
         "reference": reference,
         "squigglepy_resampling_check": resampling,
         "methods": results,
         "time_ratio_vs_flopcast_sobol": ratios,
         "time_ratio_vs_flopcast_sobol_at_n_40_seeds": ratios_40,
         "median_ms_at_common_n": {"n": n_common, **at_common},
-        "flopcast_sobol_breakdown_ms": {"n": n_common, "phases": phases, "inside_draw": inside_draw,
-                                        "profile": prof},
+        "flopcast_sobol_breakdown_ms": {"n": n_common, "phases": phases, "inside_draw": inside_draw, "profile": prof},
         "cold_start": cold,
         "targets_met": {
             "flopcast_sobol_le_50ms": base <= 50.0,
@@ -403,8 +447,13 @@ def main(argv=None):
                 "flopcast_sobol_ge_5x_faster_than_squigglepy_inputs": ratios_40["squigglepy_inputs"] >= 5.0,
             },
         },
-        "timing": {"clock": "time.perf_counter", "reps_min": args.reps, "statistic": "median", "threads": 1,
-                   "cpu_affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None},
+        "timing": {
+            "clock": "time.perf_counter",
+            "reps_min": args.reps,
+            "statistic": "median",
+            "threads": 1,
+            "cpu_affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        },
         "wall_s": None,
     }
     out["wall_s"] = time.perf_counter() - t_all

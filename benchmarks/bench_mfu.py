@@ -24,8 +24,9 @@ def main() -> None:
     walls, last = [], None
     for _ in range(RUNS):
         t0 = time.perf_counter()
-        out = subprocess.run([exe, "mfu", "measure", "--config", "small", "--json"], check=True, env=env,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [exe, "mfu", "measure", "--config", "small", "--json"], check=True, env=env, capture_output=True, text=True
+        ).stdout
         walls.append(time.perf_counter() - t0)
         last = json.loads(out)
     res = {"runs": RUNS, "wall_s": walls, "wall_median_s": statistics.median(walls), "last_run": last}

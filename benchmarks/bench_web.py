@@ -30,8 +30,7 @@ def free_port() -> int:
 def main() -> None:
     port = free_port()
     exe = str(Path(sys.executable).with_name("flopcast"))
-    srv = subprocess.Popen([exe, "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    srv = subprocess.Popen([exe, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -48,8 +47,15 @@ def main() -> None:
                 t0 = time.perf_counter()
                 c.post("/api/estimate", json=body).raise_for_status()
                 lat.append((time.perf_counter() - t0) * 1e3)
-            adhoc = {"params": [60e9, 80e9], "tokens": 2e12, "hardware": "h100", "chips": 1024,
-                     "utilization": [0.35, 0.5], "price_per_chip_hour": [2, 3.5], "samples": 10_000}
+            adhoc = {
+                "params": [60e9, 80e9],
+                "tokens": 2e12,
+                "hardware": "h100",
+                "chips": 1024,
+                "utilization": [0.35, 0.5],
+                "price_per_chip_hour": [2, 3.5],
+                "samples": 10_000,
+            }
             lat_adhoc = []
             for _ in range(21):
                 t0 = time.perf_counter()
@@ -83,14 +89,26 @@ def main() -> None:
     env = dict(os.environ)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        subprocess.run([exe, "report", "gpt-3", "--out", os.path.join(tmp, "report.html")],
-                       check=True, env=env, capture_output=True)
+        subprocess.run(
+            [exe, "report", "gpt-3", "--out", os.path.join(tmp, "report.html")],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         report_cli_s = time.perf_counter() - t0
-    res = {"estimate_gpt3_10k_median_ms": statistics.median(lat), "estimate_adhoc_10k_median_ms":
-           statistics.median(lat_adhoc), "concurrent": {"requests": 50, "non_200": sum(s != 200 for s in statuses),
-                                                        "wall_s": wall, "median_ms": statistics.median(conc),
-                                                        "max_ms": conc[-1]},
-           "report_in_process_median_s": statistics.median(rep), "report_cli_s": report_cli_s}
+    res = {
+        "estimate_gpt3_10k_median_ms": statistics.median(lat),
+        "estimate_adhoc_10k_median_ms": statistics.median(lat_adhoc),
+        "concurrent": {
+            "requests": 50,
+            "non_200": sum(s != 200 for s in statuses),
+            "wall_s": wall,
+            "median_ms": statistics.median(conc),
+            "max_ms": conc[-1],
+        },
+        "report_in_process_median_s": statistics.median(rep),
+        "report_cli_s": report_cli_s,
+    }
     (HERE / "results_web.json").write_text(json.dumps(res, indent=2))
     print(json.dumps(res, indent=2))
 

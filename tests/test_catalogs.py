@@ -11,12 +11,50 @@ from flopcast.catalogs.price_index import bundled_price_index, load_price_index
 from flopcast.errors import AmbiguousNameError, CatalogError, InvalidInputError, UnknownHardwareError, UnknownModelError
 
 REQUIRED_CHIPS = [
-    "k80", "p100", "v100-pcie-16gb", "v100-pcie-32gb", "v100-sxm2-16gb", "v100-sxm2-32gb", "t4", "a10g",
-    "a100-pcie-40gb", "a100-pcie-80gb", "a100-sxm4-40gb", "a100-sxm4-80gb", "l4", "l40s", "h100-pcie", "h100-sxm",
-    "h200", "b200", "tpu-v2", "tpu-v3", "tpu-v4", "tpu-v5e", "tpu-v5p", "tpu-v6e", "mi250x", "mi300x", "gaudi2", "gaudi3",
+    "k80",
+    "p100",
+    "v100-pcie-16gb",
+    "v100-pcie-32gb",
+    "v100-sxm2-16gb",
+    "v100-sxm2-32gb",
+    "t4",
+    "a10g",
+    "a100-pcie-40gb",
+    "a100-pcie-80gb",
+    "a100-sxm4-40gb",
+    "a100-sxm4-80gb",
+    "l4",
+    "l40s",
+    "h100-pcie",
+    "h100-sxm",
+    "h200",
+    "b200",
+    "tpu-v2",
+    "tpu-v3",
+    "tpu-v4",
+    "tpu-v5e",
+    "tpu-v5p",
+    "tpu-v6e",
+    "mi250x",
+    "mi300x",
+    "gaudi2",
+    "gaudi3",
 ]
-REQUIRED_MODELS = ["gpt-2", "gpt-3", "gopher", "chinchilla", "palm-540b", "opt-175b", "bloom-176b", "llama-65b",
-                   "llama-2-70b", "llama-3.1-405b", "gpt-4", "gemini-1.0-ultra", "stable-diffusion-v1"]
+REQUIRED_MODELS = [
+    "gpt-2",
+    "gpt-3",
+    "gopher",
+    "chinchilla",
+    "palm-540b",
+    "opt-175b",
+    "bloom-176b",
+    "llama-65b",
+    "llama-2-70b",
+    "llama-3.1-405b",
+    "gpt-4",
+    "gemini-1.0-ultra",
+    "stable-diffusion-v1",
+]
 
 
 @pytest.mark.parametrize("name", REQUIRED_CHIPS)
@@ -35,9 +73,15 @@ def test_every_row_has_source_and_dense_peaks():
 @pytest.mark.parametrize(
     "alias, key",
     [
-        ("a100", "a100-sxm4-80gb"), ("a100-80gb", "a100-sxm4-80gb"), ("A100 80GB", "a100-sxm4-80gb"),
-        ("v100", "v100-sxm2-32gb"), ("h100", "h100-sxm"), ("tpu-v4", "tpu-v4"), ("TPU v4", "tpu-v4"),
-        ("NVIDIA A100 SXM4 40 GB", "a100-sxm4-40gb"), ("nvidia a100 sxm4 40gb", "a100-sxm4-40gb"),
+        ("a100", "a100-sxm4-80gb"),
+        ("a100-80gb", "a100-sxm4-80gb"),
+        ("A100 80GB", "a100-sxm4-80gb"),
+        ("v100", "v100-sxm2-32gb"),
+        ("h100", "h100-sxm"),
+        ("tpu-v4", "tpu-v4"),
+        ("TPU v4", "tpu-v4"),
+        ("NVIDIA A100 SXM4 40 GB", "a100-sxm4-40gb"),
+        ("nvidia a100 sxm4 40gb", "a100-sxm4-40gb"),
     ],
 )
 def test_lookup_by_alias(alias, key):
@@ -57,7 +101,9 @@ def test_datasheet_peaks_v100_a100_h100():
     a100 = get_hardware("a100")
     assert a100.peak_flop_per_s() == 312e12 and a100.peak_flop_per_s("tf32") == 156e12
     h100 = get_hardware("h100")
-    assert h100.peak_flop_per_s("bf16") == pytest.approx(989.4e12) and h100.peak_flop_per_s("fp8") == pytest.approx(1978.9e12)
+    assert h100.peak_flop_per_s("bf16") == pytest.approx(989.4e12) and h100.peak_flop_per_s("fp8") == pytest.approx(
+        1978.9e12
+    )
     with pytest.raises(InvalidInputError, match="fp8"):
         get_hardware("v100").peak_flop_per_s("fp8")
 
@@ -69,9 +115,11 @@ def test_unknown_hardware_lists_closest():
 
 
 def test_ambiguous_hardware_name(tmp_path):
-    text = ("key,name,family,family_default,aliases,manufacturer,type,release_date,source,as_of,peak_bf16_flop_per_s\n"
-            "x1,Chip X One,x,true,chipx,Acme,GPU,2020-01-01,http://a,2026-01-01,1e14\n"
-            "x2,Chip X Two,x2,true,Chip-X,Acme,GPU,2020-01-01,http://a,2026-01-01,1e14\n")
+    text = (
+        "key,name,family,family_default,aliases,manufacturer,type,release_date,source,as_of,peak_bf16_flop_per_s\n"
+        "x1,Chip X One,x,true,chipx,Acme,GPU,2020-01-01,http://a,2026-01-01,1e14\n"
+        "x2,Chip X Two,x2,true,Chip-X,Acme,GPU,2020-01-01,http://a,2026-01-01,1e14\n"
+    )
     p = tmp_path / "hw.csv"
     p.write_text(text)
     cat = load_hardware(path=p)
@@ -83,11 +131,18 @@ def test_ambiguous_hardware_name(tmp_path):
     "text, message",
     [
         ("key,name\nx,y\n", "missing column"),
-        ("key,name,family,family_default,aliases,manufacturer,type,source,as_of,tdp_w\nx,X,x,true,,A,GPU,http://a,2026,-5\n",
-         "finite positive"),
-        ("key,name,family,family_default,aliases,manufacturer,type,source,as_of,release_date\nx,X,x,true,,A,GPU,http://a,2026,2020-13-01\n",
-         "not a date"),
-        ("key,name,family,family_default,aliases,manufacturer,type,source,as_of\nx,X,x,true,,A,GPU,,2026\n", "no source"),
+        (
+            "key,name,family,family_default,aliases,manufacturer,type,source,as_of,tdp_w\nx,X,x,true,,A,GPU,http://a,2026,-5\n",
+            "finite positive",
+        ),
+        (
+            "key,name,family,family_default,aliases,manufacturer,type,source,as_of,release_date\nx,X,x,true,,A,GPU,http://a,2026,2020-13-01\n",
+            "not a date",
+        ),
+        (
+            "key,name,family,family_default,aliases,manufacturer,type,source,as_of\nx,X,x,true,,A,GPU,,2026\n",
+            "no source",
+        ),
     ],
 )
 def test_bad_hardware_files(tmp_path, text, message):
@@ -145,7 +200,9 @@ def test_model_facts_and_aliases():
 
 def test_bad_model_file(tmp_path):
     p = tmp_path / "m.csv"
-    p.write_text("key,name,organization,publication_date,source,as_of,utilization\nm,M,O,2020-01-01,http://a,2026,1.5\n")
+    p.write_text(
+        "key,name,organization,publication_date,source,as_of,utilization\nm,M,O,2020-01-01,http://a,2026,1.5\n"
+    )
     with pytest.raises(CatalogError, match="utilization=1.5"):
         load_models(path=p)
 

@@ -12,8 +12,6 @@ from flopcast.testing import run_cli as run
 ROOT = Path(__file__).resolve().parents[1]
 
 
-
-
 # every README command runs from a copy of the repository alone: tests/test_fresh_clone.py
 
 
@@ -37,8 +35,25 @@ def test_estimate_json_fields(capsys):
 
 
 def test_estimate_ad_hoc_interval_flags(capsys):
-    code, out, _ = run(["estimate", "--compute", "3e23..4e23", "--hardware", "a100", "--utilization", "0.4",
-                        "--price-per-chip-hour", "2", "--method", "cloud", "--json", "--samples", "4000"], capsys)
+    code, out, _ = run(
+        [
+            "estimate",
+            "--compute",
+            "3e23..4e23",
+            "--hardware",
+            "a100",
+            "--utilization",
+            "0.4",
+            "--price-per-chip-hour",
+            "2",
+            "--method",
+            "cloud",
+            "--json",
+            "--samples",
+            "4000",
+        ],
+        capsys,
+    )
     d = json.loads(out)
     # chip-hours median = 3.4641e23 / (312e12 * 0.4 * 3600) = 771,000 (median of the 90% CI is sqrt(3e23*4e23))
     assert d["chip_hours"]["median"] == pytest.approx((3e23 * 4e23) ** 0.5 / (312e12 * 0.4 * 3600), rel=0.01)
@@ -52,11 +67,36 @@ def test_days_and_year_dollars_flags(capsys, epoch_dir):
     assert code == 0
     d = json.loads(out)
     assert d["cost_usd"]["amortized"]["median"] == pytest.approx(2.2e6, rel=0.05)
-    code, out, _ = run(["estimate", "gpt-3", "--point", "--json", "--year-dollars", "2023", "--price-index",
-                        str(epoch_dir / "price_index_PCU518210518210.csv")], capsys)
+    code, out, _ = run(
+        [
+            "estimate",
+            "gpt-3",
+            "--point",
+            "--json",
+            "--year-dollars",
+            "2023",
+            "--price-index",
+            str(epoch_dir / "price_index_PCU518210518210.csv"),
+        ],
+        capsys,
+    )
     assert json.loads(out)["cost_usd"] == d["cost_usd"]
-    code, out, _ = run(["estimate", "--compute", "1e24", "--hardware", "a100", "--days", "60", "--method", "cloud",
-                        "--point", "--json"], capsys)
+    code, out, _ = run(
+        [
+            "estimate",
+            "--compute",
+            "1e24",
+            "--hardware",
+            "a100",
+            "--days",
+            "60",
+            "--method",
+            "cloud",
+            "--point",
+            "--json",
+        ],
+        capsys,
+    )
     d = json.loads(out)
     assert d["duration_s"]["median"] == pytest.approx(60 * 86400)
 
@@ -85,7 +125,9 @@ def test_sensitivity_table(capsys):
 
 def test_hardware_compare_v100_a100(capsys):
     # Cottier 2022: V100 -> A100 is 2.5x peak (125 vs 312 TFLOP/s) and 2.5x memory (32 vs 80 GB)
-    code, out, _ = run(["hardware", "compare", "v100", "a100", "--json", "--price-a", "1.0", "--price-b", "1.5"], capsys)
+    code, out, _ = run(
+        ["hardware", "compare", "v100", "a100", "--json", "--price-a", "1.0", "--price-b", "1.5"], capsys
+    )
     d = json.loads(out)
     assert d["peak_flop_per_s_ratio"] == pytest.approx(312 / 125) and d["memory_bytes_ratio"] == pytest.approx(2.5)
     # 16 B x 175e9 = 2.8 TB: 88 V100 32 GB, 35 A100 80 GB
@@ -113,9 +155,28 @@ def test_hardware_show_and_list_json(capsys):
         (["estimate", "gpt-3", "--params", "200..100"], "greater than high"),
         (["estimate", "gpt-3", "--params", "lots"], "is not a number"),
         (["estimate", "--hardware", "a1000", "--compute", "1e23"], "closest matches: a100"),
-        (["estimate", "--hardware", "h800", "--compute", "1e23", "--method", "cloud"], "no 3y cloud price for NVIDIA H800"),
-        (["estimate", "--params", "70e9", "--tokens", "2e12", "--hardware", "a100", "--chips", "1000", "--days", "30",
-          "--utilization", "0.4"], "imply 104% utilization"),
+        (
+            ["estimate", "--hardware", "h800", "--compute", "1e23", "--method", "cloud"],
+            "no 3y cloud price for NVIDIA H800",
+        ),
+        (
+            [
+                "estimate",
+                "--params",
+                "70e9",
+                "--tokens",
+                "2e12",
+                "--hardware",
+                "a100",
+                "--chips",
+                "1000",
+                "--days",
+                "30",
+                "--utilization",
+                "0.4",
+            ],
+            "imply 104% utilization",
+        ),
         (["estimate", "gpt-3", "--method", "rent"], "method='rent' is not one of cloud, amortized, acquisition, all"),
         (["estimate", "gpt-3", "--samples", "1"], "samples=1 is outside 2..1,000,000"),
         (["estimate", "nosuchmodel"], "unknown model"),
@@ -157,21 +218,44 @@ def test_readme_python_example_runs(capsys):
 
 
 def test_price_index_needs_year(capsys, epoch_dir):
-    code, _, err = run(["estimate", "gpt-3", "--price-index", str(epoch_dir / "price_index_PCU518210518210.csv")], capsys)
+    code, _, err = run(
+        ["estimate", "gpt-3", "--price-index", str(epoch_dir / "price_index_PCU518210518210.csv")], capsys
+    )
     assert code == 2 and "a price index needs year_dollars (--year-dollars)" in err
 
 
 def test_attention_convention_flag(capsys):
     vals = {}
     for mode in ("full", "causal", "none"):
-        code, out, _ = run(["estimate", "--params", "175e9", "--tokens", "300e9", "--hardware", "v100", "--chips",
-                            "10000", "--method", "cloud", "--point", "--json", "--attention", mode], capsys)
+        code, out, _ = run(
+            [
+                "estimate",
+                "--params",
+                "175e9",
+                "--tokens",
+                "300e9",
+                "--hardware",
+                "v100",
+                "--chips",
+                "10000",
+                "--method",
+                "cloud",
+                "--point",
+                "--json",
+                "--attention",
+                mode,
+            ],
+            capsys,
+        )
         vals[mode] = json.loads(out)["compute_from_params_flop"]["median"]
     # without n_layers/d_attn on an ad-hoc run there is no attention term: all three agree at 6ND
     assert vals["full"] == vals["causal"] == vals["none"] == pytest.approx(3.15e23)
     # GPT-3's shape is in the curated overlay: PaLM's 12 L T d_attn per token in full, halved when causal
-    expect = {"full": 3.15e23 + 12 * 96 * 2048 * 12288 * 300e9, "causal": 3.15e23 + 6 * 96 * 2048 * 12288 * 300e9,
-              "none": 3.15e23}
+    expect = {
+        "full": 3.15e23 + 12 * 96 * 2048 * 12288 * 300e9,
+        "causal": 3.15e23 + 6 * 96 * 2048 * 12288 * 300e9,
+        "none": 3.15e23,
+    }
     for mode, value in expect.items():
         code, out, _ = run(["estimate", "gpt-3", "--point", "--json", "--attention", mode, "--method", "cloud"], capsys)
         assert json.loads(out)["compute_from_params_flop"]["median"] == pytest.approx(value, rel=1e-12)
@@ -179,24 +263,76 @@ def test_attention_convention_flag(capsys):
 
 def test_utilization_interval_is_a_beta(capsys):
     # a fraction's 90% interval 0.3..0.6 becomes a beta with those quantiles, never above 1
-    code, out, _ = run(["estimate", "--compute", "1e23", "--hardware", "a100", "--utilization", "0.3..0.6",
-                        "--method", "cloud", "--price-per-chip-hour", "2", "--json", "--samples", "2000"], capsys)
+    code, out, _ = run(
+        [
+            "estimate",
+            "--compute",
+            "1e23",
+            "--hardware",
+            "a100",
+            "--utilization",
+            "0.3..0.6",
+            "--method",
+            "cloud",
+            "--price-per-chip-hour",
+            "2",
+            "--json",
+            "--samples",
+            "2000",
+        ],
+        capsys,
+    )
     u = next(r for r in json.loads(out)["inputs"] if r["name"] == "utilization")
     assert u["distribution"].startswith("beta") and u["p5"] == pytest.approx(0.3, abs=1e-6)
 
 
 def test_moe_chip_hours_vendor_and_dates(capsys):
     # DeepSeek-V3-like: 6 * 37e9 active * 14.8e12 tokens = 3.2856e24 FLOP; reported 2.788M chip-hours
-    code, out, err = run(["estimate", "--params", "671e9", "--params-active", "37e9", "--tokens", "14.8e12",
-                          "--hardware", "h800", "--chip-hours", "2.788M", "--chips", "2048",
-                          "--price-per-chip-hour", "2", "--point", "--json"], capsys)
+    code, out, err = run(
+        [
+            "estimate",
+            "--params",
+            "671e9",
+            "--params-active",
+            "37e9",
+            "--tokens",
+            "14.8e12",
+            "--hardware",
+            "h800",
+            "--chip-hours",
+            "2.788M",
+            "--chips",
+            "2048",
+            "--price-per-chip-hour",
+            "2",
+            "--point",
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0, err
     d = json.loads(out)
     assert d["compute_from_params_flop"]["median"] == pytest.approx(6 * 37e9 * 14.8e12)
     assert d["cost_usd"]["cloud"]["median"] == pytest.approx(2 * 2.788e6)  # DeepSeek's own $5.576M
     assert d["memory_bytes"]["median"] == pytest.approx(16 * 671e9)  # every parameter is stored
-    code, out, _ = run(["estimate", "--compute", "1e23", "--hardware", "a100", "--method", "cloud", "--point",
-                        "--json", "--cloud-vendor", "azure", "--start-date", "2022-04-01"], capsys)
+    code, out, _ = run(
+        [
+            "estimate",
+            "--compute",
+            "1e23",
+            "--hardware",
+            "a100",
+            "--method",
+            "cloud",
+            "--point",
+            "--json",
+            "--cloud-vendor",
+            "azure",
+            "--start-date",
+            "2022-04-01",
+        ],
+        capsys,
+    )
     rec = next(r for r in json.loads(out)["inputs"] if r["name"] == "price_usd_per_chip_hour")
     # looked up at start - 60 days = 2022-01-31: Azure A100 3-year price of 2022-01-20
     assert rec["central"] == 1.36 and "azure" in rec["source"]
@@ -209,7 +345,23 @@ def test_moe_chip_hours_vendor_and_dates(capsys):
 def test_organization_sets_pue(capsys):
     vals = {}
     for org in ("Google", "Startup"):
-        code, out, _ = run(["estimate", "--compute", "1e23", "--hardware", "a100", "--method", "amortized",
-                            "--chip-price", "15000", "--point", "--json", "--organization", org], capsys)
+        code, out, _ = run(
+            [
+                "estimate",
+                "--compute",
+                "1e23",
+                "--hardware",
+                "a100",
+                "--method",
+                "amortized",
+                "--chip-price",
+                "15000",
+                "--point",
+                "--json",
+                "--organization",
+                org,
+            ],
+            capsys,
+        )
         vals[org] = next(r for r in json.loads(out)["inputs"] if r["name"] == "pue")["central"]
     assert vals == {"Google": 1.1, "Startup": 1.25}  # Cottier et al. 2024: hyperscalers 1.1, others 1.25

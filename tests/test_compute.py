@@ -40,11 +40,13 @@ def test_attention_term_and_switches():
     c = training_compute_flop(175e9, 300e9, n_layers=96, d_attn=12288, context_length=2048)
     assert c == pytest.approx(3.15e23 + 12 * 96 * 2048 * 12288 * 300e9, rel=1e-12)
     assert c == pytest.approx(3.237e23, rel=1e-3)
-    half = training_compute_flop(175e9, 300e9, n_layers=96, d_attn=12288, context_length=2048,
-                                 convention=FlopConvention(causal_halving=True))
+    half = training_compute_flop(
+        175e9, 300e9, n_layers=96, d_attn=12288, context_length=2048, convention=FlopConvention(causal_halving=True)
+    )
     assert half == pytest.approx(3.15e23 + 6 * 96 * 2048 * 12288 * 300e9, rel=1e-12)
-    none = training_compute_flop(175e9, 300e9, n_layers=96, d_attn=12288, context_length=2048,
-                                 convention=FlopConvention(count_attention=False))
+    none = training_compute_flop(
+        175e9, 300e9, n_layers=96, d_attn=12288, context_length=2048, convention=FlopConvention(count_attention=False)
+    )
     assert none == pytest.approx(3.15e23, rel=1e-12)
 
 

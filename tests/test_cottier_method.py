@@ -30,5 +30,6 @@ def test_the_comparison_is_recorded_in_docs_validation_md(comparison):
     df, s = comparison
     text = (ROOT / "docs" / "validation.md").read_text()
     assert MARKER in text
-    assert MARKER + text.split(MARKER, 1)[1] == render(df, s), \
+    assert MARKER + text.split(MARKER, 1)[1] == render(df, s), (
         "docs/validation.md is stale: python tests/reference/compare_cottier.py"
+    )

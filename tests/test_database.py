@@ -21,89 +21,89 @@ from flopcast.selection import frontier_mask, select, top_meaning
 #: None where the chip tables give no FLOP/s for it (these are CPUs; "Intel A100" is Epoch's row for a 2007
 #: 3 W Intel processor, named by one 2023 model that trained on "128 Intel A100"), so no chip-hours come from it
 HARDWARE = {
-    'AMD EPYC 7413': None,  # amd-epyc-7413: no FLOP/s in Epoch's chip table
-    'AMD Radeon Instinct MI250': 'amd-radeon-instinct-mi250',
-    'AMD Radeon Instinct MI250X': 'mi250x',
-    'Amazon Trainium1': 'amazon-trainium1',
-    'Cerebras CS-2': 'cerebras-cs-2',
-    'Google TPU v1': 'google-tpu-v1',
-    'Google TPU v2': 'tpu-v2',
-    'Google TPU v3': 'tpu-v3',
-    'Google TPU v4': 'tpu-v4',
-    'Google TPU v5e': 'tpu-v5e',
-    'Google TPU v5p': 'tpu-v5p',
-    'Google TPU v6e Trillium': 'tpu-v6e',
-    'Huawei Ascend 910': 'huawei-ascend-910',
-    'Huawei Ascend 910B': 'huawei-ascend-910b',
-    'Intel A100': None,  # intel-a100: no FLOP/s in Epoch's chip table
-    'Intel Core 2 Quad Q9450': None,  # intel-core-2-quad-q9450: no FLOP/s in Epoch's chip table
-    'Intel Core i5-11600K': None,  # intel-core-i5-11600k-2: no FLOP/s in Epoch's chip table
-    'NVIDIA A10 PCIe': 'nvidia-a10-pcie',
-    'NVIDIA A100': 'a100-sxm4-40gb',
-    'NVIDIA A100 PCIe': 'a100-pcie-40gb',
-    'NVIDIA A100 SXM4 40 GB': 'a100-sxm4-40gb',
-    'NVIDIA A100 SXM4 80 GB': 'a100-sxm4-80gb',
-    'NVIDIA A10G': 'a10g',
-    'NVIDIA A30 PCIe': 'nvidia-a30-pcie',
-    'NVIDIA A40 PCIe': 'nvidia-a40-pcie',
-    'NVIDIA A800 PCIe 40 GB': 'nvidia-a800-pcie-40-gb',
-    'NVIDIA A800 PCIe 80 GB': 'nvidia-a800-pcie-80-gb',
-    'NVIDIA A800 SXM': 'nvidia-a800-sxm',
-    'NVIDIA GTX Titan Black': 'nvidia-gtx-titan-black',
-    'NVIDIA GeForce GTX 1080': 'nvidia-geforce-gtx-1080',
-    'NVIDIA GeForce GTX 1080 Ti': 'nvidia-geforce-gtx-1080-ti',
-    'NVIDIA GeForce GTX 280': 'nvidia-geforce-gtx-280',
-    'NVIDIA GeForce GTX 285': 'nvidia-geforce-gtx-285',
-    'NVIDIA GeForce GTX 580': 'nvidia-geforce-gtx-580',
-    'NVIDIA GeForce GTX 780': 'nvidia-geforce-gtx-780',
-    'NVIDIA GeForce GTX 980': 'nvidia-geforce-gtx-980',
-    'NVIDIA GeForce GTX TITAN': 'nvidia-geforce-gtx-titan',
-    'NVIDIA GeForce GTX TITAN X': 'nvidia-geforce-gtx-titan-x',
-    'NVIDIA GeForce RTX 2080': 'nvidia-geforce-rtx-2080',
-    'NVIDIA GeForce RTX 2080 Ti 11GB': 'nvidia-geforce-rtx-2080-ti-11gb',
-    'NVIDIA GeForce RTX 3060': 'nvidia-geforce-rtx-3060',
-    'NVIDIA GeForce RTX 3070': 'nvidia-geforce-rtx-3070',
-    'NVIDIA GeForce RTX 3080': 'nvidia-geforce-rtx-3080',
-    'NVIDIA GeForce RTX 3090': 'nvidia-geforce-rtx-3090',
-    'NVIDIA GeForce RTX 3090 Ti': 'nvidia-geforce-rtx-3090-ti',
-    'NVIDIA GeForce RTX 4060 Ti': 'nvidia-geforce-rtx-4060-ti',
-    'NVIDIA GeForce RTX 4090': 'nvidia-geforce-rtx-4090',
-    'NVIDIA H100 NVL': 'nvidia-h100-nvl',
-    'NVIDIA H100 PCIe': 'h100-pcie',
-    'NVIDIA H100 SXM5 80GB': 'h100-sxm',
-    'NVIDIA H800 SXM5': 'h800-sxm',
-    'NVIDIA M40': 'nvidia-m40',
-    'NVIDIA P100': 'p100-sxm2-16gb',
-    'NVIDIA P40': 'nvidia-p40',
-    'NVIDIA Quadro GP100': 'nvidia-quadro-gp100',
-    'NVIDIA Quadro K4000': 'nvidia-quadro-k4000',
-    'NVIDIA Quadro K6000': 'nvidia-quadro-k6000',
-    'NVIDIA Quadro P600': 'nvidia-quadro-p600',
-    'NVIDIA Quadro RTX 4000': 'nvidia-quadro-rtx-4000',
-    'NVIDIA Quadro RTX 5000': 'nvidia-quadro-rtx-5000',
-    'NVIDIA Quadro RTX 6000': 'nvidia-quadro-rtx-6000',
-    'NVIDIA Quadro RTX 8000': 'nvidia-quadro-rtx-8000',
-    'NVIDIA RTX 6000 Ada Generation': 'nvidia-rtx-6000-ada-generation',
-    'NVIDIA RTX A1000': 'nvidia-rtx-a1000',
-    'NVIDIA RTX A5000': 'nvidia-rtx-a5000',
-    'NVIDIA RTX A6000': 'nvidia-rtx-a6000',
-    'NVIDIA TITAN Xp': 'nvidia-titan-xp',
-    'NVIDIA Tesla C2075': 'nvidia-tesla-c2075',
-    'NVIDIA Tesla K20X': 'nvidia-tesla-k20x',
-    'NVIDIA Tesla K20c': 'nvidia-tesla-k20c',
-    'NVIDIA Tesla K40s': 'nvidia-tesla-k40s',
-    'NVIDIA Tesla K40t': 'nvidia-tesla-k40t',
-    'NVIDIA Tesla K80': 'k80',
-    'NVIDIA Tesla P100 PCIe 16GB': 'p100-pcie-16gb',
-    'NVIDIA Tesla T4': 't4',
-    'NVIDIA Tesla V100 DGXS 16 GB': 'nvidia-tesla-v100-dgxs-16-gb',
-    'NVIDIA Tesla V100 DGXS 32 GB': 'nvidia-tesla-v100-dgxs-32-gb',
-    'NVIDIA Tesla V100 PCIe 16 GB': 'v100-pcie-16gb',
-    'NVIDIA Tesla V100 PCIe 32 GB': 'v100-pcie-32gb',
-    'NVIDIA Tesla V100 SXM2': 'v100-sxm2-16gb',
-    'NVIDIA Tesla V100S PCIe 32 GB': 'nvidia-tesla-v100s-pcie-32-gb',
-    'NVIDIA Titan V': 'nvidia-titan-v',
-    'NVIDIA V100': 'v100-sxm2-16gb',
+    "AMD EPYC 7413": None,  # amd-epyc-7413: no FLOP/s in Epoch's chip table
+    "AMD Radeon Instinct MI250": "amd-radeon-instinct-mi250",
+    "AMD Radeon Instinct MI250X": "mi250x",
+    "Amazon Trainium1": "amazon-trainium1",
+    "Cerebras CS-2": "cerebras-cs-2",
+    "Google TPU v1": "google-tpu-v1",
+    "Google TPU v2": "tpu-v2",
+    "Google TPU v3": "tpu-v3",
+    "Google TPU v4": "tpu-v4",
+    "Google TPU v5e": "tpu-v5e",
+    "Google TPU v5p": "tpu-v5p",
+    "Google TPU v6e Trillium": "tpu-v6e",
+    "Huawei Ascend 910": "huawei-ascend-910",
+    "Huawei Ascend 910B": "huawei-ascend-910b",
+    "Intel A100": None,  # intel-a100: no FLOP/s in Epoch's chip table
+    "Intel Core 2 Quad Q9450": None,  # intel-core-2-quad-q9450: no FLOP/s in Epoch's chip table
+    "Intel Core i5-11600K": None,  # intel-core-i5-11600k-2: no FLOP/s in Epoch's chip table
+    "NVIDIA A10 PCIe": "nvidia-a10-pcie",
+    "NVIDIA A100": "a100-sxm4-40gb",
+    "NVIDIA A100 PCIe": "a100-pcie-40gb",
+    "NVIDIA A100 SXM4 40 GB": "a100-sxm4-40gb",
+    "NVIDIA A100 SXM4 80 GB": "a100-sxm4-80gb",
+    "NVIDIA A10G": "a10g",
+    "NVIDIA A30 PCIe": "nvidia-a30-pcie",
+    "NVIDIA A40 PCIe": "nvidia-a40-pcie",
+    "NVIDIA A800 PCIe 40 GB": "nvidia-a800-pcie-40-gb",
+    "NVIDIA A800 PCIe 80 GB": "nvidia-a800-pcie-80-gb",
+    "NVIDIA A800 SXM": "nvidia-a800-sxm",
+    "NVIDIA GTX Titan Black": "nvidia-gtx-titan-black",
+    "NVIDIA GeForce GTX 1080": "nvidia-geforce-gtx-1080",
+    "NVIDIA GeForce GTX 1080 Ti": "nvidia-geforce-gtx-1080-ti",
+    "NVIDIA GeForce GTX 280": "nvidia-geforce-gtx-280",
+    "NVIDIA GeForce GTX 285": "nvidia-geforce-gtx-285",
+    "NVIDIA GeForce GTX 580": "nvidia-geforce-gtx-580",
+    "NVIDIA GeForce GTX 780": "nvidia-geforce-gtx-780",
+    "NVIDIA GeForce GTX 980": "nvidia-geforce-gtx-980",
+    "NVIDIA GeForce GTX TITAN": "nvidia-geforce-gtx-titan",
+    "NVIDIA GeForce GTX TITAN X": "nvidia-geforce-gtx-titan-x",
+    "NVIDIA GeForce RTX 2080": "nvidia-geforce-rtx-2080",
+    "NVIDIA GeForce RTX 2080 Ti 11GB": "nvidia-geforce-rtx-2080-ti-11gb",
+    "NVIDIA GeForce RTX 3060": "nvidia-geforce-rtx-3060",
+    "NVIDIA GeForce RTX 3070": "nvidia-geforce-rtx-3070",
+    "NVIDIA GeForce RTX 3080": "nvidia-geforce-rtx-3080",
+    "NVIDIA GeForce RTX 3090": "nvidia-geforce-rtx-3090",
+    "NVIDIA GeForce RTX 3090 Ti": "nvidia-geforce-rtx-3090-ti",
+    "NVIDIA GeForce RTX 4060 Ti": "nvidia-geforce-rtx-4060-ti",
+    "NVIDIA GeForce RTX 4090": "nvidia-geforce-rtx-4090",
+    "NVIDIA H100 NVL": "nvidia-h100-nvl",
+    "NVIDIA H100 PCIe": "h100-pcie",
+    "NVIDIA H100 SXM5 80GB": "h100-sxm",
+    "NVIDIA H800 SXM5": "h800-sxm",
+    "NVIDIA M40": "nvidia-m40",
+    "NVIDIA P100": "p100-sxm2-16gb",
+    "NVIDIA P40": "nvidia-p40",
+    "NVIDIA Quadro GP100": "nvidia-quadro-gp100",
+    "NVIDIA Quadro K4000": "nvidia-quadro-k4000",
+    "NVIDIA Quadro K6000": "nvidia-quadro-k6000",
+    "NVIDIA Quadro P600": "nvidia-quadro-p600",
+    "NVIDIA Quadro RTX 4000": "nvidia-quadro-rtx-4000",
+    "NVIDIA Quadro RTX 5000": "nvidia-quadro-rtx-5000",
+    "NVIDIA Quadro RTX 6000": "nvidia-quadro-rtx-6000",
+    "NVIDIA Quadro RTX 8000": "nvidia-quadro-rtx-8000",
+    "NVIDIA RTX 6000 Ada Generation": "nvidia-rtx-6000-ada-generation",
+    "NVIDIA RTX A1000": "nvidia-rtx-a1000",
+    "NVIDIA RTX A5000": "nvidia-rtx-a5000",
+    "NVIDIA RTX A6000": "nvidia-rtx-a6000",
+    "NVIDIA TITAN Xp": "nvidia-titan-xp",
+    "NVIDIA Tesla C2075": "nvidia-tesla-c2075",
+    "NVIDIA Tesla K20X": "nvidia-tesla-k20x",
+    "NVIDIA Tesla K20c": "nvidia-tesla-k20c",
+    "NVIDIA Tesla K40s": "nvidia-tesla-k40s",
+    "NVIDIA Tesla K40t": "nvidia-tesla-k40t",
+    "NVIDIA Tesla K80": "k80",
+    "NVIDIA Tesla P100 PCIe 16GB": "p100-pcie-16gb",
+    "NVIDIA Tesla T4": "t4",
+    "NVIDIA Tesla V100 DGXS 16 GB": "nvidia-tesla-v100-dgxs-16-gb",
+    "NVIDIA Tesla V100 DGXS 32 GB": "nvidia-tesla-v100-dgxs-32-gb",
+    "NVIDIA Tesla V100 PCIe 16 GB": "v100-pcie-16gb",
+    "NVIDIA Tesla V100 PCIe 32 GB": "v100-pcie-32gb",
+    "NVIDIA Tesla V100 SXM2": "v100-sxm2-16gb",
+    "NVIDIA Tesla V100S PCIe 32 GB": "nvidia-tesla-v100s-pcie-32-gb",
+    "NVIDIA Titan V": "nvidia-titan-v",
+    "NVIDIA V100": "v100-sxm2-16gb",
 }
 
 
@@ -131,8 +131,9 @@ def test_source_order(tmp_path, monkeypatch, epoch_dir):
 
     monkeypatch.setenv("FLOPCAST_CACHE_DIR", str(tmp_path / "cache"))
     src = resolve_source(None)
-    assert src.kind == "embedded" and src.describe() == ("Epoch AI database, embedded snapshot of June 2025 "
-                                                        "(data of 2025-06-20)")
+    assert src.kind == "embedded" and src.describe() == (
+        "Epoch AI database, embedded snapshot of June 2025 (data of 2025-06-20)"
+    )
     assert resolve_source(epoch_dir).kind == "data-dir"
     assert resolve_source("embedded").kind == "embedded"
     with pytest.raises(InvalidInputError, match="nothing is cached"):
@@ -143,16 +144,18 @@ def test_source_order(tmp_path, monkeypatch, epoch_dir):
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / "all_ai_models.csv").write_bytes((epoch_dir / "ai_models.csv").read_bytes())
-    entry = pull.CachedFile("all_ai_models.csv", "models", "http://x", "2026-11-01T00:00:00Z", 1, 1, "0",
-                            cache / "all_ai_models.csv", True)
+    entry = pull.CachedFile(
+        "all_ai_models.csv", "models", "http://x", "2026-11-01T00:00:00Z", 1, 1, "0", cache / "all_ai_models.csv", True
+    )
     monkeypatch.setattr(pull, "status", lambda dest=None: [entry])
     src = resolve_source(None)
     assert src.kind == "cache" and src.data_date == "2026-11-01"
     assert set(src.filled_in) == {"hardware", "prices", "price_index"}
     assert "from the embedded snapshot" in src.describe()
     # an older cache loses to the embedded snapshot
-    old = pull.CachedFile("all_ai_models.csv", "models", "http://x", "2025-01-01T00:00:00Z", 1, 1, "0",
-                          cache / "all_ai_models.csv", True)
+    old = pull.CachedFile(
+        "all_ai_models.csv", "models", "http://x", "2025-01-01T00:00:00Z", 1, 1, "0", cache / "all_ai_models.csv", True
+    )
     monkeypatch.setattr(pull, "status", lambda dest=None: [old])
     assert resolve_source(None).kind == "embedded"
 
@@ -276,9 +279,15 @@ def test_finetunes_are_left_out_of_selections_by_default(db):
 
 def test_top_n_uses_epochs_rank_where_given(db):
     d = dt.date
-    recs = [ModelRecord(n, n, day, training_compute_flop=c) for n, day, c in
-            [("a", d(2020, 1, 1), 10.0), ("b", d(2020, 6, 1), 5.0), ("c", d(2021, 1, 1), 20.0),
-             ("d", d(2021, 6, 1), 7.0)]]
+    recs = [
+        ModelRecord(n, n, day, training_compute_flop=c)
+        for n, day, c in [
+            ("a", d(2020, 1, 1), 10.0),
+            ("b", d(2020, 6, 1), 5.0),
+            ("c", d(2021, 1, 1), 20.0),
+            ("d", d(2021, 6, 1), 7.0),
+        ]
+    ]
     # top-2 at release: a (1st), b (2nd of {10, 5}), c (1st), d (3rd of {20, 10, 7, 5}): not kept
     assert frontier_mask(recs, 2).tolist() == [True, True, True, False]
     # Epoch's "Compute rank when published" decides where given: d ranked 2nd by Epoch is kept

@@ -17,16 +17,28 @@ def test_bloom_weights_and_chips():
     assert w == pytest.approx(352e9)
     need = D.min_chips_to_fit(w, 80e9, usable_fraction=1.0)
     assert need == 5 and D.practical_chips(need) == 8
-    assert D.weight_bytes(176e9, "int8") == pytest.approx(176e9) and D.weight_bytes(176e9, "int4") == pytest.approx(88e9)
+    assert D.weight_bytes(176e9, "int8") == pytest.approx(176e9) and D.weight_bytes(176e9, "int4") == pytest.approx(
+        88e9
+    )
     assert D.weight_bytes(176e9, "fp8") == pytest.approx(176e9)
 
 
 def test_batch1_decode_is_bandwidth_bound():
     # every decode step reads all 352 GB; 8 x 2.039 TB/s = 16.3 TB/s -> at least 21.6 ms a token
     # (the "about 22 ms"); Hugging Face measured 44 ms with DeepSpeed-Inference
-    bound = D.decode_step_s(params_active=176e9, weights_bytes=352e9, kv_per_token_bytes=0.0, batch=1, context=1,
-                            chips=8, peak_flop_per_s=312e12, memory_bandwidth_bytes_per_s=2.039e12,
-                            eff_compute=1.0, eff_memory=1.0, overlap="full")
+    bound = D.decode_step_s(
+        params_active=176e9,
+        weights_bytes=352e9,
+        kv_per_token_bytes=0.0,
+        batch=1,
+        context=1,
+        chips=8,
+        peak_flop_per_s=312e12,
+        memory_bandwidth_bytes_per_s=2.039e12,
+        eff_compute=1.0,
+        eff_memory=1.0,
+        overlap="full",
+    )
     assert bound == pytest.approx(352e9 / (8 * 2.039e12), rel=1e-6)
     assert bound == pytest.approx(0.022, rel=0.03)
 
@@ -40,8 +52,12 @@ def test_hugging_face_bloom_table_within_2x():
     rows = D.bloom_validation()
     assert len(rows) == 31
     assert {(r["system"], r["precision"]) for r in rows} == {
-        ("DeepSpeed-Inference", "fp16"), ("DeepSpeed-Inference", "int8"), ("Accelerate", "bf16"),
-        ("Accelerate", "int8"), ("DeepSpeed-ZeRO", "bf16")}
+        ("DeepSpeed-Inference", "fp16"),
+        ("DeepSpeed-Inference", "int8"),
+        ("Accelerate", "bf16"),
+        ("Accelerate", "int8"),
+        ("DeepSpeed-ZeRO", "bf16"),
+    }
     for r in rows:
         assert 0.5 <= r["ratio"] <= 2.0, r
     # the fp16 tensor-parallel rows, where the roofline's assumptions hold best, are within 10%
@@ -57,12 +73,23 @@ def test_dequantizing_int8_kernel_explains_deepspeed_int8():
     assert D.weight_bytes_read(176e9, "int8", "fused") == pytest.approx(176e9)
     assert D.weight_bytes_read(7e9, "int4", "dequantize") == pytest.approx(7e9 * 4.5)  # 0.5 + 2 + 2
     assert D.weight_bytes_read(7e9, "bf16", "dequantize") == pytest.approx(7e9 * 2)  # nothing to expand
-    row = next(r for r in D.bloom_validation() if r["system"] == "DeepSpeed-Inference" and r["precision"] == "int8"
-               and r["batch"] == 1 and r["chips"] == 8)
+    row = next(
+        r
+        for r in D.bloom_validation()
+        if r["system"] == "DeepSpeed-Inference" and r["precision"] == "int8" and r["batch"] == 1 and r["chips"] == 8
+    )
     assert row["flopcast_ms"] == pytest.approx(176e9 * 5 / (8 * 2.039e12 * 0.5) * 1e3 + 0.28 + 0.04, rel=0.01)
     # the default fused kernel would call that stack 4x faster than it was
-    fused = D.decode_step_s(params_active=176e9, weights_bytes=176e9, kv_per_token_bytes=0, batch=1, context=60,
-                            chips=8, peak_flop_per_s=624e12, memory_bandwidth_bytes_per_s=2.039e12)
+    fused = D.decode_step_s(
+        params_active=176e9,
+        weights_bytes=176e9,
+        kv_per_token_bytes=0,
+        batch=1,
+        context=60,
+        chips=8,
+        peak_flop_per_s=624e12,
+        memory_bandwidth_bytes_per_s=2.039e12,
+    )
     assert 89.09 / (fused * 1e3) > 4
     with pytest.raises(UnknownNameError, match="weight kernel"):
         D.weight_bytes_read(1e9, "int8", "magic")
@@ -73,29 +100,82 @@ def test_zero_inference_gathers_weights_over_the_interconnect():
     # sequence per GPU: each step every GPU receives 7/8 of 352 GB at 300e9 x 0.5 B/s = 2.0533 s, reads the 352 GB
     # from HBM at 2.039e12 x 0.5 = 0.3453 s, and computes 2 x 176e9 FLOP at 312e12 x 0.5 = 2.26 ms:
     # 2.4008 s for 8 tokens = 300.1 ms a token (Hugging Face measured 283 ms: ratio 0.94)
-    step = D.decode_step_s(params_active=176e9, weights_bytes=352e9, kv_per_token_bytes=0, batch=8, context=60,
-                           chips=8, peak_flop_per_s=312e12, memory_bandwidth_bytes_per_s=2.039e12,
-                           parallelism="zero", interconnect_bytes_per_s=600e9)
+    step = D.decode_step_s(
+        params_active=176e9,
+        weights_bytes=352e9,
+        kv_per_token_bytes=0,
+        batch=8,
+        context=60,
+        chips=8,
+        peak_flop_per_s=312e12,
+        memory_bandwidth_bytes_per_s=2.039e12,
+        parallelism="zero",
+        interconnect_bytes_per_s=600e9,
+    )
     expected = 352e9 * 7 / 8 / 150e9 + 352e9 / 1.0195e12 + 2 * 176e9 / 156e12
     assert step == pytest.approx(expected, rel=1e-9)
     assert step / 8 * 1e3 == pytest.approx(300.1, rel=0.001)
     with pytest.raises(InvalidInputError, match="interconnect"):
-        D.decode_step_s(params_active=1e9, weights_bytes=2e9, kv_per_token_bytes=0, batch=8, context=60, chips=8,
-                        peak_flop_per_s=1e14, memory_bandwidth_bytes_per_s=1e12, parallelism="zero")
+        D.decode_step_s(
+            params_active=1e9,
+            weights_bytes=2e9,
+            kv_per_token_bytes=0,
+            batch=8,
+            context=60,
+            chips=8,
+            peak_flop_per_s=1e14,
+            memory_bandwidth_bytes_per_s=1e12,
+            parallelism="zero",
+        )
 
 
 def test_deploy_weight_kernel_and_zero_options(capsys):
-    base = ["deploy", "bloom-176b", "--hardware", "a100-80gb", "--chips", "8", "--precision", "int8", "--batch", "1",
-            "--context", "60", "--tokens-per-day", "1e6", "--samples", "500", "--json"]
+    base = [
+        "deploy",
+        "bloom-176b",
+        "--hardware",
+        "a100-80gb",
+        "--chips",
+        "8",
+        "--precision",
+        "int8",
+        "--batch",
+        "1",
+        "--context",
+        "60",
+        "--tokens-per-day",
+        "1e6",
+        "--samples",
+        "500",
+        "--json",
+    ]
     fused = json.loads(run(base, capsys)[1])
     deq = json.loads(run(base + ["--weight-kernel", "dequantize"], capsys)[1])
     assert deq["weight_kernel"] == "dequantize" and fused["weight_kernel"] == "fused"
     # batch 1 is bandwidth-bound: 5 bytes a weight against 1, so about 5x slower (compute at the 16-bit peak is tiny)
     ratio = fused["tokens_per_s_per_instance"]["median"] / deq["tokens_per_s_per_instance"]["median"]
     assert ratio == pytest.approx(5.0, rel=0.05)
-    zero = json.loads(run(base[:6] + ["--precision", "bf16", "--batch", "8", "--context", "60",
-                                          "--tokens-per-day", "1e6", "--samples", "500", "--json", "--parallelism",
-                                          "zero"], capsys)[1])
+    zero = json.loads(
+        run(
+            base[:6]
+            + [
+                "--precision",
+                "bf16",
+                "--batch",
+                "8",
+                "--context",
+                "60",
+                "--tokens-per-day",
+                "1e6",
+                "--samples",
+                "500",
+                "--json",
+                "--parallelism",
+                "zero",
+            ],
+            capsys,
+        )[1]
+    )
     assert zero["parallelism"] == "zero"
     assert 1e3 / zero["latency_per_token_s"]["median"] > 0  # a step time is reported
     code, _, err = run(base + ["--weight-kernel", "magic"], capsys)
@@ -105,12 +185,28 @@ def test_deploy_weight_kernel_and_zero_options(capsys):
 def test_fleet_and_dollars_for_150m_words():
     # Cottier 2022: one self-hosted BLOOM instance (8 x A100) at $1.25 per GPU-hour: 8 x 24 x 1.25 = $240 a day
     assert D.usd_per_million_tokens(1.25, 8, 1e6 / 86_400) * 1.0 == pytest.approx(240.0)  # 1M tokens a day -> $240/Mtok
-    e = D.estimate_deployment("bloom-176b", hardware="a100-80gb", chips=8, batch=64, context=300,
-                              tokens_per_day=1e6, price_usd_per_chip_hour=1.25, samples=2000)
+    e = D.estimate_deployment(
+        "bloom-176b",
+        hardware="a100-80gb",
+        chips=8,
+        batch=64,
+        context=300,
+        tokens_per_day=1e6,
+        price_usd_per_chip_hour=1.25,
+        samples=2000,
+    )
     assert e.instances.median == 1 and e.usd_per_day.median == pytest.approx(240.0)
     # and that instance's capacity at batch 128 with a short context is of the order of 150M words (200M tokens) a day
-    big = D.estimate_deployment("bloom-176b", hardware="a100-80gb", chips=8, batch=128, context=300,
-                                tokens_per_day=2e8, price_usd_per_chip_hour=1.25, samples=2000)
+    big = D.estimate_deployment(
+        "bloom-176b",
+        hardware="a100-80gb",
+        chips=8,
+        batch=128,
+        context=300,
+        tokens_per_day=2e8,
+        price_usd_per_chip_hour=1.25,
+        samples=2000,
+    )
     per_day = big.tokens_per_s_per_instance.median * 86_400
     assert 2e8 / 2 <= per_day <= 2e8 * 2
 
@@ -120,8 +216,18 @@ def test_api_price_comparison():
     tokens = D.words_to_tokens(150e6, 0.75)
     assert tokens == pytest.approx(2e8)
     assert D.api_cost_usd(tokens, 0.02) == pytest.approx(4000.0)
-    e = D.estimate_deployment("bloom-176b", hardware="a100-80gb", chips=8, batch=64, context=300, tokens_per_day=2e8,
-                              duration_days=1, price_usd_per_chip_hour=1.25, api_usd_per_1k_tokens=0.02, samples=1000)
+    e = D.estimate_deployment(
+        "bloom-176b",
+        hardware="a100-80gb",
+        chips=8,
+        batch=64,
+        context=300,
+        tokens_per_day=2e8,
+        duration_days=1,
+        price_usd_per_chip_hour=1.25,
+        api_usd_per_1k_tokens=0.02,
+        samples=1000,
+    )
     assert e.api["usd_total"]["median"] == pytest.approx(4000.0)
 
 
@@ -129,8 +235,9 @@ def test_api_price_comparison():
 def test_large_scenarios_versus_training(scenario):
     # Cottier 2022: serving 1% of Twitter or 1M developers for a year costs about 20% (90% CI 10-68%) of developing
     # the model. flopcast reports its own ratio and interval beside it (docs/deployment.md explains the difference).
-    e = D.estimate_deployment("bloom-176b", hardware="a100-80gb", batch=32, context=1024, scenario=scenario,
-                              vs_training=True, samples=4000)
+    e = D.estimate_deployment(
+        "bloom-176b", hardware="a100-80gb", batch=32, context=1024, scenario=scenario, vs_training=True, samples=4000
+    )
     r = e.vs_training["ratio"]
     assert 0 < r["p5"] <= r["median"] <= r["p95"]
     p = e.vs_training["probabilities"]
@@ -142,16 +249,31 @@ def test_large_scenarios_versus_training(scenario):
 
 
 def test_more_batch_more_throughput_less_per_token_cost():
-    kw = dict(params_active=70e9, weights_bytes=140e9, kv_per_token_bytes=0.3e6, context=2048, chips=4,
-              peak_flop_per_s=989e12, memory_bandwidth_bytes_per_s=3.35e12)
+    kw = dict(
+        params_active=70e9,
+        weights_bytes=140e9,
+        kv_per_token_bytes=0.3e6,
+        context=2048,
+        chips=4,
+        peak_flop_per_s=989e12,
+        memory_bandwidth_bytes_per_s=3.35e12,
+    )
     steps = np.array([D.decode_step_s(batch=b, **kw) for b in (1, 8, 64)])
     tput = np.array([b / s for b, s in zip((1, 8, 64), steps, strict=True)])
     assert np.all(np.diff(steps) > 0) and np.all(np.diff(tput) > 0)
 
 
 def test_pipeline_is_slower_than_tensor():
-    kw = dict(params_active=176e9, weights_bytes=352e9, kv_per_token_bytes=4e6, batch=1, context=60, chips=8,
-              peak_flop_per_s=312e12, memory_bandwidth_bytes_per_s=2.039e12)
+    kw = dict(
+        params_active=176e9,
+        weights_bytes=352e9,
+        kv_per_token_bytes=4e6,
+        batch=1,
+        context=60,
+        chips=8,
+        peak_flop_per_s=312e12,
+        memory_bandwidth_bytes_per_s=2.039e12,
+    )
     assert D.decode_step_s(parallelism="pipeline", **kw) == pytest.approx(8 * D.decode_step_s(**kw), rel=1e-9)
 
 
@@ -168,36 +290,86 @@ def test_pipeline_is_slower_than_tensor():
     ],
 )
 def test_bad_deployment_inputs(kwargs, exc, message):
-    base = dict(hardware="a100-80gb", batch=32, context=2048, tokens_per_day=1e9, price_usd_per_chip_hour=2.0,
-                samples=200)
+    base = dict(
+        hardware="a100-80gb", batch=32, context=2048, tokens_per_day=1e9, price_usd_per_chip_hour=2.0, samples=200
+    )
     base.update(kwargs)
     with pytest.raises(exc, match=message):
         D.estimate_deployment("bloom-176b", **base)
 
 
 def test_deploy_cli(capsys, tmp_path):
-    code, out, err = run(["deploy", "bloom-176b", "--scenario", "150m-words-per-day", "--chips", "8", "--batch", "64",
-                          "--context", "300", "--price-per-chip-hour", "1.25", "--json", "--samples", "2000"], capsys)
+    code, out, err = run(
+        [
+            "deploy",
+            "bloom-176b",
+            "--scenario",
+            "150m-words-per-day",
+            "--chips",
+            "8",
+            "--batch",
+            "64",
+            "--context",
+            "300",
+            "--price-per-chip-hour",
+            "1.25",
+            "--json",
+            "--samples",
+            "2000",
+        ],
+        capsys,
+    )
     assert code == 0, err
     d = json.loads(out)
     for k in ("tokens_per_s_per_instance", "instances", "usd_per_million_tokens", "usd_per_day", "usd_total"):
         assert set(d[k]) >= {"median", "p5", "p95"}
     assert d["scenario"] == "150m-words-per-day"
-    code, out, err = run(["deploy", "bloom-176b", "--scenario", "twitter-1pct", "--vs-training", "--batch", "32",
-                          "--context", "1024", "--samples", "2000"], capsys)
+    code, out, err = run(
+        [
+            "deploy",
+            "bloom-176b",
+            "--scenario",
+            "twitter-1pct",
+            "--vs-training",
+            "--batch",
+            "32",
+            "--context",
+            "1024",
+            "--samples",
+            "2000",
+        ],
+        capsys,
+    )
     assert code == 0 and "Deployment / development cost" in out and "10:20:70" in out
     code, _, err = run(["deploy", "bloom-176b", "--tokens-per-day", "1e9", "--chips", "4"], capsys)
     assert code == 2 and "at least" in err and err.count("\n") == 1
     bad = tmp_path / "bad.toml"
-    bad.write_text('name = "x"\ntitle = "x"\nduration_days = "a year"\n'
-                   '[inputs.tokens]\nvalue = 1e6\nunit = "tokens/day"\nsource = "test"\n'
-                   '[load]\ngenerated_tokens_per_day = ["tokens"]\n')
+    bad.write_text(
+        'name = "x"\ntitle = "x"\nduration_days = "a year"\n'
+        '[inputs.tokens]\nvalue = 1e6\nunit = "tokens/day"\nsource = "test"\n'
+        '[load]\ngenerated_tokens_per_day = ["tokens"]\n'
+    )
     code, _, err = run(["deploy", "bloom-176b", "--scenario", str(bad)], capsys)
     assert code == 2 and "bad.toml" in err and "duration_days" in err
     code, _, err = run(["deploy", "--params", "7e9", "--hardware", "l4", "--tokens-per-day", "1e8"], capsys)
     assert code == 2 and "no on-demand cloud price for NVIDIA L4" in err
-    code, out, _ = run(["deploy", "--params", "7e9", "--hardware", "l4", "--tokens-per-day", "1e8", "--json",
-                        "--price-per-chip-hour", "0.8", "--samples", "500"], capsys)
+    code, out, _ = run(
+        [
+            "deploy",
+            "--params",
+            "7e9",
+            "--hardware",
+            "l4",
+            "--tokens-per-day",
+            "1e8",
+            "--json",
+            "--price-per-chip-hour",
+            "0.8",
+            "--samples",
+            "500",
+        ],
+        capsys,
+    )
     # 7e9 x 2 bytes = 14 GB of weights plus the KV cache of 32 sequences x 2048 tokens (assumed shape): 50 GB, 3 L4s
     d = json.loads(out)
     assert d["min_chips_to_fit"] >= 1 and d["chips_per_instance"] >= d["min_chips_to_fit"]
@@ -209,8 +381,11 @@ def test_readme_and_docs_validation_tables_match_the_code():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    ours = {f"| {r['system']} | {r['precision']} | {r['weight_kernel']} | {r['chips']} | {r['batch']} | "
-            f"{r['measured_ms']:.2f} | {r['flopcast_ms']:.2f} | {r['ratio']:.2f} |" for r in D.bloom_validation()}
+    ours = {
+        f"| {r['system']} | {r['precision']} | {r['weight_kernel']} | {r['chips']} | {r['batch']} | "
+        f"{r['measured_ms']:.2f} | {r['flopcast_ms']:.2f} | {r['ratio']:.2f} |"
+        for r in D.bloom_validation()
+    }
     for name, least in (("README.md", 6), ("docs/deployment.md", len(ours))):
         shown = [ln for ln in (root / name).read_text().splitlines() if ln.startswith(("| DeepSpeed-", "| Accelerate"))]
         assert len(shown) >= least, name
@@ -224,8 +399,9 @@ def test_owned_hardware_price():
     p = D.owned_usd_per_chip_hour(24_875, server_overhead=1.0, tdp_w=400, server_power_ratio=2.031)
     assert p == pytest.approx(24_875 / 0.81 * 0.14 * np.log(10) / 8766 + 0.4 * 2.031 * 0.75 * 1.25 * 0.08, rel=1e-9)
     assert p == pytest.approx(1.19, rel=0.01)
-    e = D.estimate_deployment("bloom-176b", hardware="a100-80gb", chips=8, batch=64, context=300, tokens_per_day=1e6,
-                              owned=True, samples=500)
+    e = D.estimate_deployment(
+        "bloom-176b", hardware="a100-80gb", chips=8, batch=64, context=300, tokens_per_day=1e6, owned=True, samples=500
+    )
     assert e.price_source.startswith("owned") and e.usd_per_day.median == pytest.approx(8 * 24 * p, rel=1e-6)
     assert e.usd_per_year.median == pytest.approx(e.usd_per_day.median * 365.25)
 
@@ -262,8 +438,9 @@ def test_grouped_query_attention_shrinks_the_kv_cache(capsys):
     assert e.memory_per_instance_bytes == pytest.approx(140e9 + 327_680 * 32 * 4096)
     assert (e.min_chips_to_fit, e.chips_per_instance) == (3, 4)
     assert any("KV cache 0.125" in n for n in e.notes)
-    mha = D.estimate_deployment("llama-2-70b", hardware="h100", batch=32, context=4096, tokens_per_day=1e9,
-                                kv_fraction=1.0, samples=500)
+    mha = D.estimate_deployment(
+        "llama-2-70b", hardware="h100", batch=32, context=4096, tokens_per_day=1e9, kv_fraction=1.0, samples=500
+    )
     assert (mha.min_chips_to_fit, mha.chips_per_instance) == (7, 8)
     # PaLM 540B's multi-query attention: one K and one V head of 256 for 48 heads: 2 x 256 / (2 x 18,432) = 1/72
     assert get_model("palm-540b").kv_cache_fraction == pytest.approx(1 / 72, rel=1e-4)

@@ -14,8 +14,15 @@ uvicorn = pytest.importorskip("uvicorn")
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # flags for a closed network: no background connections, no component updates (see the tool notes)
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 #: set by .ci/run: there a missing browser is a failure, under `make test` a skip with the reason

@@ -11,8 +11,28 @@ def test_cottier_headline_cost_trend(capsys, epoch_dir, tmp_path):
     # Cottier et al. 2024: amortized cost of top-10 frontier models grew 2.4x/year since 2016 (90% CI 2.0-2.9),
     # on models up to the end of 2023. flopcast's fit of its own estimates on the snapshot lands inside.
     plot = tmp_path / "trend.svg"
-    code, out, err = run(["trend", "cost", "--data", str(epoch_dir), "--top", "10", "--since", "2016", "--until",
-                          "2023", "--extrapolate", "2030", "--cross", "1e9", "--json", "--plot", str(plot)], capsys)
+    code, out, err = run(
+        [
+            "trend",
+            "cost",
+            "--data",
+            str(epoch_dir),
+            "--top",
+            "10",
+            "--since",
+            "2016",
+            "--until",
+            "2023",
+            "--extrapolate",
+            "2030",
+            "--cross",
+            "1e9",
+            "--json",
+            "--plot",
+            str(plot),
+        ],
+        capsys,
+    )
     assert code == 0, err
     d = json.loads(out)
     g = d["growth_per_year"]
@@ -32,8 +52,10 @@ def test_cottier_headline_cost_trend(capsys, epoch_dir, tmp_path):
 
 @pytest.mark.parametrize("metric", ["compute", "params", "data"])
 def test_model_metric_trends(metric, capsys, epoch_dir):
-    code, out, err = run(["trend", metric, "--data", str(epoch_dir), "--top", "10", "--since", "2012", "--json",
-                          "--bootstrap", "500"], capsys)
+    code, out, err = run(
+        ["trend", metric, "--data", str(epoch_dir), "--top", "10", "--since", "2012", "--json", "--bootstrap", "500"],
+        capsys,
+    )
     assert code == 0, err
     g = json.loads(out)["growth_per_year"]
     assert g["low"] <= g["estimate"] <= g["high"] and g["estimate"] > 1
@@ -42,14 +64,17 @@ def test_model_metric_trends(metric, capsys, epoch_dir):
 def test_frontier_compute_trend_is_fast_growing(capsys, epoch_dir):
     # Epoch (Sevilla et al. 2022, arXiv 2202.05924; Epoch 2024): frontier training compute grows about 4-5x a year
     # in the deep-learning era; the top-10 fit since 2012 lands between 3x and 6x
-    code, out, _ = run(["trend", "compute", "--data", str(epoch_dir), "--top", "10", "--since", "2012", "--json"],
-                       capsys)
+    code, out, _ = run(
+        ["trend", "compute", "--data", str(epoch_dir), "--top", "10", "--since", "2012", "--json"], capsys
+    )
     assert 3.0 <= json.loads(out)["growth_per_year"]["estimate"] <= 6.0
 
 
 def test_price_performance_trend(capsys, epoch_dir):
-    code, out, err = run(["trend", "price-performance", "--data", str(epoch_dir), "--since", "2008", "--json",
-                          "--bootstrap", "500"], capsys)
+    code, out, err = run(
+        ["trend", "price-performance", "--data", str(epoch_dir), "--since", "2008", "--json", "--bootstrap", "500"],
+        capsys,
+    )
     assert code == 0, err
     d = json.loads(out)
     # Hobbhahn et al. 2023: ML GPU FLOP/s per $ doubles every ~2.5 years (0.12-0.14 OOM/year); wide tolerance:
@@ -82,8 +107,9 @@ def test_emulate_cli(capsys):
 def test_diffusion_cli(capsys, tmp_path):
     # GPT-3's central amortized cost $2.107M (2020-05-28); at 0.14 OOM/year a $1M budget affords it
     # log10(2.107)/0.14 = 2.31 years later, around 2022.7 (the Monte Carlo median differs a little)
-    code, out, err = run(["diffusion", "gpt-3", "--budget", "1e6", "--year", "2026", "--json",
-                          "--plot", str(tmp_path / "d.png")], capsys)
+    code, out, err = run(
+        ["diffusion", "gpt-3", "--budget", "1e6", "--year", "2026", "--json", "--plot", str(tmp_path / "d.png")], capsys
+    )
     assert code == 0, err
     d = json.loads(out)
     row = d["affordability"][0]
@@ -112,8 +138,25 @@ def test_lag_cli(capsys, epoch_dir):
 def test_diffusion_reference_by_compute_and_rate_options(capsys, epoch_dir):
     # by compute: 3.14e23 FLOP on V100s from 2019-10-01, cloud method; the rate given as a point 0.2 OOM/year:
     # mid-2026 is 6.75 years later, so the cost falls by 10**(-0.2 * 6.75) = 0.0447x
-    code, out, err = run(["diffusion", "--compute", "3.14e23", "--hardware", "v100", "--date", "2019-10-01",
-                          "--cost-method", "cloud", "--year", "2026", "--price-performance", "0.2", "--json"], capsys)
+    code, out, err = run(
+        [
+            "diffusion",
+            "--compute",
+            "3.14e23",
+            "--hardware",
+            "v100",
+            "--date",
+            "2019-10-01",
+            "--cost-method",
+            "cloud",
+            "--year",
+            "2026",
+            "--price-performance",
+            "0.2",
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0, err
     d = json.loads(out)
     rep = d["reproduction"]
@@ -121,8 +164,9 @@ def test_diffusion_reference_by_compute_and_rate_options(capsys, epoch_dir):
     years = rep["elapsed_years"]
     assert rep["central_usd"] == pytest.approx(rep["reference_cost_usd"]["median"] * 10 ** (-0.2 * years), rel=0.02)
     # a rate fitted to the database's chip prices, and a catalog name resolved to its database row
-    code, out, err = run(["diffusion", "gpt-3", "--data", str(epoch_dir), "--price-performance", "fit", "--json"],
-                         capsys)
+    code, out, err = run(
+        ["diffusion", "gpt-3", "--data", str(epoch_dir), "--price-performance", "fit", "--json"], capsys
+    )
     assert code == 0, err
     d = json.loads(out)
     assert d["reference"].startswith("GPT-3 175B (davinci)")

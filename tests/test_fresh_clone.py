@@ -42,8 +42,12 @@ def readme_commands() -> list[str]:
 
 
 def _repository_files() -> list[str]:
-    out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
-                         capture_output=True, check=True).stdout.decode()
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
     return [f for f in out.split("\0") if f and (ROOT / f).is_file()]
 
 
@@ -61,8 +65,14 @@ def test_readme_examples_run_from_a_copy_of_the_repository_alone(tmp_path):
     commands = readme_commands()
     assert len(commands) >= 25 and not any("shared" in c for c in commands)
     env = dict(os.environ, FLOPCAST_CACHE_DIR=str(tmp_path / "empty-cache"), PYTHONPATH="")
-    r = subprocess.run([sys.executable, "-c", RUNNER, str(copy), json.dumps(commands)], cwd=copy, env=env,
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(copy), json.dumps(commands)],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     results = json.loads(r.stdout.strip().splitlines()[-1])
     failed = [x for x in results if x["code"] != 0 or not x["out"]]

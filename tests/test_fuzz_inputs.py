@@ -25,14 +25,46 @@ from flopcast.errors import FlopcastError
 from flopcast.scenarios import load_scenario
 from flopcast.utilization import load_config
 
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 NASTY = st.one_of(
     st.text(max_size=30),  # any Unicode, control characters included
-    st.sampled_from(["", " ", "1e400", "-1e400", "nan", "inf", "-5", "0", "1,234", "12 345", "3.14e23", "1e-400",
-                     "2020-13-45", "2020-02-30", "0000-00-00", "N/A", "—", "\u00a0", "\ufeffx", "\"", "\"\"\"",
-                     "Ω" * 200, "9" * 400, "TRUE", "[1, 2]", "{}", "\\x00"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "1e400",
+            "-1e400",
+            "nan",
+            "inf",
+            "-5",
+            "0",
+            "1,234",
+            "12 345",
+            "3.14e23",
+            "1e-400",
+            "2020-13-45",
+            "2020-02-30",
+            "0000-00-00",
+            "N/A",
+            "—",
+            "\u00a0",
+            "\ufeffx",
+            '"',
+            '"""',
+            "Ω" * 200,
+            "9" * 400,
+            "TRUE",
+            "[1, 2]",
+            "{}",
+            "\\x00",
+        ]
+    ),
 )
 
 
@@ -71,8 +103,9 @@ def _epoch_read(path: Path, loader):
     return items, report
 
 
-@pytest.mark.parametrize("name, loader", [("ai_models.csv", epoch.load_epoch_models),
-                                          ("hardware_prices.csv", epoch.load_epoch_prices)])
+@pytest.mark.parametrize(
+    "name, loader", [("ai_models.csv", epoch.load_epoch_models), ("hardware_prices.csv", epoch.load_epoch_prices)]
+)
 @SETTINGS
 @given(data=st.data())
 def test_epoch_tables_with_random_cells(name, loader, data):
@@ -88,8 +121,9 @@ def test_epoch_tables_with_random_cells(name, loader, data):
         shutil.rmtree(p.parent)
 
 
-@pytest.mark.parametrize("name", ["ai_models.csv", "hardware_prices.csv", "ml_hardware.csv",
-                                  "price_index_PCU518210518210.csv"])
+@pytest.mark.parametrize(
+    "name", ["ai_models.csv", "hardware_prices.csv", "ml_hardware.csv", "price_index_PCU518210518210.csv"]
+)
 @SETTINGS
 @given(cut=st.floats(0.0, 1.0))
 def test_truncated_epoch_files(name, cut):
@@ -127,8 +161,18 @@ def test_binary_junk_and_empty_files(blob):
         shutil.rmtree(p.parent)
 
 
-@pytest.mark.parametrize("loader", [epoch.load_epoch_models, epoch.load_epoch_prices, epoch.check_file,
-                                    load_price_index, load_hardware, load_scenario, load_config])
+@pytest.mark.parametrize(
+    "loader",
+    [
+        epoch.load_epoch_models,
+        epoch.load_epoch_prices,
+        epoch.check_file,
+        load_price_index,
+        load_hardware,
+        load_scenario,
+        load_config,
+    ],
+)
 def test_empty_file_is_a_clear_error(loader, tmp_path):
     p = tmp_path / ("empty.toml" if loader in (load_scenario, load_config) else "empty.csv")
     p.write_text("")
@@ -158,8 +202,13 @@ def test_curated_hardware_catalog_with_bad_cells(data):
         shutil.rmtree(p.parent)
 
 
-VALUE = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**30, 10**30), st.text(max_size=10),
-                  st.booleans(), st.lists(st.integers(), max_size=3))
+VALUE = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**30), 10**30),
+    st.text(max_size=10),
+    st.booleans(),
+    st.lists(st.integers(), max_size=3),
+)
 
 
 @SETTINGS
@@ -176,8 +225,13 @@ def test_scenario_files_with_wrong_types_and_missing_fields(data):
     elif action == "replace":
         key = lines[k].split("=", 1)[0]
         v = data.draw(VALUE)
-        lit = (f'"{v}"' if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else repr(v)
-               .replace("inf", "inf").replace("nan", "nan"))
+        lit = (
+            f'"{v}"'
+            if isinstance(v, str)
+            else str(v).lower()
+            if isinstance(v, bool)
+            else repr(v).replace("inf", "inf").replace("nan", "nan")
+        )
         lines[k] = f"{key}= {lit}"
         text = "\n".join(lines)
     else:

@@ -42,10 +42,23 @@ def test_training_end_basis_and_censoring():
     d = dt.date
     recs = [
         # reference: training ended 2020-12-01 (start 2020-11-01 + 720 h), published 2021-12-01
-        ModelRecord("Ref", "Ref", d(2021, 12, 1), ("A",), training_compute_flop=1e24, training_time_hours=720,
-                    training_start_date=d(2020, 11, 1)),
-        ModelRecord("Follower", "Follower", d(2022, 6, 1), ("B",), training_compute_flop=2e24,
-                    accessibility="Open weights (unrestricted)"),
+        ModelRecord(
+            "Ref",
+            "Ref",
+            d(2021, 12, 1),
+            ("A",),
+            training_compute_flop=1e24,
+            training_time_hours=720,
+            training_start_date=d(2020, 11, 1),
+        ),
+        ModelRecord(
+            "Follower",
+            "Follower",
+            d(2022, 6, 1),
+            ("B",),
+            training_compute_flop=2e24,
+            accessibility="Open weights (unrestricted)",
+        ),
         ModelRecord("Late", "Late", d(2023, 6, 1), ("C",), training_compute_flop=1e23),
     ]
     # from training end: 2020-12-01 -> 2022-06-01 = 547 days = 17.97 months; from publication: 6.0 months
@@ -54,7 +67,9 @@ def test_training_end_basis_and_censoring():
     assert lags["Ref"].date_basis == "training_end" and lags["Ref"].other_org_months == pytest.approx(547 / 30.4375)
     # Follower leads from 2022-06 on and nobody catches it by the end of the table (2023-06-01): censored at 12 months
     f = lags["Follower"]
-    assert f.other_org_model is None and f.censored_months == pytest.approx(months_between(d(2022, 6, 1), d(2023, 6, 1)))
+    assert f.other_org_model is None and f.censored_months == pytest.approx(
+        months_between(d(2022, 6, 1), d(2023, 6, 1))
+    )
     assert f.open_weights_months == 0.0  # it is open weights itself
     with pytest.raises(InvalidInputError, match="date_basis"):
         catch_up_lags(recs, date_basis="release")

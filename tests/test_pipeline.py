@@ -79,8 +79,15 @@ def test_cloud_median_at_the_point_for_symmetric_factors():
 
 def test_ad_hoc_run_and_deadline_sizing():
     # 7B params x 2T tokens = 8.4e22 FLOP (6ND); at 40% of 989.4e12 FLOP/s: 8.4e22/(3.9576e14*3600) = 58,958 h
-    e = estimate(params=7e9, tokens=2e12, hardware="h100", utilization=0.4, training_time_hours=24 * 7,
-                 price_usd_per_chip_hour=2.5, point=True)
+    e = estimate(
+        params=7e9,
+        tokens=2e12,
+        hardware="h100",
+        utilization=0.4,
+        training_time_hours=24 * 7,
+        price_usd_per_chip_hour=2.5,
+        point=True,
+    )
     assert e.central["training_compute_flop"] == pytest.approx(8.4e22)
     assert e.central["chip_hours"] == pytest.approx(8.4e22 / (989.4e12 * 0.4 * 3600))
     assert e.central["chips"] == np.ceil(e.central["chip_hours"] / 168)
@@ -126,8 +133,16 @@ def test_implied_utilization_checks():
     e = estimate(params=70e9, tokens=2e12 * 0.82, hardware="a100", chips=1000, training_time_hours=720, point=True)
     assert any("imply 85% utilization" in w and "above 70%" in w for w in e.warnings)
     # 6e21 FLOP on 1,000 chips x 1,000 h: 0.5% implied, far below any real run; and the given 50% disagrees
-    e = estimate(params=1e9, tokens=1e12, hardware="a100", chips=1000, training_time_hours=1000, utilization=0.5,
-                 methods=[], point=True)
+    e = estimate(
+        params=1e9,
+        tokens=1e12,
+        hardware="a100",
+        chips=1000,
+        training_time_hours=1000,
+        utilization=0.5,
+        methods=[],
+        point=True,
+    )
     assert any("below 1%" in w for w in e.warnings) and any("differs from" in w for w in e.warnings)
 
 
@@ -135,8 +150,12 @@ def test_compute_and_parameters_x_tokens_that_disagree_are_flagged():
     # 6 x 175e9 x 300e9 = 3.15e23 FLOP against a given 1e24: 1e24 / 3.15e23 = 3.17x > 3x -> a warning naming the field
     e = estimate(params=175e9, tokens=300e9, training_compute_flop=1e24, point=True)
     assert e.training_compute_flop.median == pytest.approx(1e24)
-    assert any(w.startswith("training_compute_flop: the given 1e+24 FLOP and parameters x tokens (3.15e+23 FLOP) "
-                            "differ by 3.2x") for w in e.warnings), e.warnings
+    assert any(
+        w.startswith(
+            "training_compute_flop: the given 1e+24 FLOP and parameters x tokens (3.15e+23 FLOP) differ by 3.2x"
+        )
+        for w in e.warnings
+    ), e.warnings
     # 2.9x apart: no warning
     e = estimate(params=175e9, tokens=300e9, training_compute_flop=2.9 * 3.15e23, point=True)
     assert not any("differ by" in w for w in e.warnings)
@@ -153,8 +172,15 @@ def test_database_moe_total_parameters_flagged(db):
 
 
 def test_sensitivity_names_the_drivers():
-    e = estimate(hardware="a100", training_compute_flop=ci(1e23, 1.2e23), utilization=ci(0.2, 0.6, kind="beta"),
-                 price_usd_per_chip_hour=2.0, methods="cloud", with_sensitivity=True, samples=5000)
+    e = estimate(
+        hardware="a100",
+        training_compute_flop=ci(1e23, 1.2e23),
+        utilization=ci(0.2, 0.6, kind="beta"),
+        price_usd_per_chip_hour=2.0,
+        methods="cloud",
+        with_sensitivity=True,
+        samples=5000,
+    )
     rows = e.sensitivity["cost_usd.cloud"]
     assert rows[0].input == "utilization" and rows[0].rank_correlation < 0
     assert sum(r.share for r in rows) == pytest.approx(1.0)
@@ -201,8 +227,16 @@ def test_user_parameters_override_the_record():
 
 def test_dollars_after_the_index_use_its_last_year(db):
     # an ad-hoc run started in 2026: the PPI ends in 2025, so 2026 dollars count as 2025 dollars
-    e = estimate(training_compute_flop=1e23, hardware="a100", utilization=0.4, price_usd_per_chip_hour=2.0,
-                 start_date=dt.date(2026, 6, 1), year_dollars=2023, methods="cloud", point=True)
+    e = estimate(
+        training_compute_flop=1e23,
+        hardware="a100",
+        utilization=0.4,
+        price_usd_per_chip_hour=2.0,
+        start_date=dt.date(2026, 6, 1),
+        year_dollars=2023,
+        methods="cloud",
+        point=True,
+    )
     hours = 1e23 / (312e12 * 0.4 * 3600)
     idx = db.price_index
     assert e.central["cost_usd.cloud"] == pytest.approx(2.0 * hours * idx.value_at(2023) / idx.value_at(2025))

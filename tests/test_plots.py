@@ -19,15 +19,25 @@ def series():
     years = np.sort(rng.uniform(2012, 2024, 40))
     values = 10 ** (3 + 0.4 * (years - 2012) + rng.normal(0, 0.3, 40))
     labels = [f"Model {i}" if i % 3 else "" for i in range(40)]
-    fit = fit_trend(years, values, labels=labels, metric="Amortized training cost", unit="USD", bootstrap=200,
-                    breakpoint=True)
+    fit = fit_trend(
+        years, values, labels=labels, metric="Amortized training cost", unit="USD", bootstrap=200, breakpoint=True
+    )
     return fit, years, values, labels
 
 
 def test_png(series, tmp_path):
     fit, years, values, labels = series
-    out = plot_trend(fit, years, values, tmp_path / "trend.png", labels=labels, extrapolate_to=2030, title=TITLE,
-                     ylabel="Amortized training cost (USD)", caption=CAPTION)
+    out = plot_trend(
+        fit,
+        years,
+        values,
+        tmp_path / "trend.png",
+        labels=labels,
+        extrapolate_to=2030,
+        title=TITLE,
+        ylabel="Amortized training cost (USD)",
+        caption=CAPTION,
+    )
     assert out == tmp_path / "trend.png"
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -37,8 +47,9 @@ def test_png(series, tmp_path):
 
 def test_svg_has_title_and_caption_text(series, tmp_path):
     fit, years, values, _ = series
-    out = plot_trend(fit, years, values, str(tmp_path / "trend.svg"), title=TITLE, caption=CAPTION,
-                     extrapolate_to=2028.0)
+    out = plot_trend(
+        fit, years, values, str(tmp_path / "trend.svg"), title=TITLE, caption=CAPTION, extrapolate_to=2028.0
+    )
     text = out.read_text(encoding="utf-8")
     assert "<svg" in text
     assert TITLE in text and CAPTION in text

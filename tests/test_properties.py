@@ -55,8 +55,11 @@ def test_stage_costs_are_monotone_in_chip_hours_and_price(hours, k, price, tdp):
 
 
 @SETTINGS
-@given(lo=st.floats(min_value=1e-6, max_value=1e20), spread=st.floats(min_value=1.0, max_value=1e4),
-       seed=st.integers(0, 2**31))
+@given(
+    lo=st.floats(min_value=1e-6, max_value=1e20),
+    spread=st.floats(min_value=1.0, max_value=1e4),
+    seed=st.integers(0, 2**31),
+)
 def test_intervals_are_ordered(lo, spread, seed):
     d = ci(lo, lo * spread)
     s = Summary.from_samples(d.ppf(np.random.default_rng(seed).random(2000)))
@@ -68,8 +71,17 @@ def test_intervals_are_ordered(lo, spread, seed):
 @settings(max_examples=8, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**31), sampling=st.sampled_from(["random", "sobol"]))
 def test_same_seed_same_output(seed, sampling):
-    kw = dict(params=ci(60e9, 80e9), tokens=2e12, hardware="h100", chips=1024, utilization=ci(0.3, 0.5, kind="beta"),
-              price_usd_per_chip_hour=ci(2, 3.5), samples=1024, seed=seed, sampling=sampling)
+    kw = dict(
+        params=ci(60e9, 80e9),
+        tokens=2e12,
+        hardware="h100",
+        chips=1024,
+        utilization=ci(0.3, 0.5, kind="beta"),
+        price_usd_per_chip_hour=ci(2, 3.5),
+        samples=1024,
+        seed=seed,
+        sampling=sampling,
+    )
     a, b = estimate(**kw).to_dict(), estimate(**kw).to_dict()
     assert a == b
     for k in ("training_compute_flop", "chip_hours"):
@@ -84,8 +96,9 @@ def test_number_parsing_round_trips(x):
 
 
 @SETTINGS
-@given(n=st.floats(min_value=1, max_value=999), suffix=st.sampled_from([("k", 1e3), ("M", 1e6), ("B", 1e9),
-                                                                        ("T", 1e12)]))
+@given(
+    n=st.floats(min_value=1, max_value=999), suffix=st.sampled_from([("k", 1e3), ("M", 1e6), ("B", 1e9), ("T", 1e12)])
+)
 def test_suffixes(n, suffix):
     text = f"{n:g}{suffix[0]}"
     assert parse_number("v", text) == pytest.approx(float(f"{n:g}") * suffix[1], rel=1e-12)

@@ -486,7 +486,10 @@ runner = CliRunner()
 def test_cli_status_empty():
     r = runner.invoke(data_app, ["status"])
     assert r.exit_code == 0, r.output
-    assert "nothing cached; `flopcast data pull`" in r.stdout and "database in use: Epoch AI database, embedded" in r.stdout
+    assert (
+        "nothing cached; `flopcast data pull`" in r.stdout
+        and "database in use: Epoch AI database, embedded" in r.stdout
+    )
     assert str(cache_dir()) in r.stdout.replace("\n", "")
     r = runner.invoke(data_app, ["status", "--json"])
     d = json.loads(r.stdout)

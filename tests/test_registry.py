@@ -20,8 +20,9 @@ def test_registry_names_inputs_and_stage_functions():
 
 
 def test_docs_methods_table_is_the_registry():
-    assert markdown_table() in (ROOT / "docs" / "methods.md").read_text(), \
+    assert markdown_table() in (ROOT / "docs" / "methods.md").read_text(), (
         "docs/methods.md: paste flopcast.methods.markdown_table() between the methods-table markers"
+    )
 
 
 def test_web_schema_and_pages_take_the_registry():

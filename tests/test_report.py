@@ -46,8 +46,26 @@ def test_report_has_every_section_and_the_cli_numbers(gpt3_html, capsys, epoch_d
 
 def test_report_cli_writes_atomically_and_rejects_bad_input(capsys, tmp_path):
     out = tmp_path / "r.html"
-    code, text, _ = run(["report", "--params", "7e9", "--tokens", "1e12", "--hardware", "a100", "--chips", "64",
-                         "--utilization", "0.4", "--samples", "2000", "--out", str(out)], capsys)
+    code, text, _ = run(
+        [
+            "report",
+            "--params",
+            "7e9",
+            "--tokens",
+            "1e12",
+            "--hardware",
+            "a100",
+            "--chips",
+            "64",
+            "--utilization",
+            "0.4",
+            "--samples",
+            "2000",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
     assert code == 0 and out.exists() and "wrote" in text
     html = out.read_text()
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")

@@ -90,8 +90,11 @@ def test_stage_functions_scalar_array_and_broadcast():
     grid = generated_tokens_per_day(load, {"a": np.array([[1.0], [2.0]]), "b": np.array([1.0, 10.0])})
     assert grid.shape == (2, 2)
     s = load_scenario("chat-assistant")
-    vals = {"weekly_active_users": 1e8, "tokens_per_user_per_day": np.array([100.0, 1000.0]),
-            "prompt_tokens_per_generated_token": 2.0}
+    vals = {
+        "weekly_active_users": 1e8,
+        "tokens_per_user_per_day": np.array([100.0, 1000.0]),
+        "prompt_tokens_per_generated_token": 2.0,
+    }
     np.testing.assert_allclose(s.prompt_tokens_per_day(vals), [2e10, 2e11])
     with pytest.raises(MissingInputError, match="tokens_per_user_per_day"):
         s.generated_tokens_per_day({"weekly_active_users": 1e8})
@@ -164,41 +167,100 @@ BAD_CASES = [
     # (description, transform of GOOD, field expected in the message, other text expected)
     ("missing name", lambda t: t.replace('name = "my-app"\n', ""), "'name'", "missing"),
     ("missing duration", lambda t: t.replace("duration_days = 30\n", ""), "'duration_days'", "missing"),
-    ("missing inputs", lambda t: t.split("[inputs.users]")[0] + "[load]\ngenerated_tokens_per_day = ['users']\n",
-     "'inputs'", "missing"),
+    (
+        "missing inputs",
+        lambda t: t.split("[inputs.users]")[0] + "[load]\ngenerated_tokens_per_day = ['users']\n",
+        "'inputs'",
+        "missing",
+    ),
     ("missing load", lambda t: t.split("[load]")[0], "'load'", "missing"),
-    ("no value nor low/high", lambda t: t.replace("value = 500\n", ""), "'inputs.tokens_per_user_per_day'",
-     "neither value nor low and high"),
+    (
+        "no value nor low/high",
+        lambda t: t.replace("value = 500\n", ""),
+        "'inputs.tokens_per_user_per_day'",
+        "neither value nor low and high",
+    ),
     ("low without high", lambda t: t.replace("high = 1e4\n", ""), "'inputs.users'", "no high"),
     ("low > high", lambda t: t.replace("low = 1e3", "low = 1e5"), "'inputs.users'", "low=100000 > high=10000"),
-    ("non-numeric value", lambda t: t.replace("value = 500", 'value = "500"'),
-     "'inputs.tokens_per_user_per_day.value'", "is a str; expected a number"),
-    ("boolean value", lambda t: t.replace("value = 500", "value = true"),
-     "'inputs.tokens_per_user_per_day.value'", "is a bool; expected a number"),
-    ("zero value", lambda t: t.replace("value = 500", "value = 0"),
-     "'inputs.tokens_per_user_per_day.value'", "must be > 0"),
+    (
+        "non-numeric value",
+        lambda t: t.replace("value = 500", 'value = "500"'),
+        "'inputs.tokens_per_user_per_day.value'",
+        "is a str; expected a number",
+    ),
+    (
+        "boolean value",
+        lambda t: t.replace("value = 500", "value = true"),
+        "'inputs.tokens_per_user_per_day.value'",
+        "is a bool; expected a number",
+    ),
+    (
+        "zero value",
+        lambda t: t.replace("value = 500", "value = 0"),
+        "'inputs.tokens_per_user_per_day.value'",
+        "must be > 0",
+    ),
     ("negative low", lambda t: t.replace("low = 1e3", "low = -1e3"), "'inputs.users.low'", "must be > 0"),
-    ("non-positive duration", lambda t: t.replace("duration_days = 30", "duration_days = 0"),
-     "'duration_days'", "must be > 0"),
-    ("string duration", lambda t: t.replace("duration_days = 30", 'duration_days = "30 days"'),
-     "'duration_days'", "is a str; expected a number"),
-    ("load refers to unknown input", lambda t: t.replace('["users", ', '["userz", '),
-     "'load.generated_tokens_per_day'", "unknown input 'userz'"),
-    ("prompt ratio refers to unknown input",
-     lambda t: t + 'prompt_tokens_per_generated_token = "ratio"\n',
-     "'load.prompt_tokens_per_generated_token'", "unknown input 'ratio'"),
-    ("load factors not a list", lambda t: t.replace('["users", "tokens_per_user_per_day"]', "3"),
-     "'load.generated_tokens_per_day'", "expected a non-empty list"),
-    ("unknown top-level key", lambda t: t.replace("duration_days = 30", "duration_days = 30\nduraton = 3"),
-     "'duraton'", "unknown key"),
-    ("unknown input key", lambda t: t.replace('unit = "users"', 'unit = "users"\nmedian = 3'),
-     "'median'", "[inputs.users]"),
-    ("empty source", lambda t: t.replace('source = "my logs"', 'source = ""'),
-     "'inputs.tokens_per_user_per_day.source'", "empty"),
-    ("value and interval", lambda t: t.replace("value = 500", "value = 500\nlow = 1\nhigh = 2"),
-     "'inputs.tokens_per_user_per_day'", "both value and low/high"),
-    ("bad kind", lambda t: t.replace('unit = "users"', 'unit = "users"\nkind = "gamma"'),
-     "'inputs.users.kind'", "lognormal, normal, beta"),
+    (
+        "non-positive duration",
+        lambda t: t.replace("duration_days = 30", "duration_days = 0"),
+        "'duration_days'",
+        "must be > 0",
+    ),
+    (
+        "string duration",
+        lambda t: t.replace("duration_days = 30", 'duration_days = "30 days"'),
+        "'duration_days'",
+        "is a str; expected a number",
+    ),
+    (
+        "load refers to unknown input",
+        lambda t: t.replace('["users", ', '["userz", '),
+        "'load.generated_tokens_per_day'",
+        "unknown input 'userz'",
+    ),
+    (
+        "prompt ratio refers to unknown input",
+        lambda t: t + 'prompt_tokens_per_generated_token = "ratio"\n',
+        "'load.prompt_tokens_per_generated_token'",
+        "unknown input 'ratio'",
+    ),
+    (
+        "load factors not a list",
+        lambda t: t.replace('["users", "tokens_per_user_per_day"]', "3"),
+        "'load.generated_tokens_per_day'",
+        "expected a non-empty list",
+    ),
+    (
+        "unknown top-level key",
+        lambda t: t.replace("duration_days = 30", "duration_days = 30\nduraton = 3"),
+        "'duraton'",
+        "unknown key",
+    ),
+    (
+        "unknown input key",
+        lambda t: t.replace('unit = "users"', 'unit = "users"\nmedian = 3'),
+        "'median'",
+        "[inputs.users]",
+    ),
+    (
+        "empty source",
+        lambda t: t.replace('source = "my logs"', 'source = ""'),
+        "'inputs.tokens_per_user_per_day.source'",
+        "empty",
+    ),
+    (
+        "value and interval",
+        lambda t: t.replace("value = 500", "value = 500\nlow = 1\nhigh = 2"),
+        "'inputs.tokens_per_user_per_day'",
+        "both value and low/high",
+    ),
+    (
+        "bad kind",
+        lambda t: t.replace('unit = "users"', 'unit = "users"\nkind = "gamma"'),
+        "'inputs.users.kind'",
+        "lognormal, normal, beta",
+    ),
 ]
 
 

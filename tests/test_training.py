@@ -61,14 +61,21 @@ def test_gpt3_amortized_hand_computation():
     # start 2019-10-01: 463 days = 1.2676 years; value 18,625 * 10**(-0.14 * 1.2676) = $12,377;
     # hardware = 3,552,000 h * 12,377 * 3.677e-5 / 0.81 = $1.996M.
     years = 463 / 365.25
-    hw = T.amortized_hardware_cost_usd(3_552_000, 18_625, server_overhead=1.0, interconnect_fraction=0.19,
-                                       years_held=years, depreciation_oom_per_year=0.14)
+    hw = T.amortized_hardware_cost_usd(
+        3_552_000,
+        18_625,
+        server_overhead=1.0,
+        interconnect_fraction=0.19,
+        years_held=years,
+        depreciation_oom_per_year=0.14,
+    )
     assert 18_625 * 10 ** (-0.14 * years) == pytest.approx(12_377, rel=1e-3)
     assert hw == pytest.approx(1.996e6, rel=2e-3)
     # energy: 0.300 kW (V100 SXM2 datasheet) * 1.667 * 0.75 * 1.25 (OpenAI: not a hyperscaler)
     #         * 3,552,000 h * $0.0667/kWh (2020) = $111,056
-    e = T.energy_cost_usd(3_552_000, 300, server_power_ratio=1.667, average_power_fraction=0.75, pue=1.25,
-                          usd_per_kwh=0.0667)
+    e = T.energy_cost_usd(
+        3_552_000, 300, server_power_ratio=1.667, average_power_fraction=0.75, pue=1.25, usd_per_kwh=0.0667
+    )
     assert e == pytest.approx(0.3 * 1.667 * 0.75 * 1.25 * 3_552_000 * 0.0667, rel=1e-12)
     total = hw + e
     assert total == pytest.approx(2.107e6, rel=2e-3)
@@ -81,8 +88,9 @@ def test_gpt4_amortized_hand_computation():
     # $24,875, acquired 2020-08-12, training start 2022-05-12 (638 days); 0.4 kW * 2.031 * 0.75 * 1.25
     # * $0.0806 (2023). Cottier's code gives $40,155,934 nominal.
     hw = T.amortized_hardware_cost_usd(57e6, 24_875, server_overhead=1.0, years_held=638 / 365.25)
-    e = T.energy_cost_usd(57e6, 400, server_power_ratio=2.031, average_power_fraction=0.75, pue=1.25,
-                          usd_per_kwh=0.0806)
+    e = T.energy_cost_usd(
+        57e6, 400, server_power_ratio=2.031, average_power_fraction=0.75, pue=1.25, usd_per_kwh=0.0806
+    )
     assert hw + e == pytest.approx(40_155_934, rel=1e-3)
     assert hw + e == pytest.approx(40e6, rel=0.01)
 
@@ -100,7 +108,7 @@ def test_stage_functions_broadcast_over_samples():
     price = np.array([[1.0], [2.0], [3.0]])
     assert T.cloud_cost_usd(hours, price).shape == (3, 2)
     v = T.depreciated_value_usd(10_000, np.array([0.0, 1.0, -1.0]), 0.14)
-    assert v[0] == 10_000 and v[1] == pytest.approx(10_000 * 10 ** -0.14) and v[2] == 10_000
+    assert v[0] == 10_000 and v[1] == pytest.approx(10_000 * 10**-0.14) and v[2] == 10_000
 
 
 def test_cost_is_monotone_in_compute_price_and_hours():
@@ -119,10 +127,18 @@ def test_cost_is_monotone_in_compute_price_and_hours():
         (lambda: T.cloud_cost_usd(1, float("nan")), "price_usd_per_chip_hour"),
         (lambda: T.duration_s(1, 0), "chips"),
         (lambda: T.acquisition_cost_usd(1, 1, interconnect_fraction=1.0), "interconnect_fraction"),
-        (lambda: T.energy_cost_usd(1, 300, server_power_ratio=1, average_power_fraction=1.2, pue=1.1,
-                                   usd_per_kwh=0.1), "average_power_fraction"),
-        (lambda: T.energy_cost_usd(1, 300, server_power_ratio=1, average_power_fraction=0.7, pue=0.9,
-                                   usd_per_kwh=0.1), "pue"),
+        (
+            lambda: T.energy_cost_usd(
+                1, 300, server_power_ratio=1, average_power_fraction=1.2, pue=1.1, usd_per_kwh=0.1
+            ),
+            "average_power_fraction",
+        ),
+        (
+            lambda: T.energy_cost_usd(
+                1, 300, server_power_ratio=1, average_power_fraction=0.7, pue=0.9, usd_per_kwh=0.1
+            ),
+            "pue",
+        ),
         (lambda: T.min_chips_for_memory(1e9, float("inf")), "chip_memory_bytes"),
     ],
 )

@@ -112,8 +112,10 @@ def test_ols_matches_numpy_and_scipy_exactly(data, fit):
     # analytic interval: slope +- t(0.95, n-2) * se
     t = stats.t.ppf(0.95, 58)
     lo, hi = fit.slope_ci_analytic_oom_per_year
-    assert (lo, hi) == (pytest.approx(lr.slope - t * lr.stderr, rel=1e-10),
-                        pytest.approx(lr.slope + t * lr.stderr, rel=1e-10))
+    assert (lo, hi) == (
+        pytest.approx(lr.slope - t * lr.stderr, rel=1e-10),
+        pytest.approx(lr.slope + t * lr.stderr, rel=1e-10),
+    )
     resid = y - (intercept0 + slope * years)
     assert fit.residual_sd_log10 == pytest.approx(math.sqrt(resid @ resid / 58), rel=1e-9)
 
@@ -261,7 +263,8 @@ def test_breakpoint_recovers_a_planted_break():
     X = np.c_[np.ones_like(d), np.minimum(d, 0), np.maximum(d, 0)]
     beta, sse, *_ = np.linalg.lstsq(X, log10_values, rcond=None)
     np.testing.assert_allclose(
-        [bp.log10_at_break, bp.slope_before_oom_per_year, bp.slope_after_oom_per_year], beta, rtol=1e-9)
+        [bp.log10_at_break, bp.slope_before_oom_per_year, bp.slope_after_oom_per_year], beta, rtol=1e-9
+    )
     assert bp.sse_piecewise_log10_sq == pytest.approx(sse[0], rel=1e-9)
     # the piecewise line is continuous at the break
     assert bp.predict_log10(bp.break_year) == pytest.approx(bp.log10_at_break)
@@ -303,7 +306,10 @@ def test_crossing_from_edge_cases():
     assert crossing_from(1e6, 2020.0, 1.0, 1e9) == {"estimate": pytest.approx(2023.0), "low": None, "high": None}
     assert crossing_from(1e6, 2020.0, -0.1, 1e9)["estimate"] is None  # shrinking never reaches a higher target
     assert crossing_from(1e6, 2020.0, -1.0, 1e3, oom_low=-2.0, oom_high=-0.5) == {
-        "estimate": pytest.approx(2023.0), "low": pytest.approx(2021.5), "high": pytest.approx(2026.0)}
+        "estimate": pytest.approx(2023.0),
+        "low": pytest.approx(2021.5),
+        "high": pytest.approx(2026.0),
+    }
     with pytest.raises(InvalidInputError, match="target"):
         crossing_from(1e6, 2020.0, 0.5, 0)
     with pytest.raises(InvalidInputError, match="oom_low"):

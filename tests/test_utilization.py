@@ -39,8 +39,22 @@ def test_gpt3_implied_utilization_about_20_percent(capsys):
     assert r.method == "implied"
     assert r.utilization == pytest.approx(3.14e23 / (10_000 * 355.2 * 3600 * 125e12), rel=1e-9)
     assert r.utilization == pytest.approx(24.6 / 125, rel=0.01)
-    code, out, _ = run(["mfu", "calc", "--compute", "3.14e23", "--training-hours", "355.2", "--chips", "10000",
-                        "--hardware", "v100", "--json"], capsys)
+    code, out, _ = run(
+        [
+            "mfu",
+            "calc",
+            "--compute",
+            "3.14e23",
+            "--training-hours",
+            "355.2",
+            "--chips",
+            "10000",
+            "--hardware",
+            "v100",
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0 and json.loads(out)["utilization"] == pytest.approx(0.1964, abs=1e-4)
 
 
@@ -67,8 +81,9 @@ def test_flop_conventions_and_hfu():
     assert hardware_flop_per_token(n, L, d, T, recompute="selective") == pytest.approx(6 * n + attn + 4 * L * d * T)
     full = hardware_flop_per_token(n, L, d, T, recompute="full")
     assert full / model_flop_per_token(n, L, d, T) == pytest.approx(4 / 3)
-    r = calculate(params=n, n_layers=L, d_model=d, context=T, tokens_per_s=1e5, chips=8, hardware="a100",
-                  recompute="full")
+    r = calculate(
+        params=n, n_layers=L, d_model=d, context=T, tokens_per_s=1e5, chips=8, hardware="a100", recompute="full"
+    )
     assert r.hfu / r.utilization == pytest.approx(4 / 3)
     # sequences/s x sequence length = tokens/s
     s = calculate(params=n, n_layers=L, d_model=d, context=T, samples_per_s=1e5 / T, chips=8, hardware="a100")
@@ -91,11 +106,13 @@ def test_calc_bad_input(capsys):
     # a convention is checked on every route, even where it does not enter (the implied utilization)
     with pytest.raises(UnknownNameError, match="attention"):
         calculate("gpt-3", attention="half")
-    code, out, err = run(["mfu", "calc", "--params", "7B", "--tokens-per-s", "1e5..2e5", "--chips", "8",
-                          "--hardware", "a100"], capsys)
+    code, out, err = run(
+        ["mfu", "calc", "--params", "7B", "--tokens-per-s", "1e5..2e5", "--chips", "8", "--hardware", "a100"], capsys
+    )
     assert code == 2 and out == "" and err.count("\n") == 1 and "not an interval" in err
-    code, _, err = run(["mfu", "calc", "--params", "-7", "--tokens-per-s", "1", "--chips", "8", "--hardware", "a100"],
-                       capsys)
+    code, _, err = run(
+        ["mfu", "calc", "--params", "-7", "--tokens-per-s", "1", "--chips", "8", "--hardware", "a100"], capsys
+    )
     assert code == 2 and "params" in err
 
 
@@ -179,8 +196,9 @@ def test_analytic_flop_matches_pytorch_counter(run_small):
 
 
 def test_measure_cli_json_and_given_peak(capsys):
-    code, out, _ = run(["mfu", "measure", "--steps", "7", "--warmup", "2", "--batch", "2", "--peak", "1e12",
-                        "--json"], capsys)
+    code, out, _ = run(
+        ["mfu", "measure", "--steps", "7", "--warmup", "2", "--batch", "2", "--peak", "1e12", "--json"], capsys
+    )
     assert code == 0
     d = json.loads(out)
     assert set(d["mfu"]) == {"mean", "median", "p5", "p95", "min", "max"}

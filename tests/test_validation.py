@@ -22,8 +22,13 @@ def test_every_check_passes_on_the_embedded_database(capsys):
     for c in d["checks"]:
         assert c["source"] and c["expected"] and c["rule"]
     ids = {c["id"] for c in d["checks"]}
-    assert {"compute-gpt3-interval", "compute-gpt4-interval", "compute-llama31-405b", "chip-hours-llama2-70b",
-            "trend-cost"} <= ids
+    assert {
+        "compute-gpt3-interval",
+        "compute-gpt4-interval",
+        "compute-llama31-405b",
+        "chip-hours-llama2-70b",
+        "trend-cost",
+    } <= ids
 
 
 def test_docs_validation_md_is_the_generated_table(capsys):
@@ -32,8 +37,9 @@ def test_docs_validation_md_is_the_generated_table(capsys):
     code, out, _ = run(["validate", "--markdown"], capsys)
     assert code == 0
     head = (ROOT / "docs" / "validation.md").read_text().split(MARKER, 1)[0]
-    assert head == out + "\n", "docs/validation.md is stale: flopcast validate --markdown, then " \
-                               "python tests/reference/compare_cottier.py"
+    assert head == out + "\n", (
+        "docs/validation.md is stale: flopcast validate --markdown, then python tests/reference/compare_cottier.py"
+    )
 
 
 def test_another_copy_of_the_database_runs_the_same_checks(capsys, epoch_dir):
@@ -43,8 +49,15 @@ def test_another_copy_of_the_database_runs_the_same_checks(capsys, epoch_dir):
 
 
 def test_a_failing_check_exits_non_zero(capsys, monkeypatch):
-    bad = V.Check("demo-wrong", "compute", "a check that cannot pass", "nowhere", "1", "within 1%",
-                  lambda ctx: V.close(2.0, 1.0, 0.01))
+    bad = V.Check(
+        "demo-wrong",
+        "compute",
+        "a check that cannot pass",
+        "nowhere",
+        "1",
+        "within 1%",
+        lambda ctx: V.close(2.0, 1.0, 0.01),
+    )
     monkeypatch.setattr(V, "all_checks", lambda: [bad])
     code, out, _ = run(["validate"], capsys)
     assert code == 1 and "fail" in out

@@ -28,12 +28,40 @@ def test_pages_and_assets_are_served_locally(client):
 
 
 def test_estimate_matches_the_cli(client, capsys):
-    body = {"params": [60e9, 80e9], "tokens": 2e12, "hardware": "h100", "chips": 1024, "utilization": [0.35, 0.5],
-            "price_per_chip_hour": [2, 3.5], "samples": 5000, "seed": 3}
+    body = {
+        "params": [60e9, 80e9],
+        "tokens": 2e12,
+        "hardware": "h100",
+        "chips": 1024,
+        "utilization": [0.35, 0.5],
+        "price_per_chip_hour": [2, 3.5],
+        "samples": 5000,
+        "seed": 3,
+    }
     api = client.post("/api/estimate", json=body).json()
-    code, out, _ = run(["estimate", "--params", "60e9..80e9", "--tokens", "2e12", "--hardware", "h100", "--chips",
-                        "1024", "--utilization", "0.35..0.5", "--price-per-chip-hour", "2..3.5", "--samples", "5000",
-                        "--seed", "3", "--json"], capsys)
+    code, out, _ = run(
+        [
+            "estimate",
+            "--params",
+            "60e9..80e9",
+            "--tokens",
+            "2e12",
+            "--hardware",
+            "h100",
+            "--chips",
+            "1024",
+            "--utilization",
+            "0.35..0.5",
+            "--price-per-chip-hour",
+            "2..3.5",
+            "--samples",
+            "5000",
+            "--seed",
+            "3",
+            "--json",
+        ],
+        capsys,
+    )
     cli = json.loads(out)
     assert code == 0
     for m in cli["cost_usd"]:
@@ -51,11 +79,32 @@ def test_catalog_model_point_estimate(client):
 
 
 def test_deploy_matches_the_cli(client, capsys):
-    body = {"model": "bloom-176b", "scenario": "twitter-1pct", "batch": 32, "context": 1024, "vs_training": True,
-            "samples": 3000}
+    body = {
+        "model": "bloom-176b",
+        "scenario": "twitter-1pct",
+        "batch": 32,
+        "context": 1024,
+        "vs_training": True,
+        "samples": 3000,
+    }
     api = client.post("/api/deploy", json=body).json()
-    code, out, _ = run(["deploy", "bloom-176b", "--scenario", "twitter-1pct", "--batch", "32", "--context", "1024",
-                        "--vs-training", "--samples", "3000", "--json"], capsys)
+    code, out, _ = run(
+        [
+            "deploy",
+            "bloom-176b",
+            "--scenario",
+            "twitter-1pct",
+            "--batch",
+            "32",
+            "--context",
+            "1024",
+            "--vs-training",
+            "--samples",
+            "3000",
+            "--json",
+        ],
+        capsys,
+    )
     cli = json.loads(out)
     assert code == 0
     assert api["usd_per_year"] == cli["usd_per_year"] and api["vs_training"]["ratio"] == cli["vs_training"]["ratio"]
@@ -67,8 +116,9 @@ def test_trend_and_hardware(client, capsys, epoch_dir):
     # medians (75 models, fine-tunes left out) is x2.60 (2.27-2.97)
     assert d["growth_per_year"]["estimate"] == pytest.approx(2.600, abs=0.005)
     assert 2.0 <= d["growth_per_year"]["estimate"] <= 2.9
-    code, out, _ = run(["trend", "cost", "--top", "10", "--since", "2016", "--until", "2023", "--bootstrap", "0",
-                        "--json"], capsys)
+    code, out, _ = run(
+        ["trend", "cost", "--top", "10", "--since", "2016", "--until", "2023", "--bootstrap", "0", "--json"], capsys
+    )
     assert code == 0
     assert d["growth_per_year"] == json.loads(out)["growth_per_year"]
     assert len(d["points"]) == d["n_models"] and len(d["band"]["year"]) == 80
@@ -77,18 +127,21 @@ def test_trend_and_hardware(client, capsys, epoch_dir):
     assert h["peak_flop_per_s_ratio"] == pytest.approx(2.496)
 
 
-@pytest.mark.parametrize("body, field, message", [
-    ({"model": "gpt-3", "samples": 1}, "samples", "greater than or equal to 2"),
-    ({"model": "gpt-3", "samples": 10**7}, "samples", "less than or equal to 100000"),
-    ({"params": [5e9, 1e9]}, "params", "low 5e+09 is greater than high 1e+09"),
-    ({"params": -1}, "params", "greater than 0"),
-    ({"utilization": 1.5, "params": 1e9}, "utilization", "less than or equal to 1"),
-    ({"model": "gpt-3", "colour": "red"}, "colour", "Extra inputs are not permitted"),
-    ({"model": "nosuchmodel"}, "model", "unknown model"),
-    ({"model": "../../../etc/passwd"}, "model", "unknown model"),  # a name, looked up; never a file
-    ({"model": "<script>"}, "model", "String should match pattern"),
-    ({"params": 7e9, "hardware": "zzz", "tokens": 1e12, "chips": 8}, "hardware", "unknown hardware"),
-])
+@pytest.mark.parametrize(
+    "body, field, message",
+    [
+        ({"model": "gpt-3", "samples": 1}, "samples", "greater than or equal to 2"),
+        ({"model": "gpt-3", "samples": 10**7}, "samples", "less than or equal to 100000"),
+        ({"params": [5e9, 1e9]}, "params", "low 5e+09 is greater than high 1e+09"),
+        ({"params": -1}, "params", "greater than 0"),
+        ({"utilization": 1.5, "params": 1e9}, "utilization", "less than or equal to 1"),
+        ({"model": "gpt-3", "colour": "red"}, "colour", "Extra inputs are not permitted"),
+        ({"model": "nosuchmodel"}, "model", "unknown model"),
+        ({"model": "../../../etc/passwd"}, "model", "unknown model"),  # a name, looked up; never a file
+        ({"model": "<script>"}, "model", "String should match pattern"),
+        ({"params": 7e9, "hardware": "zzz", "tokens": 1e12, "chips": 8}, "hardware", "unknown hardware"),
+    ],
+)
 def test_bad_input_is_a_422_naming_the_field(client, body, field, message):
     r = client.post("/api/estimate", json=body)
     assert r.status_code == 422
@@ -132,8 +185,12 @@ def test_flopcast_serve_command_starts_on_loopback(epoch_dir):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = str(Path(sys.executable).with_name("flopcast"))
-    proc = subprocess.Popen([exe, "serve", "--port", str(port), "--data", str(epoch_dir)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [exe, "serve", "--port", str(port), "--data", str(epoch_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for _ in range(150):
             try:

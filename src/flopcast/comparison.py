@@ -59,9 +59,18 @@ def _price(hw: Hardware, given: float | None, tier: str) -> tuple[float | None, 
     return cp.price_usd_per_chip_hour, f"{cp.vendor} {cp.tier} {cp.date}"
 
 
-def compare_hardware(a: str, b: str, *, params: float = 175e9, precision: str | None = None,
-                     price_a: float | None = None, price_b: float | None = None, utilization: float = 1.0,
-                     tier: str = "on-demand", catalog: HardwareCatalog | None = None) -> HardwareComparison:
+def compare_hardware(
+    a: str,
+    b: str,
+    *,
+    params: float = 175e9,
+    precision: str | None = None,
+    price_a: float | None = None,
+    price_b: float | None = None,
+    utilization: float = 1.0,
+    tier: str = "on-demand",
+    catalog: HardwareCatalog | None = None,
+) -> HardwareComparison:
     """Compare chip ``b`` with chip ``a``.
 
     ``params`` sizes the model whose training state (16 bytes a parameter with
@@ -81,13 +90,27 @@ def compare_hardware(a: str, b: str, *, params: float = 175e9, precision: str | 
     upf_a = price_a / (pa * utilization * SECONDS_PER_HOUR) if price_a else None
     upf_b = price_b / (pb * utilization * SECONDS_PER_HOUR) if price_b else None
     return HardwareComparison(
-        a=ha.name, b=hb.name, precision_a=precision or ha.default_precision(), precision_b=precision or hb.default_precision(),
-        peak_flop_per_s_a=pa, peak_flop_per_s_b=pb, peak_flop_per_s_ratio=pb / pa,
-        memory_bytes_a=ha.memory_bytes, memory_bytes_b=hb.memory_bytes,
+        a=ha.name,
+        b=hb.name,
+        precision_a=precision or ha.default_precision(),
+        precision_b=precision or hb.default_precision(),
+        peak_flop_per_s_a=pa,
+        peak_flop_per_s_b=pb,
+        peak_flop_per_s_ratio=pb / pa,
+        memory_bytes_a=ha.memory_bytes,
+        memory_bytes_b=hb.memory_bytes,
         memory_bytes_ratio=_ratio(hb.memory_bytes, ha.memory_bytes),
         memory_bandwidth_ratio=_ratio(hb.memory_bandwidth_bytes_per_s, ha.memory_bandwidth_bytes_per_s),
-        params=float(params), training_memory_bytes=mem, min_chips_a=chips_a, min_chips_b=chips_b,
-        utilization=utilization, price_usd_per_chip_hour_a=price_a, price_usd_per_chip_hour_b=price_b,
-        price_source_a=src_a, price_source_b=src_b, usd_per_flop_a=upf_a, usd_per_flop_b=upf_b,
+        params=float(params),
+        training_memory_bytes=mem,
+        min_chips_a=chips_a,
+        min_chips_b=chips_b,
+        utilization=utilization,
+        price_usd_per_chip_hour_a=price_a,
+        price_usd_per_chip_hour_b=price_b,
+        price_source_a=src_a,
+        price_source_b=src_b,
+        usd_per_flop_a=upf_a,
+        usd_per_flop_b=upf_b,
         cost_per_flop_advantage=_ratio(upf_a, upf_b),
     )

@@ -91,11 +91,13 @@ def forward_flop_per_token(
     return flop[()] if isinstance(flop, np.ndarray) else flop
 
 
-def training_flop_per_token(params_active, n_layers=None, d_attn=None, context_length=None,
-                            convention: FlopConvention = DEFAULT_CONVENTION):
+def training_flop_per_token(
+    params_active, n_layers=None, d_attn=None, context_length=None, convention: FlopConvention = DEFAULT_CONVENTION
+):
     """Training FLOP per token: ``6 N`` plus ``12 n_layers n_ctx d_attn`` (PaLM's model FLOP, MFU's numerator)."""
-    return convention.training_multiplier * forward_flop_per_token(params_active, n_layers, d_attn, context_length,
-                                                                   convention)
+    return convention.training_multiplier * forward_flop_per_token(
+        params_active, n_layers, d_attn, context_length, convention
+    )
 
 
 def training_compute_flop(
@@ -140,8 +142,9 @@ def compute_from_chip_hours(chip_hours, peak_flop_per_s, utilization):
     return np.asarray(chip_hours, dtype=float) * SECONDS_PER_HOUR * peak_flop_per_s * utilization
 
 
-def inference_flop_per_token(params_active, n_layers=None, d_attn=None, context_length=None,
-                             convention: FlopConvention = DEFAULT_CONVENTION):
+def inference_flop_per_token(
+    params_active, n_layers=None, d_attn=None, context_length=None, convention: FlopConvention = DEFAULT_CONVENTION
+):
     """Forward FLOP to generate one token: ``2 N_active`` plus attention over the context."""
     return forward_flop_per_token(params_active, n_layers, d_attn, context_length, convention)
 

@@ -131,9 +131,24 @@ def practical_chips(min_chips):
 # -- roofline --------------------------------------------------------------------------
 
 
-def decode_step_s(*, params_active, weights_bytes, kv_per_token_bytes, batch, context, chips, peak_flop_per_s,
-                  memory_bandwidth_bytes_per_s, eff_compute=0.5, eff_memory=0.5, n_layers=None, d_model=None,
-                  overlap: str = "none", parallelism: str = "tensor", interconnect_bytes_per_s=None):
+def decode_step_s(
+    *,
+    params_active,
+    weights_bytes,
+    kv_per_token_bytes,
+    batch,
+    context,
+    chips,
+    peak_flop_per_s,
+    memory_bandwidth_bytes_per_s,
+    eff_compute=0.5,
+    eff_memory=0.5,
+    n_layers=None,
+    d_model=None,
+    overlap: str = "none",
+    parallelism: str = "tensor",
+    interconnect_bytes_per_s=None,
+):
     """Seconds for one decode step: every sequence of the batch gets one token.
 
     ``weights_bytes`` is the weights' memory traffic per step (:func:`weight_bytes_read`).
@@ -209,9 +224,19 @@ def usd_per_million_tokens(price_usd_per_chip_hour, chips, tokens_per_s_per_inst
     return usd_per_s / (np.asarray(tokens_per_s_per_instance) * load_factor) * 1e6
 
 
-def owned_usd_per_chip_hour(chip_price_usd, *, server_overhead=1.64, interconnect_fraction=0.19, lifetime_years=None,
-                            depreciation_oom_per_year=0.14, tdp_w=None, server_power_ratio=1.8,
-                            average_power_fraction=0.75, pue=1.25, usd_per_kwh=0.08):
+def owned_usd_per_chip_hour(
+    chip_price_usd,
+    *,
+    server_overhead=1.64,
+    interconnect_fraction=0.19,
+    lifetime_years=None,
+    depreciation_oom_per_year=0.14,
+    tdp_w=None,
+    server_power_ratio=1.8,
+    average_power_fraction=0.75,
+    pue=1.25,
+    usd_per_kwh=0.08,
+):
     """Owned hardware per chip-hour: amortized capital (Cottier's rate, or straight-line over
     ``lifetime_years``) plus energy; the same constants as the training cost."""
     from flopcast import training
@@ -225,9 +250,14 @@ def owned_usd_per_chip_hour(chip_price_usd, *, server_overhead=1.64, interconnec
         capital = value * training.amortization_per_chip_hour(depreciation_oom_per_year)
     energy = 0.0
     if tdp_w is not None:
-        energy = training.energy_cost_usd(1.0, tdp_w, server_power_ratio=server_power_ratio,
-                                          average_power_fraction=average_power_fraction, pue=pue,
-                                          usd_per_kwh=usd_per_kwh)
+        energy = training.energy_cost_usd(
+            1.0,
+            tdp_w,
+            server_power_ratio=server_power_ratio,
+            average_power_fraction=average_power_fraction,
+            pue=pue,
+            usd_per_kwh=usd_per_kwh,
+        )
     return capital + energy
 
 
@@ -248,10 +278,17 @@ def words_to_tokens(words, words_per_token=0.75):
 # -- the deployment chain ----------------------------------------------------------------
 
 SHARES_PUBLISHED = {
-    "facebook_2021": {"experimentation": 0.10, "training": 0.20, "inference": 0.70,
-                      "source": "Wu et al. 2022, Sustainable AI (arXiv 2111.00364): power split 10:20:70"},
-    "google_2022": {"experimentation_and_training": 0.40, "inference": 0.60,
-                    "source": "Patterson et al. 2022 (arXiv 2204.05149): about 3/5 of ML energy for inference"},
+    "facebook_2021": {
+        "experimentation": 0.10,
+        "training": 0.20,
+        "inference": 0.70,
+        "source": "Wu et al. 2022, Sustainable AI (arXiv 2111.00364): power split 10:20:70",
+    },
+    "google_2022": {
+        "experimentation_and_training": 0.40,
+        "inference": 0.60,
+        "source": "Patterson et al. 2022 (arXiv 2204.05149): about 3/5 of ML energy for inference",
+    },
 }
 
 
@@ -288,15 +325,40 @@ class DeploymentEstimate:
     weight_kernel: str = "fused"
 
     def outputs(self) -> dict:
-        return {k: getattr(self, k) for k in ("tokens_per_s_per_instance", "latency_per_token_s", "tokens_per_day",
-                                              "instances", "fleet_load_factor", "usd_per_million_tokens",
-                                              "usd_per_day", "usd_per_year", "usd_total")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "tokens_per_s_per_instance",
+                "latency_per_token_s",
+                "tokens_per_day",
+                "instances",
+                "fleet_load_factor",
+                "usd_per_million_tokens",
+                "usd_per_day",
+                "usd_per_year",
+                "usd_total",
+            )
+        }
 
     def to_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in ("model", "hardware", "precision", "chips_per_instance",
-                                             "min_chips_to_fit", "memory_per_instance_bytes", "batch", "context",
-                                             "duration_days", "price_source", "scenario", "parallelism",
-                                             "weight_kernel")}
+        out = {
+            k: getattr(self, k)
+            for k in (
+                "model",
+                "hardware",
+                "precision",
+                "chips_per_instance",
+                "min_chips_to_fit",
+                "memory_per_instance_bytes",
+                "batch",
+                "context",
+                "duration_days",
+                "price_source",
+                "scenario",
+                "parallelism",
+                "weight_kernel",
+            )
+        }
         out.update({k: s.to_dict() for k, s in self.outputs().items()})
         out["inputs"] = self.inputs
         out["notes"] = list(self.notes)
@@ -337,17 +399,36 @@ def _shape(params: float, n_layers, d_model):
     return d / 128.0, d, "layers and width not given: assumed params = 12 x layers x width^2 with width = 128 x layers"
 
 
-def estimate_deployment(model=None, *, params=None, params_active=None, n_layers=None, d_model=None,
-                        hardware: str | None = None, chips: int | None = None, precision: str = "bf16",
-                        kv_precision: str = "bf16", kv_fraction: float | None = None, batch: int = 32,
-                        context: int | None = None,
-                        tokens_per_day=None, scenario=None, duration_days: float | None = None,
-                        price_usd_per_chip_hour=None, cloud_tier: str = "on-demand", owned: bool = False,
-                        load_factor=1.0,
-                        overlap: str = "none", parallelism: str = "tensor", weight_kernel: str = "fused",
-                        vs_training: bool = False,
-                        api_usd_per_1k_tokens=None, samples: int = 10_000, seed: int | None = 0,
-                        sampling: str = "random") -> DeploymentEstimate:
+def estimate_deployment(
+    model=None,
+    *,
+    params=None,
+    params_active=None,
+    n_layers=None,
+    d_model=None,
+    hardware: str | None = None,
+    chips: int | None = None,
+    precision: str = "bf16",
+    kv_precision: str = "bf16",
+    kv_fraction: float | None = None,
+    batch: int = 32,
+    context: int | None = None,
+    tokens_per_day=None,
+    scenario=None,
+    duration_days: float | None = None,
+    price_usd_per_chip_hour=None,
+    cloud_tier: str = "on-demand",
+    owned: bool = False,
+    load_factor=1.0,
+    overlap: str = "none",
+    parallelism: str = "tensor",
+    weight_kernel: str = "fused",
+    vs_training: bool = False,
+    api_usd_per_1k_tokens=None,
+    samples: int = 10_000,
+    seed: int | None = 0,
+    sampling: str = "random",
+) -> DeploymentEstimate:
     """Serve ``model`` (a catalog name or ModelSpec) or an ad-hoc ``params`` model for a load.
 
     The load is ``tokens_per_day`` (a number or interval) or a ``scenario`` (a name, a path
@@ -369,8 +450,11 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
         raise InvalidInputError("give a model (e.g. bloom-176b) or --params")
     check_positive("params", params)
     p_active = params_active or (spec.params_active if spec and spec.params_active else None) or params
-    layers, width, shape_note = _shape(params, n_layers if n_layers is not None else (spec.n_layers if spec else None),
-                                       d_model if d_model is not None else (spec.d_model if spec else None))
+    layers, width, shape_note = _shape(
+        params,
+        n_layers if n_layers is not None else (spec.n_layers if spec else None),
+        d_model if d_model is not None else (spec.d_model if spec else None),
+    )
     if shape_note:
         notes.append(shape_note)
     hw_name = hardware or "a100"
@@ -421,9 +505,11 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
         if tokens_per_day is None:
             raise InvalidInputError("give tokens_per_day (--tokens-per-day) or a scenario (--scenario)")
         duration = float(duration_days or 365.0)
-    inputs = {"eff_memory": K.constant("serving_eff_memory").distribution(),
-              "eff_compute": K.constant("serving_eff_compute").distribution(),
-              "load_factor": as_distribution(load_factor, "load_factor")}
+    inputs = {
+        "eff_memory": K.constant("serving_eff_memory").distribution(),
+        "eff_compute": K.constant("serving_eff_compute").distribution(),
+        "load_factor": as_distribution(load_factor, "load_factor"),
+    }
     if sc is not None:
         inputs.update({f"scenario.{k}": v for k, v in sc.distributions().items()})
     else:
@@ -438,11 +524,19 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
 
             raise MissingInputError(f"no purchase price for {hw.name} in the catalog; give --price-per-chip-hour")
         overhead = 1.0 if pp.includes_server else K.constant("server_overhead", hw.family).value
-        inputs["price_usd_per_chip_hour"] = as_distribution(float(owned_usd_per_chip_hour(
-            pp.price_usd_per_chip, server_overhead=overhead, tdp_w=hw.tdp_w,
-            server_power_ratio=K.constant("server_power_ratio", hw.family).value)))
-        price_source = (f"owned: ${pp.price_usd_per_chip:,.0f} a chip ({pp.date}) amortized at Cottier et al.'s rate "
-                        "plus energy")
+        inputs["price_usd_per_chip_hour"] = as_distribution(
+            float(
+                owned_usd_per_chip_hour(
+                    pp.price_usd_per_chip,
+                    server_overhead=overhead,
+                    tdp_w=hw.tdp_w,
+                    server_power_ratio=K.constant("server_power_ratio", hw.family).value,
+                )
+            )
+        )
+        price_source = (
+            f"owned: ${pp.price_usd_per_chip:,.0f} a chip ({pp.date}) amortized at Cottier et al.'s rate plus energy"
+        )
     else:
         cp = bundled_price_book().cloud_price(hw, tier=cloud_tier)
         inputs["price_usd_per_chip_hour"] = as_distribution(cp.price_usd_per_chip_hour)
@@ -458,14 +552,26 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
         prompt_ratio = sc.prompt_tokens_per_day(scen_vals) / tpd
     else:
         tpd = np.asarray(v["tokens_per_day"], dtype=float)
-    step = decode_step_s(params_active=p_active, weights_bytes=w_read, kv_per_token_bytes=kv, batch=batch,
-                         context=ctx, chips=chips, peak_flop_per_s=peak,
-                         memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s,
-                         eff_compute=v["eff_compute"], eff_memory=v["eff_memory"], n_layers=layers, d_model=width,
-                         overlap=overlap, parallelism=parallelism,
-                         interconnect_bytes_per_s=hw.interconnect_bandwidth_bytes_per_s)
-    pre = prefill_s_per_token(params_active=p_active, chips=chips, peak_flop_per_s=peak, eff_compute=v["eff_compute"],
-                              parallelism=parallelism)
+    step = decode_step_s(
+        params_active=p_active,
+        weights_bytes=w_read,
+        kv_per_token_bytes=kv,
+        batch=batch,
+        context=ctx,
+        chips=chips,
+        peak_flop_per_s=peak,
+        memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s,
+        eff_compute=v["eff_compute"],
+        eff_memory=v["eff_memory"],
+        n_layers=layers,
+        d_model=width,
+        overlap=overlap,
+        parallelism=parallelism,
+        interconnect_bytes_per_s=hw.interconnect_bandwidth_bytes_per_s,
+    )
+    pre = prefill_s_per_token(
+        params_active=p_active, chips=chips, peak_flop_per_s=peak, eff_compute=v["eff_compute"], parallelism=parallelism
+    )
     tput = instance_throughput(step, batch, prompt_ratio, pre)
     inst = instances_for_load(tpd, tput, v["load_factor"])
     lf = fleet_load_factor(tpd, tput, inst)
@@ -475,23 +581,41 @@ def estimate_deployment(model=None, *, params=None, params_active=None, n_layers
     total = per_day * duration
     S = Summary.from_samples
     est = DeploymentEstimate(
-        model=name, hardware=hw.name, precision=precision, chips_per_instance=int(chips), min_chips_to_fit=need,
-        memory_per_instance_bytes=mem, batch=float(batch), context=ctx,
-        tokens_per_s_per_instance=S(tput, "tokens/s"), latency_per_token_s=S(step, "s"),
-        tokens_per_day=S(tpd, "tokens/day"), instances=S(inst, "instances"), fleet_load_factor=S(lf, ""),
-        usd_per_million_tokens=S(per_mtok, "USD"), usd_per_day=S(per_day, "USD"),
-        usd_per_year=S(per_day * 365.25, "USD"), usd_total=S(total, "USD"),
-        duration_days=duration, price_source=price_source, notes=notes, scenario=getattr(sc, "key", "") or "",
-        parallelism=parallelism, weight_kernel=weight_kernel,
+        model=name,
+        hardware=hw.name,
+        precision=precision,
+        chips_per_instance=int(chips),
+        min_chips_to_fit=need,
+        memory_per_instance_bytes=mem,
+        batch=float(batch),
+        context=ctx,
+        tokens_per_s_per_instance=S(tput, "tokens/s"),
+        latency_per_token_s=S(step, "s"),
+        tokens_per_day=S(tpd, "tokens/day"),
+        instances=S(inst, "instances"),
+        fleet_load_factor=S(lf, ""),
+        usd_per_million_tokens=S(per_mtok, "USD"),
+        usd_per_day=S(per_day, "USD"),
+        usd_per_year=S(per_day * 365.25, "USD"),
+        usd_total=S(total, "USD"),
+        duration_days=duration,
+        price_source=price_source,
+        notes=notes,
+        scenario=getattr(sc, "key", "") or "",
+        parallelism=parallelism,
+        weight_kernel=weight_kernel,
         inputs=[{"name": k, "distribution": d.describe(), "median": float(d.median)} for k, d in inputs.items()],
     )
     if api_usd_per_1k_tokens is not None:
         api_total = api_cost_usd(tpd * duration, v["api_usd_per_1k_tokens"])
-        est.api = {"usd_total": S(api_total, "USD").to_dict(),
-                   "ratio_self_hosted_to_api": S(total / api_total, "").to_dict()}
+        est.api = {
+            "usd_total": S(api_total, "USD").to_dict(),
+            "ratio_self_hosted_to_api": S(total / api_total, "").to_dict(),
+        }
     if vs_training:
-        est.vs_training, est.lifetime = _versus_training(spec, name, hw, tpd, p_active, duration, total,
-                                                         v["experiments_multiplier"], samples, seed)
+        est.vs_training, est.lifetime = _versus_training(
+            spec, name, hw, tpd, p_active, duration, total, v["experiments_multiplier"], samples, seed
+        )
     return est
 
 
@@ -514,14 +638,19 @@ def _versus_training(spec, name, hw, tokens_per_day, params_active, duration, de
     inference_flop = 2.0 * params_active * tokens_per_day * duration
     experiments_flop = train_flop * (multiplier - 1.0)
     total_flop = experiments_flop + train_flop + inference_flop
-    shares = {k: Summary.from_samples(x / total_flop, "").to_dict() for k, x in
-              (("experimentation", experiments_flop), ("training", train_flop), ("inference", inference_flop))}
-    vs = {"training_cost_usd": Summary.from_samples(train, "USD").to_dict(),
-          "development_cost_usd": Summary.from_samples(development, "USD").to_dict(),
-          "deployment_cost_usd": Summary.from_samples(deploy_total, "USD").to_dict(),
-          "ratio": Summary.from_samples(ratio, "").to_dict(), "probabilities": p,
-          "training_dollars": tr.dollars,
-          "published": "Cottier 2022: about 20% (90% CI 10-68%) for 1% of Twitter or 1M developers for a year"}
+    shares = {
+        k: Summary.from_samples(x / total_flop, "").to_dict()
+        for k, x in (("experimentation", experiments_flop), ("training", train_flop), ("inference", inference_flop))
+    }
+    vs = {
+        "training_cost_usd": Summary.from_samples(train, "USD").to_dict(),
+        "development_cost_usd": Summary.from_samples(development, "USD").to_dict(),
+        "deployment_cost_usd": Summary.from_samples(deploy_total, "USD").to_dict(),
+        "ratio": Summary.from_samples(ratio, "").to_dict(),
+        "probabilities": p,
+        "training_dollars": tr.dollars,
+        "published": "Cottier 2022: about 20% (90% CI 10-68%) for 1% of Twitter or 1M developers for a year",
+    }
     lifetime = {"compute_share": shares, "published": SHARES_PUBLISHED}
     return vs, lifetime
 
@@ -542,8 +671,10 @@ def bloom_validation(eff_memory: float = 0.5, eff_compute: float = 0.5, overlap:
     from flopcast.catalogs import get_hardware, get_model
     from flopcast.catalogs._table import num, read_rows
 
-    rows, label = read_rows("bloom_inference.csv", required=("system", "precision", "parallelism", "weight_kernel",
-                                                             "chips", "batch", "ms_per_token", "source"))
+    rows, label = read_rows(
+        "bloom_inference.csv",
+        required=("system", "precision", "parallelism", "weight_kernel", "chips", "batch", "ms_per_token", "source"),
+    )
     m, hw = get_model("bloom-176b"), get_hardware("a100-80gb")
     kv = kv_bytes_per_token(m.n_layers, m.d_model)
     out = []
@@ -552,24 +683,52 @@ def bloom_validation(eff_memory: float = 0.5, eff_compute: float = 0.5, overlap:
         chips = int(num(r, "chips", label, required=True))
         precision, parallelism, kernel = (r[k].strip() for k in ("precision", "parallelism", "weight_kernel"))
         tokens = batch * chips if parallelism == "zero" else batch
-        step = decode_step_s(params_active=m.params, weights_bytes=weight_bytes_read(m.params, precision, kernel),
-                             kv_per_token_bytes=kv, batch=tokens, context=BLOOM_BENCH_CONTEXT, chips=chips,
-                             peak_flop_per_s=_decode_peak(hw, precision, kernel),
-                             memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s,
-                             eff_compute=eff_compute, eff_memory=eff_memory, n_layers=m.n_layers, d_model=m.d_model,
-                             overlap=overlap, parallelism=parallelism,
-                             interconnect_bytes_per_s=hw.interconnect_bandwidth_bytes_per_s)
+        step = decode_step_s(
+            params_active=m.params,
+            weights_bytes=weight_bytes_read(m.params, precision, kernel),
+            kv_per_token_bytes=kv,
+            batch=tokens,
+            context=BLOOM_BENCH_CONTEXT,
+            chips=chips,
+            peak_flop_per_s=_decode_peak(hw, precision, kernel),
+            memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s,
+            eff_compute=eff_compute,
+            eff_memory=eff_memory,
+            n_layers=m.n_layers,
+            d_model=m.d_model,
+            overlap=overlap,
+            parallelism=parallelism,
+            interconnect_bytes_per_s=hw.interconnect_bandwidth_bytes_per_s,
+        )
         ours = float(step) / tokens * 1e3
         measured = num(r, "ms_per_token", label, required=True)
-        out.append({"system": r["system"].strip(), "precision": precision, "parallelism": parallelism,
-                    "weight_kernel": kernel, "chips": chips, "batch": batch, "measured_ms": measured, "flopcast_ms": ours,
-                    "ratio": measured / ours, "source": r["source"].strip()})
+        out.append(
+            {
+                "system": r["system"].strip(),
+                "precision": precision,
+                "parallelism": parallelism,
+                "weight_kernel": kernel,
+                "chips": chips,
+                "batch": batch,
+                "measured_ms": measured,
+                "flopcast_ms": ours,
+                "ratio": measured / ours,
+                "source": r["source"].strip(),
+            }
+        )
     return out
 
 
-def sweep(model, hardware=("a100", "h100", "h200", "l40s", "mi300x"), precisions=("bf16", "fp8", "int8", "int4"),
-          batches=(1, 2, 4, 8, 16, 32, 64, 128), context: int = 2048, price_usd_per_chip_hour: float | None = None,
-          eff_memory: float = 0.5, eff_compute: float = 0.5) -> list[dict]:
+def sweep(
+    model,
+    hardware=("a100", "h100", "h200", "l40s", "mi300x"),
+    precisions=("bf16", "fp8", "int8", "int4"),
+    batches=(1, 2, 4, 8, 16, 32, 64, 128),
+    context: int = 2048,
+    price_usd_per_chip_hour: float | None = None,
+    eff_memory: float = 0.5,
+    eff_compute: float = 0.5,
+) -> list[dict]:
     """Throughput and $/Mtok at central efficiencies over chips x precisions x batch sizes.
 
     Configurations that do not fit in 8 chips, or a precision a chip lacks (fp8 on A100), are
@@ -593,8 +752,10 @@ def sweep(model, hardware=("a100", "h100", "h200", "l40s", "mi300x"), precisions
                 price = None
         for precision in precisions:
             if precision == "fp8" and "fp8" not in hw.peak_flop_per_s_by_precision:
-                rows += [dict(hardware=hw.name, precision=precision, batch=b, fits=False,
-                              reason=f"{hw.name} has no fp8") for b in batches]
+                rows += [
+                    dict(hardware=hw.name, precision=precision, batch=b, fits=False, reason=f"{hw.name} has no fp8")
+                    for b in batches
+                ]
                 continue
             peak = _decode_peak(hw, precision)
             w = float(weight_bytes(spec.params, precision))
@@ -602,18 +763,45 @@ def sweep(model, hardware=("a100", "h100", "h200", "l40s", "mi300x"), precisions
             mem = w + kv * b_arr * context
             need = min_chips_to_fit(mem, hw.memory_bytes)
             chips = practical_chips(need)
-            step = decode_step_s(params_active=p_active, weights_bytes=w, kv_per_token_bytes=kv, batch=b_arr,
-                                 context=context, chips=chips, peak_flop_per_s=peak,
-                                 memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s, eff_compute=eff_compute,
-                                 eff_memory=eff_memory, n_layers=layers, d_model=width)
+            step = decode_step_s(
+                params_active=p_active,
+                weights_bytes=w,
+                kv_per_token_bytes=kv,
+                batch=b_arr,
+                context=context,
+                chips=chips,
+                peak_flop_per_s=peak,
+                memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s,
+                eff_compute=eff_compute,
+                eff_memory=eff_memory,
+                n_layers=layers,
+                d_model=width,
+            )
             tput = b_arr / step
             for i, b in enumerate(batches):
                 if chips[i] > 8:
-                    rows.append(dict(hardware=hw.name, precision=precision, batch=b, fits=False,
-                                     reason=f"needs {int(need[i])} chips (more than 8)"))
+                    rows.append(
+                        dict(
+                            hardware=hw.name,
+                            precision=precision,
+                            batch=b,
+                            fits=False,
+                            reason=f"needs {int(need[i])} chips (more than 8)",
+                        )
+                    )
                     continue
-                rows.append(dict(hardware=hw.name, precision=precision, batch=b, fits=True, chips=int(chips[i]),
-                                 tokens_per_s=float(tput[i]), ms_per_step=float(step[i]) * 1e3,
-                                 usd_per_million_tokens=None if price is None else
-                                 float(usd_per_million_tokens(price, chips[i], tput[i]))))
+                rows.append(
+                    dict(
+                        hardware=hw.name,
+                        precision=precision,
+                        batch=b,
+                        fits=True,
+                        chips=int(chips[i]),
+                        tokens_per_s=float(tput[i]),
+                        ms_per_step=float(step[i]) * 1e3,
+                        usd_per_million_tokens=None
+                        if price is None
+                        else float(usd_per_million_tokens(price, chips[i], tput[i])),
+                    )
+                )
     return rows

@@ -25,9 +25,11 @@ from flopcast.catalogs import constants as K
 from flopcast.catalogs.hardware import Hardware, HardwareCatalog
 from flopcast.records import ModelRecord
 
-RULE = ("most common costable chip of the organization's models of the same year (then within 1, then 2 years), else "
-        "of the year and domain, else of the year (then the year before or after), else overall; only chips "
-        "released before the model's training ended")
+RULE = (
+    "most common costable chip of the organization's models of the same year (then within 1, then 2 years), else "
+    "of the year and domain, else of the year (then the year before or after), else overall; only chips "
+    "released before the model's training ended"
+)
 
 
 def training_end(r: ModelRecord) -> dt.date | None:
@@ -73,8 +75,10 @@ class Imputer:
         if end is None:
             return None, "no publication date to impute a chip from"
         if self.oldest is not None and end < self.oldest:
-            return None, (f"trained before every chip in the tables (training ended by {end}; the oldest costable "
-                          f"chip was released {self.oldest})")
+            return None, (
+                f"trained before every chip in the tables (training ended by {end}; the oldest costable "
+                f"chip was released {self.oldest})"
+            )
         y = r.publication_date.year
         for spread in (0, 1, 2):
             for o in r.organizations:

@@ -61,8 +61,14 @@ def _reference_date(r, basis: str) -> tuple[dt.date, str]:
     return r.publication_date, "publication"
 
 
-def catch_up_lags(records: Sequence, *, top: int = 10, since: int | None = None,
-                  date_basis: str = "publication", include_finetunes: bool = False) -> list[Lag]:
+def catch_up_lags(
+    records: Sequence,
+    *,
+    top: int = 10,
+    since: int | None = None,
+    date_basis: str = "publication",
+    include_finetunes: bool = False,
+) -> list[Lag]:
     """Lags for every model in the top ``top`` by training compute at its release.
 
     Fine-tunes are left out as frontier models and as followers (their compute includes their
@@ -72,8 +78,13 @@ def catch_up_lags(records: Sequence, *, top: int = 10, since: int | None = None,
 
     if date_basis not in DATE_BASES:
         raise InvalidInputError(f"date_basis={date_basis!r} is not one of {', '.join(DATE_BASES)}")
-    recs = [r for r in records if r.publication_date and r.training_compute_flop
-            and (include_finetunes or not getattr(r, "is_finetune", False))]
+    recs = [
+        r
+        for r in records
+        if r.publication_date
+        and r.training_compute_flop
+        and (include_finetunes or not getattr(r, "is_finetune", False))
+    ]
     if not recs:
         raise InvalidInputError("no models with a publication date and training compute to measure lags on")
     frontier = frontier_mask(recs, top, include_finetunes=include_finetunes)
@@ -88,7 +99,11 @@ def catch_up_lags(records: Sequence, *, top: int = 10, since: int | None = None,
         other = opened = None
         for j in order:
             m = recs[j]
-            if m.publication_date < ref.publication_date or j == i or m.training_compute_flop < ref.training_compute_flop:
+            if (
+                m.publication_date < ref.publication_date
+                or j == i
+                or m.training_compute_flop < ref.training_compute_flop
+            ):
                 continue
             if other is None and not (_orgs(m) & _orgs(ref)):
                 other = m
@@ -98,15 +113,20 @@ def catch_up_lags(records: Sequence, *, top: int = 10, since: int | None = None,
                 break
         if _is_open(ref):
             opened = ref
-        out.append(Lag(
-            model=ref.name, organization=", ".join(ref.organizations), reference_date=when.isoformat(),
-            date_basis=basis, training_compute_flop=float(ref.training_compute_flop),
-            other_org_model=other.name if other else None,
-            other_org_months=months_between(when, other.publication_date) if other else None,
-            open_weights_model=opened.name if opened else None,
-            open_weights_months=months_between(when, opened.publication_date) if opened else None,
-            censored_months=months_between(when, last),
-        ))
+        out.append(
+            Lag(
+                model=ref.name,
+                organization=", ".join(ref.organizations),
+                reference_date=when.isoformat(),
+                date_basis=basis,
+                training_compute_flop=float(ref.training_compute_flop),
+                other_org_model=other.name if other else None,
+                other_org_months=months_between(when, other.publication_date) if other else None,
+                open_weights_model=opened.name if opened else None,
+                open_weights_months=months_between(when, opened.publication_date) if opened else None,
+                censored_months=months_between(when, last),
+            )
+        )
     return sorted(out, key=lambda x: x.reference_date)
 
 

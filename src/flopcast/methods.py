@@ -39,8 +39,12 @@ def _amortized(v: Mapping):
     from flopcast import training
 
     hardware = training.amortized_hardware_cost_usd(
-        v["chip_hours"], v["chip_price_usd"], years_held=v["years_held"],
-        depreciation_oom_per_year=v["depreciation_oom_per_year"], **_hardware_value(v))
+        v["chip_hours"],
+        v["chip_price_usd"],
+        years_held=v["years_held"],
+        depreciation_oom_per_year=v["depreciation_oom_per_year"],
+        **_hardware_value(v),
+    )
     return hardware + energy_usd(v)
 
 
@@ -48,8 +52,13 @@ def energy_usd(v: Mapping):
     from flopcast import training
 
     return training.energy_cost_usd(
-        v["chip_hours"], v["tdp_w"], server_power_ratio=v["server_power_ratio"],
-        average_power_fraction=v["average_power_fraction"], pue=v["pue"], usd_per_kwh=v["usd_per_kwh"])
+        v["chip_hours"],
+        v["tdp_w"],
+        server_power_ratio=v["server_power_ratio"],
+        average_power_fraction=v["average_power_fraction"],
+        pue=v["pue"],
+        usd_per_kwh=v["usd_per_kwh"],
+    )
 
 
 def _acquisition(v: Mapping):
@@ -61,18 +70,33 @@ def _acquisition(v: Mapping):
 _HARDWARE = ("chip_price_usd", "server_overhead", "interconnect_fraction")
 _ENERGY = ("tdp_w", "server_power_ratio", "average_power_fraction", "pue", "usd_per_kwh")
 
-COST_METHODS: dict[str, CostMethod] = {m.name: m for m in (
-    CostMethod("cloud", "Cloud rental",
-               "chip-hours x the cloud price per chip-hour (3-year committed use by default)",
-               ("price_usd_per_chip_hour",), _cloud),
-    CostMethod("amortized", "Amortized hardware + energy",
-               "the share of the cluster's value (chips, servers, interconnect) used up by the run, depreciating "
-               "at the hardware price-performance rate, plus the energy it drew",
-               (*_HARDWARE, "years_held", "depreciation_oom_per_year", *_ENERGY), _amortized),
-    CostMethod("acquisition", "Hardware acquisition",
-               "the up-front price of every chip of the cluster, with servers and interconnect",
-               _HARDWARE, _acquisition),
-)}
+COST_METHODS: dict[str, CostMethod] = {
+    m.name: m
+    for m in (
+        CostMethod(
+            "cloud",
+            "Cloud rental",
+            "chip-hours x the cloud price per chip-hour (3-year committed use by default)",
+            ("price_usd_per_chip_hour",),
+            _cloud,
+        ),
+        CostMethod(
+            "amortized",
+            "Amortized hardware + energy",
+            "the share of the cluster's value (chips, servers, interconnect) used up by the run, depreciating "
+            "at the hardware price-performance rate, plus the energy it drew",
+            (*_HARDWARE, "years_held", "depreciation_oom_per_year", *_ENERGY),
+            _amortized,
+        ),
+        CostMethod(
+            "acquisition",
+            "Hardware acquisition",
+            "the up-front price of every chip of the cluster, with servers and interconnect",
+            _HARDWARE,
+            _acquisition,
+        ),
+    )
+}
 
 #: the method names, in the order outputs list them
 METHOD_NAMES: tuple[str, ...] = tuple(COST_METHODS)

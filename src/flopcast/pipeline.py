@@ -60,28 +60,76 @@ HYPERSCALERS = ("google", "deepmind", "microsoft", "amazon", "meta", "facebook")
 #: the uncertain input slots, in a fixed order: slot i always takes uniform column i, so a
 #: model's draws do not depend on which other models or inputs a call has
 SLOTS = (
-    "params_per_token", "params", "tokens", "epochs", "n_layers", "d_attn", "context_length",
-    "flop_convention", "training_compute_flop", "chip_hours", "chips", "training_time_hours", "utilization",
-    "peak_flop_per_s", "price_usd_per_chip_hour", "chip_price_usd", "server_overhead", "interconnect_fraction",
-    "depreciation_oom_per_year", "years_held", "tdp_w", "server_power_ratio", "average_power_fraction", "pue",
+    "params_per_token",
+    "params",
+    "tokens",
+    "epochs",
+    "n_layers",
+    "d_attn",
+    "context_length",
+    "flop_convention",
+    "training_compute_flop",
+    "chip_hours",
+    "chips",
+    "training_time_hours",
+    "utilization",
+    "peak_flop_per_s",
+    "price_usd_per_chip_hour",
+    "chip_price_usd",
+    "server_overhead",
+    "interconnect_fraction",
+    "depreciation_oom_per_year",
+    "years_held",
+    "tdp_w",
+    "server_power_ratio",
+    "average_power_fraction",
+    "pue",
     "usd_per_kwh",
 )
 _UNITS = {
-    "params_per_token": "parameters", "params": "parameters", "tokens": "tokens", "epochs": "", "n_layers": "",
-    "d_attn": "", "context_length": "tokens", "flop_convention": "ratio", "training_compute_flop": "FLOP",
-    "chip_hours": "chip-hours", "chips": "chips", "training_time_hours": "hours", "utilization": "fraction",
-    "peak_flop_per_s": "FLOP/s", "price_usd_per_chip_hour": "USD/chip-hour", "chip_price_usd": "USD",
-    "server_overhead": "ratio", "interconnect_fraction": "fraction", "depreciation_oom_per_year": "OOM/year",
-    "years_held": "years", "tdp_w": "W", "server_power_ratio": "ratio", "average_power_fraction": "fraction",
-    "pue": "ratio", "usd_per_kwh": "USD/kWh",
+    "params_per_token": "parameters",
+    "params": "parameters",
+    "tokens": "tokens",
+    "epochs": "",
+    "n_layers": "",
+    "d_attn": "",
+    "context_length": "tokens",
+    "flop_convention": "ratio",
+    "training_compute_flop": "FLOP",
+    "chip_hours": "chip-hours",
+    "chips": "chips",
+    "training_time_hours": "hours",
+    "utilization": "fraction",
+    "peak_flop_per_s": "FLOP/s",
+    "price_usd_per_chip_hour": "USD/chip-hour",
+    "chip_price_usd": "USD",
+    "server_overhead": "ratio",
+    "interconnect_fraction": "fraction",
+    "depreciation_oom_per_year": "OOM/year",
+    "years_held": "years",
+    "tdp_w": "W",
+    "server_power_ratio": "ratio",
+    "average_power_fraction": "fraction",
+    "pue": "ratio",
+    "usd_per_kwh": "USD/kWh",
 }
 #: physical bounds of sampled inputs whose interval reaches them: tails beyond are clipped
-_BOUNDS = {"utilization": (1e-6, 1.0), "average_power_fraction": (0.0, 1.0), "pue": (1.0, np.inf),
-           "interconnect_fraction": (0.0, 0.99)}
+_BOUNDS = {
+    "utilization": (1e-6, 1.0),
+    "average_power_fraction": (0.0, 1.0),
+    "pue": (1.0, np.inf),
+    "interconnect_fraction": (0.0, 0.99),
+}
 OUTPUT_UNITS = {
-    "training_compute_flop": "FLOP", "compute_from_params_flop": "FLOP", "compute_including_base_flop": "FLOP",
-    "chip_hours": "chip-hours", "implied_utilization": "fraction", "duration_s": "s", "chips": "chips",
-    "memory_bytes": "bytes", "min_chips": "chips",
+    "training_compute_flop": "FLOP",
+    "compute_from_params_flop": "FLOP",
+    "compute_including_base_flop": "FLOP",
+    "chip_hours": "chip-hours",
+    "implied_utilization": "fraction",
+    "duration_s": "s",
+    "chips": "chips",
+    "memory_bytes": "bytes",
+    "min_chips": "chips",
 }
 #: utilization implied by compute and hardware x time: above this a warning, above 1 an error
 IMPLIED_MFU_WARNING = 0.7
@@ -106,8 +154,15 @@ class InputRecord:
 
     def to_dict(self) -> dict:
         d = self.value
-        out = {"name": self.name, "unit": self.unit, "provenance": self.provenance, "source": self.source,
-               "median": d.median, "central": self.central, "distribution": d.describe()}
+        out = {
+            "name": self.name,
+            "unit": self.unit,
+            "provenance": self.provenance,
+            "source": self.source,
+            "median": d.median,
+            "central": self.central,
+            "distribution": d.describe(),
+        }
         if not d.is_point:
             out["p5"], out["p95"] = d.interval(0.9)
         return out
@@ -164,10 +219,17 @@ class Settings:
     recompute: str = "selective"
 
     @classmethod
-    def from_options(cls, db, *, method: str | Sequence[str] | None = DEFAULT_METHOD,
-                     cloud_tier: str = DEFAULT_CLOUD_TIER, cloud_vendor: str | None = None,
-                     year_dollars: int | None = None, price_index=None,
-                     attention: str = DEFAULT_ATTENTION) -> Settings:
+    def from_options(
+        cls,
+        db,
+        *,
+        method: str | Sequence[str] | None = DEFAULT_METHOD,
+        cloud_tier: str = DEFAULT_CLOUD_TIER,
+        cloud_vendor: str | None = None,
+        year_dollars: int | None = None,
+        price_index=None,
+        attention: str = DEFAULT_ATTENTION,
+    ) -> Settings:
         """The settings of the options every front-end shares, each checked (the field, the value, what is allowed).
 
         ``price_index``: a PriceIndex, a FRED-style CSV path, or None for the database's index; it needs
@@ -183,16 +245,27 @@ class Settings:
         if cloud_vendor is not None and cloud_vendor not in VENDORS:
             raise InvalidInputError(f"cloud_vendor={cloud_vendor!r} is not one of {', '.join(VENDORS)}")
         if price_index is not None and year_dollars is None:
-            raise InvalidInputError("a price index needs year_dollars (--year-dollars): the year whose dollars to "
-                                    "express costs in")
+            raise InvalidInputError(
+                "a price index needs year_dollars (--year-dollars): the year whose dollars to express costs in"
+            )
         index = None
         if year_dollars is not None:
-            index = price_index if isinstance(price_index, PriceIndex) else (
-                load_price_index(price_index) if price_index is not None else db.price_index)
+            index = (
+                price_index
+                if isinstance(price_index, PriceIndex)
+                else (load_price_index(price_index) if price_index is not None else db.price_index)
+            )
             index.check_year(year_dollars)
         methods, strict = parse_methods(method)
-        return cls(methods=methods, strict_methods=strict, cloud_tier=cloud_tier, cloud_vendor=cloud_vendor,
-                   year_dollars=year_dollars, price_index=index, convention=C.convention(attention))
+        return cls(
+            methods=methods,
+            strict_methods=strict,
+            cloud_tier=cloud_tier,
+            cloud_vendor=cloud_vendor,
+            year_dollars=year_dollars,
+            price_index=index,
+            convention=C.convention(attention),
+        )
 
 
 @dataclass
@@ -252,22 +325,28 @@ def _compute_interval(r: ModelRecord, value: float, counted: bool) -> tuple[Dist
     """The interval of a reported training compute, from the evidence behind it."""
     if counted:
         return _scaled(value, _factor("flop_convention_factor")), (
-            "published parameters and tokens: only the spread between FLOP-counting conventions")
+            "published parameters and tokens: only the spread between FLOP-counting conventions"
+        )
     lo, hi = r.compute_lower_flop, r.compute_upper_flop
     z = 1.6448536269514722
     if lo and hi and lo < value < hi:
         sigma = max(math.log(hi / value), math.log(value / lo)) / z
         return LogNormal(math.log(value), sigma), f"Epoch's bounds {lo:.3g}-{hi:.3g} FLOP as a 90% interval"
     if hi and hi > value and not lo:
-        return LogNormal(math.log(value), math.log(hi / value) / z), f"Epoch's upper bound {hi:.3g} FLOP as the 95th percentile"
+        return LogNormal(
+            math.log(value), math.log(hi / value) / z
+        ), f"Epoch's upper bound {hi:.3g} FLOP as the 95th percentile"
     if lo and lo < value and not hi:
-        return LogNormal(math.log(value), math.log(value / lo) / z), f"Epoch's lower bound {lo:.3g} FLOP as the 5th percentile"
+        return LogNormal(
+            math.log(value), math.log(value / lo) / z
+        ), f"Epoch's lower bound {lo:.3g} FLOP as the 5th percentile"
     if r.confidence in ("confident", "likely", "speculative"):
         c = K.constant("compute_confidence_factor", r.confidence)
         return _scaled(value, c.distribution()), f"Epoch's confidence '{r.confidence}': x{c.low:.3g}-{c.high:.3g}"
     c = K.constant("training_compute_factor")
-    return _scaled(value, c.distribution()), (f"no confidence level or bounds: Cottier et al.'s x{c.low:.3g}-"
-                                              f"{c.high:.3g}")
+    return _scaled(value, c.distribution()), (
+        f"no confidence level or bounds: Cottier et al.'s x{c.low:.3g}-{c.high:.3g}"
+    )
 
 
 def _counted(r: ModelRecord | None) -> bool:
@@ -338,10 +417,22 @@ class _Resolver:
         methods = tuple(m for m in self.s.methods if m not in self.skipped)
         dollars, inflation = self._dollars()
         return Run(
-            name=self.name, key=self.key, hardware=self.hw, inputs=self.inputs, path=self.path, methods=methods,
-            skipped_methods=self.skipped, record=r, publication_date=self.pub, start_date=self.start,
-            inflation=inflation, dollars=dollars, notes=self.notes, warnings=self.warnings,
-            compute_including_base_flop=self.including_base, is_finetune=self.finetune,
+            name=self.name,
+            key=self.key,
+            hardware=self.hw,
+            inputs=self.inputs,
+            path=self.path,
+            methods=methods,
+            skipped_methods=self.skipped,
+            record=r,
+            publication_date=self.pub,
+            start_date=self.start,
+            inflation=inflation,
+            dollars=dollars,
+            notes=self.notes,
+            warnings=self.warnings,
+            compute_including_base_flop=self.including_base,
+            is_finetune=self.finetune,
             source=self.db.describe() if self.db is not None else "user inputs",
             state_precision="fp32" if self.precision in ("fp32", "tf32") else "bf16",
             hardware_provenance=self.hw_provenance if self.hw is not None else "",
@@ -360,14 +451,18 @@ class _Resolver:
             self.hw_provenance, self.hw_source = "user", "given"
             pub = self.pub
             if pub is not None and self.hw.release_date and self.hw.release_date > pub:
-                self.notes.append(f"{self.hw.name} was released {self.hw.release_date}, after this model was "
-                                  f"published ({pub}): a counterfactual run, priced from the chip's first prices")
+                self.notes.append(
+                    f"{self.hw.name} was released {self.hw.release_date}, after this model was "
+                    f"published ({pub}): a counterfactual run, priced from the chip's first prices"
+                )
             named, _ = catalog.match_names(r.training_hardware) if r and r.training_hardware else (None, [])
             if r is not None and (named is None or named.key != self.hw.key):
                 self.hw_override = True
                 was = named.name if named else "an unknown chip"
-                self.notes.append(f"hardware changed from {was} to {self.hw.name}: chip-hours are recomputed from "
-                                  "compute; the reported chip-hours, chip count and utilization are not used")
+                self.notes.append(
+                    f"hardware changed from {was} to {self.hw.name}: chip-hours are recomputed from "
+                    "compute; the reported chip-hours, chip count and utilization are not used"
+                )
             return
         if r is None:
             return
@@ -377,10 +472,13 @@ class _Resolver:
             hw = self.hw
             if hw is not None and hw.release_date and r.publication_date and hw.release_date > r.publication_date:
                 self.hw = catalog.family_variant_before(hw.family, r.publication_date)
-                instead = f"; costed on {self.hw.name}, the same family released in time" if self.hw else \
-                    "; it is not used"
-                self.warnings.append(f"training_hardware: the database names {hw.name}, released {hw.release_date}, "
-                                     f"after this model's publication ({r.publication_date}){instead}")
+                instead = (
+                    f"; costed on {self.hw.name}, the same family released in time" if self.hw else "; it is not used"
+                )
+                self.warnings.append(
+                    f"training_hardware: the database names {hw.name}, released {hw.release_date}, "
+                    f"after this model's publication ({r.publication_date}){instead}"
+                )
             if self.hw is not None:
                 self.hw_provenance, self.hw_source = "reported", self.rec_source("training_hardware")
                 return
@@ -404,24 +502,39 @@ class _Resolver:
             self.add("params_per_token", self.rec("params_per_token"), "reported", self.rec_source(attr))
         total = spec.params if spec.params is not None else self.rec("parameters")
         if total is not None:
-            self.add("params", total, "user" if spec.params is not None else "reported",
-                     "given" if spec.params is not None else self.rec_source("parameters"))
+            self.add(
+                "params",
+                total,
+                "user" if spec.params is not None else "reported",
+                "given" if spec.params is not None else self.rec_source("parameters"),
+            )
         if spec.tokens is not None:
             self.add("tokens", spec.tokens, "user", "given")
             ep = spec.epochs
-            self.add("epochs", 1.0 if ep is None else ep, "user" if ep is not None else "default",
-                     "given" if ep is not None else "one pass over the tokens")
+            self.add(
+                "epochs",
+                1.0 if ep is None else ep,
+                "user" if ep is not None else "default",
+                "given" if ep is not None else "one pass over the tokens",
+            )
         elif not self.finetune and self.rec("training_tokens"):
             src = self.rec_source("training_tokens")
             if self.r.dataset_unit == "words":
                 src += "; the dataset size counts words: x4/3 tokens a word"
-            self.add("tokens", self.r.training_tokens, "reported" if self.r.dataset_unit == "tokens" else "derived", src)
+            self.add(
+                "tokens", self.r.training_tokens, "reported" if self.r.dataset_unit == "tokens" else "derived", src
+            )
             ep = spec.epochs if spec.epochs is not None else self.r.epochs
-            self.add("epochs", 1.0 if ep is None else ep, "reported" if ep is not None else "default",
-                     self.rec_source("epochs") if ep is not None else "one pass over the tokens")
+            self.add(
+                "epochs",
+                1.0 if ep is None else ep,
+                "reported" if ep is not None else "default",
+                self.rec_source("epochs") if ep is not None else "one pass over the tokens",
+            )
         elif self.finetune and self.r.training_tokens:
-            self.notes.append("fine-tune: the database's dataset size is not used for 6ND (it may count the base "
-                              "model's data)")
+            self.notes.append(
+                "fine-tune: the database's dataset size is not used for 6ND (it may count the base model's data)"
+            )
         for attr in ("n_layers", "d_attn", "context_length"):
             v = self.user(attr)
             if v is not None:
@@ -447,12 +560,20 @@ class _Resolver:
                 attr = "finetune_compute_flop" if r.finetune_compute_flop else "post_training_compute_flop"
                 dist, why = _compute_interval(replace(r, compute_lower_flop=None, compute_upper_flop=None), own, False)
                 self.add("training_compute_flop", dist, "reported", f"{self.rec_source(attr)}; interval: {why}", own)
-                self.notes.append(f"fine-tune of {r.base_model}: the cost is that of its own fine-tuning compute "
-                                  f"({own:.3g} FLOP)" + (f"; with the base model's, {r.training_compute_flop:.3g} FLOP"
-                                                          if r.training_compute_flop else ""))
+                self.notes.append(
+                    f"fine-tune of {r.base_model}: the cost is that of its own fine-tuning compute "
+                    f"({own:.3g} FLOP)"
+                    + (
+                        f"; with the base model's, {r.training_compute_flop:.3g} FLOP"
+                        if r.training_compute_flop
+                        else ""
+                    )
+                )
             else:
-                self.warnings.append(f"finetune_compute_flop: a fine-tune of {r.base_model} with no fine-tuning "
-                                     "compute in the database; only its own chip-hours or chips x time can cost it")
+                self.warnings.append(
+                    f"finetune_compute_flop: a fine-tune of {r.base_model} with no fine-tuning "
+                    "compute in the database; only its own chip-hours or chips x time can cost it"
+                )
             return
         if r.training_compute_flop is None:
             return
@@ -460,16 +581,28 @@ class _Resolver:
             self.notes.append("the database's training compute is not used because parameters or tokens were given")
             return
         dist, why = _compute_interval(r, r.training_compute_flop, _counted(r))
-        self.add("training_compute_flop", dist, "reported", f"{self.rec_source('training_compute_flop')}; "
-                 f"interval: {why}", r.training_compute_flop)
+        self.add(
+            "training_compute_flop",
+            dist,
+            "reported",
+            f"{self.rec_source('training_compute_flop')}; interval: {why}",
+            r.training_compute_flop,
+        )
 
     def _six_nd(self) -> float:
         """The central compute of parameters x tokens (with the attention term when the shape is known)."""
         shape = all(k in self.inputs for k in ("n_layers", "d_attn", "context_length"))
-        return float(C.training_compute_flop(
-            self._central("params_per_token"), self._central("tokens"), epochs=self._central("epochs"),
-            n_layers=self._central("n_layers") if shape else None, d_attn=self._central("d_attn") if shape else None,
-            context_length=self._central("context_length") if shape else None, convention=self.s.convention))
+        return float(
+            C.training_compute_flop(
+                self._central("params_per_token"),
+                self._central("tokens"),
+                epochs=self._central("epochs"),
+                n_layers=self._central("n_layers") if shape else None,
+                d_attn=self._central("d_attn") if shape else None,
+                context_length=self._central("context_length") if shape else None,
+                convention=self.s.convention,
+            )
+        )
 
     def _check_compute_routes(self) -> None:
         """A training compute and parameters x tokens that differ by more than 3x: a warning naming both."""
@@ -482,8 +615,13 @@ class _Resolver:
             self.warnings.append(
                 f"training_compute_flop: the {who} {given:.3g} FLOP and parameters x tokens ({counted:.3g} FLOP) "
                 f"differ by {C.disagreement_ratio(given, counted):.1f}x (more than {C.DISAGREEMENT_FACTOR:g}x); "
-                "the training compute is used" + ("" if "params_active" in self.spec.given() or self.rec("params_active")
-                                                  else "; a mixture of experts counts its active parameters only"))
+                "the training compute is used"
+                + (
+                    ""
+                    if "params_active" in self.spec.given() or self.rec("params_active")
+                    else "; a mixture of experts counts its active parameters only"
+                )
+            )
 
     def _hardware_time(self) -> None:
         """Chip count, training time and chip-hours: the user's, else the record's (not with a changed chip)."""
@@ -499,11 +637,17 @@ class _Resolver:
                 self.add(name, v, "user", "given")
                 continue
             rv = self.rec(rec_attr) if (use_record or attr == "training_time_hours") else None
-            if rv is not None and not (attr == "chip_hours" and (spec.chips is not None
-                                                                  or spec.training_time_hours is not None)):
+            if rv is not None and not (
+                attr == "chip_hours" and (spec.chips is not None or spec.training_time_hours is not None)
+            ):
                 c = K.constant(factor)
-                self.add(name, _scaled(rv, c.distribution()), "reported",
-                         f"{self.rec_source(rec_attr)}; x{c.low:.3g}-{c.high:.3g} (90%)", rv)
+                self.add(
+                    name,
+                    _scaled(rv, c.distribution()),
+                    "reported",
+                    f"{self.rec_source(rec_attr)}; x{c.low:.3g}-{c.high:.3g} (90%)",
+                    rv,
+                )
         u = spec.utilization if spec.utilization is not None else (self.rec("utilization") if use_record else None)
         self.u_given = u is not None
         if u is not None:
@@ -532,18 +676,30 @@ class _Resolver:
             self.notes.append(f"compute only, no chip-hours or cost: {why}")
             return
         if self.path is None:
-            raise NotEstimable("no training compute, parameters x tokens, chip-hours, or chips x time"
-                               + (" (a fine-tune without its own compute)" if self.finetune else ""))
+            raise NotEstimable(
+                "no training compute, parameters x tokens, chip-hours, or chips x time"
+                + (" (a fine-tune without its own compute)" if self.finetune else "")
+            )
         self._peak()
         if self.path == "compute" and "utilization" not in i:
             c = K.constant("utilization", "default")
-            self.add("utilization", c.distribution(), "imputed",
-                     f"Cottier et al. 2024: median of reported MFU {c.value:g}, 90% CI {c.low:g}-{c.high:g}", c.value)
+            self.add(
+                "utilization",
+                c.distribution(),
+                "imputed",
+                f"Cottier et al. 2024: median of reported MFU {c.value:g}, 90% CI {c.low:g}-{c.high:g}",
+                c.value,
+            )
         if self.path != "compute" and not has_compute and "utilization" not in i:
             c = K.constant("utilization", "default")
-            self.add("utilization", c.distribution(), "imputed",
-                     f"Cottier et al. 2024: median of reported MFU {c.value:g}, 90% CI {c.low:g}-{c.high:g} "
-                     "(sets compute from hardware x time)", c.value)
+            self.add(
+                "utilization",
+                c.distribution(),
+                "imputed",
+                f"Cottier et al. 2024: median of reported MFU {c.value:g}, 90% CI {c.low:g}-{c.high:g} "
+                "(sets compute from hardware x time)",
+                c.value,
+            )
         self.implied = self.path != "compute" and has_compute
         if self.implied:
             self._check_implied_utilization()
@@ -555,8 +711,13 @@ class _Resolver:
             return
         precision = spec.precision
         if precision is None and self.r is not None and not self.hw_override and self.r.precision:
-            if self.r.precision in hw.peak_flop_per_s_by_precision and self.r.precision in ("bf16", "fp16", "tf32",
-                                                                                              "fp32", "fp8"):
+            if self.r.precision in hw.peak_flop_per_s_by_precision and self.r.precision in (
+                "bf16",
+                "fp16",
+                "tf32",
+                "fp32",
+                "fp8",
+            ):
                 precision = self.r.precision
         self.precision = precision
         if precision is not None:
@@ -580,21 +741,40 @@ class _Resolver:
             comp, what = self._central("training_compute_flop"), "the training compute"
         else:
             comp, what = self._six_nd(), "parameters x tokens (6ND)"
-        chip_hours = self._central("chip_hours") if self.path == "chip_hours" else \
-            self._central("chips") * self._central("training_time_hours")
+        chip_hours = (
+            self._central("chip_hours")
+            if self.path == "chip_hours"
+            else self._central("chips") * self._central("training_time_hours")
+        )
         peak = self._central("peak_flop_per_s")
         implied = comp / (chip_hours * SECONDS_PER_HOUR * peak)
         hw_what = "chip-hours" if self.path == "chip_hours" else "chips x training time"
-        msg = (f"{what} ({comp:.3g} FLOP) and {hw_what} ({chip_hours:.3g} chip-hours at {peak:.3g} FLOP/s peak) "
-               f"imply {implied:.0%} utilization")
+        msg = (
+            f"{what} ({comp:.3g} FLOP) and {hw_what} ({chip_hours:.3g} chip-hours at {peak:.3g} FLOP/s peak) "
+            f"imply {implied:.0%} utilization"
+        )
         user_fields = set(self.spec.given())
         if implied > 1:
-            if user_fields & {"params", "params_active", "tokens", "epochs", "training_compute_flop", "chips",
-                              "training_time_hours", "chip_hours", "hardware", "peak_flop_per_s"}:
-                raise InvalidInputError(msg + "; more than the chips' peak: check --params/--tokens/--compute "
-                                              "against --chips/--hours/--days/--chip-hours and --hardware")
-            self.warnings.append(msg + ", more than the chips' peak: the database's compute and hardware "
-                                       "disagree; chip-hours are used for the cost")
+            if user_fields & {
+                "params",
+                "params_active",
+                "tokens",
+                "epochs",
+                "training_compute_flop",
+                "chips",
+                "training_time_hours",
+                "chip_hours",
+                "hardware",
+                "peak_flop_per_s",
+            }:
+                raise InvalidInputError(
+                    msg + "; more than the chips' peak: check --params/--tokens/--compute "
+                    "against --chips/--hours/--days/--chip-hours and --hardware"
+                )
+            self.warnings.append(
+                msg + ", more than the chips' peak: the database's compute and hardware "
+                "disagree; chip-hours are used for the cost"
+            )
         elif implied > IMPLIED_MFU_WARNING:
             self.warnings.append(msg + f", above {IMPLIED_MFU_WARNING:.0%}: check the inputs")
         elif implied < IMPLIED_MFU_LOW:
@@ -602,8 +782,10 @@ class _Resolver:
         if self.u_given:
             given = self._central("utilization")
             if abs(implied - given) > 0.5 * given:
-                self.warnings.append(f"the utilization given ({given:.0%}) differs from the {implied:.0%} that "
-                                     f"{what} and {hw_what} imply")
+                self.warnings.append(
+                    f"the utilization given ({given:.0%}) differs from the {implied:.0%} that "
+                    f"{what} and {hw_what} imply"
+                )
 
     def _dates(self) -> None:
         """Training start (prices and depreciation date from it) and the publication date."""
@@ -615,20 +797,30 @@ class _Resolver:
             self.start = r.training_start_date
             self.notes.append(f"training start {self.start}, as set by Cottier et al. 2024 for this model")
         elif self.pub is not None:
-            hrs = (self._central("training_time_hours") if "training_time_hours" in self.inputs
-                   else K.constant("training_time_hours", "default").value)
+            hrs = (
+                self._central("training_time_hours")
+                if "training_time_hours" in self.inputs
+                else K.constant("training_time_hours", "default").value
+            )
             self.start = self.pub - dt.timedelta(days=int(hrs // 24) + gap)
         else:
             self.start = dt.date.today()
         if self.pub is None:
             self.pub = self.start
-        if self.path is not None and "training_time_hours" not in self.inputs and (
-                "chips" not in self.inputs or "acquisition" in self.s.methods):
+        if (
+            self.path is not None
+            and "training_time_hours" not in self.inputs
+            and ("chips" not in self.inputs or "acquisition" in self.s.methods)
+        ):
             c = K.constant("training_time_hours", "default")
             f = K.constant("training_time_factor")
-            self.add("training_time_hours", _scaled(c.value, f.distribution()), "imputed",
-                     f"Cottier et al. 2024: {c.value:g} h (33.1 days) when none is reported, x{f.low:g}-{f.high:g}",
-                     c.value)
+            self.add(
+                "training_time_hours",
+                _scaled(c.value, f.distribution()),
+                "imputed",
+                f"Cottier et al. 2024: {c.value:g} h (33.1 days) when none is reported, x{f.low:g}-{f.high:g}",
+                c.value,
+            )
 
     # -- money ------------------------------------------------------------------------------
     def _need_hardware(self) -> None:
@@ -642,10 +834,19 @@ class _Resolver:
             self.add("price_usd_per_chip_hour", spec.price_usd_per_chip_hour, "user", "given")
             return
         gap = int(K.constant("training_start_gap_days").value)
-        cp = self.db.price_book.cloud_price(self.hw, vendor=self.s.cloud_vendor, tier=self.s.cloud_tier,
-                                            on=self.start - dt.timedelta(days=gap), organization=self.organization)
-        self.add("price_usd_per_chip_hour", cp.price_usd_per_chip_hour, "reported",
-                 f"{cp.vendor} {cp.tier} price of {cp.date}: {cp.source}")
+        cp = self.db.price_book.cloud_price(
+            self.hw,
+            vendor=self.s.cloud_vendor,
+            tier=self.s.cloud_tier,
+            on=self.start - dt.timedelta(days=gap),
+            organization=self.organization,
+        )
+        self.add(
+            "price_usd_per_chip_hour",
+            cp.price_usd_per_chip_hour,
+            "reported",
+            f"{cp.vendor} {cp.tier} price of {cp.date}: {cp.source}",
+        )
 
     def _hardware_value_inputs(self) -> None:
         """Chip value, server and interconnect overheads, depreciation (amortized and acquisition)."""
@@ -667,8 +868,13 @@ class _Resolver:
                 raise MissingInputError(f"no purchase price for {hw.name} in the price tables; give --chip-price")
             f = K.constant("chip_price_factor", variant)
             what = "server price per chip" if pp.includes_server else "chip price"
-            self.add("chip_price_usd", _scaled(pp.price_usd_per_chip, f.distribution()), prov,
-                     f"{what} of {pp.date}: {pp.notes or pp.source}; x{f.low:g}-{f.high:g}", pp.price_usd_per_chip)
+            self.add(
+                "chip_price_usd",
+                _scaled(pp.price_usd_per_chip, f.distribution()),
+                prov,
+                f"{what} of {pp.date}: {pp.notes or pp.source}; x{f.low:g}-{f.high:g}",
+                pp.price_usd_per_chip,
+            )
             includes_server, price_date = pp.includes_server, pp.date
         if includes_server:
             self.add("server_overhead", 1.0, "reported", "the price is a whole server's (DGX): overhead included")
@@ -687,12 +893,23 @@ class _Resolver:
             acquired = max(price_date, release + dt.timedelta(days=after))
         years = (self.start - acquired).days / DAYS_PER_YEAR
         shift = K.constant("acquisition_shift_days").distribution()
-        dist = Normal(years + shift.mean / DAYS_PER_YEAR, shift.sd / DAYS_PER_YEAR) if isinstance(shift, Normal) \
+        dist = (
+            Normal(years + shift.mean / DAYS_PER_YEAR, shift.sd / DAYS_PER_YEAR)
+            if isinstance(shift, Normal)
             else Point(years)
-        self.add("years_held", dist, "derived",
-                 (f"in service from release, {acquired} (TPUs are not sold)" if hw.is_tpu else
-                  f"acquired {acquired} (price date, or release + {after} days)") + f", training start {self.start}",
-                 years)
+        )
+        self.add(
+            "years_held",
+            dist,
+            "derived",
+            (
+                f"in service from release, {acquired} (TPUs are not sold)"
+                if hw.is_tpu
+                else f"acquired {acquired} (price date, or release + {after} days)"
+            )
+            + f", training start {self.start}",
+            years,
+        )
 
     def _acquisition_inputs(self) -> None:
         self._hardware_value_inputs()
@@ -714,9 +931,13 @@ class _Resolver:
         year = self.pub.year
         price = electricity_price_usd_per_kwh(year)
         f = K.constant("electricity_price_factor")
-        self.add("usd_per_kwh", _scaled(price, f.distribution()), "reported",
-                 f"US industrial electricity price of {year} (EIA, nearest year in the table); x{f.low:g}-{f.high:g}",
-                 price)
+        self.add(
+            "usd_per_kwh",
+            _scaled(price, f.distribution()),
+            "reported",
+            f"US industrial electricity price of {year} (EIA, nearest year in the table); x{f.low:g}-{f.high:g}",
+            price,
+        )
 
     def _constant(self, name: str, variant: str | None = None) -> None:
         c = K.constant(name, variant)
@@ -733,18 +954,19 @@ class _Resolver:
             idx = bundled_price_index()
         when: dt.date | int = self.pub
         if self.pub.year > idx.last_year:
-            self.notes.append(f"dollars of {self.pub:%Y-%m} are treated as {idx.last_year} dollars, the last year "
-                              f"of {idx.name}")
+            self.notes.append(
+                f"dollars of {self.pub:%Y-%m} are treated as {idx.last_year} dollars, the last year of {idx.name}"
+            )
             when = idx.last_year
         elif self.pub.year < idx.first_year:
-            self.notes.append(f"dollars of {self.pub:%Y-%m} are treated as {idx.first_year} dollars, the first year "
-                              f"of {idx.name}")
+            self.notes.append(
+                f"dollars of {self.pub:%Y-%m} are treated as {idx.first_year} dollars, the first year of {idx.name}"
+            )
             when = idx.first_year
         return f"{year} USD ({idx.name})", idx.factor(when, year)
 
 
-def resolve(record: ModelRecord | None, spec: RunSpec | None = None, settings: Settings | None = None,
-            db=None) -> Run:
+def resolve(record: ModelRecord | None, spec: RunSpec | None = None, settings: Settings | None = None, db=None) -> Run:
     """The run for ``record`` (None for a run described by ``spec`` alone) on the database ``db``."""
     if db is None:
         from flopcast.datasets.database import load_database
@@ -759,8 +981,9 @@ def resolve(record: ModelRecord | None, spec: RunSpec | None = None, settings: S
 class Draws:
     """One uniform column per input slot, drawn once for a call (``samples`` x slots)."""
 
-    def __init__(self, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED,
-                 sampling: str = DEFAULT_SAMPLING):
+    def __init__(
+        self, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED, sampling: str = DEFAULT_SAMPLING
+    ):
         if sampling not in SAMPLING_CHOICES:
             raise InvalidInputError(f"sampling={sampling!r} is not one of {', '.join(SAMPLING_CHOICES)}")
         self.samples, self.seed, self.sampling = check_samples(samples), seed, sampling
@@ -864,8 +1087,16 @@ class TrainingEstimate:
     #: where the chip came from ("reported", "imputed", "user"; "" for compute only)
     hardware_provenance: str = ""
 
-    _OPTIONAL = ("compute_from_params_flop", "compute_including_base_flop", "chip_hours", "implied_utilization",
-                 "duration_s", "chips", "memory_bytes", "min_chips")
+    _OPTIONAL = (
+        "compute_from_params_flop",
+        "compute_including_base_flop",
+        "chip_hours",
+        "implied_utilization",
+        "duration_s",
+        "chips",
+        "memory_bytes",
+        "min_chips",
+    )
 
     def outputs(self) -> dict[str, Summary]:
         out = {"training_compute_flop": self.training_compute_flop}
@@ -886,40 +1117,59 @@ class TrainingEstimate:
         return [k for k, v in self.provenance.items() if v == "imputed"]
 
     def to_dict(self, *, inputs: bool = True) -> dict:
-        out: dict[str, Any] = {"name": self.name, "key": self.key, "hardware": self.hardware, "source": self.source,
-               "publication_date": self.publication_date.isoformat() if self.publication_date else None,
-               "organization": self.organization, "domain": self.domain, "is_finetune": self.is_finetune,
-               "dollars": self.dollars, "samples": self.samples, "seed": self.seed, "sampling": self.sampling}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "key": self.key,
+            "hardware": self.hardware,
+            "source": self.source,
+            "publication_date": self.publication_date.isoformat() if self.publication_date else None,
+            "organization": self.organization,
+            "domain": self.domain,
+            "is_finetune": self.is_finetune,
+            "dollars": self.dollars,
+            "samples": self.samples,
+            "seed": self.seed,
+            "sampling": self.sampling,
+        }
         for k, s in self.outputs().items():
             if not k.startswith("cost_usd."):
                 out[k] = dict(s.to_dict(), central=self.central.get(k))
-        out["cost_usd"] = {m: dict(s.to_dict(), central=self.central.get(f"cost_usd.{m}"))
-                           for m, s in self.cost_usd.items()}
+        out["cost_usd"] = {
+            m: dict(s.to_dict(), central=self.central.get(f"cost_usd.{m}")) for m, s in self.cost_usd.items()
+        }
         out["skipped_methods"] = dict(self.skipped_methods)
         out["provenance"] = self.provenance
         if inputs:
             out["inputs"] = [r.to_dict() for r in self.inputs]
         out["notes"], out["warnings"] = list(self.notes), list(self.warnings)
         if self.sensitivity:
-            out["sensitivity"] = {k: [{"input": r.input, "rank_correlation": r.rank_correlation, "share": r.share}
-                                      for r in rows] for k, rows in self.sensitivity.items()}
+            out["sensitivity"] = {
+                k: [{"input": r.input, "rank_correlation": r.rank_correlation, "share": r.share} for r in rows]
+                for k, rows in self.sensitivity.items()
+            }
         return out
 
     def to_frame(self):
         """One row per output: unit, median, mean, p5, p95, central value."""
         import pandas as pd
 
-        rows = [dict(output=k, unit=s.unit, **s.to_dict(), central=self.central.get(k)) for k, s in self.outputs().items()]
+        rows = [
+            dict(output=k, unit=s.unit, **s.to_dict(), central=self.central.get(k)) for k, s in self.outputs().items()
+        ]
         return pd.DataFrame(rows).set_index("output")
 
     def point(self) -> TrainingEstimate:
         """This estimate with every output at the published method's point value (inputs at their central values)."""
+
         def pt(k: str, s: Summary) -> Summary:
             v = self.central.get(k, s.median)
             return Summary(v, v, v, v, s.unit)
 
-        out = {n: pt(n, getattr(self, n)) for n in ("training_compute_flop", *self._OPTIONAL)
-               if getattr(self, n) is not None}
+        out = {
+            n: pt(n, getattr(self, n))
+            for n in ("training_compute_flop", *self._OPTIONAL)
+            if getattr(self, n) is not None
+        }
         costs = {m: pt(f"cost_usd.{m}", s) for m, s in self.cost_usd.items()}
         return replace(self, cost_usd=costs, samples=1, sensitivity={}, **out)
 
@@ -941,8 +1191,14 @@ class TrainingEstimate:
 
 def _group_key(run: Run) -> tuple:
     """Runs with the same key take the same branch at every step of the evaluation."""
-    return (run.path, tuple(sorted(run.inputs)), run.methods, run.compute_including_base_flop is not None,
-            run.state_precision, run.hardware is not None and bool(run.hardware.memory_bytes))
+    return (
+        run.path,
+        tuple(sorted(run.inputs)),
+        run.methods,
+        run.compute_including_base_flop is not None,
+        run.state_precision,
+        run.hardware is not None and bool(run.hardware.memory_bytes),
+    )
 
 
 def _stage(v: dict, run: Run, settings: Settings) -> dict[str, np.ndarray]:
@@ -951,9 +1207,14 @@ def _stage(v: dict, run: Run, settings: Settings) -> dict[str, np.ndarray]:
     if "params_per_token" in v and "tokens" in v:
         shape = all(k in v for k in ("n_layers", "d_attn", "context_length"))
         c6 = C.training_compute_flop(
-            v["params_per_token"], v["tokens"], epochs=v["epochs"], n_layers=v["n_layers"] if shape else None,
-            d_attn=v["d_attn"] if shape else None, context_length=v["context_length"] if shape else None,
-            convention=settings.convention)
+            v["params_per_token"],
+            v["tokens"],
+            epochs=v["epochs"],
+            n_layers=v["n_layers"] if shape else None,
+            d_attn=v["d_attn"] if shape else None,
+            context_length=v["context_length"] if shape else None,
+            convention=settings.convention,
+        )
         out["compute_from_params_flop"] = c6 * v["flop_convention"]
     compute = v.get("training_compute_flop", out.get("compute_from_params_flop"))
     if run.path is not None:
@@ -972,8 +1233,9 @@ def _stage(v: dict, run: Run, settings: Settings) -> dict[str, np.ndarray]:
         if "chips" in v:
             chips = v["chips"]
             hours = v.get("training_time_hours")
-            out["duration_s"] = hours * SECONDS_PER_HOUR if hours is not None else \
-                training.duration_s(chip_hours, chips)
+            out["duration_s"] = (
+                hours * SECONDS_PER_HOUR if hours is not None else training.duration_s(chip_hours, chips)
+            )
         elif "training_time_hours" in v:
             chips = training.chips_for_deadline(chip_hours, v["training_time_hours"] * SECONDS_PER_HOUR)
             out["duration_s"] = v["training_time_hours"] * SECONDS_PER_HOUR + 0.0 * chip_hours
@@ -985,8 +1247,13 @@ def _stage(v: dict, run: Run, settings: Settings) -> dict[str, np.ndarray]:
     if "params" in v:
         mem = training.model_state_bytes(v["params"], run.state_precision, settings.optimizer)
         if all(k in v for k in ("n_layers", "d_attn", "context_length")):
-            mem = mem + training.activation_bytes(v["n_layers"], v["d_attn"], v["context_length"],
-                                                  micro_batch=settings.micro_batch, recompute=settings.recompute)
+            mem = mem + training.activation_bytes(
+                v["n_layers"],
+                v["d_attn"],
+                v["context_length"],
+                micro_batch=settings.micro_batch,
+                recompute=settings.recompute,
+            )
         out["memory_bytes"] = mem
         if "_chip_memory" in v:
             out["min_chips"] = training.min_chips_for_memory(mem, v["_chip_memory"])
@@ -1004,8 +1271,14 @@ def _chunk_size(samples: int) -> int:
     return max(1, (1 << 18) // max(samples, 1))
 
 
-def evaluate(runs: Sequence[Run], draws: Draws, settings: Settings | None = None, *, keep_samples: bool = False,
-             with_sensitivity: bool = False) -> list[TrainingEstimate]:
+def evaluate(
+    runs: Sequence[Run],
+    draws: Draws,
+    settings: Settings | None = None,
+    *,
+    keep_samples: bool = False,
+    with_sensitivity: bool = False,
+) -> list[TrainingEstimate]:
     """Estimate every run on the shared ``draws``; results in the order of ``runs``."""
     settings = settings or Settings()
     groups: dict[tuple, list[int]] = {}
@@ -1013,11 +1286,12 @@ def evaluate(runs: Sequence[Run], draws: Draws, settings: Settings | None = None
         groups.setdefault(_group_key(run), []).append(i)
     results: list[TrainingEstimate | None] = [None] * len(runs)
     step = _chunk_size(draws.samples)
-    chunks = [idx[start:start + step] for idx in groups.values() for start in range(0, len(idx), step)]
+    chunks = [idx[start : start + step] for idx in groups.values() for start in range(0, len(idx), step)]
 
     def work(ids: list[int]) -> None:
-        for i, est in zip(ids, _evaluate_chunk([runs[i] for i in ids], draws, settings, keep_samples,
-                                               with_sensitivity)):
+        for i, est in zip(
+            ids, _evaluate_chunk([runs[i] for i in ids], draws, settings, keep_samples, with_sensitivity)
+        ):
             results[i] = est
 
     workers = min(len(chunks), _workers())
@@ -1038,8 +1312,9 @@ def _workers() -> int:
     return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
-def _evaluate_chunk(chunk: list[Run], draws: Draws, settings: Settings, keep_samples: bool,
-                    with_sensitivity: bool) -> list[TrainingEstimate]:
+def _evaluate_chunk(
+    chunk: list[Run], draws: Draws, settings: Settings, keep_samples: bool, with_sensitivity: bool
+) -> list[TrainingEstimate]:
     r0 = chunk[0]
     drawn: dict[str, np.ndarray] = {}
     centrals: dict[str, np.ndarray] = {}
@@ -1060,8 +1335,10 @@ def _evaluate_chunk(chunk: list[Run], draws: Draws, settings: Settings, keep_sam
         centrals["flop_convention"] = np.ones((len(chunk), 1))
     out = _stage(drawn, r0, settings)
     cen = _stage(centrals, r0, settings)
-    q = {k: np.quantile(x, [0.05, 0.5, 0.95], axis=1) if x.shape[1] > 1 else np.repeat(x.T, 3, axis=0)
-         for k, x in out.items()}
+    q = {
+        k: np.quantile(x, [0.05, 0.5, 0.95], axis=1) if x.shape[1] > 1 else np.repeat(x.T, 3, axis=0)
+        for k, x in out.items()
+    }
     means = {k: np.mean(x, axis=1) for k, x in out.items()}
     results = []
     for i, run in enumerate(chunk):
@@ -1069,8 +1346,9 @@ def _evaluate_chunk(chunk: list[Run], draws: Draws, settings: Settings, keep_sam
         for k, x in out.items():
             unit = "USD" if k.startswith("cost_usd.") else OUTPUT_UNITS[k]
             samples = x[i].copy() if keep_samples and x.shape[1] > 1 else None
-            summ[k] = Summary(float(q[k][1, i]), float(means[k][i]), float(q[k][0, i]), float(q[k][2, i]), unit,
-                              samples, None)
+            summ[k] = Summary(
+                float(q[k][1, i]), float(means[k][i]), float(q[k][0, i]), float(q[k][2, i]), unit, samples, None
+            )
         central = {k: float(c[i, 0]) for k, c in cen.items()}
         if run.compute_including_base_flop is not None:
             v = float(run.compute_including_base_flop)
@@ -1083,20 +1361,39 @@ def _evaluate_chunk(chunk: list[Run], draws: Draws, settings: Settings, keep_sam
                 if k in out:
                     sens[k] = sensitivity(inputs_i, out[k][i])
         rec = run.record
-        results.append(TrainingEstimate(
-            name=run.name, key=run.key, hardware=run.hardware.name if run.hardware else "",
-            training_compute_flop=summ["training_compute_flop"], chip_hours=summ.get("chip_hours"),
-            duration_s=summ.get("duration_s"), chips=summ.get("chips"), memory_bytes=summ.get("memory_bytes"),
-            min_chips=summ.get("min_chips"), cost_usd={m: summ[f"cost_usd.{m}"] for m in run.methods},
-            central=central, compute_from_params_flop=summ.get("compute_from_params_flop"),
-            compute_including_base_flop=summ.get("compute_including_base_flop"),
-            implied_utilization=summ.get("implied_utilization"), dollars=run.dollars,
-            inputs=list(run.inputs.values()), notes=list(run.notes), warnings=list(run.warnings),
-            skipped_methods=dict(run.skipped_methods), sensitivity=sens, samples=draws.samples, seed=draws.seed,
-            sampling=draws.sampling, source=run.source, publication_date=run.publication_date,
-            is_finetune=run.is_finetune, organization=", ".join(rec.organizations) if rec else "",
-            domain=", ".join(rec.domains) if rec else "", hardware_provenance=run.hardware_provenance,
-        ))
+        results.append(
+            TrainingEstimate(
+                name=run.name,
+                key=run.key,
+                hardware=run.hardware.name if run.hardware else "",
+                training_compute_flop=summ["training_compute_flop"],
+                chip_hours=summ.get("chip_hours"),
+                duration_s=summ.get("duration_s"),
+                chips=summ.get("chips"),
+                memory_bytes=summ.get("memory_bytes"),
+                min_chips=summ.get("min_chips"),
+                cost_usd={m: summ[f"cost_usd.{m}"] for m in run.methods},
+                central=central,
+                compute_from_params_flop=summ.get("compute_from_params_flop"),
+                compute_including_base_flop=summ.get("compute_including_base_flop"),
+                implied_utilization=summ.get("implied_utilization"),
+                dollars=run.dollars,
+                inputs=list(run.inputs.values()),
+                notes=list(run.notes),
+                warnings=list(run.warnings),
+                skipped_methods=dict(run.skipped_methods),
+                sensitivity=sens,
+                samples=draws.samples,
+                seed=draws.seed,
+                sampling=draws.sampling,
+                source=run.source,
+                publication_date=run.publication_date,
+                is_finetune=run.is_finetune,
+                organization=", ".join(rec.organizations) if rec else "",
+                domain=", ".join(rec.domains) if rec else "",
+                hardware_provenance=run.hardware_provenance,
+            )
+        )
     return results
 
 
@@ -1127,34 +1424,62 @@ class BatchResult:
         return pd.DataFrame(self.rows())
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "dollars": self.dollars, "samples": self.samples, "seed": self.seed,
-                "sampling": self.sampling, "methods": list(self.methods), "selection": self.selection,
-                "models": [e.to_dict(inputs=False) for e in self.estimates], "skipped": self.skipped}
+        return {
+            "source": self.source,
+            "dollars": self.dollars,
+            "samples": self.samples,
+            "seed": self.seed,
+            "sampling": self.sampling,
+            "methods": list(self.methods),
+            "selection": self.selection,
+            "models": [e.to_dict(inputs=False) for e in self.estimates],
+            "skipped": self.skipped,
+        }
 
 
 def flat_row(e: TrainingEstimate, methods: Sequence[str]) -> dict:
-    row = {"model": e.name, "key": e.key, "publication_date": e.publication_date.isoformat() if e.publication_date
-           else "", "organization": e.organization, "domain": e.domain, "hardware": e.hardware,
-           "is_finetune": e.is_finetune}
+    row = {
+        "model": e.name,
+        "key": e.key,
+        "publication_date": e.publication_date.isoformat() if e.publication_date else "",
+        "organization": e.organization,
+        "domain": e.domain,
+        "hardware": e.hardware,
+        "is_finetune": e.is_finetune,
+    }
     for k in ("training_compute_flop", "chip_hours"):
         s = getattr(e, k)
         row[k], row[f"{k}_p5"], row[f"{k}_p95"] = (s.median, s.p5, s.p95) if s is not None else (None, None, None)
     comp = next((r for r in e.inputs if r.name == "training_compute_flop"), None)
-    row["compute_source"] = comp.provenance if comp is not None else (
-        "derived (parameters x tokens)" if e.compute_from_params_flop is not None else "derived (hardware x time)")
+    row["compute_source"] = (
+        comp.provenance
+        if comp is not None
+        else (
+            "derived (parameters x tokens)" if e.compute_from_params_flop is not None else "derived (hardware x time)"
+        )
+    )
     for m in methods:
         s = e.cost_usd.get(m)
-        row[f"cost_{m}_usd"], row[f"cost_{m}_usd_p5"], row[f"cost_{m}_usd_p95"] = \
+        row[f"cost_{m}_usd"], row[f"cost_{m}_usd_p5"], row[f"cost_{m}_usd_p95"] = (
             (s.median, s.p5, s.p95) if s is not None else (None, None, None)
+        )
     row["imputed_inputs"] = ";".join(e.imputed_inputs())
-    row["notes"] = "; ".join([*e.notes, *e.warnings, *(f"{m} cost skipped: {why}" for m, why in
-                                                      e.skipped_methods.items())])
+    row["notes"] = "; ".join(
+        [*e.notes, *e.warnings, *(f"{m} cost skipped: {why}" for m, why in e.skipped_methods.items())]
+    )
     return row
 
 
-def estimate_records(records: Sequence[ModelRecord], db, *, settings: Settings | None = None,
-                     samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED, sampling: str = DEFAULT_SAMPLING,
-                     selection: str = "") -> BatchResult:
+def estimate_records(
+    records: Sequence[ModelRecord],
+    db,
+    *,
+    settings: Settings | None = None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int | None = DEFAULT_SEED,
+    sampling: str = DEFAULT_SAMPLING,
+    selection: str = "",
+) -> BatchResult:
     """Estimate every record that allows it; the rest are listed in ``skipped`` with the reason."""
     settings = settings or Settings()
     draws = Draws(samples, seed, sampling)
@@ -1165,27 +1490,54 @@ def estimate_records(records: Sequence[ModelRecord], db, *, settings: Settings |
         except FlopcastError as exc:
             skipped.append({"model": r.name, "key": r.key, "reason": str(exc)})
     estimates = evaluate(runs, draws, settings)
-    dollars = "nominal USD of each model's publication month" if settings.year_dollars is None else (
-        estimates[0].dollars if estimates else f"{settings.year_dollars} USD")
-    return BatchResult(estimates, skipped, settings.methods, dollars, db.describe(), draws.samples, seed, sampling,
-                       selection)
+    dollars = (
+        "nominal USD of each model's publication month"
+        if settings.year_dollars is None
+        else (estimates[0].dollars if estimates else f"{settings.year_dollars} USD")
+    )
+    return BatchResult(
+        estimates, skipped, settings.methods, dollars, db.describe(), draws.samples, seed, sampling, selection
+    )
 
 
-def estimate_run(record: ModelRecord | None, db, *, spec: RunSpec | None = None, settings: Settings | None = None,
-                 samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED, sampling: str = DEFAULT_SAMPLING,
-                 keep_samples: bool = True, with_sensitivity: bool = False) -> TrainingEstimate:
+def estimate_run(
+    record: ModelRecord | None,
+    db,
+    *,
+    spec: RunSpec | None = None,
+    settings: Settings | None = None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int | None = DEFAULT_SEED,
+    sampling: str = DEFAULT_SAMPLING,
+    keep_samples: bool = True,
+    with_sensitivity: bool = False,
+) -> TrainingEstimate:
     """One run: the batch of one (the same draws as any batch with these samples, seed and sampling)."""
     settings = settings or Settings()
     run = resolve(record, spec, settings, db)
-    return evaluate([run], Draws(samples, seed, sampling), settings, keep_samples=keep_samples,
-                    with_sensitivity=with_sensitivity)[0]
+    return evaluate(
+        [run], Draws(samples, seed, sampling), settings, keep_samples=keep_samples, with_sensitivity=with_sensitivity
+    )[0]
 
 
-def estimate(model: str | ModelRecord | None = None, *, data: str | None = None, db=None,
-             samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED, sampling: str = DEFAULT_SAMPLING,
-             with_sensitivity: bool = False, point: bool = False, methods=None,
-             cloud_tier: str = DEFAULT_CLOUD_TIER, cloud_vendor: str | None = None, year_dollars: int | None = None,
-             price_index=None, attention: str = DEFAULT_ATTENTION, **run) -> TrainingEstimate:
+def estimate(
+    model: str | ModelRecord | None = None,
+    *,
+    data: str | None = None,
+    db=None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int | None = DEFAULT_SEED,
+    sampling: str = DEFAULT_SAMPLING,
+    with_sensitivity: bool = False,
+    point: bool = False,
+    methods=None,
+    cloud_tier: str = DEFAULT_CLOUD_TIER,
+    cloud_vendor: str | None = None,
+    year_dollars: int | None = None,
+    price_index=None,
+    attention: str = DEFAULT_ATTENTION,
+    **run,
+) -> TrainingEstimate:
     """Estimate a training run: a database model by name, a run described by keywords, or both.
 
     Keywords that are fields of :class:`RunSpec` (``params``, ``tokens``, ``hardware``, ``chips``,
@@ -1203,9 +1555,25 @@ def estimate(model: str | ModelRecord | None = None, *, data: str | None = None,
     if unknown:
         raise InvalidInputError(f"unknown argument(s) {', '.join(unknown)}; a run takes {', '.join(sorted(names))}")
     db = db if db is not None else load_database(data)
-    settings = Settings.from_options(db, method=methods, cloud_tier=cloud_tier, cloud_vendor=cloud_vendor,
-                                     year_dollars=year_dollars, price_index=price_index, attention=attention)
+    settings = Settings.from_options(
+        db,
+        method=methods,
+        cloud_tier=cloud_tier,
+        cloud_vendor=cloud_vendor,
+        year_dollars=year_dollars,
+        price_index=price_index,
+        attention=attention,
+    )
     record = db.find(model) if isinstance(model, str) else model
-    est = estimate_run(record, db, spec=RunSpec(**run), settings=settings, samples=samples, seed=seed,
-                       sampling=sampling, keep_samples=not point, with_sensitivity=with_sensitivity and not point)
+    est = estimate_run(
+        record,
+        db,
+        spec=RunSpec(**run),
+        settings=settings,
+        samples=samples,
+        seed=seed,
+        sampling=sampling,
+        keep_samples=not point,
+        with_sensitivity=with_sensitivity and not point,
+    )
     return est.point() if point else est

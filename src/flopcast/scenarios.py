@@ -57,16 +57,28 @@ from flopcast.errors import CatalogError, InvalidInputError, MissingInputError, 
 from flopcast.uncertainty.distributions import Distribution, Point, ci, lognormal_product
 
 __all__ = [
-    "LoadSpec", "Scenario", "ScenarioInput", "generated_tokens_per_day", "list_scenarios", "load_scenario",
-    "prompt_tokens_per_day", "scenario_names",
+    "LoadSpec",
+    "Scenario",
+    "ScenarioInput",
+    "generated_tokens_per_day",
+    "list_scenarios",
+    "load_scenario",
+    "prompt_tokens_per_day",
+    "scenario_names",
 ]
 
 DATA_PACKAGE = "flopcast.catalogs.data"
 SCENARIO_DIR = "scenarios"
 SECONDS_PER_DAY = 86_400.0
 
-_TOP_KEYS = {"name": "a string", "title": "a string", "description": "a string",
-             "duration_days": "a positive number", "inputs": "a table of input tables", "load": "a table"}
+_TOP_KEYS = {
+    "name": "a string",
+    "title": "a string",
+    "description": "a string",
+    "duration_days": "a positive number",
+    "inputs": "a table of input tables",
+    "load": "a table",
+}
 _REQUIRED_TOP = ("name", "duration_days", "inputs", "load")
 _INPUT_KEYS = ("value", "low", "high", "kind", "unit", "source", "note", "as_of")
 _LOAD_KEYS = ("generated_tokens_per_day", "prompt_tokens_per_generated_token")
@@ -204,8 +216,10 @@ def _type_name(v) -> str:
 
 def _number(label: str, field: str, raw, *, positive: bool = True) -> float:
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise CatalogError(f"{label}: field {field!r} = {raw!r} is a {_type_name(raw)}; expected a number"
-                           + (" > 0" if positive else ""))
+        raise CatalogError(
+            f"{label}: field {field!r} = {raw!r} is a {_type_name(raw)}; expected a number"
+            + (" > 0" if positive else "")
+        )
     v = float(raw)
     if not math.isfinite(v):
         raise CatalogError(f"{label}: field {field!r} = {raw!r} is not finite; expected a finite number")
@@ -229,15 +243,18 @@ def _string(label: str, field: str, raw, *, required: bool = False) -> str:
 def _unknown_keys(label: str, where: str, table: dict, allowed) -> None:
     extra = [k for k in table if k not in allowed]
     if extra:
-        raise CatalogError(f"{label}: unknown key(s) {', '.join(map(repr, extra))} in {where}; "
-                           f"allowed: {', '.join(allowed)}")
+        raise CatalogError(
+            f"{label}: unknown key(s) {', '.join(map(repr, extra))} in {where}; allowed: {', '.join(allowed)}"
+        )
 
 
 def _parse_input(label: str, name: str, table) -> ScenarioInput:
     where = f"inputs.{name}"
     if not isinstance(table, dict):
-        raise CatalogError(f"{label}: field {where!r} is a {_type_name(table)}; expected a table "
-                           f"([{where}] with value or low and high, unit, source)")
+        raise CatalogError(
+            f"{label}: field {where!r} is a {_type_name(table)}; expected a table "
+            f"([{where}] with value or low and high, unit, source)"
+        )
     _unknown_keys(label, f"[{where}]", table, _INPUT_KEYS)
     has_value, has_low, has_high = "value" in table, "low" in table, "high" in table
     if has_value and (has_low or has_high):
@@ -253,20 +270,27 @@ def _parse_input(label: str, name: str, table) -> ScenarioInput:
         low = _number(label, f"{where}.low", table["low"])
         high = _number(label, f"{where}.high", table["high"])
         if low > high:
-            raise CatalogError(f"{label}: field {where!r} has low={low:g} > high={high:g}; write the interval as low..high")
+            raise CatalogError(
+                f"{label}: field {where!r} has low={low:g} > high={high:g}; write the interval as low..high"
+            )
         try:
             dist = ci(low, high, kind=kind)
         except InvalidInputError as exc:
             raise CatalogError(f"{label}: field {where!r}: {exc}") from None
     elif has_low or has_high:
         missing = "high" if has_low else "low"
-        raise CatalogError(f"{label}: field {where!r} has {'low' if has_low else 'high'} but no {missing}; "
-                           "give value, or both low and high (a 90% interval)")
+        raise CatalogError(
+            f"{label}: field {where!r} has {'low' if has_low else 'high'} but no {missing}; "
+            "give value, or both low and high (a 90% interval)"
+        )
     else:
-        raise CatalogError(f"{label}: field {where!r} has neither value nor low and high; "
-                           "give value = <number> or low = <number> and high = <number> (a 90% interval)")
+        raise CatalogError(
+            f"{label}: field {where!r} has neither value nor low and high; "
+            "give value = <number> or low = <number> and high = <number> (a 90% interval)"
+        )
     return ScenarioInput(
-        name=name, distribution=dist,
+        name=name,
+        distribution=dist,
         unit=_string(label, f"{where}.unit", table.get("unit")),
         source=_string(label, f"{where}.source", table.get("source"), required=True),
         note=_string(label, f"{where}.note", table.get("note")),
@@ -276,10 +300,13 @@ def _parse_input(label: str, name: str, table) -> ScenarioInput:
 
 def _input_ref(label: str, field: str, raw, inputs: dict) -> str:
     if not isinstance(raw, str):
-        raise CatalogError(f"{label}: field {field!r} holds {raw!r}, a {_type_name(raw)}; expected an input name (string)")
+        raise CatalogError(
+            f"{label}: field {field!r} holds {raw!r}, a {_type_name(raw)}; expected an input name (string)"
+        )
     if raw not in inputs:
-        raise CatalogError(f"{label}: field {field!r} refers to unknown input {raw!r}; "
-                           f"inputs are {', '.join(inputs) or 'none'}")
+        raise CatalogError(
+            f"{label}: field {field!r} refers to unknown input {raw!r}; inputs are {', '.join(inputs) or 'none'}"
+        )
     return raw
 
 
@@ -289,14 +316,17 @@ def _parse_load(label: str, table, inputs: dict) -> LoadSpec:
     _unknown_keys(label, "[load]", table, _LOAD_KEYS)
     field = "load.generated_tokens_per_day"
     if "generated_tokens_per_day" not in table:
-        raise CatalogError(f"{label}: field {field!r} is missing; expected a list of input names whose product "
-                           "is generated tokens per day")
+        raise CatalogError(
+            f"{label}: field {field!r} is missing; expected a list of input names whose product "
+            "is generated tokens per day"
+        )
     raw = table["generated_tokens_per_day"]
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list) or not raw:
-        raise CatalogError(f"{label}: field {field!r} = {raw!r} is a {_type_name(raw)}; expected a non-empty "
-                           "list of input names")
+        raise CatalogError(
+            f"{label}: field {field!r} = {raw!r} is a {_type_name(raw)}; expected a non-empty list of input names"
+        )
     factors = tuple(_input_ref(label, field, r, inputs) for r in raw)
     prompt = table.get("prompt_tokens_per_generated_token")
     if prompt is not None:
@@ -314,8 +344,10 @@ def parse_scenario(data: dict, label: str) -> Scenario:
     duration = _number(label, "duration_days", data["duration_days"])
     raw_inputs = data["inputs"]
     if not isinstance(raw_inputs, dict) or not raw_inputs:
-        raise CatalogError(f"{label}: field 'inputs' is {'empty' if raw_inputs == {} else 'a ' + _type_name(raw_inputs)}; "
-                           "expected a table of [inputs.<name>] tables")
+        raise CatalogError(
+            f"{label}: field 'inputs' is {'empty' if raw_inputs == {} else 'a ' + _type_name(raw_inputs)}; "
+            "expected a table of [inputs.<name>] tables"
+        )
     inputs = {name: _parse_input(label, name, t) for name, t in raw_inputs.items()}
     load = _parse_load(label, data["load"], inputs)
     unused = [n for n in inputs if n not in load.input_names]
@@ -325,7 +357,10 @@ def parse_scenario(data: dict, label: str) -> Scenario:
         key=key,
         title=_string(label, "title", data.get("title")) or key,
         description=_string(label, "description", data.get("description")),
-        duration_days=duration, inputs=inputs, load=load, source_file=label,
+        duration_days=duration,
+        inputs=inputs,
+        load=load,
+        source_file=label,
     )
 
 
@@ -387,11 +422,17 @@ def load_scenario(name_or_path: str | os.PathLike) -> Scenario:
         try:
             text = p.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise CatalogError(f"scenario file {str(p)!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            raise CatalogError(
+                f"scenario file {str(p)!r} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from None
         return _parse_text(text, str(p))
     name = str(name_or_path).strip()
     files = _bundled_files()
     if name not in files:
-        raise UnknownNameError("scenario", name, files,
-                               hint=f"bundled scenarios: {', '.join(sorted(files)) or 'none'}; or give a path to a .toml file")
+        raise UnknownNameError(
+            "scenario",
+            name,
+            files,
+            hint=f"bundled scenarios: {', '.join(sorted(files)) or 'none'}; or give a path to a .toml file",
+        )
     return _load_bundled(name, files[name])

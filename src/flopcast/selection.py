@@ -27,9 +27,11 @@ def top_meaning(top: int | None, include_finetunes: bool | None = None) -> str:
     ft = "fine-tunes included" if keep else "fine-tunes left out"
     if top is None:
         return f"all models ({ft})"
-    return (f"top {top}: among the {top} models with the most training compute when published (Epoch's 'Compute rank "
-            f"when published' where given, else flopcast's rank by reported compute among the database's models "
-            f"up to that date; {ft})")
+    return (
+        f"top {top}: among the {top} models with the most training compute when published (Epoch's 'Compute rank "
+        f"when published' where given, else flopcast's rank by reported compute among the database's models "
+        f"up to that date; {ft})"
+    )
 
 
 def frontier_mask(records: Sequence[ModelRecord], top: int, *, include_finetunes: bool = False) -> np.ndarray:
@@ -39,22 +41,33 @@ def frontier_mask(records: Sequence[ModelRecord], top: int, *, include_finetunes
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         raise InvalidInputError(f"top={top!r} must be a whole number >= 1")
     keep = np.zeros(len(records), dtype=bool)
-    pool = [i for i, r in enumerate(records)
-            if r.publication_date is not None and r.training_compute_flop and (include_finetunes or not r.is_finetune)]
+    pool = [
+        i
+        for i, r in enumerate(records)
+        if r.publication_date is not None and r.training_compute_flop and (include_finetunes or not r.is_finetune)
+    ]
     if not pool:
         return keep
     # flopcast's rank: fewer than ``top`` models of the pool published by the same day with more compute
-    ranked = top_n_at_release([records[i].publication_date for i in pool],
-                              [records[i].training_compute_flop for i in pool], top)
+    ranked = top_n_at_release(
+        [records[i].publication_date for i in pool], [records[i].training_compute_flop for i in pool], top
+    )
     for i, by_flopcast in zip(pool, ranked, strict=True):
         r = records[i]
         keep[i] = r.compute_rank <= top if (r.compute_rank is not None and not r.is_finetune) else by_flopcast
     return keep
 
 
-def select(records: Sequence[ModelRecord], *, since: int | None = None, until: int | None = None,
-           domain: str | None = None, org: str | None = None, top: int | None = None,
-           include_finetunes: bool | None = None) -> list[ModelRecord]:
+def select(
+    records: Sequence[ModelRecord],
+    *,
+    since: int | None = None,
+    until: int | None = None,
+    domain: str | None = None,
+    org: str | None = None,
+    top: int | None = None,
+    include_finetunes: bool | None = None,
+) -> list[ModelRecord]:
     """The records that pass every filter: the frontier first (ranked in the whole table), then the others.
 
     ``include_finetunes``: True keeps fine-tunes, False leaves them out; None (the default) leaves them out

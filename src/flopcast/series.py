@@ -37,9 +37,21 @@ class Series:
     notes: list[str]
 
 
-def model_series(db, metric: str, *, top: int | None = None, since: int | None = None, until: int | None = None,
-                 domain: str | None = None, org: str | None = None, include_finetunes: bool = False, settings=None,
-                 samples: int = DEFAULT_SAMPLES, seed: int = 0, sampling: str = DEFAULT_SAMPLING) -> Series:
+def model_series(
+    db,
+    metric: str,
+    *,
+    top: int | None = None,
+    since: int | None = None,
+    until: int | None = None,
+    domain: str | None = None,
+    org: str | None = None,
+    include_finetunes: bool = False,
+    settings=None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = 0,
+    sampling: str = DEFAULT_SAMPLING,
+) -> Series:
     """Points for a model metric after the selection rules (top-N at release first, then filters).
 
     Costs are the medians of :func:`flopcast.pipeline.estimate_records`, so each point is the
@@ -52,8 +64,9 @@ def model_series(db, metric: str, *, top: int | None = None, since: int | None =
         raise UnknownNameError("metric", metric, METRICS)
     if metric == "price-performance":
         raise InvalidInputError("price-performance is a hardware metric; use hardware_series")
-    chosen = select(db.records, since=since, until=until, domain=domain, org=org, top=top,
-                    include_finetunes=include_finetunes)
+    chosen = select(
+        db.records, since=since, until=until, domain=domain, org=org, top=top, include_finetunes=include_finetunes
+    )
     notes: list[str] = []
     if metric == "cost":
         settings = settings or Settings()
@@ -64,24 +77,30 @@ def model_series(db, metric: str, *, top: int | None = None, since: int | None =
         values = np.array([e.cost_usd[method].median for e in ests])
         labels = [e.name for e in ests]
         dropped = len(chosen) - len(ests)
-        notes.append(f"cost = flopcast's median {method} estimate ({res.dollars}; {samples:,} {sampling} samples, "
-                     f"seed {seed})" + (f"; {dropped} selected model(s) have no {method} cost" if dropped else ""))
+        notes.append(
+            f"cost = flopcast's median {method} estimate ({res.dollars}; {samples:,} {sampling} samples, "
+            f"seed {seed})" + (f"; {dropped} selected model(s) have no {method} cost" if dropped else "")
+        )
         title = f"{METRICS[metric][0]} ({method})"
     else:
         attr = {"compute": "training_compute_flop", "params": "parameters", "data": "dataset_size"}[metric]
-        pts = [(r.publication_date, getattr(r, attr), r.name) for r in chosen
-               if r.publication_date and getattr(r, attr)]
+        pts = [
+            (r.publication_date, getattr(r, attr), r.name) for r in chosen if r.publication_date and getattr(r, attr)
+        ]
         dates = [p[0] for p in pts]
         values = np.array([p[1] for p in pts], dtype=float)
         labels = [p[2] for p in pts]
         title = METRICS[metric][0]
     if len(dates) < 3:
-        raise InvalidInputError(f"the selection leaves {len(dates)} model(s) with a {metric} value; a trend needs at least 3")
+        raise InvalidInputError(
+            f"the selection leaves {len(dates)} model(s) with a {metric} value; a trend needs at least 3"
+        )
     return Series(metric, title, METRICS[metric][1], dates, values, labels, db.describe(), notes)
 
 
-def hardware_series(catalog, price_book=None, *, since: int | None = None, until: int | None = None,
-                    source: str = "") -> Series:
+def hardware_series(
+    catalog, price_book=None, *, since: int | None = None, until: int | None = None, source: str = ""
+) -> Series:
     """Peak FLOP/s per dollar for chips with a price: Epoch/curated purchase rows, else release prices."""
     from flopcast.catalogs.prices import bundled_price_book
 
@@ -100,6 +119,13 @@ def hardware_series(catalog, price_book=None, *, since: int | None = None, until
     vals = sorted(pts.values())
     if len(vals) < 3:
         raise InvalidInputError(f"only {len(vals)} chip(s) have a price and a peak; a trend needs at least 3")
-    return Series("price-performance", METRICS["price-performance"][0], METRICS["price-performance"][1],
-                  [v[0] for v in vals], np.array([v[1] for v in vals]), [v[2] for v in vals], source,
-                  ["peak FLOP/s (bf16/fp16 tensor, else tf32, else fp32) per dollar of purchase or release price"])
+    return Series(
+        "price-performance",
+        METRICS["price-performance"][0],
+        METRICS["price-performance"][1],
+        [v[0] for v in vals],
+        np.array([v[1] for v in vals]),
+        [v[2] for v in vals],
+        source,
+        ["peak FLOP/s (bf16/fp16 tensor, else tf32, else fp32) per dollar of purchase or release price"],
+    )

@@ -30,7 +30,11 @@ def chip_hours_from_compute(compute_flop, peak_flop_per_s, utilization):
     check_positive("training_compute_flop", compute_flop)
     check_positive("peak_flop_per_s", peak_flop_per_s)
     check_fraction("utilization", utilization, what="a fraction of peak FLOP/s")
-    return np.asarray(compute_flop, dtype=float) / (np.asarray(peak_flop_per_s, dtype=float) * utilization) / SECONDS_PER_HOUR
+    return (
+        np.asarray(compute_flop, dtype=float)
+        / (np.asarray(peak_flop_per_s, dtype=float) * utilization)
+        / SECONDS_PER_HOUR
+    )
 
 
 def duration_s(chip_hours, chips):
@@ -113,7 +117,9 @@ def min_chips_for_memory(memory_bytes, chip_memory_bytes, usable_fraction=1.0):
     check_positive("memory_bytes", memory_bytes)
     check_positive("chip_memory_bytes", chip_memory_bytes)
     check_fraction("usable_fraction", usable_fraction, what="the fraction of chip memory usable")
-    return np.ceil(np.asarray(memory_bytes, dtype=float) / (np.asarray(chip_memory_bytes, dtype=float) * usable_fraction) - 1e-9)
+    return np.ceil(
+        np.asarray(memory_bytes, dtype=float) / (np.asarray(chip_memory_bytes, dtype=float) * usable_fraction) - 1e-9
+    )
 
 
 # -- dollars -----------------------------------------------------------------------
@@ -135,7 +141,9 @@ def depreciated_value_usd(value_usd, years, depreciation_oom_per_year):
     """
     check_positive("chip_price_usd", value_usd)
     check_positive("depreciation_oom_per_year", depreciation_oom_per_year)
-    return np.asarray(value_usd, dtype=float) * 10.0 ** (-np.asarray(depreciation_oom_per_year) * np.maximum(years, 0.0))
+    return np.asarray(value_usd, dtype=float) * 10.0 ** (
+        -np.asarray(depreciation_oom_per_year) * np.maximum(years, 0.0)
+    )
 
 
 def amortization_per_chip_hour(depreciation_oom_per_year):
@@ -189,7 +197,12 @@ def acquisition_cost_usd(chips, chip_price_usd, *, server_overhead=1.0, intercon
     check_positive("chip_price_usd", chip_price_usd)
     check_positive("server_overhead", server_overhead)
     _check_interconnect(interconnect_fraction)
-    return np.asarray(chips, dtype=float) * chip_price_usd * server_overhead / (1.0 - np.asarray(interconnect_fraction, dtype=float))
+    return (
+        np.asarray(chips, dtype=float)
+        * chip_price_usd
+        * server_overhead
+        / (1.0 - np.asarray(interconnect_fraction, dtype=float))
+    )
 
 
 def _check_interconnect(fraction) -> None:

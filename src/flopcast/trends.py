@@ -240,11 +240,11 @@ class BreakpointFit:
 
     @property
     def growth_before_per_year(self) -> float:
-        return 10.0 ** self.slope_before_oom_per_year
+        return 10.0**self.slope_before_oom_per_year
 
     @property
     def growth_after_per_year(self) -> float:
-        return 10.0 ** self.slope_after_oom_per_year
+        return 10.0**self.slope_after_oom_per_year
 
     def predict_log10(self, year):
         """log10 of the piecewise line at ``year`` (dates or decimal years; vectorized)."""
@@ -303,8 +303,10 @@ def fit_breakpoint(years: np.ndarray, log10_values: np.ndarray, sse_single: floa
     sm, sp = m.sum(axis=1), p.sum(axis=1)
     smm, spp = np.einsum("kn,kn->k", m, m), np.einsum("kn,kn->k", p, p)
     zero = np.zeros_like(sm)
-    XtX = np.stack([np.stack([np.full_like(sm, n), sm, sp], -1), np.stack([sm, smm, zero], -1),
-                    np.stack([sp, zero, spp], -1)], axis=1)  # (K, 3, 3)
+    XtX = np.stack(
+        [np.stack([np.full_like(sm, n), sm, sp], -1), np.stack([sm, smm, zero], -1), np.stack([sp, zero, spp], -1)],
+        axis=1,
+    )  # (K, 3, 3)
     Xty = np.stack([np.full_like(sm, yc.sum()), m @ yc, p @ yc], axis=-1)  # (K, 3)
     beta = np.linalg.solve(XtX, Xty[..., None])[..., 0]  # (K, 3)
     sse = np.maximum(float(yc @ yc) - np.einsum("ki,ki->k", beta, Xty), 0.0)
@@ -422,7 +424,7 @@ class TrendFit:
         """The growth factor per year (``10**slope``; 2.4 means x2.4 a year), with its interval."""
         c = self._cred(credibility)
         lo, hi = self.slope_interval(method, c)
-        return _interval(10.0 ** self.slope_oom_per_year, 10.0**lo, 10.0**hi, c, method)
+        return _interval(10.0**self.slope_oom_per_year, 10.0**lo, 10.0**hi, c, method)
 
     def doubling_time_years(self, method: str = "analytic", credibility: float | None = None) -> dict:
         """Years for the trend to double (``log10(2)/slope``), with its interval.
@@ -441,8 +443,10 @@ class TrendFit:
         if b <= 0:
             note = f"the fitted slope ({b:.3g} OOM/year) does not grow, so nothing doubles"
         elif lo <= 0:
-            note = (f"the {c:.0%} interval of the slope reaches {lo:.3g} OOM/year (no growth), so the doubling "
-                    "time has no upper bound")
+            note = (
+                f"the {c:.0%} interval of the slope reaches {lo:.3g} OOM/year (no growth), so the doubling "
+                "time has no upper bound"
+            )
         return _interval(est, low, high, c, method, note)
 
     # ------------------------------------------------------------------ prediction
@@ -525,8 +529,10 @@ class TrendFit:
         note = ""
         if never > tail or hi > 1e300:
             hi = None
-            note = (f"{never:.1%} of bootstrap lines never reach the value (their slope has the other sign), "
-                    f"more than the {tail:.1%} upper tail, so the interval has no upper end")
+            note = (
+                f"{never:.1%} of bootstrap lines never reach the value (their slope has the other sign), "
+                f"more than the {tail:.1%} upper tail, so the interval has no upper end"
+            )
         if lo > 1e300:
             lo = None
         return _interval(est, lo, hi, c, "bootstrap", note)
@@ -540,8 +546,14 @@ class TrendFit:
         qb = b * d
         qc = d * d - s2t2 / self.n
         if qa <= 0:
-            return _interval(est, None, None, c, "analytic",
-                             f"the slope is not distinguishable from zero at {c:.0%}; the crossing year is unbounded")
+            return _interval(
+                est,
+                None,
+                None,
+                c,
+                "analytic",
+                f"the slope is not distinguishable from zero at {c:.0%}; the crossing year is unbounded",
+            )
         root = math.sqrt(max(qb * qb - qa * qc, 0.0))
         r1, r2 = (-qb - root) / qa, (-qb + root) / qa
         return _interval(est, self.t_ref_year + r1, self.t_ref_year + r2, c, "analytic", "")
@@ -597,7 +609,9 @@ class TrendFit:
         ]
         if self.bootstrap_slopes_oom_per_year is not None:
             gb = self.growth_per_year("bootstrap")
-            lines.append(f"  bootstrap   x{gb['low']:.3g}-x{gb['high']:.3g}/year ({self.bootstrap_resamples:,} resamples)")
+            lines.append(
+                f"  bootstrap   x{gb['low']:.3g}-x{gb['high']:.3g}/year ({self.bootstrap_resamples:,} resamples)"
+            )
         lines.append(f"  scatter     residual sd {self.residual_sd_log10:.3g} OOM")
         if dtm.get("note"):
             lines.append(f"  note        {dtm['note']}")

@@ -56,14 +56,19 @@ def compare(db=None) -> tuple[pd.DataFrame, dict]:
         rec = epoch_rows[int(m["row"]) - 1]
         e = by_key.get(rec.key)
         cost = e.cost_usd.get("amortized") if e is not None else None
-        rows.append({
-            "model": rec.name, "key": rec.key, "finetune": rec.is_finetune,
-            "method_hardware": m["hardware"], "flopcast_hardware": e.hardware if e is not None else "",
-            "method_usd": float(m["cost_amortized_usd_nominal"]),
-            "flopcast_median_usd": cost.median if cost is not None else np.nan,
-            "flopcast_central_usd": e.central.get("cost_usd.amortized", np.nan) if e is not None else np.nan,
-            "corrected": rec.origin == "epoch+curated",
-        })
+        rows.append(
+            {
+                "model": rec.name,
+                "key": rec.key,
+                "finetune": rec.is_finetune,
+                "method_hardware": m["hardware"],
+                "flopcast_hardware": e.hardware if e is not None else "",
+                "method_usd": float(m["cost_amortized_usd_nominal"]),
+                "flopcast_median_usd": cost.median if cost is not None else np.nan,
+                "flopcast_central_usd": e.central.get("cost_usd.amortized", np.nan) if e is not None else np.nan,
+                "corrected": rec.origin == "epoch+curated",
+            }
+        )
     df = pd.DataFrame(rows)
     df["ratio"] = df["flopcast_median_usd"] / df["method_usd"]
     df["central_ratio"] = df["flopcast_central_usd"] / df["method_usd"]
@@ -109,14 +114,16 @@ def render(df: pd.DataFrame, s: dict) -> str:
     ]
     why = {
         "Falcon-180B": "curated correction: TII's ~7M GPU-hours (Hugging Face release blog) against Epoch's 4,096 x "
-                       "4,320 h",
+        "4,320 h",
         "Attend-Infer-Repeat": "the method prices a Quadro K4000 as a Tesla K40 (its alias match); flopcast prices the "
-                               "K4000 itself",
+        "K4000 itself",
         "MSRA (C, PReLU)": "the method prices a K40t as a K40s; flopcast has no K40t price and uses the price trend",
     }
     for _, r in df[~df["finetune"] & ~df["within"]].sort_values("ratio").iterrows():
-        lines.append(f"| {r['model']} | {r['method_hardware']} | {r['flopcast_hardware']} | ${r['method_usd']:,.0f} | "
-                     f"${r['flopcast_median_usd']:,.0f} | {r['ratio']:.2f} | {why.get(r['model'], '')} |")
+        lines.append(
+            f"| {r['model']} | {r['method_hardware']} | {r['flopcast_hardware']} | ${r['method_usd']:,.0f} | "
+            f"${r['flopcast_median_usd']:,.0f} | {r['ratio']:.2f} | {why.get(r['model'], '')} |"
+        )
     lines += [
         "",
         f"Fine-tunes: {s['finetunes_within']} of {s['finetunes']} within {FACTOR}x (by design the two measure different"

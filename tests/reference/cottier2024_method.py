@@ -158,19 +158,40 @@ TPU_EQUIVALENT_PRICE_USD: dict[str, float] = {
     "Google TPU v4": 5167.0,
 }
 GPU_PRICE_ALIASES: tuple[str, ...] = (
-    "A100", "V100", "H100", "P100", "K80", "K40", "Titan X", "GTX 580", "GTX TITAN", "Titan Black",
+    "A100",
+    "V100",
+    "H100",
+    "P100",
+    "K80",
+    "K40",
+    "Titan X",
+    "GTX 580",
+    "GTX TITAN",
+    "Titan Black",
 )
 HYPERSCALER_KEYS: tuple[str, ...] = ("google", "deepmind", "microsoft", "amazon", "meta", "facebook")
 
 # US industrial electricity price, USD/kWh, by publication year.
 ENERGY_PRICE_PAPER: dict[int, float] = {
-    2015: 0.0691, 2016: 0.0676, 2017: 0.0688, 2018: 0.0692, 2019: 0.0681,
-    2020: 0.0667, 2021: 0.0718, 2022: 0.0832, 2023: 0.0806,
+    2015: 0.0691,
+    2016: 0.0676,
+    2017: 0.0688,
+    2018: 0.0692,
+    2019: 0.0681,
+    2020: 0.0667,
+    2021: 0.0718,
+    2022: 0.0832,
+    2023: 0.0806,
 }
 # Years added in Epoch's later energy.py (2010..2014) and cost_analysis_standalone.py (2024, 2025).
 ENERGY_PRICE_LATER_YEARS: dict[int, float] = {
-    2010: 0.0677, 2011: 0.0682, 2012: 0.0667, 2013: 0.0689, 2014: 0.0710,
-    2024: 0.0771, 2025: 0.0826,
+    2010: 0.0677,
+    2011: 0.0682,
+    2012: 0.0667,
+    2013: 0.0689,
+    2014: 0.0710,
+    2024: 0.0771,
+    2025: 0.0826,
 }
 
 # Special training-start dates (prices.py: get_training_start_date), checked in this order.
@@ -193,17 +214,48 @@ INT8_COLUMN: str = "INT8 performance (OP/s)"
 PURCHASE_COL = "Price (hardware purchase)"
 
 OUTPUT_COLUMNS: tuple[str, ...] = (
-    "row", "model_key", "model", "organization", "publication_date",
-    "hardware", "hardware_imputed", "price_usd", "price_usd_listed", "price_date",
-    "price_source", "price_basis", "includes_server", "server_overhead",
-    "acquisition_date", "training_start_date", "start_date_rule", "value_at_training_start_usd",
-    "training_time_hours", "training_time_imputed", "training_time_days_for_dates",
-    "hardware_quantity", "chip_hours", "chip_hours_source", "peak_flop_per_s",
-    "utilization_used", "utilization_imputed", "chip_tdp_w", "pue", "energy_price_usd_per_kwh",
-    "base_model", "own_run_cost_usd_nominal", "base_model_cost_usd_nominal",
-    "chip_cost_usd_nominal", "other_server_cost_usd_nominal", "interconnect_usd_nominal",
-    "energy_usd_nominal", "cost_amortized_usd_nominal", "inflation_factor_to_2023",
-    "cost_amortized_usd_2023", "dropped_reason", "note",
+    "row",
+    "model_key",
+    "model",
+    "organization",
+    "publication_date",
+    "hardware",
+    "hardware_imputed",
+    "price_usd",
+    "price_usd_listed",
+    "price_date",
+    "price_source",
+    "price_basis",
+    "includes_server",
+    "server_overhead",
+    "acquisition_date",
+    "training_start_date",
+    "start_date_rule",
+    "value_at_training_start_usd",
+    "training_time_hours",
+    "training_time_imputed",
+    "training_time_days_for_dates",
+    "hardware_quantity",
+    "chip_hours",
+    "chip_hours_source",
+    "peak_flop_per_s",
+    "utilization_used",
+    "utilization_imputed",
+    "chip_tdp_w",
+    "pue",
+    "energy_price_usd_per_kwh",
+    "base_model",
+    "own_run_cost_usd_nominal",
+    "base_model_cost_usd_nominal",
+    "chip_cost_usd_nominal",
+    "other_server_cost_usd_nominal",
+    "interconnect_usd_nominal",
+    "energy_usd_nominal",
+    "cost_amortized_usd_nominal",
+    "inflation_factor_to_2023",
+    "cost_amortized_usd_2023",
+    "dropped_reason",
+    "note",
 )
 
 
@@ -285,12 +337,25 @@ def _load(data_dir: pathlib.Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
     if util_col is not None:
         rename[util_col] = "Utilization"
     models = models.rename(columns=rename)
-    for col in ("Utilization", "Training chip-hours", "Hardware quantity", "Training time (hours)",
-                "Training compute (FLOP)", "Base model", "Organization", "Training hardware"):
+    for col in (
+        "Utilization",
+        "Training chip-hours",
+        "Hardware quantity",
+        "Training time (hours)",
+        "Training compute (FLOP)",
+        "Base model",
+        "Organization",
+        "Training hardware",
+    ):
         if col not in models.columns:
             models[col] = np.nan
-    for col in ("Utilization", "Training chip-hours", "Hardware quantity", "Training time (hours)",
-                "Training compute (FLOP)"):
+    for col in (
+        "Utilization",
+        "Training chip-hours",
+        "Hardware quantity",
+        "Training time (hours)",
+        "Training compute (FLOP)",
+    ):
         models[col] = pd.to_numeric(models[col], errors="coerce")
     models["Publication date"] = pd.to_datetime(models["Publication date"], errors="coerce")
 
@@ -312,8 +377,9 @@ def _load(data_dir: pathlib.Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
     ppi = pd.read_csv(ppi_path)
     date_col = _pick(ppi.columns, "observation_date", "DATE", "date")
     val_col = _pick(ppi.columns, PPI_SERIES, "value")
-    ppi_series = pd.Series(pd.to_numeric(ppi[val_col], errors="coerce").to_numpy(),
-                           index=ppi[date_col].astype(str).str.slice(0, 10))
+    ppi_series = pd.Series(
+        pd.to_numeric(ppi[val_col], errors="coerce").to_numpy(), index=ppi[date_col].astype(str).str.slice(0, 10)
+    )
     return models, chips, prices, ppi_series
 
 
@@ -323,9 +389,7 @@ class _Chips:
     def __init__(self, chips: pd.DataFrame) -> None:
         self.count = chips["Hardware name"].value_counts().to_dict()
         first = chips.drop_duplicates(subset=["Hardware name"], keep="first")
-        self.rows: dict[str, Mapping[str, Any]] = {
-            r["Hardware name"]: r for r in first.to_dict("records")
-        }
+        self.rows: dict[str, Mapping[str, Any]] = {r["Hardware name"]: r for r in first.to_dict("records")}
 
     def row(self, name: str) -> Mapping[str, Any]:
         if name not in self.rows:
@@ -341,7 +405,7 @@ class _Chips:
             value = row.get(INT8_COLUMN)
         else:
             value = np.nan
-            for col in (FLOP_COLUMNS_TPU if "TPU" in name else FLOP_COLUMNS_GPU):
+            for col in FLOP_COLUMNS_TPU if "TPU" in name else FLOP_COLUMNS_GPU:
                 value = row.get(col)
                 if not _missing(value):
                     break
@@ -389,8 +453,9 @@ class _GpuPrices:
         for rec in records:
             notes = rec.get("Notes")
             if _missing(notes):
-                return Dropped(f"purchase price row without notes met before a DGX row for alias "
-                               f"'{alias}' (their code raises)")
+                return Dropped(
+                    f"purchase price row without notes met before a DGX row for alias '{alias}' (their code raises)"
+                )
             if "DGX" in str(notes):
                 return rec
         return records[0]
@@ -426,8 +491,11 @@ def _training_start(name: str, pub: pd.Timestamp, hours: float) -> tuple[pd.Time
     if "GPT-4" in rule_name:
         if _missing(hours):
             raise Dropped("GPT-4 start-date rule needs the training time (their code raises)")
-        return (pd.Timestamp("2022-08-15") - pd.Timedelta(hours=int(hours)),
-                "special: GPT-4 2022-08-15 minus training time", None)
+        return (
+            pd.Timestamp("2022-08-15") - pd.Timedelta(hours=int(hours)),
+            "special: GPT-4 2022-08-15 minus training time",
+            None,
+        )
     if "GPT-3.5" in rule_name:
         return pd.Timestamp("2022-03-14"), "special: GPT-3.5 2022-03-14", None
     if "GPT-3" in rule_name:
@@ -442,8 +510,14 @@ def _training_start(name: str, pub: pd.Timestamp, hours: float) -> tuple[pd.Time
 
 
 class _Estimator:
-    def __init__(self, models: pd.DataFrame, chips: pd.DataFrame, prices: pd.DataFrame,
-                 ppi: pd.Series, energy_prices: Mapping[int, float]) -> None:
+    def __init__(
+        self,
+        models: pd.DataFrame,
+        chips: pd.DataFrame,
+        prices: pd.DataFrame,
+        ppi: pd.Series,
+        energy_prices: Mapping[int, float],
+    ) -> None:
         self.records = models.to_dict("records")
         self.by_name: dict[str, list[int]] = {}
         for i, rec in enumerate(self.records):
@@ -489,10 +563,13 @@ class _Estimator:
             listed = TPU_EQUIVALENT_PRICE_USD[chip]
             price = listed * overhead
             acquisition = self.chips.release_date(chip)
-            out.update(price_usd_listed=listed, price_date=acquisition,
-                       price_source="prices.py TPU_EQUIVALENT_RELEASE_PRICES",
-                       price_basis="TPU equivalent price x server overhead",
-                       includes_server=True)
+            out.update(
+                price_usd_listed=listed,
+                price_date=acquisition,
+                price_source="prices.py TPU_EQUIVALENT_RELEASE_PRICES",
+                price_basis="TPU equivalent price x server overhead",
+                includes_server=True,
+            )
         else:
             alias, prow = self.gpu_prices.choose(chip)
             listed = float(prow[PURCHASE_COL])
@@ -506,11 +583,20 @@ class _Estimator:
             single = "single-unit" in str(notes).lower()
             price = listed * overhead if single else listed
             is_dgx = "DGX" in str(notes)
-            basis = ("single-unit price x server overhead" if single else
-                     "DGX server price per GPU" if is_dgx else "price as listed (no overhead)")
-            out.update(price_usd_listed=listed, price_date=price_date,
-                       price_source=f"{prow.get('Hardware model')} | {prow.get('Price source')}",
-                       price_basis=basis, includes_server=bool(single or is_dgx))
+            basis = (
+                "single-unit price x server overhead"
+                if single
+                else "DGX server price per GPU"
+                if is_dgx
+                else "price as listed (no overhead)"
+            )
+            out.update(
+                price_usd_listed=listed,
+                price_date=price_date,
+                price_source=f"{prow.get('Hardware model')} | {prow.get('Price source')}",
+                price_basis=basis,
+                includes_server=bool(single or is_dgx),
+            )
         out["price_usd"] = price
         if _missing(acquisition):
             raise Dropped(f"no release date for '{chip}' (acquisition date unknown)")

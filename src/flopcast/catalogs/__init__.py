@@ -4,6 +4,14 @@ from flopcast.catalogs.hardware import Hardware, HardwareCatalog, bundled_hardwa
 from flopcast.catalogs.models import ModelCatalog, ModelSpec, bundled_models, get_model, load_models
 
 __all__ = [
-    "Hardware", "HardwareCatalog", "bundled_hardware", "get_hardware", "load_hardware",
-    "ModelCatalog", "ModelSpec", "bundled_models", "get_model", "load_models",
+    "Hardware",
+    "HardwareCatalog",
+    "bundled_hardware",
+    "get_hardware",
+    "load_hardware",
+    "ModelCatalog",
+    "ModelSpec",
+    "bundled_models",
+    "get_model",
+    "load_models",
 ]

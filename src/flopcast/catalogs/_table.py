@@ -15,7 +15,9 @@ from flopcast.errors import CatalogError, InvalidInputError
 DATA_PACKAGE = "flopcast.catalogs.data"
 
 
-def read_rows(name: str | None = None, path: str | Path | None = None, *, required: tuple[str, ...] = ()) -> tuple[list[dict], str]:
+def read_rows(
+    name: str | None = None, path: str | Path | None = None, *, required: tuple[str, ...] = ()
+) -> tuple[list[dict], str]:
     """Rows of a bundled CSV (``name``) or of a user's file (``path``), never both.
 
     Returns the rows and a label of where they came from. Missing required columns
@@ -36,7 +38,9 @@ def read_rows(name: str | None = None, path: str | Path | None = None, *, requir
         try:
             text = read_text_file(p)
         except UnicodeDecodeError as exc:
-            raise CatalogError(f"catalog file {str(p)!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            raise CatalogError(
+                f"catalog file {str(p)!r} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from None
         label = str(p)
     # csv reads the line breaks itself: str.splitlines would also split on U+0085, U+2028... inside a cell
     reader = csv.DictReader(io.StringIO(text, newline=""), restval="")  # trailing empty cells may be left out
@@ -85,7 +89,9 @@ def num(row: dict, col: str, label: str, *, required: bool = False, positive: bo
     except ValueError:
         raise CatalogError(f"{label} line {row.get('_line')}: column {col!r} = {raw!r} is not a number") from None
     if not math.isfinite(v) or (positive and v <= 0):
-        raise CatalogError(f"{label} line {row.get('_line')}: column {col!r} = {raw!r} must be a finite positive number")
+        raise CatalogError(
+            f"{label} line {row.get('_line')}: column {col!r} = {raw!r} must be a finite positive number"
+        )
     return v
 
 
@@ -93,12 +99,16 @@ def date(row: dict, col: str, label: str, *, required: bool = False) -> dt.date 
     raw = (row.get(col) or "").strip()
     if not raw:
         if required:
-            raise CatalogError(f"{label} line {row.get('_line')}: column {col!r} is empty; a date YYYY-MM-DD is required")
+            raise CatalogError(
+                f"{label} line {row.get('_line')}: column {col!r} is empty; a date YYYY-MM-DD is required"
+            )
         return None
     try:
         return dt.date.fromisoformat(raw[:10])
     except ValueError:
-        raise CatalogError(f"{label} line {row.get('_line')}: column {col!r} = {raw!r} is not a date YYYY-MM-DD") from None
+        raise CatalogError(
+            f"{label} line {row.get('_line')}: column {col!r} = {raw!r} is not a date YYYY-MM-DD"
+        ) from None
 
 
 def split(cell: str | None) -> tuple[str, ...]:

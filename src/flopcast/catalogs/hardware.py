@@ -23,11 +23,30 @@ PRECISION_PREFERENCE = ("bf16", "fp16", "tf32", "fp32")
 PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8")
 
 _COLUMNS = (
-    "key", "name", "family", "family_default", "aliases", "epoch_names", "manufacturer", "type", "release_date",
-    "release_price_usd", "peak_fp64_flop_per_s", "peak_fp32_flop_per_s", "peak_tf32_flop_per_s",
-    "peak_fp16_flop_per_s", "peak_bf16_flop_per_s", "peak_fp8_flop_per_s", "peak_int8_op_per_s",
-    "memory_bytes", "memory_bandwidth_bytes_per_s", "interconnect_bandwidth_bytes_per_s", "tdp_w",
-    "source", "as_of", "notes",
+    "key",
+    "name",
+    "family",
+    "family_default",
+    "aliases",
+    "epoch_names",
+    "manufacturer",
+    "type",
+    "release_date",
+    "release_price_usd",
+    "peak_fp64_flop_per_s",
+    "peak_fp32_flop_per_s",
+    "peak_tf32_flop_per_s",
+    "peak_fp16_flop_per_s",
+    "peak_bf16_flop_per_s",
+    "peak_fp8_flop_per_s",
+    "peak_int8_op_per_s",
+    "memory_bytes",
+    "memory_bandwidth_bytes_per_s",
+    "interconnect_bandwidth_bytes_per_s",
+    "tdp_w",
+    "source",
+    "as_of",
+    "notes",
 )
 
 
@@ -204,8 +223,11 @@ class HardwareCatalog:
         default = self.family_default(family)
         if default is not None and default.release_date and default.release_date <= when:
             return default
-        ok = [h for h in self if h.family == family and h.release_date and h.release_date <= when
-              and h.peak_for_cost() is not None]
+        ok = [
+            h
+            for h in self
+            if h.family == family and h.release_date and h.release_date <= when and h.peak_for_cost() is not None
+        ]
         return max(ok, key=lambda h: (h.release_date, h.origin != "epoch")) if ok else None
 
     def match_names(self, names) -> tuple[Hardware | None, list[str]]:
@@ -270,8 +292,12 @@ def _why_alias(hw: Hardware, name: str) -> str:
 def _row_to_hardware(row: dict, label: str) -> Hardware:
     peaks = {}
     for p, col in (
-        ("fp64", "peak_fp64_flop_per_s"), ("fp32", "peak_fp32_flop_per_s"), ("tf32", "peak_tf32_flop_per_s"),
-        ("fp16", "peak_fp16_flop_per_s"), ("bf16", "peak_bf16_flop_per_s"), ("fp8", "peak_fp8_flop_per_s"),
+        ("fp64", "peak_fp64_flop_per_s"),
+        ("fp32", "peak_fp32_flop_per_s"),
+        ("tf32", "peak_tf32_flop_per_s"),
+        ("fp16", "peak_fp16_flop_per_s"),
+        ("bf16", "peak_bf16_flop_per_s"),
+        ("fp8", "peak_fp8_flop_per_s"),
         ("int8", "peak_int8_op_per_s"),
     ):
         v = num(row, col, label)
@@ -308,8 +334,11 @@ def load_hardware(name: str | None = None, path: str | Path | None = None) -> Ha
     """Load a catalog in flopcast's format: the bundled one by default, or a file."""
     if name is None and path is None:
         name = "hardware.csv"
-    rows, label = read_rows(name, path, required=("key", "name", "family", "family_default", "aliases", "manufacturer",
-                                                  "type", "source", "as_of"))
+    rows, label = read_rows(
+        name,
+        path,
+        required=("key", "name", "family", "family_default", "aliases", "manufacturer", "type", "source", "as_of"),
+    )
     items = [_row_to_hardware(r, label) for r in rows]
     keys = [h.key for h in items]
     dupes = sorted({k for k in keys if keys.count(k) > 1})

@@ -101,7 +101,6 @@ class ModelCatalog:
         return self._rows[next(iter(hits))] if len(hits) == 1 else None
 
 
-
 def _fraction(row: dict, col: str, label: str) -> float | None:
     v = num(row, col, label)
     if v is not None and v > 1:

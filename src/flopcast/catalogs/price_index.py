@@ -87,7 +87,9 @@ def load_price_index(path: str | Path) -> PriceIndex:
             v = float(raw)
             d = dt.date.fromisoformat(r["observation_date"].strip()[:10])
         except ValueError:
-            raise CatalogError(f"{label} line {r['_line']}: {r['observation_date']!r}, {raw!r} is not a date and a number") from None
+            raise CatalogError(
+                f"{label} line {r['_line']}: {r['observation_date']!r}, {raw!r} is not a date and a number"
+            ) from None
         if not (math.isfinite(v) and v > 0):
             raise CatalogError(f"{label} line {r['_line']}: index value {raw!r} must be a positive number")
         points.append((d, v))

@@ -31,8 +31,16 @@ from flopcast.errors import InvalidInputError, MissingInputError
 
 TIERS = CLOUD_TIERS
 VENDORS = ("aws", "azure", "gcp", "lambda")
-_VENDOR_NAMES = {"amazon web services": "aws", "aws": "aws", "microsoft azure": "azure", "azure": "azure",
-                 "google cloud": "gcp", "gcp": "gcp", "lambda labs": "lambda", "lambda": "lambda"}
+_VENDOR_NAMES = {
+    "amazon web services": "aws",
+    "aws": "aws",
+    "microsoft azure": "azure",
+    "azure": "azure",
+    "google cloud": "gcp",
+    "gcp": "gcp",
+    "lambda labs": "lambda",
+    "lambda": "lambda",
+}
 _FAMILY = re.compile(r"(tpu\s*v\d+[a-z]?|[abhlkpvt]\d{1,3}[a-z]?|mi\d{3}x?|gaudi\s*\d)", re.I)
 
 
@@ -96,8 +104,13 @@ class CloudRow:
 class PriceBook:
     """Purchase and cloud price rows, with Cottier et al.'s lookup rules."""
 
-    def __init__(self, purchases: tuple[PurchasePrice, ...], cloud: tuple[CloudRow, ...],
-                 discounts: dict[str, dict[str, float]], label: str = "bundled"):
+    def __init__(
+        self,
+        purchases: tuple[PurchasePrice, ...],
+        cloud: tuple[CloudRow, ...],
+        discounts: dict[str, dict[str, float]],
+        label: str = "bundled",
+    ):
         self.purchases, self.cloud, self.discounts, self.label = purchases, cloud, discounts, label
 
     def with_rows(self, purchases=(), cloud=(), label: str = "") -> PriceBook:
@@ -115,8 +128,14 @@ class PriceBook:
             servers = [p for p in rows if p.includes_server]
             return (servers or rows)[0]
         if hw.release_price_usd:
-            return PurchasePrice(hw.key, hw.release_date or dt.date(1970, 1, 1), hw.release_price_usd, False,
-                                 hw.source, "release price from the hardware catalog")
+            return PurchasePrice(
+                hw.key,
+                hw.release_date or dt.date(1970, 1, 1),
+                hw.release_price_usd,
+                False,
+                hw.source,
+                "release price from the hardware catalog",
+            )
         return None
 
     def _tier_price(self, row: CloudRow, tier: str) -> float | None:
@@ -134,8 +153,15 @@ class PriceBook:
             return None
         return on_demand if tier == "on-demand" else on_demand * (1 - disc[tier])
 
-    def cloud_price(self, hw: Hardware, *, vendor: str | None = None, tier: str = "3y", on: dt.date | None = None,
-                    organization: str = "") -> CloudPrice:
+    def cloud_price(
+        self,
+        hw: Hardware,
+        *,
+        vendor: str | None = None,
+        tier: str = "3y",
+        on: dt.date | None = None,
+        organization: str = "",
+    ) -> CloudPrice:
         """A cloud price per chip-hour for ``hw`` (see the module docstring for the rule)."""
         if tier not in TIERS:
             raise InvalidInputError(f"cloud tier={tier!r} is not one of {', '.join(TIERS)}")
@@ -153,7 +179,9 @@ class PriceBook:
         order = [preferred] + ([] if hw.is_tpu or vendor else [v for v in VENDORS if v != preferred])
         names = self._names(hw)
         for v in order:
-            rows = [r for r in self.cloud if r.hardware in names and r.vendor == v and self._tier_price(r, tier) is not None]
+            rows = [
+                r for r in self.cloud if r.hardware in names and r.vendor == v and self._tier_price(r, tier) is not None
+            ]
             if not rows:
                 continue
             # exact-variant rows win over family rows of the same date
@@ -176,8 +204,9 @@ class _ChainedBook(PriceBook):
         return self.first.purchase_price(hw) if _has_purchase(self.first, hw) else self.rest.purchase_price(hw)
 
     def _find_cloud(self, hw, vendor, tier, on, organization):
-        return PriceBook._find_cloud(self.first, hw, vendor, tier, on, organization) or \
-            self.rest._find_cloud(hw, vendor, tier, on, organization)
+        return PriceBook._find_cloud(self.first, hw, vendor, tier, on, organization) or self.rest._find_cloud(
+            hw, vendor, tier, on, organization
+        )
 
 
 def _has_purchase(book: PriceBook, hw: Hardware) -> bool:
@@ -199,33 +228,54 @@ def epoch_price_rows(rows) -> tuple[list[PurchasePrice], list[CloudRow]]:
         fam = family_token(r.hardware)
         notes = r.notes or ""
         if r.purchase:
-            purchases.append(PurchasePrice(fam, r.date, r.purchase, "dgx" in (notes + r.hardware).lower(),
-                                           r.source or "", notes))
+            purchases.append(
+                PurchasePrice(fam, r.date, r.purchase, "dgx" in (notes + r.hardware).lower(), r.source or "", notes)
+            )
         if r.on_demand or r.one_year or r.three_year:
-            cloud.append(CloudRow(fam, vendor_key(r.vendor), r.date, r.on_demand, r.one_year, r.three_year,
-                                  r.source or "", notes))
+            cloud.append(
+                CloudRow(
+                    fam, vendor_key(r.vendor), r.date, r.on_demand, r.one_year, r.three_year, r.source or "", notes
+                )
+            )
     return purchases, cloud
 
 
 @lru_cache(maxsize=1)
 def bundled_price_book() -> PriceBook:
-    rows, label = read_rows("purchase_prices.csv", required=("hardware", "date", "price_usd_per_chip", "includes_server", "source"))
+    rows, label = read_rows(
+        "purchase_prices.csv", required=("hardware", "date", "price_usd_per_chip", "includes_server", "source")
+    )
     purchases = tuple(
         PurchasePrice(
-            r["hardware"].strip(), date(r, "date", label, required=True), num(r, "price_usd_per_chip", label, required=True),
-            r["includes_server"].strip().lower() == "true", r["source"].strip(), (r.get("notes") or "").strip(),
+            r["hardware"].strip(),
+            date(r, "date", label, required=True),
+            num(r, "price_usd_per_chip", label, required=True),
+            r["includes_server"].strip().lower() == "true",
+            r["source"].strip(),
+            (r.get("notes") or "").strip(),
         )
         for r in rows
     )
-    rows, label = read_rows("cloud_prices.csv", required=("hardware", "vendor", "date", "on_demand", "one_year", "three_year", "source"))
+    rows, label = read_rows(
+        "cloud_prices.csv", required=("hardware", "vendor", "date", "on_demand", "one_year", "three_year", "source")
+    )
     cloud = tuple(
-        CloudRow(r["hardware"].strip(), vendor_key(r["vendor"]), date(r, "date", label, required=True),
-                 num(r, "on_demand", label), num(r, "one_year", label), num(r, "three_year", label),
-                 r["source"].strip(), (r.get("notes") or "").strip())
+        CloudRow(
+            r["hardware"].strip(),
+            vendor_key(r["vendor"]),
+            date(r, "date", label, required=True),
+            num(r, "on_demand", label),
+            num(r, "one_year", label),
+            num(r, "three_year", label),
+            r["source"].strip(),
+            (r.get("notes") or "").strip(),
+        )
         for r in rows
     )
     rows, label = read_rows("cloud_discounts.csv", required=("vendor", "one_year", "three_year"))
-    discounts = {r["vendor"].strip(): {"1y": num(r, "one_year", label), "3y": num(r, "three_year", label)} for r in rows}
+    discounts = {
+        r["vendor"].strip(): {"1y": num(r, "one_year", label), "3y": num(r, "three_year", label)} for r in rows
+    }
     return PriceBook(purchases, cloud, discounts)
 
 
@@ -315,5 +365,11 @@ def trend_price(hw: Hardware, book: PriceBook, when: dt.date) -> PurchasePrice |
         return None
     years = (when - dt.date(2000, 1, 1)).days / 365.25
     price = found[0] / 10 ** (level + rate * years)
-    return PurchasePrice(hw.key, when, price, False, "price-performance trend",
-                         f"price-performance trend ({rate} OOM/year, level fitted to the priced chips)")
+    return PurchasePrice(
+        hw.key,
+        when,
+        price,
+        False,
+        "price-performance trend",
+        f"price-performance trend ({rate} OOM/year, level fitted to the priced chips)",
+    )

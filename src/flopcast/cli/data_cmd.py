@@ -16,8 +16,6 @@ from flopcast.cli.parse import echo_json
 data_app = typer.Typer(help="Epoch AI's databases: pull, status, check.", no_args_is_help=True)
 
 
-
-
 def _files_table(files, title: str):
     from rich.table import Table
 
@@ -125,18 +123,31 @@ def status_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
     active = resolve_source(None)
     man = embedded_manifest()
     if as_json:
-        echo_json({"active": {"kind": active.kind, "label": active.describe(),
-                              "files": {k: str(p) for k, p in active.files}},
-                   "embedded": {"snapshot": man.snapshot, "data_date": man.data_date, "urls": man.urls},
-                   "cache_dir": str(folder), "files": [f.to_dict() for f in files]})
+        echo_json(
+            {
+                "active": {
+                    "kind": active.kind,
+                    "label": active.describe(),
+                    "files": {k: str(p) for k, p in active.files},
+                },
+                "embedded": {"snapshot": man.snapshot, "data_date": man.data_date, "urls": man.urls},
+                "cache_dir": str(folder),
+                "files": [f.to_dict() for f in files],
+            }
+        )
         return
     con = _console()
     con.print(f"database in use: {active.describe()}", markup=False, highlight=False)
-    con.print(f"embedded snapshot: Epoch AI data of {man.data_date} (CC BY 4.0, epoch.ai/data); the cache wins when "
-              "it is newer, and --data DIR wins over both", markup=False, highlight=False)
+    con.print(
+        f"embedded snapshot: Epoch AI data of {man.data_date} (CC BY 4.0, epoch.ai/data); the cache wins when "
+        "it is newer, and --data DIR wins over both",
+        markup=False,
+        highlight=False,
+    )
     if not files:
-        con.print("nothing cached; `flopcast data pull` fetches Epoch AI's current tables", markup=False,
-                  highlight=False)
+        con.print(
+            "nothing cached; `flopcast data pull` fetches Epoch AI's current tables", markup=False, highlight=False
+        )
     else:
         con.print(_files_table(files, "Cached Epoch AI files"))
     con.print(f"cache folder: {folder}", markup=False, highlight=False)
@@ -144,7 +155,12 @@ def status_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
 
 @data_app.command("check")
 def check_cmd(
-    path: Annotated[str | None, typer.Argument(help="An Epoch CSV: AI models, ML hardware, hardware prices or price index (default: every file of the database in use).")] = None,
+    path: Annotated[
+        str | None,
+        typer.Argument(
+            help="An Epoch CSV: AI models, ML hardware, hardware prices or price index (default: every file of the database in use)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     limit: Annotated[int, typer.Option(help="Show at most this many issues and warnings (0: all).")] = 50,
 ) -> None:
@@ -189,5 +205,7 @@ def _print_report(report, limit: int) -> None:
         con.print(t)
     if report.duplicates:
         shown = report.duplicates[: limit or None]
-        con.print(f"Duplicate or near-duplicate names ({len(report.duplicates)}): " +
-                  "; ".join(f"{n} (lines {', '.join(map(str, lines))})" for n, lines in shown))
+        con.print(
+            f"Duplicate or near-duplicate names ({len(report.duplicates)}): "
+            + "; ".join(f"{n} (lines {', '.join(map(str, lines))})" for n, lines in shown)
+        )

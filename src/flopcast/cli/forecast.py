@@ -20,8 +20,17 @@ def _finite_or_none(x):
     return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
 
-def _reference(model: str | None, cost: str | None, date: str | None, method: str, data: str | None, samples: int,
-               seed: int, compute: str | None = None, hardware: str | None = None):
+def _reference(
+    model: str | None,
+    cost: str | None,
+    date: str | None,
+    method: str,
+    data: str | None,
+    samples: int,
+    seed: int,
+    compute: str | None = None,
+    hardware: str | None = None,
+):
     """(cost input, reference date, label, source) from a model, --cost/--date, or --compute/--hardware/--date."""
     from flopcast.cli.parse import parse_value
     from flopcast.service import as_input, reference_cost, training_estimate
@@ -32,14 +41,26 @@ def _reference(model: str | None, cost: str | None, date: str | None, method: st
         if hardware is None or date is None:
             raise InvalidInputError("--compute needs --hardware and --date (the run's start)")
         when = parse_date("date", date, allow_year=True)
-        est = training_estimate(None, compute=parse_value("compute", compute), hardware=hardware, start_date=when,
-                                method=method, samples=samples, seed=seed, data=data)
+        est = training_estimate(
+            None,
+            compute=parse_value("compute", compute),
+            hardware=hardware,
+            start_date=when,
+            method=method,
+            samples=samples,
+            seed=seed,
+            data=data,
+        )
         return (est.cost_usd[method], when, f"a {compute}-FLOP run on {est.hardware} ({method} cost)", est.source)
     if model is None:
         if cost is None or date is None:
             raise InvalidInputError("give a MODEL, --cost and --date, or --compute, --hardware and --date")
-        return (as_input(parse_value("cost", cost)), parse_date("date", date, allow_year=True),
-                f"reference costing {cost} USD on {date}", "given")
+        return (
+            as_input(parse_value("cost", cost)),
+            parse_date("date", date, allow_year=True),
+            f"reference costing {cost} USD on {date}",
+            "given",
+        )
     if cost is not None:
         raise InvalidInputError("give a MODEL or --cost, not both")
     summary, when, est = reference_cost(model, cost_method=method, data=data, samples=samples, seed=seed)
@@ -77,16 +98,31 @@ def _price_performance(text: str | None, data: str | None):
 
 
 def diffusion_cmd(
-    model: Annotated[str | None, typer.Argument(help="Reference model of the database (see `flopcast models list`).")] = None,
-    cost: Annotated[str | None, typer.Option(help="Reference cost in USD (point or low..high) instead of a MODEL.")] = None,
-    compute: Annotated[str | None, typer.Option(help="Reference by training compute (FLOP), with --hardware and --date.")] = None,
+    model: Annotated[
+        str | None, typer.Argument(help="Reference model of the database (see `flopcast models list`).")
+    ] = None,
+    cost: Annotated[
+        str | None, typer.Option(help="Reference cost in USD (point or low..high) instead of a MODEL.")
+    ] = None,
+    compute: Annotated[
+        str | None, typer.Option(help="Reference by training compute (FLOP), with --hardware and --date.")
+    ] = None,
     hardware: Annotated[str | None, typer.Option(help="Chip for a --compute reference.")] = None,
-    price_performance: Annotated[str | None, typer.Option(help="Hardware price-performance rate in OOM/year (point or low..high), or 'fit' to fit it from the data's chip prices.")] = None,
+    price_performance: Annotated[
+        str | None,
+        typer.Option(
+            help="Hardware price-performance rate in OOM/year (point or low..high), or 'fit' to fit it from the data's chip prices."
+        ),
+    ] = None,
     date: Annotated[str | None, typer.Option(help="Date of the reference cost (YYYY-MM-DD) with --cost.")] = None,
     year: Annotated[int, typer.Option(help="Year to price the reproduction in (mid-year).")] = dt.date.today().year,
-    budget: Annotated[str | None, typer.Option(help="A budget in USD: when can it afford the reference? (default: the actor presets)")] = None,
+    budget: Annotated[
+        str | None, typer.Option(help="A budget in USD: when can it afford the reference? (default: the actor presets)")
+    ] = None,
     actors: Annotated[str | None, typer.Option(help="CSV of actors (key,name,budget_usd,source,as_of,notes).")] = None,
-    algorithmic: Annotated[bool, typer.Option("--algorithmic", help="Also count algorithmic efficiency (Ho et al. 2024).")] = False,
+    algorithmic: Annotated[
+        bool, typer.Option("--algorithmic", help="Also count algorithmic efficiency (Ho et al. 2024).")
+    ] = False,
     cost_method: opt.CostMethod = DEFAULT_COST_METHOD,
     data: opt.Data = None,
     plot: Annotated[str | None, typer.Option(help="Write the cost curve to this PNG or SVG file.")] = None,
@@ -124,13 +160,25 @@ def diffusion_cmd(
 
         years = np.linspace(D.decimal_year(ref_date), max(year, D.decimal_year(ref_date) + 1) + 4, 60)
         curve = D.cost_to_reproduce(ref_cost, ref_date, years, **kw)
-        plot_reproduction(curve, plot, title=f"Cost to reproduce {label}", budgets=table,
-                          caption=f"Source: {source}. Hardware price-performance"
-                                  + (" and algorithmic efficiency" if algorithmic else "") + ".")
+        plot_reproduction(
+            curve,
+            plot,
+            title=f"Cost to reproduce {label}",
+            budgets=table,
+            caption=f"Source: {source}. Hardware price-performance"
+            + (" and algorithmic efficiency" if algorithmic else "")
+            + ".",
+        )
     if as_json:
-        echo_json({"reference": label, "reference_date": ref_date, "source": source,
-                    "reproduction": repro.to_dict(),
-                    "affordability": [{k: _finite_or_none(v) for k, v in row.items()} for row in table]})
+        echo_json(
+            {
+                "reference": label,
+                "reference_date": ref_date,
+                "source": source,
+                "reproduction": repro.to_dict(),
+                "affordability": [{k: _finite_or_none(v) for k, v in row.items()} for row in table],
+            }
+        )
         return
     from rich.table import Table
 
@@ -138,9 +186,11 @@ def diffusion_cmd(
 
     con = _console()
     con.print(f"Reference: {label}, {ref_date} ({source})")
-    con.print(f"Cost to reproduce in mid-{year}: {format_summary(repro.cost_usd)} "
-              f"(falling {repro.rate_oom_per_year.median:.2f} orders of magnitude a year"
-              + (", hardware and algorithms)" if algorithmic else ", hardware price-performance)"))
+    con.print(
+        f"Cost to reproduce in mid-{year}: {format_summary(repro.cost_usd)} "
+        f"(falling {repro.rate_oom_per_year.median:.2f} orders of magnitude a year"
+        + (", hardware and algorithms)" if algorithmic else ", hardware price-performance)")
+    )
     t = Table(title="When can each budget afford it? (decimal year, 90% CI)")
     for col in ("actor", "budget", "year", "90% CI"):
         t.add_column(col)
@@ -170,8 +220,9 @@ def emulate_cmd(
 
         m = database(None).find(model)
         if not (m.params_per_token and m.training_tokens):
-            raise InvalidInputError(f"{m.name} has no parameter count and token count in the database; give --params "
-                                    "and --tokens")
+            raise InvalidInputError(
+                f"{m.name} has no parameter count and token count in the database; give --params and --tokens"
+            )
         n, d, label = m.params_per_token, m.training_tokens * (m.epochs or 1.0), m.name
     else:
         if params is None or tokens is None:
@@ -191,8 +242,18 @@ def emulate_cmd(
     t = Table(title=f"Compute-optimal emulation of {label} (loss {float(e.loss):.4f}, Hoffmann et al. 2022)")
     for col in ("", "parameters", "tokens", "compute (FLOP)"):
         t.add_column(col)
-    t.add_row("reference", format_sci(float(e.params_ref)), format_sci(float(e.tokens_ref)), format_sci(float(e.compute_ref_flop)))
-    t.add_row("compute-optimal", format_sci(float(e.params_opt)), format_sci(float(e.tokens_opt)), format_sci(float(e.compute_opt_flop)))
+    t.add_row(
+        "reference",
+        format_sci(float(e.params_ref)),
+        format_sci(float(e.tokens_ref)),
+        format_sci(float(e.compute_ref_flop)),
+    )
+    t.add_row(
+        "compute-optimal",
+        format_sci(float(e.params_opt)),
+        format_sci(float(e.tokens_opt)),
+        format_sci(float(e.compute_opt_flop)),
+    )
     _console().print(t)
     _console().print(f"The same loss for {float(e.compute_ratio):.2f}x less compute.")
 
@@ -202,7 +263,9 @@ def lag_cmd(
     top: Annotated[int, typer.Option(help="Frontier: the N with the most training compute when published.")] = 10,
     since: Annotated[int | None, typer.Option(help="First reference year.")] = None,
     include_finetunes: opt.IncludeFinetunes = False,
-    date_basis: Annotated[str, typer.Option(help="publication, or training_end where a model's training end is known.")] = "publication",
+    date_basis: Annotated[
+        str, typer.Option(help="publication, or training_end where a model's training end is known.")
+    ] = "publication",
     period: Annotated[int, typer.Option(help="Years per row of the summary.")] = 2,
     as_json: opt.Json = False,
 ) -> None:
@@ -218,8 +281,16 @@ def lag_cmd(
     summary = summarize_lags(lags, period)
     meaning = top_meaning(top, include_finetunes)
     if as_json:
-        echo_json({"source": db.describe(), "date_basis": date_basis, "top": top, "selection": meaning,
-                   "lags": [x.to_dict() for x in lags], "summary": summary})
+        echo_json(
+            {
+                "source": db.describe(),
+                "date_basis": date_basis,
+                "top": top,
+                "selection": meaning,
+                "lags": [x.to_dict() for x in lags],
+                "summary": summary,
+            }
+        )
         return
     from rich.table import Table
 
@@ -228,12 +299,20 @@ def lag_cmd(
     for col in ("period", "frontier models", "other org: median", "not yet", "open weights: median", "not yet"):
         t.add_column(col)
     for r in summary:
-        f = (lambda v: "n/a" if v is None else f"{v:.1f}")
-        t.add_row(r["period"], str(r["frontier_models"]), f(r["other_org_median_months"]), str(r["other_org_not_yet"]),
-                  f(r["open_weights_median_months"]), str(r["open_weights_not_yet"]))
+        f = lambda v: "n/a" if v is None else f"{v:.1f}"
+        t.add_row(
+            r["period"],
+            str(r["frontier_models"]),
+            f(r["other_org_median_months"]),
+            str(r["other_org_not_yet"]),
+            f(r["open_weights_median_months"]),
+            str(r["open_weights_not_yet"]),
+        )
     con.print(t)
-    con.print(f"Source: {db.describe()}. Frontier: {meaning}. Months = days / 30.4375; 'not yet' = not caught up "
-              "by the table's last date.")
+    con.print(
+        f"Source: {db.describe()}. Frontier: {meaning}. Months = days / 30.4375; 'not yet' = not caught up "
+        "by the table's last date."
+    )
 
 
 def trend_cmd(
@@ -245,7 +324,9 @@ def trend_cmd(
     domain: opt.Domain = None,
     org: opt.Org = None,
     include_finetunes: opt.IncludeFinetunes = False,
-    above_trend: Annotated[float | None, typer.Option(help="Keep points at least this many OOM above the all-points trend.")] = None,
+    above_trend: Annotated[
+        float | None, typer.Option(help="Keep points at least this many OOM above the all-points trend.")
+    ] = None,
     cost_method: opt.CostMethod = DEFAULT_COST_METHOD,
     year_dollars: opt.YearDollars = None,
     price_index: opt.PriceIndex = None,
@@ -270,35 +351,64 @@ def trend_cmd(
         if isinstance(target, tuple):
             raise InvalidInputError("--cross takes one value, not an interval")
     opt.check_selection(since, until, price_index, year_dollars)
-    t = trend_analysis(metric, data=data, top=top, since=since, until=until, domain=domain, org=org,
-                       include_finetunes=include_finetunes, above_trend=above_trend, cost_method=cost_method,
-                       year_dollars=year_dollars, price_index=price_index, extrapolate=extrapolate, cross=target,
-                       breakpoint=breakpoint, bootstrap=bootstrap, credibility=credibility, samples=samples,
-                       seed=seed, sampling=sampling)
+    t = trend_analysis(
+        metric,
+        data=data,
+        top=top,
+        since=since,
+        until=until,
+        domain=domain,
+        org=org,
+        include_finetunes=include_finetunes,
+        above_trend=above_trend,
+        cost_method=cost_method,
+        year_dollars=year_dollars,
+        price_index=price_index,
+        extrapolate=extrapolate,
+        cross=target,
+        breakpoint=breakpoint,
+        bootstrap=bootstrap,
+        credibility=credibility,
+        samples=samples,
+        seed=seed,
+        sampling=sampling,
+    )
     fit, dates, values, labels, out = t.fit, t.dates, t.values, t.labels, t.out
     series_title, series_unit, series_notes, source_desc = t.title, t.unit, t.notes, t.source
     if plot is not None:
         from flopcast.reporting.plots import plot_trend
 
         sel = ", ".join(f"{k} {v}" for k, v in out["selection"].items() if k != "meaning") or "all models"
-        plot_trend(fit, dates, values, plot, labels=labels, extrapolate_to=extrapolate,
-                   title=f"{series_title}: x{fit.growth_per_year()['estimate']:.2f} per year ({sel})",
-                   caption=f"Source: {source_desc}. " + " ".join(
-                       [*series_notes, *([f"Models: {out['selection']['meaning']}."] if "meaning" in out["selection"]
-                                         else [])]))
+        plot_trend(
+            fit,
+            dates,
+            values,
+            plot,
+            labels=labels,
+            extrapolate_to=extrapolate,
+            title=f"{series_title}: x{fit.growth_per_year()['estimate']:.2f} per year ({sel})",
+            caption=f"Source: {source_desc}. "
+            + " ".join(
+                [*series_notes, *([f"Models: {out['selection']['meaning']}."] if "meaning" in out["selection"] else [])]
+            ),
+        )
     if as_json:
         echo_json(out)
         return
     con = _console()
     con.print(fit.summary())
     shown = {k: v for k, v in out["selection"].items() if k != "meaning"}
-    con.print(f"Models: {out['n_models']} ({', '.join(f'{k}={v}' for k, v in shown.items()) or 'all'}). "
-              f"Source: {source_desc}.")
+    con.print(
+        f"Models: {out['n_models']} ({', '.join(f'{k}={v}' for k, v in shown.items()) or 'all'}). "
+        f"Source: {source_desc}."
+    )
     if "meaning" in out["selection"]:
         con.print(f"Selection: {out['selection']['meaning']}.")
     if metric == "cost" and top is not None:
-        con.print("Published: Cottier et al. 2024, frontier (top-10) amortized cost x2.4 a year since 2016 "
-                  "(90% CI x2.0-x2.9).")
+        con.print(
+            "Published: Cottier et al. 2024, frontier (top-10) amortized cost x2.4 a year since 2016 "
+            "(90% CI x2.0-x2.9)."
+        )
     for n in series_notes:
         con.print(f"note: {n}")
     from flopcast.reporting.format import format_value
@@ -306,39 +416,82 @@ def trend_cmd(
     if extrapolate is not None:
         e = out["extrapolation"]
         u = series_unit
-        con.print(f"mid-{extrapolate}: {format_value(e['median'], u)} (trend {credibility:.0%} CI "
-                  f"{format_value(e['line_low'], u)}-{format_value(e['line_high'], u)}; a new model "
-                  f"{format_value(e['pred_low'], u)}-{format_value(e['pred_high'], u)})")
+        con.print(
+            f"mid-{extrapolate}: {format_value(e['median'], u)} (trend {credibility:.0%} CI "
+            f"{format_value(e['line_low'], u)}-{format_value(e['line_high'], u)}; a new model "
+            f"{format_value(e['pred_low'], u)}-{format_value(e['pred_high'], u)})"
+        )
     if target is not None:
         c = out["crossing"]
         hi = "never (some resampled trends do not cross)" if c["high"] is None else f"{c['high']:.1f}"
         lo = "n/a" if c["low"] is None else f"{c['low']:.1f}"
-        con.print(f"crosses {format_value(target, series_unit)} in {c['estimate']:.1f} ({credibility:.0%} CI {lo}-{hi})")
+        con.print(
+            f"crosses {format_value(target, series_unit)} in {c['estimate']:.1f} ({credibility:.0%} CI {lo}-{hi})"
+        )
     if plot:
         con.print(f"wrote {plot}")
 
 
 def deploy_cmd(
-    model: Annotated[str | None, typer.Argument(help="A catalog model (e.g. bloom-176b), or none with --params.")] = None,
-    scenario: Annotated[str | None, typer.Option(help="A bundled scenario (twitter-1pct, one-million-developers, 150m-words-per-day, chat-assistant) or a TOML file.")] = None,
-    tokens_per_day: Annotated[str | None, typer.Option(help="Generated tokens a day (point or low..high) instead of a scenario.")] = None,
+    model: Annotated[
+        str | None, typer.Argument(help="A catalog model (e.g. bloom-176b), or none with --params.")
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            help="A bundled scenario (twitter-1pct, one-million-developers, 150m-words-per-day, chat-assistant) or a TOML file."
+        ),
+    ] = None,
+    tokens_per_day: Annotated[
+        str | None, typer.Option(help="Generated tokens a day (point or low..high) instead of a scenario.")
+    ] = None,
     params: Annotated[str | None, typer.Option(help="Parameters of an ad-hoc model.")] = None,
     params_active: Annotated[str | None, typer.Option(help="Active parameters per token (MoE).")] = None,
     hardware: Annotated[str, typer.Option(help="Chip.")] = "a100",
-    chips: Annotated[int | None, typer.Option(help="Chips per instance (default: the next power of two that holds the model).")] = None,
+    chips: Annotated[
+        int | None, typer.Option(help="Chips per instance (default: the next power of two that holds the model).")
+    ] = None,
     precision: Annotated[str, typer.Option(help="Weights: bf16, fp16, fp8, int8, int4 or fp32.")] = "bf16",
     batch: Annotated[int, typer.Option(help="Sequences per decode step (1 to 65,536).")] = 32,
-    kv_fraction: Annotated[float | None, typer.Option(help="KV cache relative to multi-head attention (GQA: KV heads / heads; default: the catalog model's, else 1).")] = None,
-    context: Annotated[int | None, typer.Option(help="Tokens of context per sequence (default: the model's, up to 8,192).")] = None,
-    price_per_chip_hour: Annotated[str | None, typer.Option(help="USD per chip-hour (point or low..high; default: catalog on-demand).")] = None,
-    owned: Annotated[bool, typer.Option("--owned", help="Price owned hardware (amortized purchase plus energy) instead of cloud rental.")] = False,
+    kv_fraction: Annotated[
+        float | None,
+        typer.Option(
+            help="KV cache relative to multi-head attention (GQA: KV heads / heads; default: the catalog model's, else 1)."
+        ),
+    ] = None,
+    context: Annotated[
+        int | None, typer.Option(help="Tokens of context per sequence (default: the model's, up to 8,192).")
+    ] = None,
+    price_per_chip_hour: Annotated[
+        str | None, typer.Option(help="USD per chip-hour (point or low..high; default: catalog on-demand).")
+    ] = None,
+    owned: Annotated[
+        bool,
+        typer.Option("--owned", help="Price owned hardware (amortized purchase plus energy) instead of cloud rental."),
+    ] = False,
     load_factor: Annotated[str, typer.Option(help="Average utilization of the fleet, (0, 1].")] = "1.0",
     days: Annotated[float | None, typer.Option(help="Duration in days (default: the scenario's, else 365).")] = None,
-    overlap: Annotated[str, typer.Option(help="none (memory and compute time add up) or full (the larger of the two).")] = "none",
-    parallelism: Annotated[str, typer.Option(help="tensor, pipeline (naive layer split: one chip busy at a time) or zero (sharded weights gathered every step).")] = "tensor",
-    weight_kernel: Annotated[str, typer.Option(help="fused (each stored weight read once) or dequantize (quantized weights expanded to 16-bit before each GEMM).")] = "fused",
-    vs_training: Annotated[bool, typer.Option("--vs-training", help="Compare with the cost of developing the model.")] = False,
-    api_price: Annotated[str | None, typer.Option(help="API price in USD per 1k tokens, to compare with self-hosting.")] = None,
+    overlap: Annotated[
+        str, typer.Option(help="none (memory and compute time add up) or full (the larger of the two).")
+    ] = "none",
+    parallelism: Annotated[
+        str,
+        typer.Option(
+            help="tensor, pipeline (naive layer split: one chip busy at a time) or zero (sharded weights gathered every step)."
+        ),
+    ] = "tensor",
+    weight_kernel: Annotated[
+        str,
+        typer.Option(
+            help="fused (each stored weight read once) or dequantize (quantized weights expanded to 16-bit before each GEMM)."
+        ),
+    ] = "fused",
+    vs_training: Annotated[
+        bool, typer.Option("--vs-training", help="Compare with the cost of developing the model.")
+    ] = False,
+    api_price: Annotated[
+        str | None, typer.Option(help="API price in USD per 1k tokens, to compare with self-hosting.")
+    ] = None,
     samples: opt.Samples = DEFAULT_SAMPLES,
     seed: opt.Seed = DEFAULT_SEED,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -360,12 +513,29 @@ def deploy_cmd(
         return ci(*v, kind="beta" if fraction and v[1] < 1 else None) if isinstance(v, tuple) else v
 
     est = estimate_deployment(
-        model, params=val("params", params), params_active=val("params-active", params_active), hardware=hardware,
-        chips=chips, precision=precision, batch=batch, context=context, kv_fraction=kv_fraction, tokens_per_day=val("tokens-per-day", tokens_per_day),
-        scenario=scenario, duration_days=days, price_usd_per_chip_hour=val("price-per-chip-hour", price_per_chip_hour),
+        model,
+        params=val("params", params),
+        params_active=val("params-active", params_active),
+        hardware=hardware,
+        chips=chips,
+        precision=precision,
+        batch=batch,
+        context=context,
+        kv_fraction=kv_fraction,
+        tokens_per_day=val("tokens-per-day", tokens_per_day),
+        scenario=scenario,
+        duration_days=days,
+        price_usd_per_chip_hour=val("price-per-chip-hour", price_per_chip_hour),
         owned=owned,
-        load_factor=val("load-factor", load_factor, fraction=True), overlap=overlap, parallelism=parallelism,
-        weight_kernel=weight_kernel, vs_training=vs_training, api_usd_per_1k_tokens=val("api-price", api_price), samples=samples, seed=seed)
+        load_factor=val("load-factor", load_factor, fraction=True),
+        overlap=overlap,
+        parallelism=parallelism,
+        weight_kernel=weight_kernel,
+        vs_training=vs_training,
+        api_usd_per_1k_tokens=val("api-price", api_price),
+        samples=samples,
+        seed=seed,
+    )
     if as_json:
         echo_json(est.to_dict())
         return
@@ -374,30 +544,49 @@ def deploy_cmd(
     from flopcast.reporting.format import format_summary
 
     con = _console()
-    t = Table(title=f"Serving {est.model} on {est.chips_per_instance} x {est.hardware} ({est.precision}, batch "
-                    f"{est.batch:g}, context {est.context:g})" + (f": {est.scenario}" if est.scenario else ""))
+    t = Table(
+        title=f"Serving {est.model} on {est.chips_per_instance} x {est.hardware} ({est.precision}, batch "
+        f"{est.batch:g}, context {est.context:g})" + (f": {est.scenario}" if est.scenario else "")
+    )
     t.add_column("quantity")
     t.add_column("median (90% CI)")
-    labels = {"tokens_per_s_per_instance": "Tokens/s per instance", "latency_per_token_s": "Time per decode step",
-              "tokens_per_day": "Tokens a day", "instances": "Instances", "fleet_load_factor": "Fleet load factor",
-              "usd_per_million_tokens": "$ per million tokens", "usd_per_day": "$ a day", "usd_per_year": "$ a year",
-              "usd_total": f"$ over {est.duration_days:g} days"}
+    labels = {
+        "tokens_per_s_per_instance": "Tokens/s per instance",
+        "latency_per_token_s": "Time per decode step",
+        "tokens_per_day": "Tokens a day",
+        "instances": "Instances",
+        "fleet_load_factor": "Fleet load factor",
+        "usd_per_million_tokens": "$ per million tokens",
+        "usd_per_day": "$ a day",
+        "usd_per_year": "$ a year",
+        "usd_total": f"$ over {est.duration_days:g} days",
+    }
     for k, s in est.outputs().items():
         t.add_row(labels[k], format_summary(s))
     con.print(t)
-    con.print(f"Memory per instance {est.memory_per_instance_bytes / 1e9:.0f} GB; at least {est.min_chips_to_fit} chips "
-              f"hold it. Price: {est.price_source}.")
+    con.print(
+        f"Memory per instance {est.memory_per_instance_bytes / 1e9:.0f} GB; at least {est.min_chips_to_fit} chips "
+        f"hold it. Price: {est.price_source}."
+    )
     for n in est.notes:
         con.print(f"note: {n}")
     if est.api:
         a = est.api
-        con.print(f"Through the API: ${a['usd_total']['median']:,.0f} (90% CI ${a['usd_total']['p5']:,.0f}-"
-                  f"${a['usd_total']['p95']:,.0f}); self-hosted / API = {a['ratio_self_hosted_to_api']['median']:.2f}")
+        con.print(
+            f"Through the API: ${a['usd_total']['median']:,.0f} (90% CI ${a['usd_total']['p5']:,.0f}-"
+            f"${a['usd_total']['p95']:,.0f}); self-hosted / API = {a['ratio_self_hosted_to_api']['median']:.2f}"
+        )
     if est.vs_training:
         v = est.vs_training
         r = v["ratio"]
-        con.print(f"Deployment / development cost: {r['median']:.0%} (90% CI {r['p5']:.0%}-{r['p95']:.0%}); "
-                  + ", ".join(f"{k} = {p:.2f}" for k, p in v["probabilities"].items()) + f". {v['published']}.")
+        con.print(
+            f"Deployment / development cost: {r['median']:.0%} (90% CI {r['p5']:.0%}-{r['p95']:.0%}); "
+            + ", ".join(f"{k} = {p:.2f}" for k, p in v["probabilities"].items())
+            + f". {v['published']}."
+        )
         sh = est.lifetime["compute_share"]
-        con.print("Compute over the lifetime: " + ", ".join(f"{k} {s['median']:.0%}" for k, s in sh.items())
-                  + " (Facebook 2021: 10:20:70; Google 2022: about 3/5 inference).")
+        con.print(
+            "Compute over the lifetime: "
+            + ", ".join(f"{k} {s['median']:.0%}" for k, s in sh.items())
+            + " (Facebook 2021: 10:20:70; Google 2022: about 3/5 inference)."
+        )

@@ -52,13 +52,22 @@ app.command("validate")(web_cmd.validate_cmd)
 
 @app.command()
 def estimate(
-    name: Annotated[str | None, typer.Argument(help="A model of the database (see `flopcast models list`), or none for an ad-hoc run.")] = None,
-    params: Annotated[str | None, typer.Option(help="Parameters used per token (active ones for MoE): 175e9, 175B or 150e9..200e9.")] = None,
+    name: Annotated[
+        str | None,
+        typer.Argument(help="A model of the database (see `flopcast models list`), or none for an ad-hoc run."),
+    ] = None,
+    params: Annotated[
+        str | None, typer.Option(help="Parameters used per token (active ones for MoE): 175e9, 175B or 150e9..200e9.")
+    ] = None,
     tokens: Annotated[str | None, typer.Option(help="Training tokens (one pass).")] = None,
     epochs: Annotated[str | None, typer.Option(help="Passes over the tokens.")] = None,
-    params_active: Annotated[str | None, typer.Option(help="Active parameters per token of a mixture-of-experts model.")] = None,
+    params_active: Annotated[
+        str | None, typer.Option(help="Active parameters per token of a mixture-of-experts model.")
+    ] = None,
     compute: Annotated[str | None, typer.Option("--compute", help="Training compute in FLOP.")] = None,
-    hardware: Annotated[str | None, typer.Option(help="Chip, e.g. a100, h100, v100, tpu-v4 (not needed for compute alone).")] = None,
+    hardware: Annotated[
+        str | None, typer.Option(help="Chip, e.g. a100, h100, v100, tpu-v4 (not needed for compute alone).")
+    ] = None,
     precision: Annotated[str | None, typer.Option(help="Peak at this precision: bf16, fp16, tf32, fp32, fp8.")] = None,
     chips: Annotated[str | None, typer.Option(help="Number of chips.")] = None,
     hours: Annotated[str | None, typer.Option(help="Wall-clock training time in hours.")] = None,
@@ -69,9 +78,15 @@ def estimate(
     chip_price: Annotated[str | None, typer.Option(help="Purchase price of one chip in USD.")] = None,
     method: opt.Method = DEFAULT_METHOD,
     cloud_tier: opt.CloudTier = DEFAULT_CLOUD_TIER,
-    cloud_vendor: Annotated[str | None, typer.Option(help="aws, azure, gcp or lambda (default: from the organization).")] = None,
-    organization: Annotated[str | None, typer.Option(help="Developer; picks the cloud vendor and the data-center PUE.")] = None,
-    start_date: Annotated[str | None, typer.Option(help="Training start, YYYY-MM-DD (dates prices and depreciation).")] = None,
+    cloud_vendor: Annotated[
+        str | None, typer.Option(help="aws, azure, gcp or lambda (default: from the organization).")
+    ] = None,
+    organization: Annotated[
+        str | None, typer.Option(help="Developer; picks the cloud vendor and the data-center PUE.")
+    ] = None,
+    start_date: Annotated[
+        str | None, typer.Option(help="Training start, YYYY-MM-DD (dates prices and depreciation).")
+    ] = None,
     year_dollars: opt.YearDollars = None,
     price_index: opt.PriceIndex = None,
     attention: opt.Attention = DEFAULT_ATTENTION,
@@ -79,7 +94,9 @@ def estimate(
     samples: opt.Samples = DEFAULT_SAMPLES,
     sampling: opt.Sampling = DEFAULT_SAMPLING,
     data: opt.Data = None,
-    point: Annotated[bool, typer.Option("--point", help="Central values only: the published method's point estimate.")] = False,
+    point: Annotated[
+        bool, typer.Option("--point", help="Central values only: the published method's point estimate.")
+    ] = False,
     sensitivity: Annotated[bool, typer.Option("--sensitivity", help="Show which inputs drive the spread.")] = False,
     as_json: opt.Json = False,
 ) -> None:
@@ -88,17 +105,37 @@ def estimate(
     from flopcast.service import training_estimate
 
     result = training_estimate(
-        name, params=parse_value("params", params), tokens=parse_value("tokens", tokens),
-        epochs=parse_value("epochs", epochs), params_active=parse_value("params-active", params_active),
-        compute=parse_value("compute", compute), hardware=hardware, precision=precision,
-        chips=parse_value("chips", chips), hours=parse_value("hours", hours), days=parse_value("days", days),
+        name,
+        params=parse_value("params", params),
+        tokens=parse_value("tokens", tokens),
+        epochs=parse_value("epochs", epochs),
+        params_active=parse_value("params-active", params_active),
+        compute=parse_value("compute", compute),
+        hardware=hardware,
+        precision=precision,
+        chips=parse_value("chips", chips),
+        hours=parse_value("hours", hours),
+        days=parse_value("days", days),
         chip_hours=parse_value("chip-hours", chip_hours),
         utilization=parse_value("utilization", utilization, fraction=True),
         price_per_chip_hour=parse_value("price-per-chip-hour", price_per_chip_hour),
-        chip_price=parse_value("chip-price", chip_price), method=method, cloud_tier=cloud_tier,
-        cloud_vendor=cloud_vendor, organization=organization, start_date=parse_date("start-date", start_date),
-        year_dollars=year_dollars, price_index=price_index, attention=attention, seed=seed, samples=samples,
-        sampling=sampling, data=data, point=point, sensitivity=sensitivity, max_samples=1_000_000)
+        chip_price=parse_value("chip-price", chip_price),
+        method=method,
+        cloud_tier=cloud_tier,
+        cloud_vendor=cloud_vendor,
+        organization=organization,
+        start_date=parse_date("start-date", start_date),
+        year_dollars=year_dollars,
+        price_index=price_index,
+        attention=attention,
+        seed=seed,
+        samples=samples,
+        sampling=sampling,
+        data=data,
+        point=point,
+        sensitivity=sensitivity,
+        max_samples=1_000_000,
+    )
     if as_json:
         echo_json(result.to_dict())
         return
@@ -135,10 +172,23 @@ def costs(
     opt.check_selection(since, until, price_index, year_dollars)
     from flopcast.service import cost_table
 
-    table = cost_table(data=data, top=top, since=since, until=until, domain=domain, org=org,
-                       include_finetunes=True if include_finetunes else None, method=method, cloud_tier=cloud_tier,
-                       year_dollars=year_dollars, price_index=price_index, attention=attention, samples=samples,
-                       seed=seed, sampling=sampling)
+    table = cost_table(
+        data=data,
+        top=top,
+        since=since,
+        until=until,
+        domain=domain,
+        org=org,
+        include_finetunes=True if include_finetunes else None,
+        method=method,
+        cloud_tier=cloud_tier,
+        year_dollars=year_dollars,
+        price_index=price_index,
+        attention=attention,
+        samples=samples,
+        seed=seed,
+        sampling=sampling,
+    )
     result = table.result
     from flopcast.reporting.output import batch_csv, batch_json, write_text_atomic
 
@@ -157,7 +207,10 @@ def costs(
 
 @hardware_app.command("list")
 def hardware_list(
-    all_chips: Annotated[bool, typer.Option("--all", help="Every chip of the database (Epoch's chip table too), not only the curated ones.")] = False,
+    all_chips: Annotated[
+        bool,
+        typer.Option("--all", help="Every chip of the database (Epoch's chip table too), not only the curated ones."),
+    ] = False,
     search: Annotated[str | None, typer.Option(help="Only chips whose key or name contains this.")] = None,
     data: opt.Data = None,
     as_json: opt.Json = False,
@@ -192,9 +245,13 @@ def hardware_show(name: str, data: opt.Data = None, as_json: opt.Json = False) -
 def hardware_compare(
     a: str,
     b: str,
-    params: Annotated[str, typer.Option(help="Model parameters whose training state must fit (16 bytes each).")] = "175e9",
+    params: Annotated[
+        str, typer.Option(help="Model parameters whose training state must fit (16 bytes each).")
+    ] = "175e9",
     precision: Annotated[str | None, typer.Option(help="Compare peaks at this precision.")] = None,
-    price_a: Annotated[str | None, typer.Option(help="USD per chip-hour for A (default: catalog on-demand price).")] = None,
+    price_a: Annotated[
+        str | None, typer.Option(help="USD per chip-hour for A (default: catalog on-demand price).")
+    ] = None,
     price_b: Annotated[str | None, typer.Option(help="USD per chip-hour for B.")] = None,
     utilization: Annotated[str, typer.Option(help="Utilization for cost per delivered FLOP.")] = "1.0",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -208,8 +265,15 @@ def hardware_compare(
     u = parse_value("utilization", utilization, fraction=True)
     if any(isinstance(v, tuple) for v in (*values.values(), u)):
         raise InvalidInputError("hardware compare takes point values, not intervals")
-    result = compare_hardware(a, b, params=values["params"], precision=precision, price_a=values["price-a"],
-                              price_b=values["price-b"], utilization=u)
+    result = compare_hardware(
+        a,
+        b,
+        params=values["params"],
+        precision=precision,
+        price_a=values["price-a"],
+        price_b=values["price-b"],
+        utilization=u,
+    )
     if as_json:
         echo_json(result.to_dict())
     else:
@@ -238,8 +302,9 @@ def models_list(
     if limit < 0:
         raise InvalidInputError(f"--limit={limit} must be >= 0")
     db = database(data)
-    rows = select(db.records, since=since, until=until, top=top,
-                  include_finetunes=True if include_finetunes or search else None)
+    rows = select(
+        db.records, since=since, until=until, top=top, include_finetunes=True if include_finetunes or search else None
+    )
     if search:
         q = search.lower()
         rows = [r for r in rows if any(q in n.lower() for n in (r.key, r.name, *r.aliases))]

@@ -15,8 +15,9 @@ from flopcast.cli.parse import echo_json
 from flopcast.defaults import DEFAULT_ATTENTION
 from flopcast.errors import InvalidInputError
 
-mfu_app = typer.Typer(help="Utilization: MFU/HFU from reported figures, or measured on this machine.",
-                      no_args_is_help=True)
+mfu_app = typer.Typer(
+    help="Utilization: MFU/HFU from reported figures, or measured on this machine.", no_args_is_help=True
+)
 
 
 def _number(field: str, text: str | None) -> float | None:
@@ -28,52 +29,79 @@ def _number(field: str, text: str | None) -> float | None:
     return v
 
 
-
-
 @mfu_app.command("calc")
 def calc_cmd(
-    model: Annotated[str | None, typer.Argument(help="A catalog model (fills shape, chips, hardware, compute, time).")] = None,
+    model: Annotated[
+        str | None, typer.Argument(help="A catalog model (fills shape, chips, hardware, compute, time).")
+    ] = None,
     tokens_per_s: Annotated[str | None, typer.Option(help="Training throughput in tokens/s (all chips).")] = None,
     samples_per_s: Annotated[str | None, typer.Option(help="Training throughput in sequences/s (x --context).")] = None,
-    achieved_per_chip: Annotated[str | None, typer.Option(help="Reported achieved FLOP/s per chip (e.g. 147e12).")] = None,
+    achieved_per_chip: Annotated[
+        str | None, typer.Option(help="Reported achieved FLOP/s per chip (e.g. 147e12).")
+    ] = None,
     compute: Annotated[str | None, typer.Option(help="Training compute in FLOP (with --training-hours).")] = None,
     training_hours: Annotated[str | None, typer.Option(help="Wall-clock training time in hours.")] = None,
     params: Annotated[str | None, typer.Option(help="Parameters N (all of them, PaLM's convention).")] = None,
     layers: Annotated[int | None, typer.Option(help="Layers (for the attention term).")] = None,
     d_model: Annotated[int | None, typer.Option(help="Model width (for the attention term).")] = None,
-    d_attn: Annotated[int | None, typer.Option(help="Attention width, heads x head size, where it differs from --d-model.")] = None,
+    d_attn: Annotated[
+        int | None, typer.Option(help="Attention width, heads x head size, where it differs from --d-model.")
+    ] = None,
     context: Annotated[int | None, typer.Option(help="Sequence length in training.")] = None,
     chips: Annotated[int | None, typer.Option(help="Chips.")] = None,
     hardware: Annotated[str | None, typer.Option(help="Chip (its catalog peak is used).")] = None,
     precision: Annotated[str | None, typer.Option(help="Peak at this precision (bf16, fp16, tf32, fp32, fp8).")] = None,
     peak: Annotated[str | None, typer.Option(help="Peak FLOP/s per chip, instead of the catalog's.")] = None,
     attention: opt.Attention = DEFAULT_ATTENTION,
-    recompute: Annotated[str, typer.Option(help="For HFU: none, selective (attention) or full (whole forward).")] = "none",
+    recompute: Annotated[
+        str, typer.Option(help="For HFU: none, selective (attention) or full (whole forward).")
+    ] = "none",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """MFU from throughput, utilization from achieved FLOP/s, or the utilization a training run implies."""
     from flopcast.utilization import calculate
 
-    for name, v in (("layers", layers), ("d-model", d_model), ("d-attn", d_attn), ("context", context),
-                    ("chips", chips)):
+    for name, v in (
+        ("layers", layers),
+        ("d-model", d_model),
+        ("d-attn", d_attn),
+        ("context", context),
+        ("chips", chips),
+    ):
         if v is not None and v < 1:
             raise InvalidInputError(f"--{name}={v} must be >= 1")
-    r = calculate(model, params=_number("params", params), n_layers=layers, d_model=d_model, context=context,
-                  tokens_per_s=_number("tokens-per-s", tokens_per_s),
-                  samples_per_s=_number("samples-per-s", samples_per_s),
-                  achieved_flop_per_s_per_chip=_number("achieved-per-chip", achieved_per_chip),
-                  compute_flop=_number("compute", compute), training_hours=_number("training-hours", training_hours),
-                  chips=chips, hardware=hardware, precision=precision, peak_flop_per_s=_number("peak", peak),
-                  attention=attention, recompute=recompute, d_attn=d_attn)
+    r = calculate(
+        model,
+        params=_number("params", params),
+        n_layers=layers,
+        d_model=d_model,
+        context=context,
+        tokens_per_s=_number("tokens-per-s", tokens_per_s),
+        samples_per_s=_number("samples-per-s", samples_per_s),
+        achieved_flop_per_s_per_chip=_number("achieved-per-chip", achieved_per_chip),
+        compute_flop=_number("compute", compute),
+        training_hours=_number("training-hours", training_hours),
+        chips=chips,
+        hardware=hardware,
+        precision=precision,
+        peak_flop_per_s=_number("peak", peak),
+        attention=attention,
+        recompute=recompute,
+        d_attn=d_attn,
+    )
     if as_json:
         echo_json(r.to_dict())
         return
     con = _console()
     label = {"throughput": "MFU", "achieved": "Utilization (achieved / peak)", "implied": "Implied utilization"}
-    con.print(f"[bold]{label[r.method]}: {r.utilization:.1%}[/bold]"
-              + (f"   HFU (recompute {recompute}): {r.hfu:.1%}" if r.hfu is not None else ""))
-    con.print(f"achieved {r.achieved_flop_per_s_per_chip / 1e12:,.1f} TFLOP/s per chip of a peak of "
-              f"{r.peak_flop_per_s / 1e12:,.1f} ({r.peak_origin})")
+    con.print(
+        f"[bold]{label[r.method]}: {r.utilization:.1%}[/bold]"
+        + (f"   HFU (recompute {recompute}): {r.hfu:.1%}" if r.hfu is not None else "")
+    )
+    con.print(
+        f"achieved {r.achieved_flop_per_s_per_chip / 1e12:,.1f} TFLOP/s per chip of a peak of "
+        f"{r.peak_flop_per_s / 1e12:,.1f} ({r.peak_origin})"
+    )
     con.print(f"convention: {r.convention}")
     for n in r.notes:
         con.print(f"note: {n}")
@@ -86,8 +114,12 @@ def measure_cmd(
     steps: Annotated[int, typer.Option(help="Training steps, warm-up included.")] = 20,
     warmup: Annotated[int, typer.Option(help="Warm-up steps excluded from the statistics.")] = 3,
     batch: Annotated[int | None, typer.Option(help="Override the config's batch size.")] = None,
-    precision: Annotated[str | None, typer.Option(help="Override the config's precision: fp32, bf16, fp16 (CUDA).")] = None,
-    peak: Annotated[str | None, typer.Option(help="Peak FLOP/s to divide by, instead of the catalog's or a measured one.")] = None,
+    precision: Annotated[
+        str | None, typer.Option(help="Override the config's precision: fp32, bf16, fp16 (CUDA).")
+    ] = None,
+    peak: Annotated[
+        str | None, typer.Option(help="Peak FLOP/s to divide by, instead of the catalog's or a measured one.")
+    ] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (default: PyTorch's).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -102,8 +134,15 @@ def measure_cmd(
     changes = {k: v for k, v in (("batch", batch), ("precision", precision)) if v is not None}
     if changes:
         cfg = dataclasses.replace(cfg, **changes)
-    m = measure(cfg, device=device, steps=steps, warmup=warmup, seed=seed, peak_flop_per_s=_number("peak", peak),
-                threads=threads)
+    m = measure(
+        cfg,
+        device=device,
+        steps=steps,
+        warmup=warmup,
+        seed=seed,
+        peak_flop_per_s=_number("peak", peak),
+        threads=threads,
+    )
     d = m.to_dict()
     if as_json:
         echo_json(d)
@@ -112,15 +151,21 @@ def measure_cmd(
 
     con = _console()
     s = d["mfu"]
-    con.print(f"[bold]MFU {s['median']:.1%}[/bold] (median of {steps - warmup} steps; p5-p95 {s['p5']:.1%}-"
-              f"{s['p95']:.1%}; min-max {s['min']:.1%}-{s['max']:.1%})   {d['tokens_per_s']:,.0f} tokens/s")
-    con.print(f"config {cfg.name}: {cfg.n_layers} layers x {cfg.d_model} wide, {cfg.n_heads} heads, context "
-              f"{cfg.context}, vocab {cfg.vocab:,}, batch {cfg.batch}, {cfg.precision} on {d['device']} "
-              f"({d['device_name']})")
+    con.print(
+        f"[bold]MFU {s['median']:.1%}[/bold] (median of {steps - warmup} steps; p5-p95 {s['p5']:.1%}-"
+        f"{s['p95']:.1%}; min-max {s['min']:.1%}-{s['max']:.1%})   {d['tokens_per_s']:,.0f} tokens/s"
+    )
+    con.print(
+        f"config {cfg.name}: {cfg.n_layers} layers x {cfg.d_model} wide, {cfg.n_heads} heads, context "
+        f"{cfg.context}, vocab {cfg.vocab:,}, batch {cfg.batch}, {cfg.precision} on {d['device']} "
+        f"({d['device_name']})"
+    )
     con.print(f"peak {d['peak_flop_per_s'] / 1e12:,.3f} TFLOP/s: {d['peak_origin']}")
     f = d["flop_per_step"]
-    con.print(f"FLOP per step {f['analytic']:.4g} (analytic); PyTorch's counter {f['counted_math_attention']:.4g} "
-              f"(ratio {f['counted_over_analytic']:.4f})")
+    con.print(
+        f"FLOP per step {f['analytic']:.4g} (analytic); PyTorch's counter {f['counted_math_attention']:.4g} "
+        f"(ratio {f['counted_over_analytic']:.4f})"
+    )
     t = Table(title="The same run, quoted different ways")
     t.add_column("quote")
     t.add_column("MFU", justify="right")

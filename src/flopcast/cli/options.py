@@ -14,29 +14,56 @@ from flopcast.defaults import ATTENTION_CHOICES, CLOUD_TIERS, DEFAULT_SAMPLES, S
 from flopcast.errors import InvalidInputError
 from flopcast.methods import METHOD_CHOICES, METHOD_NAMES
 
-Data = Annotated[str | None, typer.Option(
-    help="Epoch's database: a folder of its CSVs, 'cache' (the pulled copy) or 'embedded' (default: the pulled "
-         "cache when newer than the embedded snapshot, else the embedded snapshot).")]
-Top = Annotated[int | None, typer.Option(
-    help="Keep models among the N with the most training compute when published (Epoch's rank where given).")]
+Data = Annotated[
+    str | None,
+    typer.Option(
+        help="Epoch's database: a folder of its CSVs, 'cache' (the pulled copy) or 'embedded' (default: the pulled "
+        "cache when newer than the embedded snapshot, else the embedded snapshot)."
+    ),
+]
+Top = Annotated[
+    int | None,
+    typer.Option(
+        help="Keep models among the N with the most training compute when published (Epoch's rank where given)."
+    ),
+]
 Since = Annotated[int | None, typer.Option(help="First publication year.")]
 Until = Annotated[int | None, typer.Option(help="Last publication year.")]
 Domain = Annotated[str | None, typer.Option(help="Domain contains this (e.g. Language).")]
 Org = Annotated[str | None, typer.Option(help="An organization contains this.")]
-IncludeFinetunes = Annotated[bool, typer.Option(
-    "--include-finetunes", help="Keep fine-tunes (rows with a base model) in frontier selections (--top) and "
-                                "trends; they are left out of those by default, as Cottier et al. do.")]
+IncludeFinetunes = Annotated[
+    bool,
+    typer.Option(
+        "--include-finetunes",
+        help="Keep fine-tunes (rows with a base model) in frontier selections (--top) and "
+        "trends; they are left out of those by default, as Cottier et al. do.",
+    ),
+]
 Method = Annotated[str, typer.Option(help=f"Cost method: {', '.join(METHOD_CHOICES)}.")]
 CostMethod = Annotated[str, typer.Option(help=f"The one cost method to use: {', '.join(METHOD_NAMES)}.")]
 CloudTier = Annotated[str, typer.Option(help=f"Cloud price tier: {', '.join(CLOUD_TIERS)} (Cottier et al. use 3y).")]
-YearDollars = Annotated[int | None, typer.Option(
-    help="Express costs in this year's dollars (default: nominal dollars of each model's publication month).")]
-PriceIndex = Annotated[str | None, typer.Option(
-    help="Price index CSV (FRED format) for --year-dollars (default: the database's PPI for data processing, "
-         "as Cottier et al. use).")]
-Attention = Annotated[str, typer.Option(
-    help=f"Attention FLOP: {', '.join(ATTENTION_CHOICES)} (PaLM's 12 L T d_attn per token; causal halves it).")]
-Samples = Annotated[int, typer.Option(help=f"Monte Carlo samples per model (2 to 1,000,000; default {DEFAULT_SAMPLES:,}).")]
+YearDollars = Annotated[
+    int | None,
+    typer.Option(
+        help="Express costs in this year's dollars (default: nominal dollars of each model's publication month)."
+    ),
+]
+PriceIndex = Annotated[
+    str | None,
+    typer.Option(
+        help="Price index CSV (FRED format) for --year-dollars (default: the database's PPI for data processing, "
+        "as Cottier et al. use)."
+    ),
+]
+Attention = Annotated[
+    str,
+    typer.Option(
+        help=f"Attention FLOP: {', '.join(ATTENTION_CHOICES)} (PaLM's 12 L T d_attn per token; causal halves it)."
+    ),
+]
+Samples = Annotated[
+    int, typer.Option(help=f"Monte Carlo samples per model (2 to 1,000,000; default {DEFAULT_SAMPLES:,}).")
+]
 Seed = Annotated[int, typer.Option(help="Random seed; the same seed gives identical output.")]
 Sampling = Annotated[str, typer.Option(help=f"{' or '.join(SAMPLING_CHOICES)} (quasi-random Sobol is the default).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]

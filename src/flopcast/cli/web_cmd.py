@@ -12,7 +12,9 @@ from flopcast.errors import InvalidInputError
 
 
 def report_cmd(
-    name: Annotated[str | None, typer.Argument(help="A model of the database, or none for an ad-hoc run described by flags.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="A model of the database, or none for an ad-hoc run described by flags.")
+    ] = None,
     out: Annotated[str, typer.Option(help="The HTML file to write (atomically).")] = "report.html",
     params: Annotated[str | None, typer.Option(help="Parameters (point or low..high).")] = None,
     tokens: Annotated[str | None, typer.Option(help="Training tokens.")] = None,
@@ -24,7 +26,9 @@ def report_cmd(
     price_per_chip_hour: Annotated[str | None, typer.Option(help="Cloud price, USD per chip-hour.")] = None,
     chip_price: Annotated[str | None, typer.Option(help="Purchase price of one chip, USD.")] = None,
     year_dollars: opt.YearDollars = None,
-    scenario: Annotated[str | None, typer.Option(help="Deployment scenario for the serving section (default twitter-1pct).")] = None,
+    scenario: Annotated[
+        str | None, typer.Option(help="Deployment scenario for the serving section (default twitter-1pct).")
+    ] = None,
     data: opt.Data = None,
     samples: opt.Samples = DEFAULT_SAMPLES,
     seed: opt.Seed = DEFAULT_SEED,
@@ -37,11 +41,18 @@ def report_cmd(
         raise InvalidInputError(f"--out={out!r} must end in .html")
     if not (2 <= samples <= 1_000_000):
         raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
-    args = dict(params=parse_value("params", params), tokens=parse_value("tokens", tokens),
-                compute=parse_value("compute", compute), hardware=hardware, chips=parse_value("chips", chips),
-                days=parse_value("days", days), utilization=parse_value("utilization", utilization, fraction=True),
-                price_per_chip_hour=parse_value("price-per-chip-hour", price_per_chip_hour),
-                chip_price=parse_value("chip-price", chip_price), year_dollars=year_dollars)
+    args = dict(
+        params=parse_value("params", params),
+        tokens=parse_value("tokens", tokens),
+        compute=parse_value("compute", compute),
+        hardware=hardware,
+        chips=parse_value("chips", chips),
+        days=parse_value("days", days),
+        utilization=parse_value("utilization", utilization, fraction=True),
+        price_per_chip_hour=parse_value("price-per-chip-hour", price_per_chip_hour),
+        chip_price=parse_value("chip-price", chip_price),
+        year_dollars=year_dollars,
+    )
     args = {k: v for k, v in args.items() if v is not None}
     html = build_report(name, estimate_args=args, scenario=scenario, data=data, samples=samples, seed=seed)
     path = write_report(out, html)
@@ -73,8 +84,12 @@ def serve_cmd(
 
 def validate_cmd(
     data: opt.Data = None,
-    only: Annotated[str | None, typer.Option(help="Run the checks of one area (cost, deployment, ...) or id prefix.")] = None,
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print the Markdown table of docs/validation.md.")] = False,
+    only: Annotated[
+        str | None, typer.Option(help="Run the checks of one area (cost, deployment, ...) or id prefix.")
+    ] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the Markdown table of docs/validation.md.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Run every published reference check; exit 1 if any fails."""
@@ -86,8 +101,14 @@ def validate_cmd(
         raise InvalidInputError(f"--only={only!r} matches no check")
     failed = sum(r.status == FAIL for r in results)
     if as_json:
-        echo_json({"passed": sum(r.status == PASS for r in results), "failed": failed,
-                   "skipped": sum(r.status == SKIP for r in results), "checks": [r.to_dict() for r in results]})
+        echo_json(
+            {
+                "passed": sum(r.status == PASS for r in results),
+                "failed": failed,
+                "skipped": sum(r.status == SKIP for r in results),
+                "checks": [r.to_dict() for r in results],
+            }
+        )
     elif markdown:
         from flopcast.service import database
 
@@ -103,11 +124,20 @@ def validate_cmd(
         for r in results:
             o = r.outcome
             ratio = f"{o.ratio:.3f}" if o is not None and o.ratio is not None else ""
-            t.add_row(r.check.id, r.check.source, r.check.expected, value_text(r), ratio, r.check.rule,
-                      f"[{style[r.status]}]{r.status}[/]" + (f" ({r.reason})" if r.reason else ""))
+            t.add_row(
+                r.check.id,
+                r.check.source,
+                r.check.expected,
+                value_text(r),
+                ratio,
+                r.check.rule,
+                f"[{style[r.status]}]{r.status}[/]" + (f" ({r.reason})" if r.reason else ""),
+            )
         con = Console(width=200)
         con.print(t)
-        con.print(f"{sum(r.status == PASS for r in results)} pass, {failed} fail, "
-                  f"{sum(r.status == SKIP for r in results)} skipped")
+        con.print(
+            f"{sum(r.status == PASS for r in results)} pass, {failed} fail, "
+            f"{sum(r.status == SKIP for r in results)} skipped"
+        )
     if failed:
         raise typer.Exit(1)

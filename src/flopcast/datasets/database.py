@@ -84,7 +84,9 @@ class Database:
         A miss raises :class:`~flopcast.errors.UnknownModelError` with the closest names.
         """
         if not isinstance(name, str) or not name.strip():
-            raise InvalidInputError(f"model={name!r} is empty; give a name such as 'gpt-3' (see `flopcast models list`)")
+            raise InvalidInputError(
+                f"model={name!r} is empty; give a name such as 'gpt-3' (see `flopcast models list`)"
+            )
         if name in self._by_key:
             return self._by_key[name]
         if name in self._by_name:
@@ -137,15 +139,29 @@ def _epoch_record(m, key: str, file: str) -> ModelRecord:
     tokens, unit, why = dataset_tokens(m.dataset_size, m.dataset_notes, language)
     conf = (m.confidence or "").lower()
     values = dict(
-        publication_date=m.publication_date, organizations=tuple(m.organizations), domains=tuple(m.domains),
-        parameters=m.parameters, training_tokens=tokens, epochs=m.epochs if tokens is not None else None,
-        dataset_size=m.dataset_size, dataset_unit=unit, training_compute_flop=m.training_compute_flop,
-        compute_lower_flop=m.compute_lower_flop, compute_upper_flop=m.compute_upper_flop, confidence=conf,
-        estimation_method=tuple(m.estimation_method), base_model=m.base_model or "",
-        finetune_compute_flop=m.finetune_compute_flop, post_training_compute_flop=m.post_training_compute_flop,
-        compute_rank=m.compute_rank, training_hardware=tuple(m.training_hardware),
-        hardware_quantity=m.hardware_quantity, training_time_hours=m.training_time_hours, chip_hours=m.chip_hours,
-        utilization=m.utilization, accessibility=m.accessibility or "",
+        publication_date=m.publication_date,
+        organizations=tuple(m.organizations),
+        domains=tuple(m.domains),
+        parameters=m.parameters,
+        training_tokens=tokens,
+        epochs=m.epochs if tokens is not None else None,
+        dataset_size=m.dataset_size,
+        dataset_unit=unit,
+        training_compute_flop=m.training_compute_flop,
+        compute_lower_flop=m.compute_lower_flop,
+        compute_upper_flop=m.compute_upper_flop,
+        confidence=conf,
+        estimation_method=tuple(m.estimation_method),
+        base_model=m.base_model or "",
+        finetune_compute_flop=m.finetune_compute_flop,
+        post_training_compute_flop=m.post_training_compute_flop,
+        compute_rank=m.compute_rank,
+        training_hardware=tuple(m.training_hardware),
+        hardware_quantity=m.hardware_quantity,
+        training_time_hours=m.training_time_hours,
+        chip_hours=m.chip_hours,
+        utilization=m.utilization,
+        accessibility=m.accessibility or "",
         training_power_draw_w=m.training_power_draw_w,
     )
     notes = [f"training tokens: {why}"] if why and m.dataset_size is not None and language else []
@@ -153,20 +169,30 @@ def _epoch_record(m, key: str, file: str) -> ModelRecord:
         v = values[attr]
         if v is not None and v < MIN_PLAUSIBLE_COMPUTE_FLOP:
             values[attr] = None
-            notes.append(f"{attr}: the database's {v:g} FLOP is not a plausible compute (a truncated entry); "
-                         "treated as missing")
+            notes.append(
+                f"{attr}: the database's {v:g} FLOP is not a plausible compute (a truncated entry); treated as missing"
+            )
     sources = {k: src for k, v in values.items() if v not in (None, "", ())}
-    return ModelRecord(name=m.name, key=key, line=m.line, origin="epoch", sources=sources, notes=tuple(notes),
-                       **values)
+    return ModelRecord(name=m.name, key=key, line=m.line, origin="epoch", sources=sources, notes=tuple(notes), **values)
 
 
 #: curated column -> record field (None: the column is used otherwise)
 _OVERLAY_FIELDS = {
-    "publication_date": "publication_date", "params": "parameters", "params_active": "params_active",
-    "training_compute_flop": "training_compute_flop", "chips": "hardware_quantity",
-    "training_time_hours": "training_time_hours", "chip_hours": "chip_hours", "utilization": "utilization",
-    "n_layers": "n_layers", "d_model": "d_model", "d_attn": "d_attn", "context_length": "context_length",
-    "kv_cache_fraction": "kv_cache_fraction", "precision": "precision", "training_start_date": "training_start_date",
+    "publication_date": "publication_date",
+    "params": "parameters",
+    "params_active": "params_active",
+    "training_compute_flop": "training_compute_flop",
+    "chips": "hardware_quantity",
+    "training_time_hours": "training_time_hours",
+    "chip_hours": "chip_hours",
+    "utilization": "utilization",
+    "n_layers": "n_layers",
+    "d_model": "d_model",
+    "d_attn": "d_attn",
+    "context_length": "context_length",
+    "kv_cache_fraction": "kv_cache_fraction",
+    "precision": "precision",
+    "training_start_date": "training_start_date",
 }
 
 
@@ -195,8 +221,15 @@ def _overlay(rec: ModelRecord, spec, overlaid: bool) -> ModelRecord:
         sources[fld] = src
     aliases = tuple(dict.fromkeys((*rec.aliases, spec.key, spec.name, *spec.aliases)))
     notes = tuple(n for n in rec.notes if not (n.startswith("training tokens:") and "training_tokens" in changes))
-    return replace(rec, key=spec.key, aliases=aliases, origin="epoch+curated" if overlaid else "curated",
-                   sources=sources, notes=notes, **changes)
+    return replace(
+        rec,
+        key=spec.key,
+        aliases=aliases,
+        origin="epoch+curated" if overlaid else "curated",
+        sources=sources,
+        notes=notes,
+        **changes,
+    )
 
 
 def _build_records(models, file: str, curated) -> tuple[list[ModelRecord], list[tuple[str, str, str]]]:
@@ -272,4 +305,3 @@ def _read(source: DataSource) -> Database:
     index = load_price_index(idx_path) if idx_path is not None else bundled_price_index()
     date = source.data_date if source.kind == "cache" else (_newest_modified(models) or source.data_date)
     return Database(source, records, hardware, book, index, reports, date, log)
-

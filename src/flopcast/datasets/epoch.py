@@ -883,16 +883,26 @@ def load_epoch_chips(path: str | Path):
             if "tpu" not in name.lower() and "tf32" not in peaks and "fp32" in peaks:
                 override = "fp32"  # a plain FP16 figure: Cottier et al. cost training at FP32 then
         key = _SLUG.sub("-", name.lower()).strip("-")
-        chips.append(Hardware(
-            key=key, name=name, family=family_token(name), manufacturer=f_manu(cells) or "",
-            type=f_type(cells) or "GPU", peak_flop_per_s_by_precision=peaks, memory_bytes=v["memory_bytes"],
-            memory_bandwidth_bytes_per_s=v["memory_bandwidth_bytes_per_s"], tdp_w=v["tdp_w"],
-            release_date=f_release(cells), release_price_usd=v["release_price_usd"], epoch_names=(name,),
-            default_precision_override=override,
-            source=f"Epoch AI, Machine Learning Hardware ({t.file} line {rec.line})"
-                   + (f"; datasheet {f_sheet(cells)}" if f_sheet(cells) else ""),
-            origin="epoch",
-        ))
+        chips.append(
+            Hardware(
+                key=key,
+                name=name,
+                family=family_token(name),
+                manufacturer=f_manu(cells) or "",
+                type=f_type(cells) or "GPU",
+                peak_flop_per_s_by_precision=peaks,
+                memory_bytes=v["memory_bytes"],
+                memory_bandwidth_bytes_per_s=v["memory_bandwidth_bytes_per_s"],
+                tdp_w=v["tdp_w"],
+                release_date=f_release(cells),
+                release_price_usd=v["release_price_usd"],
+                epoch_names=(name,),
+                default_precision_override=override,
+                source=f"Epoch AI, Machine Learning Hardware ({t.file} line {rec.line})"
+                + (f"; datasheet {f_sheet(cells)}" if f_sheet(cells) else ""),
+                origin="epoch",
+            )
+        )
     return chips, t.report()
 
 

@@ -242,9 +242,7 @@ def _sources(base_url: str | None, files: Iterable[str] | None) -> dict[str, str
         names = list(dict.fromkeys([files] if isinstance(files, str) else files))
         unknown = [n for n in names if n not in DEFAULT_SOURCES]
         if unknown:
-            raise InvalidInputError(
-                f"unknown Epoch file(s) {', '.join(unknown)}; valid: {', '.join(DEFAULT_SOURCES)}"
-            )
+            raise InvalidInputError(f"unknown Epoch file(s) {', '.join(unknown)}; valid: {', '.join(DEFAULT_SOURCES)}")
         if not names:
             raise InvalidInputError(f"no files to pull; valid: {', '.join(DEFAULT_SOURCES)}")
     if base_url is None:
@@ -348,9 +346,7 @@ def _validate(path: Path, expected: schema.FileKind) -> int:
             looks = f"; it looks like Epoch's {schema.detect_kind(header).name} file"
         except CatalogError:
             looks = ""
-        raise _Rejected(
-            f"missing required column(s) {', '.join(missing)} for Epoch's {expected.name} file{looks}"
-        )
+        raise _Rejected(f"missing required column(s) {', '.join(missing)} for Epoch's {expected.name} file{looks}")
     try:
         kind = schema.detect_kind(header)
     except CatalogError as exc:  # pragma: no cover - required columns are present
@@ -360,9 +356,7 @@ def _validate(path: Path, expected: schema.FileKind) -> int:
     if rows == 0:
         raise _Rejected("no data rows: the file has a header only")
     if last is not None and len(last) < len(header):
-        raise _Rejected(
-            f"truncated: the last row has {len(last)} of the header's {len(header)} cells"
-        )
+        raise _Rejected(f"truncated: the last row has {len(last)} of the header's {len(header)} cells")
     return rows
 
 

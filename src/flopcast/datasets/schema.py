@@ -37,7 +37,11 @@ MODELS = FileKind(
         "publication_date": ("Publication date", "Publication date (UTC)", "Date"),
         "parameters": ("Parameters",),
         "training_compute_flop": ("Training compute (FLOP)", "Training compute (FLOPs)", "Training compute"),
-        "dataset_size": ("Training dataset size (datapoints)", "Training dataset size (total)", "Training dataset size"),
+        "dataset_size": (
+            "Training dataset size (datapoints)",
+            "Training dataset size (total)",
+            "Training dataset size",
+        ),
         "epochs": ("Epochs",),
         "training_time_hours": ("Training time (hours)",),
         "training_hardware": ("Training hardware",),

@@ -97,8 +97,12 @@ def embedded_files() -> dict[str, Path]:
 
 def _embedded() -> DataSource:
     man = embedded_manifest()
-    return DataSource("embedded", f"Epoch AI database, embedded snapshot of {man.snapshot}",
-                      tuple(embedded_files().items()), man.data_date)
+    return DataSource(
+        "embedded",
+        f"Epoch AI database, embedded snapshot of {man.snapshot}",
+        tuple(embedded_files().items()),
+        man.data_date,
+    )
 
 
 def _first(folder: Path, names) -> Path | None:
@@ -125,12 +129,16 @@ def _folder_source(folder: Path) -> DataSource:
     from flopcast.datasets import schema
 
     if not folder.is_dir():
-        raise CatalogError(f"--data {str(folder)!r} is not a folder; give the folder that holds Epoch's CSV files, "
-                           f"or one of {', '.join(SPECIAL)}")
+        raise CatalogError(
+            f"--data {str(folder)!r} is not a folder; give the folder that holds Epoch's CSV files, "
+            f"or one of {', '.join(SPECIAL)}"
+        )
     found = {k.name: _first(folder, k.filenames) for k in schema.KINDS}
     if found["models"] is None:
-        raise CatalogError(f"--data {str(folder)!r} holds none of {', '.join(schema.MODELS.filenames)}; "
-                           "it needs Epoch's AI models table")
+        raise CatalogError(
+            f"--data {str(folder)!r} holds none of {', '.join(schema.MODELS.filenames)}; "
+            "it needs Epoch's AI models table"
+        )
     return _with_fallback("data-dir", f"Epoch AI database in {folder}", found, "")
 
 
@@ -145,13 +153,16 @@ def _cache_source(required: bool) -> DataSource | None:
         entries = {}
     if "models" not in entries:
         if required:
-            raise InvalidInputError("--data cache: nothing is cached; run `flopcast data pull`, or leave --data out "
-                                    "to use the embedded snapshot")
+            raise InvalidInputError(
+                "--data cache: nothing is cached; run `flopcast data pull`, or leave --data out "
+                "to use the embedded snapshot"
+            )
         return None
     m = entries["models"]
     found = {k: Path(e.path) for k, e in entries.items()}
-    return _with_fallback("cache", f"Epoch AI database pulled into {Path(m.path).parent}", found,
-                          str(m.fetched_at)[:10])
+    return _with_fallback(
+        "cache", f"Epoch AI database pulled into {Path(m.path).parent}", found, str(m.fetched_at)[:10]
+    )
 
 
 def resolve_source(data: str | Path | None = None) -> DataSource:

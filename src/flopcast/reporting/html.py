@@ -27,12 +27,22 @@ def _jinja():
         import jinja2
     except ImportError:  # pragma: no cover - the report extra installs it
         raise MissingInputError("reports need Jinja2 and matplotlib: pip install 'flopcast[report]'") from None
-    env = jinja2.Environment(loader=jinja2.FunctionLoader(_template_source), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_template_source),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     from flopcast.reporting import format as F
 
-    env.filters.update(value=F.format_value, usd=F.format_usd, sci=F.format_sci, summary=F.format_summary,
-                       pct=lambda x: f"{x:.0%}" if x is not None else "-")
+    env.filters.update(
+        value=F.format_value,
+        usd=F.format_usd,
+        sci=F.format_sci,
+        summary=F.format_summary,
+        pct=lambda x: f"{x:.0%}" if x is not None else "-",
+    )
     return env
 
 
@@ -44,7 +54,7 @@ def _svg(fig) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight")
     text = buf.getvalue()
-    return text[text.index("<svg"):]  # drop the XML prolog and doctype: the SVG is inlined in HTML
+    return text[text.index("<svg") :]  # drop the XML prolog and doctype: the SVG is inlined in HTML
 
 
 def _figure(width=6.4, height=3.0):
@@ -73,7 +83,7 @@ def cost_histograms_svg(cost: dict) -> str:
         lo, hi = np.floor(x.min()), np.ceil(x.max())
         ticks = np.arange(lo, hi + 1)
         ax.set_xticks(ticks)
-        ax.set_xticklabels([F.format_usd(10 ** t) for t in ticks], fontsize=8)
+        ax.set_xticklabels([F.format_usd(10**t) for t in ticks], fontsize=8)
     fig.suptitle("Training cost, USD (log scale): median solid, 90% interval dotted", fontsize=10)
     return _svg(fig)
 
@@ -102,13 +112,15 @@ def trend_svg(analysis, highlight_year: float | None, highlight_value: float | N
     hi = max(years.max(), highlight_year or years.max()) + 0.3
     grid = np.linspace(lo, hi, 120)
     p = fit.predict(grid)
-    ax.plot(grid, p["median"], color="#333", linewidth=1.5,
-            label=f"trend x{fit.growth_per_year()['estimate']:.2f}/year")
+    ax.plot(
+        grid, p["median"], color="#333", linewidth=1.5, label=f"trend x{fit.growth_per_year()['estimate']:.2f}/year"
+    )
     ax.fill_between(grid, p["line_low"], p["line_high"], color="#333", alpha=0.18, label="90% CI of the trend")
     ax.fill_between(grid, p["pred_low"], p["pred_high"], color="#333", alpha=0.07, label="90% prediction band")
     if highlight_year is not None and highlight_value is not None:
-        ax.scatter([highlight_year], [highlight_value], s=70, marker="*", color="#d62728", zorder=5,
-                   label=highlight_label)
+        ax.scatter(
+            [highlight_year], [highlight_value], s=70, marker="*", color="#d62728", zorder=5, label=highlight_label
+        )
     ax.set_yscale("log")
     ax.set_ylabel(analysis.unit)
     ax.legend(fontsize=7, loc="upper left")
@@ -124,9 +136,16 @@ class Section:
     data: dict = field(default_factory=dict)
 
 
-def build_report(name: str | None = None, *, estimate_args: dict | None = None, scenario: str | None = None,
-                 data: str | None = None, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
-                 compare_with: tuple[str, ...] = COMPARE_WITH) -> str:
+def build_report(
+    name: str | None = None,
+    *,
+    estimate_args: dict | None = None,
+    scenario: str | None = None,
+    data: str | None = None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+    compare_with: tuple[str, ...] = COMPARE_WITH,
+) -> str:
     """The report's HTML. ``estimate_args`` are :func:`flopcast.service.training_estimate`'s keywords."""
     from flopcast import __version__
     from flopcast.service import database, training_estimate
@@ -141,11 +160,16 @@ def build_report(name: str | None = None, *, estimate_args: dict | None = None, 
 
     # distributions and sensitivity
     sections["distributions"] = cost_histograms_svg(est.cost_usd)
-    sens_key = next((k for k in ("cost_usd.amortized", "cost_usd.cloud", "cost_usd.acquisition")
-                     if k in est.sensitivity), next(iter(est.sensitivity), None))
+    sens_key = next(
+        (k for k in ("cost_usd.amortized", "cost_usd.cloud", "cost_usd.acquisition") if k in est.sensitivity),
+        next(iter(est.sensitivity), None),
+    )
     sens_rows = est.sensitivity.get(sens_key, []) if sens_key else []
-    sections["sensitivity"] = {"method": sens_key, "rows": sens_rows,
-                               "svg": sensitivity_svg(sens_rows) if sens_rows else ""}
+    sections["sensitivity"] = {
+        "method": sens_key,
+        "rows": sens_rows,
+        "svg": sensitivity_svg(sens_rows) if sens_rows else "",
+    }
 
     # hardware comparison
     params = est.central.get("params") or _input_median(est, "params") or 175e9
@@ -170,9 +194,13 @@ def build_report(name: str | None = None, *, estimate_args: dict | None = None, 
     for key, s in est.outputs().items():
         outputs.append({"name": key, "summary": s, "central": est.central.get(key)})
     html = env.get_template("report.html.j2").render(
-        est=est, outputs=outputs, sections=sections, version=__version__,
+        est=est,
+        outputs=outputs,
+        sections=sections,
+        version=__version__,
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        title=f"flopcast report: {est.name}")
+        title=f"flopcast report: {est.name}",
+    )
     return html
 
 
@@ -218,8 +246,13 @@ def _deployment_section(name, est, scenario: str, seed: int) -> Section:
 
             spec = bundled_models().find(est.key)
             if spec is None:
-                sec.ok, sec.note = False, (f"not estimated: serving needs the model's architecture, which the curated "
-                                           f"catalog has for {len(bundled_models())} models; {est.name} is not one")
+                sec.ok, sec.note = (
+                    False,
+                    (
+                        f"not estimated: serving needs the model's architecture, which the curated "
+                        f"catalog has for {len(bundled_models())} models; {est.name} is not one"
+                    ),
+                )
                 return sec
             d = estimate_deployment(spec, scenario=scenario, vs_training=True, samples=4_000, seed=seed)
     except FlopcastError as exc:
@@ -245,8 +278,13 @@ def _trend_section(est, name, db, seed: int) -> Section:
     residual = None
     if year is not None and value is not None:
         residual = value / float(t.fit.predict(year)["median"])
-    sec.data = {"svg": trend_svg(t, year, value, est.name), "t": t, "residual": residual, "year": year,
-                "growth": t.fit.growth_per_year()}
+    sec.data = {
+        "svg": trend_svg(t, year, value, est.name),
+        "t": t,
+        "residual": residual,
+        "year": year,
+        "growth": t.fit.growth_per_year(),
+    }
     if date is None:
         sec.note = "the run has no date (give a catalog model or a start date) so it is not placed on the trend"
     return sec

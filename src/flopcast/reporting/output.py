@@ -12,8 +12,19 @@ from pathlib import Path
 from flopcast.errors import InvalidInputError
 
 CSV_FIELDS = (
-    "model", "key", "publication_date", "organization", "domain", "is_finetune", "hardware", "training_compute_flop",
-    "training_compute_flop_p5", "training_compute_flop_p95", "compute_source", "chip_hours", "chip_hours_p5",
+    "model",
+    "key",
+    "publication_date",
+    "organization",
+    "domain",
+    "is_finetune",
+    "hardware",
+    "training_compute_flop",
+    "training_compute_flop_p5",
+    "training_compute_flop_p95",
+    "compute_source",
+    "chip_hours",
+    "chip_hours_p5",
     "chip_hours_p95",
 )
 

@@ -73,16 +73,31 @@ def _annotate(fig, ax, years, vals, labels, indices) -> None:
     placed = []
     for i in sorted(indices, key=lambda k: years[k]):
         for dx, dy in _LABEL_OFFSETS_PT:
-            ann = ax.annotate(str(labels[i]), (years[i], vals[i]), xytext=(dx, dy), textcoords="offset points",
-                              fontsize=7.5, color="#222222", zorder=4, ha="left" if dx > 0 else "right")
+            ann = ax.annotate(
+                str(labels[i]),
+                (years[i], vals[i]),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                fontsize=7.5,
+                color="#222222",
+                zorder=4,
+                ha="left" if dx > 0 else "right",
+            )
             box = ann.get_window_extent(renderer)
             if not any(box.overlaps(b) for b in placed):
                 placed.append(box)
                 break
             ann.remove()
         else:  # every offset collides: keep the first one
-            ann = ax.annotate(str(labels[i]), (years[i], vals[i]), xytext=_LABEL_OFFSETS_PT[0],
-                              textcoords="offset points", fontsize=7.5, color="#222222", zorder=4)
+            ann = ax.annotate(
+                str(labels[i]),
+                (years[i], vals[i]),
+                xytext=_LABEL_OFFSETS_PT[0],
+                textcoords="offset points",
+                fontsize=7.5,
+                color="#222222",
+                zorder=4,
+            )
             placed.append(ann.get_window_extent(renderer))
 
 
@@ -144,26 +159,57 @@ def plot_trend(
 
         grid_in = np.linspace(x_lo, x_hi, 200)
         band_in = fit.predict(grid_in)
-        ax.fill_between(grid_in, band_in["pred_low"], band_in["pred_high"], color=_LINE_COLOR, alpha=0.08, lw=0,
-                        label=f"{c:.0%} prediction interval (new model)")
-        ax.fill_between(grid_in, band_in["line_low"], band_in["line_high"], color=_LINE_COLOR, alpha=0.25, lw=0,
-                        label=f"{c:.0%} confidence interval (trend)")
+        ax.fill_between(
+            grid_in,
+            band_in["pred_low"],
+            band_in["pred_high"],
+            color=_LINE_COLOR,
+            alpha=0.08,
+            lw=0,
+            label=f"{c:.0%} prediction interval (new model)",
+        )
+        ax.fill_between(
+            grid_in,
+            band_in["line_low"],
+            band_in["line_high"],
+            color=_LINE_COLOR,
+            alpha=0.25,
+            lw=0,
+            label=f"{c:.0%} confidence interval (trend)",
+        )
         ax.plot(grid_in, band_in["median"], color=_LINE_COLOR, lw=2, label=f"Trend: {_growth_text(fit)}")
         if x_end > x_hi:
             grid_out = np.linspace(x_hi, x_end, 100)
             band_out = fit.predict(grid_out)
             ax.fill_between(grid_out, band_out["pred_low"], band_out["pred_high"], color=_LINE_COLOR, alpha=0.05, lw=0)
-            ax.fill_between(grid_out, band_out["line_low"], band_out["line_high"], color=_LINE_COLOR, alpha=0.15,
-                            lw=0)
-            ax.plot(grid_out, band_out["median"], color=_LINE_COLOR, lw=2, ls="--",
-                    label=f"Extrapolation to {x_end:.0f}")
+            ax.fill_between(grid_out, band_out["line_low"], band_out["line_high"], color=_LINE_COLOR, alpha=0.15, lw=0)
+            ax.plot(
+                grid_out, band_out["median"], color=_LINE_COLOR, lw=2, ls="--", label=f"Extrapolation to {x_end:.0f}"
+            )
         bp = fit.breakpoint
         if bp is not None and bp.preferred == "piecewise":
-            ax.plot(grid_in, 10.0 ** np.asarray(bp.predict_log10(grid_in)), color="#555555", lw=1.2, ls=":",
-                    label=(f"Break {bp.break_year:.1f}: x{bp.growth_before_per_year:.3g} then "
-                           f"x{bp.growth_after_per_year:.3g}/year"))
-        ax.scatter(years, vals, s=22, color=_POINT_COLOR, alpha=0.8, edgecolor="white", linewidth=0.5, zorder=3,
-                   label=f"Models (n={vals.size})")
+            ax.plot(
+                grid_in,
+                10.0 ** np.asarray(bp.predict_log10(grid_in)),
+                color="#555555",
+                lw=1.2,
+                ls=":",
+                label=(
+                    f"Break {bp.break_year:.1f}: x{bp.growth_before_per_year:.3g} then "
+                    f"x{bp.growth_after_per_year:.3g}/year"
+                ),
+            )
+        ax.scatter(
+            years,
+            vals,
+            s=22,
+            color=_POINT_COLOR,
+            alpha=0.8,
+            edgecolor="white",
+            linewidth=0.5,
+            zorder=3,
+            label=f"Models (n={vals.size})",
+        )
 
         ax.set_xlim(x_lo - 0.02 * (x_end - x_lo), x_end + 0.02 * (x_end - x_lo))
         ax.xaxis.get_major_locator().set_params(integer=True)
@@ -204,8 +250,13 @@ def plot_reproduction(curve, path, *, title: str = "Cost to reproduce", budgets=
         ax.plot(years, curve.median_usd, color=_LINE_COLOR, lw=2, label="Median cost to reproduce")
         for row in budgets:
             ax.axhline(row["budget_usd"], color=_POINT_COLOR, lw=0.8, ls="--", alpha=0.7)
-            ax.text(years[0], row["budget_usd"] * 1.08, f"{row['name']} (${row['budget_usd']:,.0f})", fontsize=8,
-                    color=_POINT_COLOR)
+            ax.text(
+                years[0],
+                row["budget_usd"] * 1.08,
+                f"{row['name']} (${row['budget_usd']:,.0f})",
+                fontsize=8,
+                color=_POINT_COLOR,
+            )
         ax.set_xlabel("Year")
         ax.set_ylabel("Cost (USD)")
         ax.set_title(title, fontsize=12)

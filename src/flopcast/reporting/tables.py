@@ -37,12 +37,19 @@ def print_estimate(result, show_sensitivity: bool = False) -> None:
         central = result.central.get(key)
         table.add_row(_LABELS.get(key, key), format_summary(s), _fmt_central(central, s.unit))
     for method, s in result.cost_usd.items():
-        table.add_row(f"Cost, {method}", format_summary(s), _fmt_central(result.central.get(f"cost_usd.{method}"), "USD"))
+        table.add_row(
+            f"Cost, {method}", format_summary(s), _fmt_central(result.central.get(f"cost_usd.{method}"), "USD")
+        )
     con.print(table)
-    sampled = f"Samples: {result.samples:,} ({result.sampling}, seed {result.seed})" if result.samples > 1 else \
-        "Point estimate only (--point)"
-    con.print(f"Source: {result.source}. Dollars: {result.dollars}. {sampled}. Point estimate: every input at its "
-              "central value (the published method).")
+    sampled = (
+        f"Samples: {result.samples:,} ({result.sampling}, seed {result.seed})"
+        if result.samples > 1
+        else "Point estimate only (--point)"
+    )
+    con.print(
+        f"Source: {result.source}. Dollars: {result.dollars}. {sampled}. Point estimate: every input at its "
+        "central value (the published method)."
+    )
     for m, why in result.skipped_methods.items():
         con.print(f"[yellow]{m} cost skipped:[/yellow] {why}")
     for n in result.notes:
@@ -76,12 +83,23 @@ def _fmt_central(v, unit):
 
 def hardware_row(h) -> dict:
     return {
-        "key": h.key, "name": h.name, "family": h.family, "family_default": h.family_default, "manufacturer": h.manufacturer,
-        "type": h.type, "release_date": h.release_date, "release_price_usd": h.release_price_usd,
-        "peak_flop_per_s": dict(h.peak_flop_per_s_by_precision), "memory_bytes": h.memory_bytes,
+        "key": h.key,
+        "name": h.name,
+        "family": h.family,
+        "family_default": h.family_default,
+        "manufacturer": h.manufacturer,
+        "type": h.type,
+        "release_date": h.release_date,
+        "release_price_usd": h.release_price_usd,
+        "peak_flop_per_s": dict(h.peak_flop_per_s_by_precision),
+        "memory_bytes": h.memory_bytes,
         "memory_bandwidth_bytes_per_s": h.memory_bandwidth_bytes_per_s,
-        "interconnect_bandwidth_bytes_per_s": h.interconnect_bandwidth_bytes_per_s, "tdp_w": h.tdp_w,
-        "aliases": list(h.aliases), "source": h.source, "as_of": h.as_of, "notes": h.notes,
+        "interconnect_bandwidth_bytes_per_s": h.interconnect_bandwidth_bytes_per_s,
+        "tdp_w": h.tdp_w,
+        "aliases": list(h.aliases),
+        "source": h.source,
+        "as_of": h.as_of,
+        "notes": h.notes,
     }
 
 
@@ -91,9 +109,15 @@ def print_hardware_list(rows) -> None:
         t.add_column(col)
     for h in rows:
         p = h.peak_flop_per_s_by_precision
-        t.add_row(h.key + (" *" if h.family_default else ""), h.name, format_sci(p.get("bf16", p.get("fp16"))),
-                  format_sci(p.get("fp32")), format_bytes(h.memory_bytes), f"{h.tdp_w:g} W" if h.tdp_w else "",
-                  str(h.release_date or ""))
+        t.add_row(
+            h.key + (" *" if h.family_default else ""),
+            h.name,
+            format_sci(p.get("bf16", p.get("fp16"))),
+            format_sci(p.get("fp32")),
+            format_bytes(h.memory_bytes),
+            f"{h.tdp_w:g} W" if h.tdp_w else "",
+            str(h.release_date or ""),
+        )
     con = _console()
     con.print(t)
     con.print("* the variant a bare family name (a100, v100, h100...) resolves to")
@@ -107,8 +131,14 @@ def print_hardware(h, note: str = "") -> None:
     for prec, v in h.peak_flop_per_s_by_precision.items():
         t.add_row(f"peak {prec} (dense)", f"{format_sci(v)} {'OP/s' if prec == 'int8' else 'FLOP/s'}")
     t.add_row("memory", format_bytes(h.memory_bytes))
-    t.add_row("memory bandwidth", f"{format_bytes(h.memory_bandwidth_bytes_per_s)}/s" if h.memory_bandwidth_bytes_per_s else "")
-    t.add_row("interconnect", f"{format_bytes(h.interconnect_bandwidth_bytes_per_s)}/s" if h.interconnect_bandwidth_bytes_per_s else "")
+    t.add_row(
+        "memory bandwidth",
+        f"{format_bytes(h.memory_bandwidth_bytes_per_s)}/s" if h.memory_bandwidth_bytes_per_s else "",
+    )
+    t.add_row(
+        "interconnect",
+        f"{format_bytes(h.interconnect_bandwidth_bytes_per_s)}/s" if h.interconnect_bandwidth_bytes_per_s else "",
+    )
     t.add_row("TDP", f"{h.tdp_w:g} W" if h.tdp_w else "")
     t.add_row("released", str(h.release_date or ""))
     t.add_row("release price", format_usd(h.release_price_usd) if h.release_price_usd else "")
@@ -128,18 +158,36 @@ def print_comparison(c) -> None:
     t.add_column(c.a)
     t.add_column(c.b)
     t.add_column("ratio (B/A)", justify="right")
-    t.add_row(f"peak ({c.precision_a} / {c.precision_b}, dense)", f"{format_sci(c.peak_flop_per_s_a)} FLOP/s",
-              f"{format_sci(c.peak_flop_per_s_b)} FLOP/s", f"{c.peak_flop_per_s_ratio:.2f}x")
-    t.add_row("memory", format_bytes(c.memory_bytes_a), format_bytes(c.memory_bytes_b),
-              f"{c.memory_bytes_ratio:.2f}x" if c.memory_bytes_ratio else "")
-    t.add_row(f"chips to hold {format_sci(c.params)}-parameter training state ({format_bytes(c.training_memory_bytes)})",
-              format_sci(c.min_chips_a), format_sci(c.min_chips_b), "")
-    t.add_row("price per chip-hour", _usd(c.price_usd_per_chip_hour_a, c.price_source_a),
-              _usd(c.price_usd_per_chip_hour_b, c.price_source_b), "")
-    t.add_row(f"USD per 1e18 FLOP at {c.utilization:.0%} utilization",
-              format_usd(c.usd_per_flop_a * 1e18) if c.usd_per_flop_a else "n/a",
-              format_usd(c.usd_per_flop_b * 1e18) if c.usd_per_flop_b else "n/a",
-              f"{c.cost_per_flop_advantage:.2f}x cheaper" if c.cost_per_flop_advantage else "")
+    t.add_row(
+        f"peak ({c.precision_a} / {c.precision_b}, dense)",
+        f"{format_sci(c.peak_flop_per_s_a)} FLOP/s",
+        f"{format_sci(c.peak_flop_per_s_b)} FLOP/s",
+        f"{c.peak_flop_per_s_ratio:.2f}x",
+    )
+    t.add_row(
+        "memory",
+        format_bytes(c.memory_bytes_a),
+        format_bytes(c.memory_bytes_b),
+        f"{c.memory_bytes_ratio:.2f}x" if c.memory_bytes_ratio else "",
+    )
+    t.add_row(
+        f"chips to hold {format_sci(c.params)}-parameter training state ({format_bytes(c.training_memory_bytes)})",
+        format_sci(c.min_chips_a),
+        format_sci(c.min_chips_b),
+        "",
+    )
+    t.add_row(
+        "price per chip-hour",
+        _usd(c.price_usd_per_chip_hour_a, c.price_source_a),
+        _usd(c.price_usd_per_chip_hour_b, c.price_source_b),
+        "",
+    )
+    t.add_row(
+        f"USD per 1e18 FLOP at {c.utilization:.0%} utilization",
+        format_usd(c.usd_per_flop_a * 1e18) if c.usd_per_flop_a else "n/a",
+        format_usd(c.usd_per_flop_b * 1e18) if c.usd_per_flop_b else "n/a",
+        f"{c.cost_per_flop_advantage:.2f}x cheaper" if c.cost_per_flop_advantage else "",
+    )
     con.print(t)
 
 
@@ -163,15 +211,22 @@ def print_models(rows, total: int | None = None, source: str = "") -> None:
     for col in ("key", "name", "date", "parameters", "compute (FLOP)", "hardware", "origin"):
         t.add_column(col, overflow="fold")
     for r in rows:
-        t.add_row(r.key if r.key != r.name else "", r.name, str(r.publication_date or ""),
-                  format_sci(r.parameters) if r.parameters else "",
-                  format_sci(r.training_compute_flop) if r.training_compute_flop else "",
-                  ", ".join(r.training_hardware), r.origin + (", fine-tune" if r.is_finetune else ""))
+        t.add_row(
+            r.key if r.key != r.name else "",
+            r.name,
+            str(r.publication_date or ""),
+            format_sci(r.parameters) if r.parameters else "",
+            format_sci(r.training_compute_flop) if r.training_compute_flop else "",
+            ", ".join(r.training_hardware),
+            r.origin + (", fine-tune" if r.is_finetune else ""),
+        )
     con = _console()
     con.print(t)
     if source:
-        con.print(f"Source: {source}. `flopcast estimate NAME` takes a key or a name; "
-                  "origin 'epoch+curated' rows carry cited corrections.")
+        con.print(
+            f"Source: {source}. `flopcast estimate NAME` takes a key or a name; "
+            "origin 'epoch+curated' rows carry cited corrections."
+        )
 
 
 def print_model(r, source: str = "") -> None:
@@ -202,13 +257,18 @@ def print_batch(result, reports=()) -> None:
         cells = [row["model"], row["publication_date"], format_sci(row["training_compute_flop"]), row["hardware"]]
         for m in result.methods:
             v = row.get(f"cost_{m}_usd")
-            cells.append("n/a" if v is None else
-                         f"{format_usd(v)} ({format_usd(row[f'cost_{m}_usd_p5'])}-{format_usd(row[f'cost_{m}_usd_p95'])})")
+            cells.append(
+                "n/a"
+                if v is None
+                else f"{format_usd(v)} ({format_usd(row[f'cost_{m}_usd_p5'])}-{format_usd(row[f'cost_{m}_usd_p95'])})"
+            )
         cells.append(row["imputed_inputs"].replace(";", ", "))
         t.add_row(*cells)
     con.print(t)
-    con.print(f"Source: {result.source}. Models: {result.selection}. Samples per model: {result.samples:,} "
-              f"({result.sampling}, seed {result.seed}). Not estimated: {len(result.skipped):,} (no compute, "
-              "parameters x tokens or chip-hours; --format json lists each with its reason).")
+    con.print(
+        f"Source: {result.source}. Models: {result.selection}. Samples per model: {result.samples:,} "
+        f"({result.sampling}, seed {result.seed}). Not estimated: {len(result.skipped):,} (no compute, "
+        "parameters x tokens or chip-hours; --format json lists each with its reason)."
+    )
     for rep in reports:
         con.print(f"[dim]parse report:[/dim] {rep.summary()}")

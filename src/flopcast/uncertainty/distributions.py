@@ -301,8 +301,6 @@ def samples(values) -> Samples:
     return Samples(np.asarray(values, dtype=float))
 
 
-
-
 def as_distribution(value, name: str = "value") -> Distribution:
     """Turn a number, distribution or sample array into a Distribution."""
     if isinstance(value, Distribution):
@@ -318,7 +316,6 @@ def as_distribution(value, name: str = "value") -> Distribution:
     if not math.isfinite(v):
         raise InvalidInputError(f"{name}={v} is not finite; give a finite number")
     return Point(v)
-
 
 
 def lognormal_product(terms, constant: float = 1.0) -> Distribution | None:

@@ -38,8 +38,9 @@ def _convention(attention: str):
 def _shape_known(n_layers, d_model, context) -> bool:
     given = [x is not None for x in (n_layers, d_model, context)]
     if any(given) and not all(given):
-        raise InvalidInputError("give all of n_layers, d_model and context (sequence length) for the attention term, "
-                                "or none of them")
+        raise InvalidInputError(
+            "give all of n_layers, d_model and context (sequence length) for the attention term, or none of them"
+        )
     return all(given)
 
 
@@ -58,8 +59,9 @@ def model_flop_per_token(params, n_layers=None, d_model=None, context=None, *, a
     return training_flop_per_token(params, convention=conv)
 
 
-def hardware_flop_per_token(params, n_layers=None, d_model=None, context=None, *, attention: str = DEFAULT_ATTENTION,
-                            recompute: str = "none"):
+def hardware_flop_per_token(
+    params, n_layers=None, d_model=None, context=None, *, attention: str = DEFAULT_ATTENTION, recompute: str = "none"
+):
     """Model FLOP per token plus the FLOP that activation recomputation repeats."""
     from flopcast.compute import attention_flop_per_token
 
@@ -78,19 +80,28 @@ def hardware_flop_per_token(params, n_layers=None, d_model=None, context=None, *
 
 def mfu(tokens_per_s, flop_per_token, chips, peak_flop_per_s):
     """Achieved model FLOP/s over the peak of all chips."""
-    for name, v in (("tokens_per_s", tokens_per_s), ("flop_per_token", flop_per_token), ("chips", chips),
-                    ("peak_flop_per_s", peak_flop_per_s)):
+    for name, v in (
+        ("tokens_per_s", tokens_per_s),
+        ("flop_per_token", flop_per_token),
+        ("chips", chips),
+        ("peak_flop_per_s", peak_flop_per_s),
+    ):
         check_positive(name, v)
     return np.asarray(tokens_per_s, dtype=float) * flop_per_token / (np.asarray(chips, dtype=float) * peak_flop_per_s)
 
 
 def implied_utilization(compute_flop, chips, hours, peak_flop_per_s):
     """Utilization implied by a run: compute / (chips x hours x 3600 x peak)."""
-    for name, v in (("compute_flop", compute_flop), ("chips", chips), ("hours", hours),
-                    ("peak_flop_per_s", peak_flop_per_s)):
+    for name, v in (
+        ("compute_flop", compute_flop),
+        ("chips", chips),
+        ("hours", hours),
+        ("peak_flop_per_s", peak_flop_per_s),
+    ):
         check_positive(name, v)
-    return np.asarray(compute_flop, dtype=float) / (np.asarray(chips, dtype=float) * hours * SECONDS_PER_HOUR
-                                                    * peak_flop_per_s)
+    return np.asarray(compute_flop, dtype=float) / (
+        np.asarray(chips, dtype=float) * hours * SECONDS_PER_HOUR * peak_flop_per_s
+    )
 
 
 @dataclass(eq=False)
@@ -108,20 +119,45 @@ class UtilizationResult:
     notes: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"method": self.method, "mfu" if self.method == "throughput" else "utilization": self.utilization,
-                "hfu": self.hfu, "achieved_flop_per_s_per_chip": self.achieved_flop_per_s_per_chip,
-                "peak_flop_per_s": self.peak_flop_per_s, "peak_origin": self.peak_origin, "inputs": self.inputs,
-                "convention": self.convention, "notes": list(self.notes)}
+        return {
+            "method": self.method,
+            "mfu" if self.method == "throughput" else "utilization": self.utilization,
+            "hfu": self.hfu,
+            "achieved_flop_per_s_per_chip": self.achieved_flop_per_s_per_chip,
+            "peak_flop_per_s": self.peak_flop_per_s,
+            "peak_origin": self.peak_origin,
+            "inputs": self.inputs,
+            "convention": self.convention,
+            "notes": list(self.notes),
+        }
 
 
-CONVENTION = ("model FLOP per token = 6 N + 12 n_layers d_model n_ctx (PaLM, Chowdhery et al. 2022, App. B; "
-              "attention {attention}); HFU adds recomputation ({recompute})")
+CONVENTION = (
+    "model FLOP per token = 6 N + 12 n_layers d_model n_ctx (PaLM, Chowdhery et al. 2022, App. B; "
+    "attention {attention}); HFU adds recomputation ({recompute})"
+)
 
 
-def calculate(model=None, *, params=None, n_layers=None, d_model=None, context=None, tokens_per_s=None,
-              samples_per_s=None, achieved_flop_per_s_per_chip=None, compute_flop=None, training_hours=None,
-              chips=None, hardware=None, precision=None, peak_flop_per_s=None, attention: str = DEFAULT_ATTENTION,
-              recompute: str = "none", d_attn=None) -> UtilizationResult:
+def calculate(
+    model=None,
+    *,
+    params=None,
+    n_layers=None,
+    d_model=None,
+    context=None,
+    tokens_per_s=None,
+    samples_per_s=None,
+    achieved_flop_per_s_per_chip=None,
+    compute_flop=None,
+    training_hours=None,
+    chips=None,
+    hardware=None,
+    precision=None,
+    peak_flop_per_s=None,
+    attention: str = DEFAULT_ATTENTION,
+    recompute: str = "none",
+    d_attn=None,
+) -> UtilizationResult:
     """Utilization from whichever figures a paper reports.
 
     Routes, in order: ``tokens_per_s`` or ``samples_per_s`` (x ``context``) gives MFU and HFU;
@@ -170,8 +206,14 @@ def calculate(model=None, *, params=None, n_layers=None, d_model=None, context=N
         peak = hw.peak_flop_per_s(precision)
         prec = precision or hw.default_precision()
         peak_origin = f"catalog: {hw.name}, dense {prec} ({hw.source})"
-    inputs = {"params": params, "n_layers": n_layers, "d_attn": d_model, "context": context, "chips": chips,
-              "peak_flop_per_s": peak}
+    inputs = {
+        "params": params,
+        "n_layers": n_layers,
+        "d_attn": d_model,
+        "context": context,
+        "chips": chips,
+        "peak_flop_per_s": peak,
+    }
     inputs = {k: v for k, v in inputs.items() if v is not None}
     convention = CONVENTION.format(attention=attention, recompute=recompute)
 
@@ -194,26 +236,49 @@ def calculate(model=None, *, params=None, n_layers=None, d_model=None, context=N
         per_token = float(model_flop_per_token(params, *shape, attention=attention))
         hw_per_token = float(hardware_flop_per_token(params, *shape, attention=attention, recompute=recompute))
         u = float(mfu(tokens_per_s, per_token, chips, peak))
-        inputs.update(tokens_per_s=float(tokens_per_s), model_flop_per_token=per_token,
-                      hardware_flop_per_token=hw_per_token)
-        return UtilizationResult("throughput", u, u * hw_per_token / per_token, u * peak, peak, peak_origin,
-                                 inputs, convention, notes)
+        inputs.update(
+            tokens_per_s=float(tokens_per_s), model_flop_per_token=per_token, hardware_flop_per_token=hw_per_token
+        )
+        return UtilizationResult(
+            "throughput", u, u * hw_per_token / per_token, u * peak, peak, peak_origin, inputs, convention, notes
+        )
     if achieved_flop_per_s_per_chip is not None:
         check_positive("achieved_flop_per_s_per_chip", achieved_flop_per_s_per_chip)
         a = float(achieved_flop_per_s_per_chip)
         inputs["achieved_flop_per_s_per_chip"] = a
-        notes.append("achieved FLOP/s as the source counted them; whether they include recomputation is the "
-                     "source's convention")
-        return UtilizationResult("achieved", a / peak, None, a, peak, peak_origin, inputs,
-                                 "utilization = reported achieved FLOP/s per chip / peak", notes)
+        notes.append(
+            "achieved FLOP/s as the source counted them; whether they include recomputation is the source's convention"
+        )
+        return UtilizationResult(
+            "achieved",
+            a / peak,
+            None,
+            a,
+            peak,
+            peak_origin,
+            inputs,
+            "utilization = reported achieved FLOP/s per chip / peak",
+            notes,
+        )
     compute, _ = pick(compute_flop, "training_compute_flop")
     hours, _ = pick(training_hours, "training_time_hours")
     if compute is None or hours is None or chips is None:
         missing = [n for n, v in (("--compute", compute), ("--training-hours", hours), ("--chips", chips)) if v is None]
-        raise InvalidInputError("give a throughput (--tokens-per-s or --samples-per-s), achieved FLOP/s per chip "
-                                "(--achieved-per-chip), or a training run (--compute, --training-hours, --chips); "
-                                f"missing: {', '.join(missing)}")
+        raise InvalidInputError(
+            "give a throughput (--tokens-per-s or --samples-per-s), achieved FLOP/s per chip "
+            "(--achieved-per-chip), or a training run (--compute, --training-hours, --chips); "
+            f"missing: {', '.join(missing)}"
+        )
     u = float(implied_utilization(compute, chips, hours, peak))
     inputs.update(compute_flop=float(compute), training_hours=float(hours))
-    return UtilizationResult("implied", u, None, u * peak, peak, peak_origin, inputs,
-                             "utilization = training compute / (chips x hours x 3600 x peak)", notes)
+    return UtilizationResult(
+        "implied",
+        u,
+        None,
+        u * peak,
+        peak,
+        peak_origin,
+        inputs,
+        "utilization = training compute / (chips x hours x 3600 x peak)",
+        notes,
+    )

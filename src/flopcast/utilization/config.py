@@ -16,8 +16,14 @@ from pathlib import Path
 from flopcast.errors import InvalidInputError
 
 PRECISIONS = ("fp32", "bf16", "fp16")
-LIMITS = {"n_layers": (1, 256), "d_model": (8, 65_536), "n_heads": (1, 1024), "context": (2, 1_048_576),
-          "vocab": (2, 1_048_576), "batch": (1, 65_536)}
+LIMITS = {
+    "n_layers": (1, 256),
+    "d_model": (8, 65_536),
+    "n_heads": (1, 1024),
+    "context": (2, 1_048_576),
+    "vocab": (2, 1_048_576),
+    "batch": (1, 65_536),
+}
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ class DecoderConfig:
     @property
     def matmul_params(self) -> int:
         """Parameters that enter matrix multiplies: 12 L d^2 (QKV 3, output 1, MLP 8) + the tied output layer."""
-        return 12 * self.n_layers * self.d_model ** 2 + self.vocab * self.d_model
+        return 12 * self.n_layers * self.d_model**2 + self.vocab * self.d_model
 
     @property
     def total_params(self) -> int:
@@ -62,8 +68,12 @@ class DecoderConfig:
         """Training FLOP of one step by the PaLM convention, with N = the matmul parameters."""
         from flopcast.utilization.calc import model_flop_per_token
 
-        return float(model_flop_per_token(self.matmul_params, self.n_layers, self.d_model, self.context,
-                                          attention=attention)) * self.tokens_per_step
+        return (
+            float(
+                model_flop_per_token(self.matmul_params, self.n_layers, self.d_model, self.context, attention=attention)
+            )
+            * self.tokens_per_step
+        )
 
     def memory_estimate_bytes(self) -> float:
         """Rough peak memory of a training step.
@@ -84,11 +94,13 @@ PRESETS = {
     # a few seconds a step on two CPU cores
     "small": DecoderConfig(n_layers=4, d_model=256, n_heads=4, context=256, vocab=8192, batch=4, name="small"),
     # GPT-2 small's shape (124M parameters; vocabulary padded to a multiple of 64), for a GPU
-    "medium": DecoderConfig(n_layers=12, d_model=768, n_heads=12, context=1024, vocab=50304, batch=8,
-                            precision="bf16", name="medium"),
+    "medium": DecoderConfig(
+        n_layers=12, d_model=768, n_heads=12, context=1024, vocab=50304, batch=8, precision="bf16", name="medium"
+    ),
     # GPT-3 XL's shape (1.3B parameters), for a large GPU
-    "large": DecoderConfig(n_layers=24, d_model=2048, n_heads=16, context=2048, vocab=50304, batch=8,
-                           precision="bf16", name="large"),
+    "large": DecoderConfig(
+        n_layers=24, d_model=2048, n_heads=16, context=2048, vocab=50304, batch=8, precision="bf16", name="large"
+    ),
 }
 
 
@@ -103,8 +115,9 @@ def load_config(spec: str | Path) -> DecoderConfig:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidInputError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'TOML'}: "
-                                f"{exc}") from None
+        raise InvalidInputError(
+            f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'TOML'}: {exc}"
+        ) from None
     if not isinstance(data, dict):
         raise InvalidInputError(f"{path}: expected a table of fields, got {type(data).__name__}")
     known = {f.name: f for f in fields(DecoderConfig)}

@@ -37,8 +37,9 @@ def _torch():
     try:
         import torch
     except ImportError:  # pragma: no cover - the test extra installs torch
-        raise MissingInputError("measuring utilization needs PyTorch: pip install 'flopcast[measure]' "
-                                "(or pip install torch)") from None
+        raise MissingInputError(
+            "measuring utilization needs PyTorch: pip install 'flopcast[measure]' (or pip install torch)"
+        ) from None
     return torch
 
 
@@ -102,7 +103,7 @@ def measured_matmul_peak(torch, device: str, dtype, n: int = 2048, repeats: int 
         a @ b
         sync()
         best = min(best, time.perf_counter() - t0)
-    flops = 2.0 * n ** 3 / best
+    flops = 2.0 * n**3 / best
     threads = f" on {torch.get_num_threads()} threads" if device == "cpu" else ""
     return flops, f"measured: best of {repeats} {n}x{n} {str(dtype).replace('torch.', '')} matmuls{threads}"
 
@@ -150,7 +151,7 @@ class Measurement:
 
     @property
     def steady_times(self) -> np.ndarray:
-        return np.asarray(self.step_times_s[self.warmup:], dtype=float)
+        return np.asarray(self.step_times_s[self.warmup :], dtype=float)
 
     @property
     def mfu_per_step(self) -> np.ndarray:
@@ -159,8 +160,14 @@ class Measurement:
     def mfu_summary(self) -> dict:
         m = self.mfu_per_step
         p5, median, p95 = np.percentile(m, [5, 50, 95])
-        return {"mean": float(m.mean()), "median": float(median), "p5": float(p5), "p95": float(p95),
-                "min": float(m.min()), "max": float(m.max())}
+        return {
+            "mean": float(m.mean()),
+            "median": float(median),
+            "p5": float(p5),
+            "p95": float(p95),
+            "min": float(m.min()),
+            "max": float(m.max()),
+        }
 
     def quotes(self) -> dict:
         """The figures a practitioner might quote from this same run."""
@@ -187,26 +194,38 @@ class Measurement:
             "peak_origin": self.peak_origin,
             "device": self.device,
             "device_name": self.device_name,
-            "flop_per_step": {"analytic": self.flop_per_step, "counted_math_attention": self.flop_per_step_counted,
-                              "counted_default_attention": self.flop_per_step_counted_default,
-                              "counted_over_analytic": self.flop_per_step_counted / self.flop_per_step},
-            "step_time_s": {"median": float(np.median(steady)), "min": float(steady.min()),
-                            "max": float(steady.max())},
+            "flop_per_step": {
+                "analytic": self.flop_per_step,
+                "counted_math_attention": self.flop_per_step_counted,
+                "counted_default_attention": self.flop_per_step_counted_default,
+                "counted_over_analytic": self.flop_per_step_counted / self.flop_per_step,
+            },
+            "step_time_s": {"median": float(np.median(steady)), "min": float(steady.min()), "max": float(steady.max())},
             "step_times_s": [float(t) for t in self.step_times_s],
             "method": self.method,
         }
 
 
-def measure(config: DecoderConfig, *, device: str = "cpu", steps: int = 20, warmup: int = 3, seed: int = 0,
-            peak_flop_per_s: float | None = None, threads: int | None = None) -> Measurement:
+def measure(
+    config: DecoderConfig,
+    *,
+    device: str = "cpu",
+    steps: int = 20,
+    warmup: int = 3,
+    seed: int = 0,
+    peak_flop_per_s: float | None = None,
+    threads: int | None = None,
+) -> Measurement:
     """Train ``config`` for ``steps`` steps on ``device`` and measure MFU per step."""
     if device not in DEVICES:
         raise InvalidInputError(f"device={device!r} is not one of {', '.join(DEVICES)}")
     if warmup < 0:
         raise InvalidInputError(f"warmup={warmup} must be >= 0")
     if steps - warmup < MIN_MEASURED_STEPS:
-        raise InvalidInputError(f"steps={steps} with warmup={warmup} leaves {steps - warmup} measured steps; "
-                                f"give at least {warmup + MIN_MEASURED_STEPS} steps (or fewer warm-up steps)")
+        raise InvalidInputError(
+            f"steps={steps} with warmup={warmup} leaves {steps - warmup} measured steps; "
+            f"give at least {warmup + MIN_MEASURED_STEPS} steps (or fewer warm-up steps)"
+        )
     if peak_flop_per_s is not None and not peak_flop_per_s > 0:
         raise InvalidInputError(f"peak_flop_per_s={peak_flop_per_s} must be > 0")
     torch = _torch()
@@ -223,7 +242,8 @@ def measure(config: DecoderConfig, *, device: str = "cpu", steps: int = 20, warm
     if free is not None and need > 0.9 * free:
         raise InvalidInputError(
             f"config {config.name!r} needs about {need / 1e9:.1f} GB for a training step and {device} has "
-            f"{free / 1e9:.1f} GB free; reduce batch, context, n_layers or d_model")
+            f"{free / 1e9:.1f} GB free; reduce batch, context, n_layers or d_model"
+        )
 
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
@@ -272,8 +292,9 @@ def measure(config: DecoderConfig, *, device: str = "cpu", steps: int = 20, warm
                     step()
             counted[label] = float(fc.get_total_flops())
     except torch.cuda.OutOfMemoryError:  # pragma: no cover - needs a GPU
-        raise InvalidInputError(f"config {config.name!r} ran out of GPU memory; reduce batch, context, n_layers or "
-                                "d_model") from None
+        raise InvalidInputError(
+            f"config {config.name!r} ran out of GPU memory; reduce batch, context, n_layers or d_model"
+        ) from None
 
     device_name = torch.cuda.get_device_name() if device == "cuda" else _cpu_name()
     allow_tf32 = bool(torch.backends.cuda.matmul.allow_tf32) if device == "cuda" else False
@@ -286,16 +307,32 @@ def measure(config: DecoderConfig, *, device: str = "cpu", steps: int = 20, warm
         else:  # the better of a measurement before and one after the run (another load may slow either)
             peak, origin = max(measured_before, measured_matmul_peak(torch, device, dtype), key=lambda x: x[0])
     method = {
-        "config": config.to_dict(), "steps": steps, "warmup": warmup, "measured_steps": steps - warmup,
-        "seed": seed, "precision": config.precision, "optimizer": "AdamW", "data": "one fixed batch of random tokens",
+        "config": config.to_dict(),
+        "steps": steps,
+        "warmup": warmup,
+        "measured_steps": steps - warmup,
+        "seed": seed,
+        "precision": config.precision,
+        "optimizer": "AdamW",
+        "data": "one fixed batch of random tokens",
         "timer": "time.perf_counter between device synchronizations; a step = forward, loss, backward, optimizer step",
         "flop_convention": "6 N + 12 n_layers d_model context per token (PaLM), N = matmul parameters "
-                           f"({config.matmul_params:,}); attention counted in full (the mask is causal)",
+        f"({config.matmul_params:,}); attention counted in full (the mask is causal)",
         "headline": "median MFU over the measured steps",
-        "torch": torch.__version__, "threads": torch.get_num_threads() if device == "cpu" else None,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads() if device == "cpu" else None,
         "total_params": config.total_params,
     }
-    return Measurement(config=config, device=device, device_name=device_name, step_times_s=times, warmup=warmup,
-                       flop_per_step=config.model_flop_per_step(), flop_per_step_counted=counted["math"],
-                       flop_per_step_counted_default=counted["default"], peak_flop_per_s=peak, peak_origin=origin,
-                       method=method)
+    return Measurement(
+        config=config,
+        device=device,
+        device_name=device_name,
+        step_times_s=times,
+        warmup=warmup,
+        flop_per_step=config.model_flop_per_step(),
+        flop_per_step_counted=counted["math"],
+        flop_per_step_counted_default=counted["default"],
+        peak_flop_per_s=peak,
+        peak_origin=origin,
+        method=method,
+    )

@@ -51,9 +51,14 @@ def _error(msg: str, status: int = 422) -> JSONResponse:
 
 def create_app(data: str | None = None) -> FastAPI:
     """The app; ``data`` is Epoch's database folder (or ``cache``) for the trend explorer."""
-    app = FastAPI(title="flopcast", version=_version(), docs_url=None, redoc_url=None,
-                  openapi_url="/api/openapi.json",
-                  description="AI training and serving compute, hardware and dollar cost, with 90% intervals.")
+    app = FastAPI(
+        title="flopcast",
+        version=_version(),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        description="AI training and serving compute, hardware and dollar cost, with 90% intervals.",
+    )
     state = {"data": data, "db": None, "lock": threading.Lock()}
     static_dir = resources.files("flopcast.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
@@ -62,13 +67,25 @@ def create_app(data: str | None = None) -> FastAPI:
     async def limit_body(request: Request, call_next):
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": [{"loc": ["body"], "msg": f"request body over {MAX_BODY_BYTES} bytes",
-                                             "type": "too_large"}]}, status_code=413)
+            return JSONResponse(
+                {
+                    "detail": [
+                        {"loc": ["body"], "msg": f"request body over {MAX_BODY_BYTES} bytes", "type": "too_large"}
+                    ]
+                },
+                status_code=413,
+            )
         if request.method == "POST" and length is None:
             body = await request.body()
             if len(body) > MAX_BODY_BYTES:
-                return JSONResponse({"detail": [{"loc": ["body"], "msg": f"request body over {MAX_BODY_BYTES} "
-                                                 "bytes", "type": "too_large"}]}, status_code=413)
+                return JSONResponse(
+                    {
+                        "detail": [
+                            {"loc": ["body"], "msg": f"request body over {MAX_BODY_BYTES} bytes", "type": "too_large"}
+                        ]
+                    },
+                    status_code=413,
+                )
         return await call_next(request)
 
     @app.exception_handler(FlopcastError)
@@ -77,8 +94,9 @@ def create_app(data: str | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-                  for e in exc.errors()]
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+        ]
         return JSONResponse({"detail": detail}, status_code=422)
 
     def database():
@@ -106,16 +124,34 @@ def create_app(data: str | None = None) -> FastAPI:
     @app.get("/api/models", summary="The database's models (Epoch's table with the curated overlay)")
     def models(curated: bool = False) -> list[dict]:
         """Every model; ``curated=true`` only those whose architecture the curated catalog has (serving needs it)."""
-        return [{"key": r.key, "name": r.name, "publication_date": r.publication_date, "params": r.parameters,
-                 "training_compute_flop": r.training_compute_flop, "hardware": list(r.training_hardware),
-                 "origin": r.origin, "is_finetune": r.is_finetune}
-                for r in database().records if not curated or r.origin != "epoch"]
+        return [
+            {
+                "key": r.key,
+                "name": r.name,
+                "publication_date": r.publication_date,
+                "params": r.parameters,
+                "training_compute_flop": r.training_compute_flop,
+                "hardware": list(r.training_hardware),
+                "origin": r.origin,
+                "is_finetune": r.is_finetune,
+            }
+            for r in database().records
+            if not curated or r.origin != "epoch"
+        ]
 
     @app.get("/api/hardware", summary="The curated chips")
     def hardware() -> list[dict]:
-        return [{"key": h.key, "name": h.name, "peak_flop_per_s": h.peak_flop_per_s_by_precision,
-                 "memory_bytes": h.memory_bytes, "memory_bandwidth_bytes_per_s": h.memory_bandwidth_bytes_per_s}
-                for h in database().hardware if h.origin != "epoch"]
+        return [
+            {
+                "key": h.key,
+                "name": h.name,
+                "peak_flop_per_s": h.peak_flop_per_s_by_precision,
+                "memory_bytes": h.memory_bytes,
+                "memory_bandwidth_bytes_per_s": h.memory_bandwidth_bytes_per_s,
+            }
+            for h in database().hardware
+            if h.origin != "epoch"
+        ]
 
     @app.get("/api/hardware/compare", summary="Compare chip b with chip a (ratios b / a)")
     def compare(a: str, b: str, params: float = 175e9) -> dict:
@@ -132,8 +168,15 @@ def create_app(data: str | None = None) -> FastAPI:
         from flopcast.service import training_estimate
 
         fields = req.model_dump(exclude={"model", "samples", "seed", "sensitivity"}, exclude_none=True)
-        est = training_estimate(req.model, samples=req.samples, seed=req.seed, sensitivity=req.sensitivity,
-                                max_samples=100_000, db=database(), **fields)
+        est = training_estimate(
+            req.model,
+            samples=req.samples,
+            seed=req.seed,
+            sensitivity=req.sensitivity,
+            max_samples=100_000,
+            db=database(),
+            **fields,
+        )
         out = est.to_dict()
         out["histograms"] = {m: histogram(s.samples) for m, s in est.cost_usd.items()}
         return out
@@ -144,11 +187,21 @@ def create_app(data: str | None = None) -> FastAPI:
 
         if (req.scenario is None) == (req.tokens_per_day is None):
             return _error("give a scenario or tokens_per_day (one of them)")
-        est = estimate_deployment(req.model, params=req.params, hardware=req.hardware, chips=req.chips,
-                                  precision=req.precision, batch=req.batch, context=req.context,
-                                  tokens_per_day=as_input(req.tokens_per_day), scenario=req.scenario,
-                                  price_usd_per_chip_hour=as_input(req.price_per_chip_hour),
-                                  vs_training=req.vs_training, samples=req.samples, seed=req.seed)
+        est = estimate_deployment(
+            req.model,
+            params=req.params,
+            hardware=req.hardware,
+            chips=req.chips,
+            precision=req.precision,
+            batch=req.batch,
+            context=req.context,
+            tokens_per_day=as_input(req.tokens_per_day),
+            scenario=req.scenario,
+            price_usd_per_chip_hour=as_input(req.price_per_chip_hour),
+            vs_training=req.vs_training,
+            samples=req.samples,
+            seed=req.seed,
+        )
         out = est.to_dict()
         out["histograms"] = {"usd_per_million_tokens": histogram(est.usd_per_million_tokens.samples)}
         return out
@@ -160,14 +213,29 @@ def create_app(data: str | None = None) -> FastAPI:
 
         if req.since is not None and req.until is not None and req.since > req.until:
             return _error(f"since={req.since} is after until={req.until}")
-        t = trend_analysis(req.metric, top=req.top, since=req.since, until=req.until, cost_method=req.cost_method,
-                           extrapolate=req.extrapolate, bootstrap=0, samples=req.samples, seed=req.seed,
-                           db=database(), band_points=80)
+        t = trend_analysis(
+            req.metric,
+            top=req.top,
+            since=req.since,
+            until=req.until,
+            cost_method=req.cost_method,
+            extrapolate=req.extrapolate,
+            bootstrap=0,
+            samples=req.samples,
+            seed=req.seed,
+            db=database(),
+            band_points=80,
+        )
         out = dict(t.out)
-        out.update(title=t.title, unit=t.unit,
-                   points=[{"year": float(decimal_year(d)), "value": float(v), "label": lab}
-                           for d, v, lab in zip(t.dates, np.asarray(t.values, dtype=float), t.labels, strict=True)],
-                   band=t.band)
+        out.update(
+            title=t.title,
+            unit=t.unit,
+            points=[
+                {"year": float(decimal_year(d)), "value": float(v), "label": lab}
+                for d, v, lab in zip(t.dates, np.asarray(t.values, dtype=float), t.labels, strict=True)
+            ],
+            band=t.band,
+        )
         return out
 
     @app.get("/api/health", include_in_schema=False)
@@ -200,8 +268,10 @@ def _render(name: str) -> str:
         def options(names, default):
             return "".join(f"<option{' selected' if n == default else ''}>{n}</option>" for n in names)
 
-        body = (body.replace("{{ method_options }}", options(METHOD_CHOICES, DEFAULT_METHOD))
-                .replace("{{ cost_method_options }}", options(METHOD_NAMES, DEFAULT_COST_METHOD)))
-        _TEMPLATES[name] = (layout.replace("{{ title }}", title.group(1) if title else "flopcast")
-                            .replace("{{ body }}", body))
+        body = body.replace("{{ method_options }}", options(METHOD_CHOICES, DEFAULT_METHOD)).replace(
+            "{{ cost_method_options }}", options(METHOD_NAMES, DEFAULT_COST_METHOD)
+        )
+        _TEMPLATES[name] = layout.replace("{{ title }}", title.group(1) if title else "flopcast").replace(
+            "{{ body }}", body
+        )
     return _TEMPLATES[name]

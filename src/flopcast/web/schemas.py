@@ -49,14 +49,16 @@ class TrainingRequest(_Body):
     price_per_chip_hour: Positive | list[Positive] | None = Field(None, description="cloud price, USD")
     chip_price: Positive | list[Positive] | None = Field(None, description="purchase price of one chip, USD")
     year_dollars: Annotated[int, Field(ge=1990, le=2100)] | None = Field(
-        None, description="express dollars in this year's (default: nominal dollars of the publication month)")
+        None, description="express dollars in this year's (default: nominal dollars of the publication month)"
+    )
     method: Literal[METHOD_CHOICES] = DEFAULT_METHOD  # type: ignore[valid-type]
     samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
     sensitivity: bool = False
 
-    _check = field_validator("params", "tokens", "compute", "chips", "days", "utilization", "price_per_chip_hour",
-                             "chip_price")(classmethod(lambda cls, v: _interval(v)))
+    _check = field_validator(
+        "params", "tokens", "compute", "chips", "days", "utilization", "price_per_chip_hour", "chip_price"
+    )(classmethod(lambda cls, v: _interval(v)))
 
 
 class DeployRequest(_Body):
