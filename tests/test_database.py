@@ -12,9 +12,9 @@ from flopcast.datasets.database import TOKENS_PER_WORD, dataset_tokens, load_dat
 from flopcast.datasets.epoch import load_epoch_models
 from flopcast.datasets.source import embedded_dir, embedded_files, embedded_manifest, resolve_source
 from flopcast.errors import CatalogError, InvalidInputError, UnknownModelError
-from flopcast.imputation import Imputer
+from flopcast.datasets.imputation import Imputer
 from flopcast.pipeline import estimate, estimate_records
-from flopcast.records import ModelRecord
+from flopcast.datasets.records import ModelRecord
 from flopcast.selection import frontier_mask, select, top_meaning
 
 #: every distinct value of "Training hardware" in the embedded snapshot, and the catalog chip it resolves to;

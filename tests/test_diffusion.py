@@ -17,25 +17,20 @@ from scipy import optimize, special
 
 from flopcast import ci
 from flopcast.catalogs.constants import constant
-from flopcast.diffusion import (
-    Actor,
+from flopcast.catalogs.actors import Actor, get_actor, load_actors
+from flopcast.catalogs.constants import diffusion_constant
+from flopcast.dates import decimal_year
+from flopcast.reproduction import affordability_table, affordability_year, cost_to_reproduce
+from flopcast.scaling import (
     ChinchillaFit,
-    affordability_table,
-    affordability_year,
     chinchilla_loss,
     compute_for_loss,
     compute_optimal_allocation,
     compute_optimal_loss,
-    cost_to_reproduce,
-    date_from_decimal_year,
-    decimal_year,
-    diffusion_constant,
     emulate,
-    get_actor,
     hoffmann_fit,
-    load_actors,
-    reference_from_model,
 )
+from flopcast.service import reference_cost
 from flopcast.errors import CatalogError, InvalidInputError, UnknownNameError
 from flopcast.uncertainty import LogNormal, Normal, samples
 
@@ -86,26 +81,6 @@ def test_hoffmann_fit_constants():
 def test_unknown_constant_suggests_names():
     with pytest.raises(UnknownNameError, match="algorithmic_oom_per_year.language"):
         diffusion_constant("algorithmic_oom_per_year.langauge")
-
-
-# -- dates -------------------------------------------------------------------------
-
-
-def test_decimal_year():
-    assert decimal_year(GPT3_DATE) == pytest.approx(GPT3_YEAR, rel=1e-12)
-    assert decimal_year(dt.date(2021, 7, 2)) == pytest.approx(2021 + 182 / 365, rel=1e-12)
-    assert decimal_year(dt.datetime(2021, 1, 1, 12)) == pytest.approx(2021 + 0.5 / 365, rel=1e-12)
-    assert decimal_year(np.datetime64("2020-05-28")) == pytest.approx(GPT3_YEAR, rel=1e-12)
-    assert decimal_year(2025) == 2025.0
-    assert decimal_year("2025.5") == 2025.5
-    np.testing.assert_allclose(decimal_year([2020, "2021-01-01", dt.date(2022, 1, 1)]), [2020, 2021, 2022])
-    assert date_from_decimal_year(decimal_year(GPT3_DATE)) == dt.date(2020, 5, 28)
-
-
-@pytest.mark.parametrize("bad", ["May 2020", 4.6e6, float("nan"), True, None, "2020-13-01", []])
-def test_bad_dates(bad):
-    with pytest.raises(InvalidInputError):
-        decimal_year(bad)
 
 
 # -- cost to reproduce ---------------------------------------------------------------
@@ -210,7 +185,7 @@ def test_summary_input_and_to_dict():
     # (its point estimate is $2.107M, Cottier et al. 2024's method; test_pipeline pins it)
     from flopcast.pipeline import estimate
 
-    cost, published = reference_from_model("gpt-3")
+    cost, published, _ = reference_cost("gpt-3")
     assert published == dt.date(2020, 5, 28)
     est = estimate("gpt-3")
     assert cost.to_dict() == est.cost_usd["amortized"].to_dict()

@@ -6,7 +6,7 @@ import pytest
 
 from flopcast.errors import InvalidInputError, UnknownModelError
 from flopcast.lags import catch_up_lags, lag_between, months_between, summarize_lags
-from flopcast.records import ModelRecord
+from flopcast.datasets.records import ModelRecord
 
 
 @pytest.fixture(scope="module")

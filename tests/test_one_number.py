@@ -63,7 +63,7 @@ def test_web_app_and_report_show_the_cli_medians(capsys, db):
     pytest.importorskip("fastapi", reason="the web app is an extra")
     from fastapi.testclient import TestClient
 
-    from flopcast.reporting.format import format_usd
+    from flopcast.formatting import format_usd
     from flopcast.reporting.html import build_report
     from flopcast.web import create_app
 

@@ -32,7 +32,7 @@ def test_report_has_every_section_and_the_cli_numbers(gpt3_html, capsys, epoch_d
     code, out, _ = run(["estimate", "gpt-3", "--data", str(epoch_dir), "--samples", "4000", "--json"], capsys)
     assert code == 0
     d = json.loads(out)
-    from flopcast.reporting.format import format_value
+    from flopcast.formatting import format_value
 
     for m in ("cloud", "amortized", "acquisition"):
         assert format_value(d["cost_usd"][m]["median"], "USD") in gpt3_html

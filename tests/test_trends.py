@@ -11,13 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from flopcast.dates import date_from_decimal_year, decimal_year
 from flopcast.errors import InvalidInputError, MissingInputError
 from flopcast.trends import (
     TrendFit,
     above_trend,
     crossing_from,
-    date_from_decimal_year,
-    decimal_year,
     extrapolate,
     fit_trend,
     in_window,
@@ -47,29 +46,6 @@ def fit(data):
 
 
 # ---------------------------------------------------------------------------- time axis
-
-
-def test_decimal_year_conventions():
-    # 2020 is a leap year: 2020-07-02 is day 183 (0-based) of 366, exactly 2020.5
-    assert decimal_year(dt.date(2020, 7, 2)) == pytest.approx(2020.5, abs=1e-12)
-    assert decimal_year(np.datetime64("2020-07-02")) == pytest.approx(2020.5, abs=1e-12)
-    assert decimal_year("2020-07-02") == pytest.approx(2020.5, abs=1e-12)
-    assert decimal_year(dt.datetime(2021, 1, 1)) == 2021.0
-    assert decimal_year(2019.25) == 2019.25
-    out = decimal_year([dt.date(2020, 1, 1), None, np.datetime64("2021-01-01")])
-    assert out[0] == 2020.0 and math.isnan(out[1]) and out[2] == 2021.0
-    arr = decimal_year(np.array(["2022-06-29", "NaT"], dtype="datetime64[D]"))
-    # 2022-06-29 is day 179 (0-based) of 365
-    assert arr[0] == pytest.approx(2022 + 179 / 365, abs=1e-12) and math.isnan(arr[1])
-    assert date_from_decimal_year(2020.5) == dt.date(2020, 7, 2)
-    assert date_from_decimal_year(decimal_year(dt.date(2023, 12, 31))) == dt.date(2023, 12, 31)
-
-
-def test_decimal_year_rejects_junk():
-    with pytest.raises(InvalidInputError, match="not an ISO date"):
-        decimal_year("last spring")
-    with pytest.raises(InvalidInputError, match="not a date"):
-        decimal_year(object())
 
 
 # ---------------------------------------------------------------------------- the fit

@@ -4,7 +4,7 @@ Every front-end estimates through here: ``estimate NAME`` is the batch of one, s
 exactly NAME's row of ``costs``, with the same inputs, the same imputation and, for the same
 seed and sample count, the same numbers. Two steps:
 
-1. :func:`resolve` turns a :class:`~flopcast.records.ModelRecord` and the user's values
+1. :func:`resolve` turns a :class:`~flopcast.datasets.records.ModelRecord` and the user's values
    (:class:`RunSpec`) into a :class:`Run`: each input a distribution with its unit,
    provenance (``reported``, ``derived``, ``imputed``, ``default`` or ``user``) and source,
    the route to chip-hours, the cost methods the inputs allow, and notes. No numbers are
@@ -48,7 +48,7 @@ from flopcast.defaults import (
 )
 from flopcast.errors import FlopcastError, InvalidInputError, MissingInputError
 from flopcast.methods import COST_METHODS, METHOD_CHOICES, METHOD_NAMES, parse_methods
-from flopcast.records import ModelRecord
+from flopcast.datasets.records import ModelRecord
 from flopcast.uncertainty import Distribution, LogNormal, Normal, Point, Summary, as_distribution
 from flopcast.uncertainty.sampling import check_samples, make_rng, uniforms
 from flopcast.uncertainty.sensitivity import SensitivityRow, sensitivity
@@ -1174,7 +1174,7 @@ class TrainingEstimate:
         return replace(self, cost_usd=costs, samples=1, sensitivity={}, **out)
 
     def summary(self) -> str:
-        from flopcast.reporting.format import format_summary
+        from flopcast.formatting import format_summary
 
         lines = [f"{self.name} on {self.hardware}"]
         for k, s in self.outputs().items():

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from flopcast.errors import InvalidInputError
-from flopcast.records import ModelRecord
+from flopcast.datasets.records import ModelRecord
 
 
 def top_meaning(top: int | None, include_finetunes: bool | None = None) -> str:

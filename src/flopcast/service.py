@@ -375,7 +375,7 @@ def trend_band(fit, dates, extrapolate: int | None = None, points: int = 80) -> 
     """The fitted line and its confidence and prediction bands on a grid over the points (and the extrapolation)."""
     import numpy as np
 
-    from flopcast.trends import decimal_year
+    from flopcast.dates import decimal_year
 
     years = [float(decimal_year(d)) for d in dates]
     lo = min(years + [fit.start_year])

@@ -16,12 +16,12 @@ inside the functions that need them.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from flopcast.dates import decimal_year, year_label
 from flopcast.errors import InvalidInputError, MissingInputError
 
 LOG10_2 = math.log10(2.0)
@@ -33,81 +33,6 @@ BREAK_INNER_FRACTION = 0.8
 #: points needed on each side of a break
 BREAK_MIN_POINTS = 3
 _BOOT_CHUNK_CELLS = 2_000_000  # (resamples x points) drawn at once: bounds memory, not results
-
-
-# ---------------------------------------------------------------------------- time axis
-
-
-def _one_year(x) -> float:
-    """A single date-like value as a decimal year (NaN for None/NaT)."""
-    if x is None:
-        return math.nan
-    if isinstance(x, (bool, np.bool_)):
-        raise InvalidInputError(f"date={x!r} is a boolean; give a date, a numpy datetime64 or a decimal year")
-    if isinstance(x, (int, float, np.integer, np.floating)):
-        return float(x)
-    if isinstance(x, (dt.date, np.datetime64, str)):
-        try:
-            d = np.datetime64(x, "s") if not isinstance(x, np.datetime64) else x
-        except ValueError as exc:
-            raise InvalidInputError(f"date={x!r} is not an ISO date (YYYY-MM-DD)") from exc
-        return float(_datetime64_years(np.asarray(d)))
-    if hasattr(x, "to_datetime64"):  # pandas Timestamp / NaT
-        return float(_datetime64_years(np.asarray(x.to_datetime64())))
-    raise InvalidInputError(
-        f"date={x!r} ({type(x).__name__}) is not a date; give datetime.date, numpy datetime64, an ISO string "
-        "or a decimal year"
-    )
-
-
-def _datetime64_years(d: np.ndarray) -> np.ndarray:
-    d = d.astype("datetime64[s]")
-    nat = np.isnat(d)
-    year = d.astype("datetime64[Y]")
-    start = year.astype("datetime64[s]")
-    end = (year + 1).astype("datetime64[s]")
-    with np.errstate(invalid="ignore"):
-        frac = (d - start).astype(np.float64) / (end - start).astype(np.float64)
-        out = year.astype(np.int64).astype(np.float64) + 1970.0 + frac
-    return np.where(nat, np.nan, out)
-
-
-def decimal_year(date):
-    """A date as a decimal year: 2020-01-01 is 2020.0 and 2020-07-02 is 2020.5.
-
-    Takes a ``datetime.date``/``datetime``, a numpy ``datetime64``, a pandas
-    Timestamp, an ISO string, a number (already a decimal year) or an array/list of
-    these. Missing dates (None, NaT, NaN) become NaN. A scalar gives a float, an
-    array gives a float array.
-    """
-    arr = np.asarray(date)
-    if arr.dtype.kind == "M":
-        out = _datetime64_years(arr)
-    elif arr.dtype.kind in "fiu":
-        out = arr.astype(np.float64)
-    elif arr.dtype.kind == "b":
-        raise InvalidInputError("dates are booleans; give dates, numpy datetime64 or decimal years")
-    else:
-        flat = [_one_year(x) for x in arr.ravel()] if arr.ndim else [_one_year(arr.item())]
-        out = np.asarray(flat, dtype=np.float64).reshape(arr.shape)
-    return float(out) if out.ndim == 0 else out
-
-
-def date_from_decimal_year(year: float) -> dt.date:
-    """The calendar date that a decimal year falls on (the inverse of :func:`decimal_year`)."""
-    year = float(year)
-    if not math.isfinite(year):
-        raise InvalidInputError(f"year={year} is not finite")
-    y = math.floor(year)
-    days = (dt.date(y + 1, 1, 1) - dt.date(y, 1, 1)).days
-    return dt.date(y, 1, 1) + dt.timedelta(days=math.floor((year - y) * days + 1e-9))
-
-
-def _year_label(year: float) -> str:
-    try:
-        return date_from_decimal_year(year).isoformat()
-    except (OverflowError, ValueError):
-        return f"{year:.2f}"
 
 
 # ---------------------------------------------------------------------------- validation
@@ -257,7 +182,7 @@ class BreakpointFit:
     def to_dict(self) -> dict:
         return {
             "break_year": self.break_year,
-            "break_date": _year_label(self.break_year),
+            "break_date": year_label(self.break_year),
             "growth_before_per_year": self.growth_before_per_year,
             "growth_after_per_year": self.growth_after_per_year,
             "oom_before_per_year": self.slope_before_oom_per_year,
@@ -566,8 +491,8 @@ class TrendFit:
             "metric": self.metric,
             "unit": self.unit,
             "n_models": self.n,
-            "start": _year_label(self.start_year),
-            "end": _year_label(self.end_year),
+            "start": year_label(self.start_year),
+            "end": year_label(self.end_year),
             "start_year": self.start_year,
             "end_year": self.end_year,
             "t_ref_year": self.t_ref_year,
@@ -602,7 +527,7 @@ class TrendFit:
         head = self.metric or "Trend"
         unit = f" ({self.unit})" if self.unit else ""
         lines = [
-            f"{head}{unit}: {self.n} points, {_year_label(self.start_year)} to {_year_label(self.end_year)}",
+            f"{head}{unit}: {self.n} points, {year_label(self.start_year)} to {year_label(self.end_year)}",
             f"  growth      x{g['estimate']:.3g}/year ({c:.0%} CI x{g['low']:.3g}-x{g['high']:.3g}, t-based)",
             f"  slope       {o['estimate']:.3g} OOM/year ({o['low']:.3g} to {o['high']:.3g})",
             f"  doubling    {yrs(dtm['estimate'])} ({yrs(dtm['low'])} to {yrs(dtm['high'])})",
@@ -822,8 +747,6 @@ __all__ = [
     "above_trend",
     "bootstrap_lines",
     "crossing_from",
-    "date_from_decimal_year",
-    "decimal_year",
     "extrapolate",
     "fit_breakpoint",
     "fit_trend",

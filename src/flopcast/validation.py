@@ -235,7 +235,7 @@ def _trend_cost(ctx):
 
 def _emulation(attr, expected, unit):
     def run(ctx):
-        from flopcast.diffusion import emulate
+        from flopcast.scaling import emulate
 
         return close(float(getattr(emulate(175e9, 300e9), attr)), expected, 0.01, unit)
 
@@ -631,7 +631,7 @@ def run_checks(data: str | Path | None = None, only: str | None = None) -> list[
 
 
 def _fmt(x, unit: str) -> str:
-    from flopcast.reporting.format import format_value
+    from flopcast.formatting import format_value
 
     if x is None:
         return ""

@@ -82,3 +82,17 @@ def constant(name: str, variant: str | None = None) -> Constant:
     if name in table:
         return table[name]
     raise UnknownNameError("constant", name if variant is None else f"{name}.{variant}", table)
+
+
+@lru_cache(maxsize=1)
+def _diffusion_constants() -> dict[str, Constant]:
+    return read_constants("diffusion_constants.csv")
+
+
+def diffusion_constant(name: str) -> Constant:
+    """A constant of ``diffusion_constants.csv`` (``"algorithmic_oom_per_year.language"``,
+    ``"chinchilla.alpha"``...), with its value, 90% interval and source."""
+    table = _diffusion_constants()
+    if name not in table:
+        raise UnknownNameError("diffusion constant", name, table)
+    return table[name]

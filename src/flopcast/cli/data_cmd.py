@@ -19,7 +19,7 @@ data_app = typer.Typer(help="Epoch AI's databases: pull, status, check.", no_arg
 def _files_table(files, title: str):
     from rich.table import Table
 
-    from flopcast.reporting.format import format_bytes
+    from flopcast.formatting import format_bytes
 
     table = Table(title=title)
     table.add_column("file")

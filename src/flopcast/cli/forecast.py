@@ -131,7 +131,8 @@ def diffusion_cmd(
     as_json: opt.Json = False,
 ) -> None:
     """What a reference training run costs later, and when each budget can afford it."""
-    from flopcast import diffusion as D
+    from flopcast import reproduction as D
+    from flopcast.dates import decimal_year
     from flopcast.cli.parse import parse_value
     from flopcast.methods import METHOD_NAMES
 
@@ -158,7 +159,7 @@ def diffusion_cmd(
 
         from flopcast.reporting.plots import plot_reproduction
 
-        years = np.linspace(D.decimal_year(ref_date), max(year, D.decimal_year(ref_date) + 1) + 4, 60)
+        years = np.linspace(decimal_year(ref_date), max(year, decimal_year(ref_date) + 1) + 4, 60)
         curve = D.cost_to_reproduce(ref_cost, ref_date, years, **kw)
         plot_reproduction(
             curve,
@@ -182,7 +183,7 @@ def diffusion_cmd(
         return
     from rich.table import Table
 
-    from flopcast.reporting.format import format_summary, format_usd
+    from flopcast.formatting import format_summary, format_usd
 
     con = _console()
     con.print(f"Reference: {label}, {ref_date} ({source})")
@@ -211,7 +212,7 @@ def emulate_cmd(
 ) -> None:
     """The compute-optimal model that reaches the same loss (Hoffmann et al. 2022 fit)."""
     from flopcast.cli.parse import parse_value
-    from flopcast.diffusion import emulate
+    from flopcast.scaling import emulate
 
     if model is not None:
         if params is not None or tokens is not None:
@@ -237,7 +238,7 @@ def emulate_cmd(
         return
     from rich.table import Table
 
-    from flopcast.reporting.format import format_sci
+    from flopcast.formatting import format_sci
 
     t = Table(title=f"Compute-optimal emulation of {label} (loss {float(e.loss):.4f}, Hoffmann et al. 2022)")
     for col in ("", "parameters", "tokens", "compute (FLOP)"):
@@ -411,7 +412,7 @@ def trend_cmd(
         )
     for n in series_notes:
         con.print(f"note: {n}")
-    from flopcast.reporting.format import format_value
+    from flopcast.formatting import format_value
 
     if extrapolate is not None:
         e = out["extrapolation"]
@@ -541,7 +542,7 @@ def deploy_cmd(
         return
     from rich.table import Table
 
-    from flopcast.reporting.format import format_summary
+    from flopcast.formatting import format_summary
 
     con = _console()
     t = Table(

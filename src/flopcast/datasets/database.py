@@ -3,7 +3,7 @@
 :func:`load_database` reads a :class:`~flopcast.datasets.source.DataSource` once per
 process (the embedded snapshot by default) and returns a :class:`Database`:
 
-* ``records``: one :class:`~flopcast.records.ModelRecord` per row of Epoch's AI models
+* ``records``: one :class:`~flopcast.datasets.records.ModelRecord` per row of Epoch's AI models
   table, with the curated overlay (``catalogs/data/models.csv``) applied: a curated row that
   names an Epoch row (``epoch_name``) corrects or completes it field by field, each value
   with its citation; a curated row that names none is an addition.
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from flopcast.datasets.source import DataSource, resolve_source
 from flopcast.errors import InvalidInputError, UnknownModelError
-from flopcast.records import ModelRecord
+from flopcast.datasets.records import ModelRecord
 
 if TYPE_CHECKING:
     from flopcast.catalogs.hardware import HardwareCatalog
@@ -100,7 +100,7 @@ class Database:
     @cached_property
     def imputer(self):
         """Hardware imputation fitted to every record of this database (not to a selection of it)."""
-        from flopcast.imputation import Imputer
+        from flopcast.datasets.imputation import Imputer
 
         return Imputer(self.records, self.hardware)
 

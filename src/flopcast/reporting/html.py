@@ -34,7 +34,7 @@ def _jinja():
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    from flopcast.reporting import format as F
+    from flopcast import formatting as F
 
     env.filters.update(
         value=F.format_value,
@@ -68,7 +68,7 @@ def _figure(width=6.4, height=3.0):
 
 def cost_histograms_svg(cost: dict) -> str:
     """One log-x histogram per cost method, median and 90% interval marked."""
-    from flopcast.reporting import format as F
+    from flopcast import formatting as F
 
     methods = [(m, s) for m, s in cost.items() if s.samples is not None]
     fig = _figure(6.4, 1.0 + 1.3 * max(len(methods), 1))
@@ -101,7 +101,7 @@ def sensitivity_svg(rows) -> str:
 
 def trend_svg(analysis, highlight_year: float | None, highlight_value: float | None, highlight_label: str) -> str:
     """The frontier trend with its bands and this model's point."""
-    from flopcast.trends import decimal_year
+    from flopcast.dates import decimal_year
 
     fit = analysis.fit
     fig = _figure(6.4, 3.6)
@@ -264,7 +264,7 @@ def _deployment_section(name, est, scenario: str, seed: int) -> Section:
 
 def _trend_section(est, name, db, seed: int) -> Section:
     from flopcast.service import trend_analysis
-    from flopcast.trends import decimal_year
+    from flopcast.dates import decimal_year
 
     sec = Section("Where it sits on the frontier cost trend")
     try:

@@ -128,7 +128,8 @@ def plot_trend(
     fit's); a caption (data source, snapshot date) under the axes. The file is written
     atomically. Returns the path.
     """
-    from flopcast.trends import _check_series, decimal_year
+    from flopcast.dates import decimal_year
+    from flopcast.trends import _check_series
 
     p, fmt = _check_path(path)
     years, log_vals = _check_series(dates, values, min_points=1)
@@ -233,8 +234,8 @@ def plot_trend(
 def plot_reproduction(curve, path, *, title: str = "Cost to reproduce", budgets=(), caption: str | None = None) -> Path:
     """The falling cost to reproduce a reference (median and 90% band, log scale) with budget lines.
 
-    ``curve`` is a :class:`flopcast.diffusion.ReproductionCost` over an array of dates;
-    ``budgets`` are rows of :func:`flopcast.diffusion.affordability_table`.
+    ``curve`` is a :class:`flopcast.reproduction.ReproductionCost` over an array of dates;
+    ``budgets`` are rows of :func:`flopcast.reproduction.affordability_table`.
     """
     p, fmt = _check_path(path)
     years = np.atleast_1d(np.asarray(curve.target_year, dtype=float))

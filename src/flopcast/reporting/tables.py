@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from flopcast.reporting.format import format_bytes, format_sci, format_summary, format_usd
+from flopcast.formatting import format_bytes, format_sci, format_summary, format_usd
 
 _LABELS = {
     "training_compute_flop": "Training compute",
@@ -76,7 +76,7 @@ def print_estimate(result, show_sensitivity: bool = False) -> None:
 
 
 def _fmt_central(v, unit):
-    from flopcast.reporting.format import format_value
+    from flopcast.formatting import format_value
 
     return "" if v is None else format_value(v, unit)
 

@@ -69,7 +69,7 @@ class Summary:
         return {"median": self.median, "mean": self.mean, "p5": self.p5, "p95": self.p95}
 
     def __format__(self, spec: str) -> str:
-        from flopcast.reporting.format import format_summary
+        from flopcast.formatting import format_summary
 
         return format_summary(self)
 

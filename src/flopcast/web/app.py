@@ -209,7 +209,7 @@ def create_app(data: str | None = None) -> FastAPI:
     @app.post("/api/trend", summary="A log-linear trend with bands and extrapolation")
     def trend(req: TrendRequest) -> dict:
         from flopcast.service import trend_analysis
-        from flopcast.trends import decimal_year
+        from flopcast.dates import decimal_year
 
         if req.since is not None and req.until is not None and req.since > req.until:
             return _error(f"since={req.since} is after until={req.until}")

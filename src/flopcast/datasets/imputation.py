@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from flopcast.catalogs import constants as K
 from flopcast.catalogs.hardware import Hardware, HardwareCatalog
-from flopcast.records import ModelRecord
+from flopcast.datasets.records import ModelRecord
 
 RULE = (
     "most common costable chip of the organization's models of the same year (then within 1, then 2 years), else "

@@ -1,4 +1,5 @@
-"""Number formatting for people. Library code never formats; front-ends call these."""
+"""Number formatting for people: the one home of how flopcast writes a number, used by the
+library's own summaries and by every front-end."""
 
 from __future__ import annotations
 

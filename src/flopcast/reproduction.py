@@ -1,7 +1,6 @@
-"""Diffusion: what a reference training run costs later, who can afford it when, and
-how little compute a compute-optimal model needs to match it.
+"""Diffusion of a training run: what it costs later, and who can afford it when.
 
-Three stages, each a pure function of numbers or arrays:
+Two stages, each a pure function of numbers or arrays:
 
 * **Cost to reproduce** (:func:`cost_to_reproduce`). Hardware price-performance makes
   the same compute cheaper: ``cost(t) = cost_ref x 10^(-r_hw x (t - t_ref))``. With
@@ -14,35 +13,30 @@ Three stages, each a pure function of numbers or arrays:
 * **Affordability** (:func:`affordability_year`, :func:`affordability_table`): the decimal
   year when ``cost(t) <= budget``, i.e. ``t_ref + log10(cost_ref / budget) / rate``; the
   reference date when the budget already covers the cost. Budgets of illustrative actors
-  (academic lab, startup, large lab...) live in ``catalogs/data/actors.csv``.
-* **Compute-optimal emulation** (:func:`emulate`): with Hoffmann et al. 2022's parametric
-  loss ``L(N, D) = E + A / N^alpha + B / D^beta`` (approach 3), the (N, D) with the least
-  compute ``C = 6 N D`` that reaches the same loss as a reference (N, D).
+  (academic lab, startup, large lab...) come from :mod:`flopcast.catalogs.actors`.
 
 Inputs may be numbers, distributions (``ci(low, high)``), sample arrays, or a
 :class:`~flopcast.uncertainty.Summary` (e.g. ``estimate("gpt-3").cost_usd["amortized"]``).
 Where the answer is exactly lognormal (a point or lognormal cost, point or normal rates) it
 is computed in closed form; otherwise each input is drawn once per sample index from one
 seeded generator. Dates are ``datetime.date``, ISO strings ``"2020-05-28"`` or decimal
-years ``2020.4``; every year flopcast returns is a decimal year.
+years ``2020.4`` (read by :func:`flopcast.dates.parse_year`); every year returned is a
+decimal year. The compute-optimal emulation lives in :mod:`flopcast.scaling`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from flopcast.catalogs._table import date as _date_cell
-from flopcast.catalogs._table import num, read_rows
-from flopcast.catalogs.constants import Constant, constant, read_constants
-from flopcast.compute import DEFAULT_CONVENTION
-from flopcast.errors import CatalogError, InvalidInputError, UnknownNameError
+from flopcast.catalogs.actors import Actor, load_actors
+from flopcast.catalogs.constants import Constant, constant, diffusion_constant
+from flopcast.dates import parse_year
+from flopcast.errors import InvalidInputError
 from flopcast.uncertainty import (
     Distribution,
     LogNormal,
@@ -57,51 +51,15 @@ from flopcast.uncertainty.distributions import _z
 from flopcast.uncertainty.sampling import check_samples
 from flopcast.units import check_positive
 
-_LN10 = math.log(10.0)
-#: training FLOP per parameter per token (6: forward 2 + backward 4), Hoffmann et al.'s C = 6 N D
-FLOP_PER_PARAM_TOKEN = 2.0 * DEFAULT_CONVENTION.training_multiplier
-#: decimal years outside this range are almost certainly a mistake (a cost passed as a date...)
-_YEAR_RANGE = (1900.0, 2300.0)
-
 __all__ = [
-    "Actor",
-    "ChinchillaFit",
     "DiffusionInput",
-    "Emulation",
     "ReproductionCost",
     "affordability_table",
     "affordability_year",
-    "chinchilla_loss",
-    "compute_for_loss",
-    "compute_optimal_allocation",
-    "compute_optimal_loss",
     "cost_to_reproduce",
-    "date_from_decimal_year",
-    "decimal_year",
-    "diffusion_constant",
-    "emulate",
-    "get_actor",
-    "hoffmann_fit",
-    "load_actors",
-    "reference_from_model",
 ]
 
-
-# -- constants ---------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _diffusion_constants() -> dict[str, Constant]:
-    return read_constants("diffusion_constants.csv")
-
-
-def diffusion_constant(name: str) -> Constant:
-    """A constant of ``diffusion_constants.csv`` (``"algorithmic_oom_per_year.language"``,
-    ``"chinchilla.alpha"``...), with its value, 90% interval and source."""
-    table = _diffusion_constants()
-    if name not in table:
-        raise UnknownNameError("diffusion constant", name, table)
-    return table[name]
+_LN10 = math.log(10.0)
 
 
 def _price_performance() -> Constant:
@@ -111,68 +69,6 @@ def _price_performance() -> Constant:
 
 def _algorithmic(domain: str = "language") -> Constant:
     return diffusion_constant(f"algorithmic_oom_per_year.{domain}")
-
-
-# -- dates -------------------------------------------------------------------------
-
-
-def _one_year(value, name: str) -> float:
-    if isinstance(value, bool):
-        raise InvalidInputError(f"{name}={value!r} is not a date; give a date, 'YYYY-MM-DD' or a decimal year")
-    if isinstance(value, np.datetime64):
-        value = value.astype("datetime64[s]").item()
-    if isinstance(value, dt.datetime):
-        start = dt.datetime(value.year, 1, 1, tzinfo=value.tzinfo)
-        days = (dt.date(value.year + 1, 1, 1) - dt.date(value.year, 1, 1)).days
-        y = value.year + (value - start).total_seconds() / (days * 86_400.0)
-    elif isinstance(value, dt.date):
-        days = (dt.date(value.year + 1, 1, 1) - dt.date(value.year, 1, 1)).days
-        y = value.year + (value.toordinal() - dt.date(value.year, 1, 1).toordinal()) / days
-    elif isinstance(value, str):
-        s = value.strip()
-        try:
-            if len(s) >= 8 and s[4] == "-":
-                return _one_year(dt.date.fromisoformat(s[:10]), name)
-            y = float(s)
-        except ValueError:
-            raise InvalidInputError(
-                f"{name}={value!r} is not a date; give 'YYYY-MM-DD', a datetime.date or a decimal year such as 2025.5"
-            ) from None
-    else:
-        try:
-            y = float(value)
-        except (TypeError, ValueError):
-            raise InvalidInputError(
-                f"{name}={value!r} is not a date; give 'YYYY-MM-DD', a datetime.date or a decimal year such as 2025.5"
-            ) from None
-    if not (math.isfinite(y) and _YEAR_RANGE[0] <= y <= _YEAR_RANGE[1]):
-        raise InvalidInputError(
-            f"{name}={value!r} is outside the years {_YEAR_RANGE[0]:.0f}..{_YEAR_RANGE[1]:.0f}; "
-            "give a date or a decimal year such as 2025.5"
-        )
-    return float(y)
-
-
-def decimal_year(when, name: str = "date"):
-    """``2020-05-28`` -> 2020.404 (day of year / days in year); numbers are taken as years.
-
-    Accepts a date, datetime, numpy datetime64, ISO string or number, or a list/array
-    of them (returned as a float array of the same shape).
-    """
-    if isinstance(when, (list, tuple, np.ndarray)):
-        arr = np.asarray(when, dtype=object)
-        if arr.size == 0:
-            raise InvalidInputError(f"{name} is empty; give at least one date")
-        return np.array([_one_year(w, name) for w in arr.ravel()], dtype=float).reshape(arr.shape)
-    return _one_year(when, name)
-
-
-def date_from_decimal_year(year: float) -> dt.date:
-    """The calendar date of a decimal year (the inverse of :func:`decimal_year`, to the day)."""
-    y = _one_year(year, "year")
-    whole = math.floor(y)
-    days = (dt.date(whole + 1, 1, 1) - dt.date(whole, 1, 1)).days
-    return dt.date(whole, 1, 1) + dt.timedelta(days=round((y - whole) * days))
 
 
 # -- inputs ------------------------------------------------------------------------
@@ -344,7 +240,7 @@ class ReproductionCost:
         }
 
     def summary(self) -> str:
-        from flopcast.reporting.format import format_summary
+        from flopcast.formatting import format_summary
 
         what = "hardware + algorithms" if self.include_algorithmic else "hardware price-performance"
         lines = [
@@ -386,10 +282,10 @@ def cost_to_reproduce(
     samples = check_samples(samples)
     cost = _cost_input(reference_cost_usd)
     rates = _rate_inputs(price_performance_oom_per_year, algorithmic_oom_per_year, include_algorithmic)
-    t_ref = decimal_year(reference_date, "reference_date")
+    t_ref = parse_year(reference_date, "reference_date")
     if isinstance(t_ref, np.ndarray):
         raise InvalidInputError("reference_date must be one date; give an array of target dates for a curve")
-    t = decimal_year(target_date, "target_date")
+    t = parse_year(target_date, "target_date")
     scalar = not isinstance(t, np.ndarray)
     elapsed = np.atleast_1d(np.asarray(t, dtype=float)).ravel() - t_ref
 
@@ -536,7 +432,7 @@ def affordability_year(
     check_positive("budget_usd", budget_usd, what="a budget in USD")
     cost = _cost_input(reference_cost_usd)
     rates = _rate_inputs(price_performance_oom_per_year, algorithmic_oom_per_year, include_algorithmic)
-    t_ref = decimal_year(reference_date, "reference_date")
+    t_ref = parse_year(reference_date, "reference_date")
     if isinstance(t_ref, np.ndarray):
         raise InvalidInputError("reference_date must be one date")
     budgets = np.atleast_1d(np.asarray(budget_usd, dtype=float)).ravel()
@@ -550,72 +446,6 @@ def affordability_year(
         "high": hi.reshape(shape),
         "credibility": credibility,
     }
-
-
-# -- actors ------------------------------------------------------------------------
-
-_ACTOR_COLUMNS = ("key", "name", "budget_usd", "source", "as_of")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Someone with a budget for one training run (USD)."""
-
-    key: str
-    name: str
-    budget_usd: float
-    source: str = ""
-    as_of: dt.date | None = None
-    notes: str = ""
-
-
-def load_actors(path: str | Path | None = None) -> list[Actor]:
-    """The bundled actor presets (``catalogs/data/actors.csv``), or a user's CSV with the
-    same columns (key, name, budget_usd, source, as_of; notes optional).
-
-    The presets are illustrative: copy the file, edit the budgets and pass its path.
-    Budgets must be positive and keys unique; a bad file raises :class:`CatalogError`
-    naming the file, line and column.
-    """
-    rows, label = (
-        read_rows("actors.csv", required=_ACTOR_COLUMNS)
-        if path is None
-        else read_rows(path=path, required=_ACTOR_COLUMNS)
-    )
-    actors: list[Actor] = []
-    seen: dict[str, int] = {}
-    for r in rows:
-        line = r["_line"]
-        key = (r.get("key") or "").strip()
-        name = (r.get("name") or "").strip()
-        if not key:
-            raise CatalogError(f"{label} line {line}: column 'key' is empty; every actor needs a unique key")
-        if key in seen:
-            raise CatalogError(f"{label} line {line}: key {key!r} repeats line {seen[key]}; keys must be unique")
-        seen[key] = line
-        budget = num(r, "budget_usd", label, required=True, positive=True)
-        actors.append(
-            Actor(
-                key=key,
-                name=name or key,
-                budget_usd=float(budget),
-                source=(r.get("source") or "").strip(),
-                as_of=_date_cell(r, "as_of", label),
-                notes=(r.get("notes") or "").strip(),
-            )
-        )
-    if not actors:
-        raise CatalogError(f"{label}: no actors; add at least one row under the header {','.join(_ACTOR_COLUMNS)}")
-    return actors
-
-
-def get_actor(key: str, path: str | Path | None = None) -> Actor:
-    """One actor by key (``"startup"``), from the presets or a user's file."""
-    actors = load_actors(path)
-    for a in actors:
-        if a.key == key:
-            return a
-    raise UnknownNameError("actor", key, [a.key for a in actors])
 
 
 def _actors(actors) -> list[Actor]:
@@ -664,7 +494,7 @@ def affordability_table(
     people = _actors(actors)
     cost = _cost_input(reference_cost_usd)
     rates = _rate_inputs(price_performance_oom_per_year, algorithmic_oom_per_year, include_algorithmic)
-    t_ref = decimal_year(reference_date, "reference_date")
+    t_ref = parse_year(reference_date, "reference_date")
     if isinstance(t_ref, np.ndarray):
         raise InvalidInputError("reference_date must be one date")
     budgets = np.array([a.budget_usd for a in people], dtype=float)
@@ -683,204 +513,3 @@ def affordability_table(
         }
         for a, e, l, h in zip(people, est, lo, hi)
     ]
-
-
-def reference_from_model(model: str, method: str = "amortized", **estimate_kwargs) -> tuple[Summary, dt.date]:
-    """(cost Summary in USD, publication date) of a database model, to anchor a reference.
-
-    Runs the same estimate as ``flopcast estimate MODEL`` (keyword arguments go to
-    :func:`flopcast.service.reference_cost`) and takes the cost of ``method``; pass the pair
-    to :func:`cost_to_reproduce` or :func:`affordability_year`. Costs are in the estimate's
-    dollars (nominal by default).
-    """
-    from flopcast.service import reference_cost
-
-    summary, when, _ = reference_cost(model, cost_method=method, **estimate_kwargs)
-    return summary, when
-
-
-# -- compute-optimal emulation (Hoffmann et al. 2022) ---------------------------------
-
-
-@dataclass(frozen=True)
-class ChinchillaFit:
-    """``L(N, D) = E + A / N^alpha + B / D^beta`` (loss in nats per token)."""
-
-    E: float
-    A: float
-    B: float
-    alpha: float
-    beta: float
-    source: str = ""
-
-    def __post_init__(self):
-        for k in ("E", "A", "B", "alpha", "beta"):
-            v = getattr(self, k)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise InvalidInputError(f"ChinchillaFit {k}={v!r} must be a finite number > 0")
-
-    @property
-    def G(self) -> float:
-        """``(alpha A / (beta B))^(1 / (alpha + beta))``: N_opt = G (C/6)^a, D_opt = (C/6)^b / G."""
-        return (self.alpha * self.A / (self.beta * self.B)) ** (1.0 / (self.alpha + self.beta))
-
-    @property
-    def a(self) -> float:
-        """Exponent of compute in N_opt: beta / (alpha + beta)."""
-        return self.beta / (self.alpha + self.beta)
-
-    @property
-    def b(self) -> float:
-        """Exponent of compute in D_opt: alpha / (alpha + beta)."""
-        return self.alpha / (self.alpha + self.beta)
-
-    @property
-    def _frontier(self) -> tuple[float, float]:
-        # On the frontier, A / N^alpha + B / D^beta = K (C/6)^(-gamma), gamma = alpha beta / (alpha + beta)
-        K = self.A * self.G ** (-self.alpha) + self.B * self.G**self.beta
-        gamma = self.alpha * self.beta / (self.alpha + self.beta)
-        return K, gamma
-
-
-@lru_cache(maxsize=1)
-def hoffmann_fit() -> ChinchillaFit:
-    """Hoffmann et al. 2022's approach-3 fit (arXiv 2203.15556), from ``diffusion_constants.csv``."""
-    vals = {k: diffusion_constant(f"chinchilla.{k}") for k in ("E", "A", "B", "alpha", "beta")}
-    return ChinchillaFit(**{k: c.value for k, c in vals.items()}, source=vals["E"].source)
-
-
-def _fit(fit: ChinchillaFit | None) -> ChinchillaFit:
-    if fit is None:
-        return hoffmann_fit()
-    if not isinstance(fit, ChinchillaFit):
-        raise InvalidInputError(f"fit={fit!r} must be a ChinchillaFit (or None for Hoffmann et al. 2022)")
-    return fit
-
-
-def _out(x):
-    return float(x) if np.ndim(x) == 0 else x
-
-
-def chinchilla_loss(params, tokens, *, fit: ChinchillaFit | None = None):
-    """Predicted loss (nats/token) of ``params`` parameters trained on ``tokens`` tokens."""
-    f = _fit(fit)
-    check_positive("params", params, what="a parameter count")
-    check_positive("tokens", tokens, what="training tokens")
-    n, d = np.asarray(params, dtype=float), np.asarray(tokens, dtype=float)
-    return _out(f.E + f.A / n**f.alpha + f.B / d**f.beta)
-
-
-def compute_optimal_allocation(compute_flop, *, fit: ChinchillaFit | None = None):
-    """(params, tokens) minimizing the loss for ``compute_flop = 6 N D``."""
-    f = _fit(fit)
-    check_positive("compute_flop", compute_flop, what="training compute in FLOP")
-    x = np.asarray(compute_flop, dtype=float) / FLOP_PER_PARAM_TOKEN
-    return _out(f.G * x**f.a), _out(x**f.b / f.G)
-
-
-def compute_optimal_loss(compute_flop, *, fit: ChinchillaFit | None = None):
-    """Least loss reachable with ``compute_flop``: ``E + K (C/6)^(-alpha beta / (alpha + beta))``."""
-    f = _fit(fit)
-    check_positive("compute_flop", compute_flop, what="training compute in FLOP")
-    K, gamma = f._frontier
-    x = np.asarray(compute_flop, dtype=float) / FLOP_PER_PARAM_TOKEN
-    return _out(f.E + K * x ** (-gamma))
-
-
-def compute_for_loss(loss, *, fit: ChinchillaFit | None = None):
-    """Least compute (FLOP) that reaches ``loss``: the inverse of :func:`compute_optimal_loss`.
-
-    The frontier loss is a power law in compute, so the inverse is closed-form,
-    ``C = 6 (K / (L - E))^(1/gamma)``: exact and vectorized, with no bracketing needed
-    (the tests check it against ``scipy.optimize.brentq`` on log C).
-    """
-    f = _fit(fit)
-    arr = np.asarray(loss, dtype=float)
-    if not np.isfinite(arr).all():
-        raise InvalidInputError(f"loss={loss!r} must be finite")
-    if (arr <= f.E).any():
-        bad = float(arr[arr <= f.E].ravel()[0])
-        raise InvalidInputError(
-            f"loss={bad:g} is not above the irreducible loss E={f.E:g}; no finite compute reaches it"
-        )
-    K, gamma = f._frontier
-    return _out(FLOP_PER_PARAM_TOKEN * (K / (arr - f.E)) ** (1.0 / gamma))
-
-
-@dataclass(frozen=True)
-class Emulation:
-    """A reference (N, D) and the compute-optimal (N, D) reaching the same predicted loss.
-
-    Counts are parameters and tokens; compute in FLOP (``6 N D``); ``loss`` in nats per
-    token; ``compute_ratio = compute_ref_flop / compute_opt_flop`` (>= 1). Fields are
-    floats, or arrays for array inputs.
-    """
-
-    params_ref: float | np.ndarray
-    tokens_ref: float | np.ndarray
-    compute_ref_flop: float | np.ndarray
-    loss: float | np.ndarray
-    params_opt: float | np.ndarray
-    tokens_opt: float | np.ndarray
-    compute_opt_flop: float | np.ndarray
-    compute_ratio: float | np.ndarray
-    fit: ChinchillaFit = field(default_factory=hoffmann_fit, repr=False)
-
-    def to_dict(self) -> dict:
-        out = {}
-        for k in (
-            "params_ref",
-            "tokens_ref",
-            "compute_ref_flop",
-            "loss",
-            "params_opt",
-            "tokens_opt",
-            "compute_opt_flop",
-            "compute_ratio",
-        ):
-            v = getattr(self, k)
-            out[k] = v.tolist() if isinstance(v, np.ndarray) else v
-        out["fit"] = {k: getattr(self.fit, k) for k in ("E", "A", "B", "alpha", "beta", "source")}
-        return out
-
-    def summary(self) -> str:
-        from flopcast.reporting.format import format_sci
-
-        if np.ndim(self.compute_ratio):
-            lo, hi = np.min(self.compute_ratio), np.max(self.compute_ratio)
-            return f"{np.size(self.compute_ratio)} emulations; compute ratio {lo:.3g}-{hi:.3g}"
-        return (
-            f"{format_sci(self.params_ref)} params x {format_sci(self.tokens_ref)} tokens "
-            f"({format_sci(self.compute_ref_flop)} FLOP, loss {self.loss:.4f} nats/token) -> compute-optimal "
-            f"{format_sci(self.params_opt)} params x {format_sci(self.tokens_opt)} tokens "
-            f"({format_sci(self.compute_opt_flop)} FLOP): {self.compute_ratio:.2f}x less compute"
-        )
-
-
-def emulate(params, tokens, *, fit: ChinchillaFit | None = None) -> Emulation:
-    """The compute-optimal model reaching the loss of ``params`` x ``tokens``.
-
-    Loss from the parametric fit; least compute on the frontier reaching it
-    (:func:`compute_for_loss`); its allocation from :func:`compute_optimal_allocation`.
-    Arrays broadcast.
-    """
-    f = _fit(fit)
-    check_positive("params", params, what="a parameter count")
-    check_positive("tokens", tokens, what="training tokens")
-    n, d = np.broadcast_arrays(np.asarray(params, dtype=float), np.asarray(tokens, dtype=float))
-    c_ref = FLOP_PER_PARAM_TOKEN * n * d
-    loss = f.E + f.A / n**f.alpha + f.B / d**f.beta
-    # the frontier is the least compute for each loss, so c_opt <= c_ref; min() only removes rounding
-    c_opt = np.minimum(compute_for_loss(loss, fit=f), c_ref)
-    n_opt, d_opt = compute_optimal_allocation(c_opt, fit=f)
-    return Emulation(
-        params_ref=_out(n),
-        tokens_ref=_out(d),
-        compute_ref_flop=_out(c_ref),
-        loss=_out(loss),
-        params_opt=n_opt,
-        tokens_opt=d_opt,
-        compute_opt_flop=_out(c_opt),
-        compute_ratio=_out(c_ref / c_opt),
-        fit=f,
-    )
