@@ -8,7 +8,6 @@ the snapshot and, where possible, also checks the real row.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,14 @@ from conftest import epoch_folder
 
 from flopcast.datasets import epoch
 from flopcast.datasets.epoch import (
-    ParseIssue,
-    ParseReport,
     check_file,
     find_model,
     load_epoch_models,
     load_epoch_prices,
+)
+from flopcast.datasets.parsing import (
+    ParseIssue,
+    ParseReport,
     parse_date,
     parse_number,
     split_list,
@@ -85,18 +86,16 @@ def _issues(report: ParseReport, column: str | None = None) -> list[ParseIssue]:
 # --------------------------------------------------------------------------- the real snapshot
 
 
-def test_real_models_load_all_records_fast():
+def test_real_models_load_all_records():
+    # how fast: benchmarks/ (a unit test asserts what is read, not how long it took)
     path = _real("ai_models.csv")
-    t0 = time.perf_counter()
     models, report = load_epoch_models(path)
-    elapsed = time.perf_counter() - t0
     assert report.records == 1892
     assert len(models) == 1892
     assert report.skipped == 0
     assert report.kind == "models"
     assert report.missing_columns == []
     assert "Authors" in report.extra_columns
-    assert elapsed < 1.0, f"loading 1,892 models took {elapsed:.2f}s (budget: well under 0.5 s; 1 s allows slow CI)"
     assert report.summary().startswith("ai_models.csv: 1892 records, ")
 
 

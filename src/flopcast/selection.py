@@ -13,12 +13,14 @@ ranks no fine-tune). A plain listing (no ``top``) keeps them, flagged.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from flopcast.errors import InvalidInputError
 from flopcast.datasets.records import ModelRecord
+from flopcast.dates import decimal_year
+from flopcast.errors import InvalidInputError
 
 
 def top_meaning(top: int | None, include_finetunes: bool | None = None) -> str:
@@ -36,7 +38,6 @@ def top_meaning(top: int | None, include_finetunes: bool | None = None) -> str:
 
 def frontier_mask(records: Sequence[ModelRecord], top: int, *, include_finetunes: bool = False) -> np.ndarray:
     """True for the records among the ``top`` by training compute when published (see the module docstring)."""
-    from flopcast.trends import top_n_at_release
 
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         raise InvalidInputError(f"top={top!r} must be a whole number >= 1")
@@ -94,4 +95,89 @@ def select(
         if org and not any(org.lower() in o.lower() for o in r.organizations):
             continue
         out.append(r)
+    return out
+
+
+# -- masks over (date, value) points ------------------------------------------------
+
+
+def _valid_points(dates, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    years = np.atleast_1d(decimal_year(dates)).astype(float)
+    vals = np.atleast_1d(np.asarray(values, dtype=float))
+    if years.shape != vals.shape or years.ndim != 1:
+        raise InvalidInputError(f"dates ({years.shape}) and values ({vals.shape}) must be 1-D of the same length")
+    ok = np.isfinite(years) & np.isfinite(vals)
+    return years, vals, ok
+
+
+def top_n_at_release(dates, values, n: int) -> np.ndarray:
+    """Mask of points among the ``n`` largest values of all points dated up to and including their date.
+
+    A point is kept when fewer than ``n`` points dated on or before it have a strictly
+    larger value (ties keep both). Points with a missing date or value are False.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InvalidInputError(f"n={n!r} must be a whole number >= 1")
+    years, vals, ok = _valid_points(dates, values)
+    out = np.zeros(years.size, dtype=bool)
+    idx = np.flatnonzero(ok)
+    y, v = years[idx], vals[idx]
+    step = max(1, 4_000_000 // max(idx.size, 1))
+    for lo in range(0, idx.size, step):
+        sl = slice(lo, lo + step)
+        earlier = y[None, :] <= y[sl, None]
+        larger = v[None, :] > v[sl, None]
+        out[idx[sl]] = (earlier & larger).sum(axis=1) < n
+    return out
+
+
+def above_trend(dates, values, min_residual_oom: float = 0.0) -> np.ndarray:
+    """Mask of points at least ``min_residual_oom`` orders of magnitude above the all-points trend.
+
+    The trend is the OLS fit of log10(value) on date over every valid point (finite
+    date, finite value > 0); other points are False.
+    """
+    m = float(min_residual_oom)
+    if not math.isfinite(m):
+        raise InvalidInputError(f"min_residual_oom={min_residual_oom!r} must be finite")
+    years, vals, ok = _valid_points(dates, values)
+    ok &= vals > 0
+    out = np.zeros(years.size, dtype=bool)
+    if ok.sum() < 3 or np.ptp(years[ok]) == 0:
+        raise InvalidInputError(
+            f"above_trend needs at least 3 valid points over more than one date; got {int(ok.sum())}"
+        )
+    y = np.log10(vals[ok])
+    from flopcast.regression import ols_log10
+
+    slope, intercept, t_ref, _, _ = ols_log10(years[ok], y)
+    out[ok] = (y - intercept - slope * (years[ok] - t_ref)) >= m
+    return out
+
+
+def _bound_year(bound, end: bool) -> float:
+    if isinstance(bound, (int, np.integer)) and not isinstance(bound, bool):
+        return float(bound) + (1.0 if end else 0.0)  # whole years: ``until=2020`` includes all of 2020
+    y = float(decimal_year(bound))
+    if not math.isfinite(y):
+        raise InvalidInputError(f"window bound {bound!r} is not a date or year")
+    return y
+
+
+def in_window(dates, since=None, until=None) -> np.ndarray:
+    """Mask of dates within ``since``..``until`` (both inclusive; None = open).
+
+    An integer bound is a whole calendar year (``since=2015, until=2020`` keeps
+    2015-01-01 through 2020-12-31); a date or a float decimal year is a point in time.
+    Missing dates are False.
+    """
+    years = np.atleast_1d(decimal_year(dates)).astype(float)
+    out = np.isfinite(years)
+    if since is not None:
+        out &= years >= _bound_year(since, end=False)
+    if until is not None:
+        if isinstance(until, (int, np.integer)) and not isinstance(until, bool):
+            out &= years < _bound_year(until, end=True)
+        else:
+            out &= years <= _bound_year(until, end=True)
     return out

@@ -1,4 +1,4 @@
-"""Log-linear trends over time: fits with intervals, crossings, breakpoints, frontier selection.
+"""Log-linear trends over time: fits with intervals, extrapolation and crossings.
 
 A trend is an ordinary least-squares line of ``log10(value)`` on the publication date
 in decimal years (2020-07-02 is 2020.5). Its slope is in orders of magnitude (OOM)
@@ -8,6 +8,8 @@ OLS formulas with Student-t quantiles, n-2 degrees of freedom) and ``"bootstrap"
 (pairs bootstrap, percentile intervals; the resampled slopes and intercepts are kept
 so that derived quantities such as crossing years get intervals too).
 
+The regression primitives (OLS, bootstrap, breakpoint) are in :mod:`flopcast.regression`;
+the point masks (frontier at release, above trend, date windows) in :mod:`flopcast.selection`.
 Everything here is a plain function of arrays; :class:`TrendFit` only holds the
 numbers and derives intervals from them. Importing this module costs numpy only:
 scipy (t quantiles) and the uncertainty package (seeded generators) are imported
@@ -23,16 +25,10 @@ import numpy as np
 
 from flopcast.dates import decimal_year, year_label
 from flopcast.errors import InvalidInputError, MissingInputError
+from flopcast.regression import BreakpointFit, bootstrap_lines, fit_breakpoint, ols_log10
 
 LOG10_2 = math.log10(2.0)
 CI_METHODS = ("analytic", "bootstrap")
-#: candidate break years step through the inner part of the time span in this step
-BREAK_STEP_YEARS = 0.05
-#: candidate break years cover the inner fraction of the time span
-BREAK_INNER_FRACTION = 0.8
-#: points needed on each side of a break
-BREAK_MIN_POINTS = 3
-_BOOT_CHUNK_CELLS = 2_000_000  # (resamples x points) drawn at once: bounds memory, not results
 
 
 # ---------------------------------------------------------------------------- validation
@@ -47,7 +43,7 @@ def _check_credibility(credibility) -> float:
     return c
 
 
-def _check_series(dates, values, *, min_points: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def check_series(dates, values, *, min_points: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Decimal years and log10 values of a series, after checking them."""
     years = np.atleast_1d(decimal_year(dates)).astype(float)
     vals = np.atleast_1d(np.asarray(values, dtype=float))
@@ -86,170 +82,6 @@ def _t_quantile(credibility: float, dof: int) -> float:
 
 def _scalar_or_array(x: np.ndarray, scalar: bool):
     return float(x) if scalar else x
-
-
-# ---------------------------------------------------------------------------- fitting primitives
-
-
-def ols_log10(years: np.ndarray, log10_values: np.ndarray) -> tuple[float, float, float, float, float]:
-    """OLS of ``log10_values`` on ``years`` around the mean year.
-
-    Returns ``(slope, intercept_at_t_ref, t_ref, sxx, sse)``.
-    """
-    t_ref = float(np.mean(years))
-    xc = years - t_ref
-    ybar = float(np.mean(log10_values))
-    sxx = float(xc @ xc)
-    slope = float(xc @ (log10_values - ybar)) / sxx
-    resid = log10_values - ybar - slope * xc
-    return slope, ybar, t_ref, sxx, float(resid @ resid)
-
-
-def bootstrap_lines(years: np.ndarray, log10_values: np.ndarray, resamples: int, rng, t_ref: float):
-    """Pairs bootstrap: slopes and intercepts at ``t_ref`` of ``resamples`` refits.
-
-    Vectorized: draws an index matrix (chunk, n) and computes every slope with array
-    operations. Resamples whose dates are all equal (no slope) are redrawn.
-    """
-    n = years.size
-    slopes = np.empty(resamples)
-    intercepts = np.empty(resamples)
-    chunk = max(1, _BOOT_CHUNK_CELLS // n)
-    for lo in range(0, resamples, chunk):
-        hi = min(lo + chunk, resamples)
-        idx = rng.integers(0, n, size=(hi - lo, n))
-        for _ in range(1000):  # redraw degenerate rows; ends fast unless n is tiny
-            x = years[idx]
-            degenerate = np.ptp(x, axis=1) == 0
-            if not degenerate.any():
-                break
-            idx[degenerate] = rng.integers(0, n, size=(int(degenerate.sum()), n))
-        else:  # pragma: no cover - needs ~1000 degenerate draws in a row
-            raise InvalidInputError("the bootstrap kept drawing resamples with a single date; add points")
-        y = log10_values[idx]
-        xm = x.mean(axis=1, keepdims=True)
-        ym = y.mean(axis=1, keepdims=True)
-        xc = x - xm
-        b = np.einsum("ij,ij->i", xc, y - ym) / np.einsum("ij,ij->i", xc, xc)
-        slopes[lo:hi] = b
-        intercepts[lo:hi] = ym[:, 0] + b * (t_ref - xm[:, 0])
-    return slopes, intercepts
-
-
-# ---------------------------------------------------------------------------- breakpoint
-
-
-@dataclass(frozen=True)
-class BreakpointFit:
-    """A continuous two-segment line (joined at ``break_year``) against the single line.
-
-    Slopes are in OOM/year of log10(value); BIC = n ln(SSE/n) + k ln(n) with k = 2 for
-    the single line and 4 for the piecewise line (two slopes, level, break year).
-    """
-
-    break_year: float
-    slope_before_oom_per_year: float
-    slope_after_oom_per_year: float
-    #: log10 of the fitted value at the break year
-    log10_at_break: float
-    sse_single_log10_sq: float
-    sse_piecewise_log10_sq: float
-    bic_single: float
-    bic_piecewise: float
-    candidates: int
-
-    @property
-    def preferred(self) -> str:
-        """``"piecewise"`` when its BIC is lower, else ``"single"``."""
-        return "piecewise" if self.bic_piecewise < self.bic_single else "single"
-
-    @property
-    def growth_before_per_year(self) -> float:
-        return 10.0**self.slope_before_oom_per_year
-
-    @property
-    def growth_after_per_year(self) -> float:
-        return 10.0**self.slope_after_oom_per_year
-
-    def predict_log10(self, year):
-        """log10 of the piecewise line at ``year`` (dates or decimal years; vectorized)."""
-        x = np.asarray(decimal_year(year), dtype=float) - self.break_year
-        out = self.log10_at_break + np.where(
-            x < 0, self.slope_before_oom_per_year * x, self.slope_after_oom_per_year * x
-        )
-        return _scalar_or_array(out, np.ndim(out) == 0)
-
-    def to_dict(self) -> dict:
-        return {
-            "break_year": self.break_year,
-            "break_date": year_label(self.break_year),
-            "growth_before_per_year": self.growth_before_per_year,
-            "growth_after_per_year": self.growth_after_per_year,
-            "oom_before_per_year": self.slope_before_oom_per_year,
-            "oom_after_per_year": self.slope_after_oom_per_year,
-            "bic_single": self.bic_single,
-            "bic_piecewise": self.bic_piecewise,
-            "preferred": self.preferred,
-        }
-
-
-def _bic(sse: float, n: int, k: int) -> float:
-    return n * math.log(max(sse, 1e-300) / n) + k * math.log(n)
-
-
-def fit_breakpoint(years: np.ndarray, log10_values: np.ndarray, sse_single: float | None = None) -> BreakpointFit:
-    """Best continuous piecewise-linear fit over a grid of break years (by SSE), with BICs.
-
-    Candidates step by :data:`BREAK_STEP_YEARS` through the inner
-    :data:`BREAK_INNER_FRACTION` of the span and need :data:`BREAK_MIN_POINTS` points
-    strictly on each side. All candidates are solved at once (stacked 3x3 normal equations).
-    """
-    years = np.asarray(years, dtype=float)
-    y = np.asarray(log10_values, dtype=float)
-    n = years.size
-    lo, hi = float(years.min()), float(years.max())
-    margin = (1.0 - BREAK_INNER_FRACTION) / 2.0 * (hi - lo)
-    grid = np.arange(lo + margin, hi - margin + 1e-12, BREAK_STEP_YEARS)
-    before = (years[None, :] < grid[:, None]).sum(axis=1)
-    after = (years[None, :] > grid[:, None]).sum(axis=1)
-    grid = grid[(before >= BREAK_MIN_POINTS) & (after >= BREAK_MIN_POINTS)]
-    if grid.size == 0:
-        raise InvalidInputError(
-            f"breakpoint=True needs a break year in the inner {BREAK_INNER_FRACTION:.0%} of the span with at least "
-            f"{BREAK_MIN_POINTS} points on each side; these {n} points ({lo:.2f}-{hi:.2f}) allow none"
-        )
-    # Design per candidate: [1, min(x - b, 0), max(x - b, 0)]; the two hinge columns never overlap,
-    # so the stacked 3x3 normal equations are built from sums without materializing (K, n, 3).
-    ybar = float(y.mean())
-    yc = y - ybar
-    d = years[None, :] - grid[:, None]  # (K, n)
-    m = np.minimum(d, 0.0)
-    p = np.maximum(d, 0.0)
-    sm, sp = m.sum(axis=1), p.sum(axis=1)
-    smm, spp = np.einsum("kn,kn->k", m, m), np.einsum("kn,kn->k", p, p)
-    zero = np.zeros_like(sm)
-    XtX = np.stack(
-        [np.stack([np.full_like(sm, n), sm, sp], -1), np.stack([sm, smm, zero], -1), np.stack([sp, zero, spp], -1)],
-        axis=1,
-    )  # (K, 3, 3)
-    Xty = np.stack([np.full_like(sm, yc.sum()), m @ yc, p @ yc], axis=-1)  # (K, 3)
-    beta = np.linalg.solve(XtX, Xty[..., None])[..., 0]  # (K, 3)
-    sse = np.maximum(float(yc @ yc) - np.einsum("ki,ki->k", beta, Xty), 0.0)
-    beta[:, 0] += ybar
-    best = int(np.argmin(sse))
-    if sse_single is None:
-        sse_single = ols_log10(years, y)[4]
-    return BreakpointFit(
-        break_year=float(grid[best]),
-        slope_before_oom_per_year=float(beta[best, 1]),
-        slope_after_oom_per_year=float(beta[best, 2]),
-        log10_at_break=float(beta[best, 0]),
-        sse_single_log10_sq=float(sse_single),
-        sse_piecewise_log10_sq=float(sse[best]),
-        bic_single=_bic(sse_single, n, 2),
-        bic_piecewise=_bic(float(sse[best]), n, 4),
-        candidates=int(grid.size),
-    )
 
 
 # ---------------------------------------------------------------------------- the fit
@@ -577,7 +409,7 @@ def fit_trend(
     c = _check_credibility(credibility)
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
         raise InvalidInputError(f"bootstrap={bootstrap!r} must be a whole number >= 0 (0 skips the bootstrap)")
-    years, y = _check_series(dates, values)
+    years, y = check_series(dates, values)
     n = years.size
     if labels is not None:
         labels = tuple("" if lab is None else str(lab) for lab in labels)
@@ -658,99 +490,9 @@ def crossing_from(value_usd, date, oom_per_year, target, oom_low=None, oom_high=
     return {"estimate": at(oom_per_year), "low": at(early), "high": at(late)}
 
 
-# ---------------------------------------------------------------------------- selection
-
-
-def _valid_points(dates, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    years = np.atleast_1d(decimal_year(dates)).astype(float)
-    vals = np.atleast_1d(np.asarray(values, dtype=float))
-    if years.shape != vals.shape or years.ndim != 1:
-        raise InvalidInputError(f"dates ({years.shape}) and values ({vals.shape}) must be 1-D of the same length")
-    ok = np.isfinite(years) & np.isfinite(vals)
-    return years, vals, ok
-
-
-def top_n_at_release(dates, values, n: int) -> np.ndarray:
-    """Mask of points among the ``n`` largest values of all points dated up to and including their date.
-
-    A point is kept when fewer than ``n`` points dated on or before it have a strictly
-    larger value (ties keep both). Points with a missing date or value are False.
-    """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise InvalidInputError(f"n={n!r} must be a whole number >= 1")
-    years, vals, ok = _valid_points(dates, values)
-    out = np.zeros(years.size, dtype=bool)
-    idx = np.flatnonzero(ok)
-    y, v = years[idx], vals[idx]
-    step = max(1, 4_000_000 // max(idx.size, 1))
-    for lo in range(0, idx.size, step):
-        sl = slice(lo, lo + step)
-        earlier = y[None, :] <= y[sl, None]
-        larger = v[None, :] > v[sl, None]
-        out[idx[sl]] = (earlier & larger).sum(axis=1) < n
-    return out
-
-
-def above_trend(dates, values, min_residual_oom: float = 0.0) -> np.ndarray:
-    """Mask of points at least ``min_residual_oom`` orders of magnitude above the all-points trend.
-
-    The trend is the OLS fit of log10(value) on date over every valid point (finite
-    date, finite value > 0); other points are False.
-    """
-    m = float(min_residual_oom)
-    if not math.isfinite(m):
-        raise InvalidInputError(f"min_residual_oom={min_residual_oom!r} must be finite")
-    years, vals, ok = _valid_points(dates, values)
-    ok &= vals > 0
-    out = np.zeros(years.size, dtype=bool)
-    if ok.sum() < 3 or np.ptp(years[ok]) == 0:
-        raise InvalidInputError(
-            f"above_trend needs at least 3 valid points over more than one date; got {int(ok.sum())}"
-        )
-    y = np.log10(vals[ok])
-    slope, intercept, t_ref, _, _ = ols_log10(years[ok], y)
-    out[ok] = (y - intercept - slope * (years[ok] - t_ref)) >= m
-    return out
-
-
-def _bound_year(bound, end: bool) -> float:
-    if isinstance(bound, (int, np.integer)) and not isinstance(bound, bool):
-        return float(bound) + (1.0 if end else 0.0)  # whole years: ``until=2020`` includes all of 2020
-    y = float(decimal_year(bound))
-    if not math.isfinite(y):
-        raise InvalidInputError(f"window bound {bound!r} is not a date or year")
-    return y
-
-
-def in_window(dates, since=None, until=None) -> np.ndarray:
-    """Mask of dates within ``since``..``until`` (both inclusive; None = open).
-
-    An integer bound is a whole calendar year (``since=2015, until=2020`` keeps
-    2015-01-01 through 2020-12-31); a date or a float decimal year is a point in time.
-    Missing dates are False.
-    """
-    years = np.atleast_1d(decimal_year(dates)).astype(float)
-    out = np.isfinite(years)
-    if since is not None:
-        out &= years >= _bound_year(since, end=False)
-    if until is not None:
-        if isinstance(until, (int, np.integer)) and not isinstance(until, bool):
-            out &= years < _bound_year(until, end=True)
-        else:
-            out &= years <= _bound_year(until, end=True)
-    return out
-
-
 __all__ = [
-    "BreakpointFit",
     "TrendFit",
-    "above_trend",
-    "bootstrap_lines",
     "crossing_from",
     "extrapolate",
-    "fit_breakpoint",
     "fit_trend",
-    "in_window",
-    "ols_log10",
-    "top_n_at_release",
 ]

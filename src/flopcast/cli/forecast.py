@@ -20,67 +20,14 @@ def _finite_or_none(x):
     return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
 
-def _reference(
-    model: str | None,
-    cost: str | None,
-    date: str | None,
-    method: str,
-    data: str | None,
-    samples: int,
-    seed: int,
-    compute: str | None = None,
-    hardware: str | None = None,
-):
-    """(cost input, reference date, label, source) from a model, --cost/--date, or --compute/--hardware/--date."""
-    from flopcast.cli.parse import parse_value
-    from flopcast.service import as_input, reference_cost, training_estimate
-
-    if compute is not None:
-        if model is not None or cost is not None:
-            raise InvalidInputError("give one of MODEL, --cost or --compute")
-        if hardware is None or date is None:
-            raise InvalidInputError("--compute needs --hardware and --date (the run's start)")
-        when = parse_date("date", date, allow_year=True)
-        est = training_estimate(
-            None,
-            compute=parse_value("compute", compute),
-            hardware=hardware,
-            start_date=when,
-            method=method,
-            samples=samples,
-            seed=seed,
-            data=data,
-        )
-        return (est.cost_usd[method], when, f"a {compute}-FLOP run on {est.hardware} ({method} cost)", est.source)
-    if model is None:
-        if cost is None or date is None:
-            raise InvalidInputError("give a MODEL, --cost and --date, or --compute, --hardware and --date")
-        return (
-            as_input(parse_value("cost", cost)),
-            parse_date("date", date, allow_year=True),
-            f"reference costing {cost} USD on {date}",
-            "given",
-        )
-    if cost is not None:
-        raise InvalidInputError("give a MODEL or --cost, not both")
-    summary, when, est = reference_cost(model, cost_method=method, data=data, samples=samples, seed=seed)
-    return summary, when, f"{est.name} ({method} cost, {est.dollars})", est.source
-
-
 def _price_performance(text: str | None, data: str | None):
     """None (the cited default), a rate or interval in OOM/year, or 'fit': the slope of the data's chip prices."""
     if text is None:
         return None
     if text == "fit":
-        from flopcast.series import hardware_series
-        from flopcast.service import database
-        from flopcast.trends import fit_trend
-        from flopcast.uncertainty import Normal
+        from flopcast.service import database, price_performance_fit
 
-        db = database(data)
-        s = hardware_series(db.hardware, db.price_book)
-        fit = fit_trend(s.dates, s.values, bootstrap=0)
-        return Normal(fit.slope_oom_per_year, fit.slope_se_oom_per_year)
+        return price_performance_fit(database(data))
     from flopcast.cli.parse import parse_number
 
     if ".." in text:
@@ -131,38 +78,46 @@ def diffusion_cmd(
     as_json: opt.Json = False,
 ) -> None:
     """What a reference training run costs later, and when each budget can afford it."""
-    from flopcast import reproduction as D
-    from flopcast.dates import decimal_year
     from flopcast.cli.parse import parse_value
-    from flopcast.methods import METHOD_NAMES
+    from flopcast.service import diffusion_analysis, diffusion_reference
 
-    method = cost_method
-    if method not in METHOD_NAMES:
-        raise InvalidInputError(f"--cost-method={method!r} is not one of {', '.join(METHOD_NAMES)}")
     if not (2 <= samples <= 1_000_000):
         raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
-    ref_cost, ref_date, label, source = _reference(model, cost, date, method, data, samples, seed, compute, hardware)
-    rate = _price_performance(price_performance, data)
-    target = dt.date(year, 7, 1)
-    kw = dict(price_performance_oom_per_year=rate, include_algorithmic=algorithmic, samples=samples, seed=seed)
-    repro = D.cost_to_reproduce(ref_cost, ref_date, target, **kw)
+    ref = diffusion_reference(
+        model,
+        cost_usd=parse_value("cost", cost) if cost is not None else None,
+        date=parse_date("date", date, allow_year=True) if date is not None else None,
+        compute_flop=parse_value("compute", compute) if compute is not None else None,
+        hardware=hardware,
+        cost_method=cost_method,
+        samples=samples,
+        seed=seed,
+        data=data,
+        given_as=compute if compute is not None else cost,
+    )
+    who: dict[str, float] | str | None = actors
     if budget is not None:
         b = parse_value("budget", budget)
         if isinstance(b, tuple):
             raise InvalidInputError("--budget takes one value, not an interval")
         who = {f"budget ${b:,.0f}": b}
-    else:
-        who = actors
-    table = D.affordability_table(ref_cost, ref_date, who, **kw)
-    if plot is not None:
-        import numpy as np
-
+    d = diffusion_analysis(
+        ref,
+        year,
+        budgets=who,
+        price_performance_oom_per_year=_price_performance(price_performance, data),
+        include_algorithmic=algorithmic,
+        curve_points=60 if plot is not None else 0,
+        samples=samples,
+        seed=seed,
+    )
+    repro, table = d.reproduction, d.affordability
+    ref_date, label, source = ref.date, ref.label, ref.source
+    if plot is not None and d.curve is not None:
         from flopcast.reporting.plots import plot_reproduction
 
-        years = np.linspace(decimal_year(ref_date), max(year, decimal_year(ref_date) + 1) + 4, 60)
-        curve = D.cost_to_reproduce(ref_cost, ref_date, years, **kw)
         plot_reproduction(
-            curve,
+            d.curve,
             plot,
             title=f"Cost to reproduce {label}",
             budgets=table,
@@ -212,27 +167,15 @@ def emulate_cmd(
 ) -> None:
     """The compute-optimal model that reaches the same loss (Hoffmann et al. 2022 fit)."""
     from flopcast.cli.parse import parse_value
-    from flopcast.scaling import emulate
+    from flopcast.service import emulation
 
-    if model is not None:
-        if params is not None or tokens is not None:
-            raise InvalidInputError("give a MODEL or --params and --tokens, not both")
-        from flopcast.service import database
-
-        m = database(None).find(model)
-        if not (m.params_per_token and m.training_tokens):
-            raise InvalidInputError(
-                f"{m.name} has no parameter count and token count in the database; give --params and --tokens"
-            )
-        n, d, label = m.params_per_token, m.training_tokens * (m.epochs or 1.0), m.name
-    else:
-        if params is None or tokens is None:
-            raise InvalidInputError("give a MODEL, or both --params and --tokens")
-        n, d = parse_value("params", params), parse_value("tokens", tokens)
+    n = d = None
+    if params is not None or tokens is not None:
+        n = parse_value("params", params) if params is not None else None
+        d = parse_value("tokens", tokens) if tokens is not None else None
         if isinstance(n, tuple) or isinstance(d, tuple):
             raise InvalidInputError("emulate takes point values for --params and --tokens")
-        label = f"N={n:.3g}, D={d:.3g}"
-    e = emulate(n, d)
+    e, label = emulation(model, params=n, tokens=d)
     if as_json:
         echo_json(dict(e.to_dict(), reference=label))
         return

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from flopcast.datasets.records import ModelRecord
 from flopcast.datasets.source import DataSource, resolve_source
 from flopcast.errors import InvalidInputError, UnknownModelError
-from flopcast.datasets.records import ModelRecord
 
 if TYPE_CHECKING:
     from flopcast.catalogs.hardware import HardwareCatalog

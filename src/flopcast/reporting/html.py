@@ -101,17 +101,14 @@ def sensitivity_svg(rows) -> str:
 
 def trend_svg(analysis, highlight_year: float | None, highlight_value: float | None, highlight_label: str) -> str:
     """The frontier trend with its bands and this model's point."""
-    from flopcast.dates import decimal_year
+    from flopcast.service import trend_band
 
     fit = analysis.fit
     fig = _figure(6.4, 3.6)
     ax = fig.add_subplot(1, 1, 1)
-    years = np.asarray([decimal_year(d) for d in analysis.dates], dtype=float)
-    ax.scatter(years, analysis.values, s=14, color="#4c78a8", label="models")
-    lo = min(years.min(), highlight_year or years.min()) - 0.3
-    hi = max(years.max(), highlight_year or years.max()) + 0.3
-    grid = np.linspace(lo, hi, 120)
-    p = fit.predict(grid)
+    ax.scatter(analysis.years, analysis.values, s=14, color="#4c78a8", label="models")
+    p = trend_band(fit, analysis.dates, points=120, also=[highlight_year] if highlight_year else [], margin=0.3)
+    grid = p["year"]
     ax.plot(
         grid, p["median"], color="#333", linewidth=1.5, label=f"trend x{fit.growth_per_year()['estimate']:.2f}/year"
     )
@@ -263,8 +260,8 @@ def _deployment_section(name, est, scenario: str, seed: int) -> Section:
 
 
 def _trend_section(est, name, db, seed: int) -> Section:
-    from flopcast.service import trend_analysis
     from flopcast.dates import decimal_year
+    from flopcast.service import trend_analysis
 
     sec = Section("Where it sits on the frontier cost trend")
     try:

@@ -129,10 +129,10 @@ def plot_trend(
     atomically. Returns the path.
     """
     from flopcast.dates import decimal_year
-    from flopcast.trends import _check_series
+    from flopcast.trends import check_series
 
     p, fmt = _check_path(path)
-    years, log_vals = _check_series(dates, values, min_points=1)
+    years, log_vals = check_series(dates, values, min_points=1)
     vals = 10.0**log_vals
     if labels is None and fit.labels is not None and len(fit.labels) == vals.size:
         labels = fit.labels

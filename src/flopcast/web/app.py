@@ -12,35 +12,18 @@ import re
 import threading
 from importlib import resources
 
-import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from flopcast.errors import FlopcastError
-from flopcast.service import as_input
+from flopcast.service import as_input, histogram
 from flopcast.web.schemas import DeployRequest, TrainingRequest, TrendRequest
 
 MAX_BODY_BYTES = 16 * 1024
 PAGES = {"/": "calculator.html", "/deploy": "deploy.html", "/hardware": "hardware.html", "/trends": "trends.html"}
 _FIELD = re.compile(r"^unknown ([a-z_]+) |^-*([a-z_][a-z0-9_\-]*)=")
-
-
-def histogram(samples, bins: int = 60) -> dict | None:
-    """Counts over log10-spaced bins of the positive samples (for the charts)."""
-    if samples is None:
-        return None
-    x = np.asarray(samples, dtype=float)
-    x = x[np.isfinite(x) & (x > 0)]
-    if x.size == 0:
-        return None
-    lx = np.log10(x)
-    lo, hi = float(lx.min()), float(lx.max())
-    if hi - lo < 1e-9:
-        lo, hi = lo - 0.05, hi + 0.05
-    counts, edges = np.histogram(lx, bins=bins, range=(lo, hi))
-    return {"log10_edges": edges.tolist(), "counts": counts.tolist()}
 
 
 def _error(msg: str, status: int = 422) -> JSONResponse:
@@ -209,7 +192,6 @@ def create_app(data: str | None = None) -> FastAPI:
     @app.post("/api/trend", summary="A log-linear trend with bands and extrapolation")
     def trend(req: TrendRequest) -> dict:
         from flopcast.service import trend_analysis
-        from flopcast.dates import decimal_year
 
         if req.since is not None and req.until is not None and req.since > req.until:
             return _error(f"since={req.since} is after until={req.until}")
@@ -230,10 +212,7 @@ def create_app(data: str | None = None) -> FastAPI:
         out.update(
             title=t.title,
             unit=t.unit,
-            points=[
-                {"year": float(decimal_year(d)), "value": float(v), "label": lab}
-                for d, v, lab in zip(t.dates, np.asarray(t.values, dtype=float), t.labels, strict=True)
-            ],
+            points=t.points(),
             band=t.band,
         )
         return out

@@ -1,17 +1,13 @@
-"""One entry point per question, shared by the CLI, the HTML report, the web app and ``validate``.
-
-Front-ends parse their own input (command-line strings, JSON bodies) into plain values, a
-number or a ``(low, high)`` 90% interval, and call these functions; they only format what
-comes back. Every function estimates through :mod:`flopcast.pipeline` on one database
-(:func:`flopcast.datasets.database.load_database`: ``--data DIR``, else the pulled cache when
-newer, else the embedded snapshot), so the same inputs give the same numbers everywhere.
-The option names and defaults here are the ones every front-end shows (:data:`DEFAULTS`).
-"""
+"""Training questions: one model's estimate, the table of many, a diffusion reference's cost,
+and the histograms the charts draw. The shared options and their defaults (:data:`DEFAULTS`)
+live here too."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from flopcast.defaults import (
     ATTENTION_CHOICES,
@@ -25,9 +21,7 @@ from flopcast.defaults import (
     SAMPLING_CHOICES,
 )
 from flopcast.errors import InvalidInputError
-from flopcast.methods import METHOD_CHOICES, METHOD_NAMES
 
-TREND_METRICS = ("compute", "cost", "params", "data", "price-performance")
 MAX_SAMPLES = 10_000_000
 
 #: the default of every option shared by commands (the CLI, the web API and the report show these)
@@ -242,151 +236,6 @@ def cost_table(
     return CostTable(res, what, list(db.reports))
 
 
-@dataclass
-class TrendAnalysis:
-    """A fitted trend with the points it was fitted to and everything a front-end shows."""
-
-    fit: object
-    dates: list
-    values: object
-    labels: list
-    title: str
-    unit: str
-    source: str
-    notes: list = field(default_factory=list)
-    out: dict = field(default_factory=dict)
-    band: dict = field(default_factory=dict)
-
-
-def trend_analysis(
-    metric: str,
-    *,
-    data: str | None = None,
-    top: int | None = None,
-    since: int | None = None,
-    until: int | None = None,
-    domain: str | None = None,
-    org: str | None = None,
-    include_finetunes: bool = False,
-    above_trend: float | None = None,
-    cost_method: str = DEFAULT_COST_METHOD,
-    year_dollars: int | None = None,
-    price_index: str | None = None,
-    extrapolate: int | None = None,
-    cross: float | None = None,
-    breakpoint: bool = False,
-    bootstrap: int = 10_000,
-    credibility: float = 0.9,
-    samples: int = DEFAULT_SAMPLES,
-    seed: int = DEFAULT_SEED,
-    sampling: str = DEFAULT_SAMPLING,
-    band_points: int = 0,
-    db=None,
-) -> TrendAnalysis:
-    """The trend behind ``flopcast trend``: costs are the same medians ``costs`` gives for these models."""
-    from flopcast.series import hardware_series, model_series
-    from flopcast.trends import above_trend as above_mask
-    from flopcast.trends import fit_trend
-
-    if metric not in TREND_METRICS:
-        raise InvalidInputError(f"metric {metric!r} is not one of {', '.join(TREND_METRICS)}")
-    if cost_method not in METHOD_NAMES:
-        raise InvalidInputError(f"cost_method={cost_method!r} is not one of {', '.join(METHOD_NAMES)}")
-    if since is not None and until is not None and since > until:
-        raise InvalidInputError(f"since {since} is after until {until}")
-    _check_sampling(samples, seed, sampling, 1_000_000)
-    db = database(data, db)
-    described = db.describe()
-    if metric == "price-performance":
-        series = hardware_series(db.hardware, db.price_book, since=since, until=until, source=described)
-    else:
-        s = settings(db, method=cost_method, year_dollars=year_dollars, price_index=price_index)
-        series = model_series(
-            db,
-            metric,
-            top=top,
-            since=since,
-            until=until,
-            domain=domain,
-            org=org,
-            include_finetunes=include_finetunes,
-            settings=s,
-            samples=samples,
-            seed=seed,
-            sampling=sampling,
-        )
-    dates, values, labels = series.dates, series.values, series.labels
-    if above_trend is not None:
-        keep = above_mask(dates, values, above_trend)
-        dates = [d for d, k in zip(dates, keep, strict=True) if k]
-        values = values[keep]
-        labels = [x for x, k in zip(labels, keep, strict=True) if k]
-    fit = fit_trend(
-        dates,
-        values,
-        credibility=credibility,
-        bootstrap=bootstrap,
-        seed=seed,
-        breakpoint=breakpoint,
-        labels=labels,
-        metric=series.title,
-        unit=series.unit,
-    )
-    out = fit.to_dict()
-    out["source"] = described
-    out["notes"] = series.notes
-    out["n_models"] = len(dates)
-    if metric == "cost":
-        out.update(samples=samples, seed=seed, sampling=sampling, cost_method=cost_method)
-    selection = {
-        "top": top,
-        "since": since,
-        "until": until,
-        "domain": domain,
-        "org": org,
-        "above_trend": above_trend,
-        "include_finetunes": include_finetunes,
-    }
-    out["selection"] = {k: v for k, v in selection.items() if v is not None}
-    if metric != "price-performance":
-        from flopcast.selection import top_meaning
-
-        out["selection"]["meaning"] = top_meaning(top, include_finetunes)
-    if extrapolate is not None:
-        out["extrapolation"] = fit.predict(float(extrapolate) + 0.5)
-    if cross is not None:
-        out["crossing"] = dict(fit.crossing_year(cross), value=cross)
-    band = trend_band(fit, dates, extrapolate, band_points) if band_points else {}
-    return TrendAnalysis(
-        fit=fit,
-        dates=list(dates),
-        values=values,
-        labels=list(labels),
-        title=series.title,
-        unit=series.unit,
-        source=described,
-        notes=list(series.notes),
-        out=out,
-        band=band,
-    )
-
-
-def trend_band(fit, dates, extrapolate: int | None = None, points: int = 80) -> dict:
-    """The fitted line and its confidence and prediction bands on a grid over the points (and the extrapolation)."""
-    import numpy as np
-
-    from flopcast.dates import decimal_year
-
-    years = [float(decimal_year(d)) for d in dates]
-    lo = min(years + [fit.start_year])
-    hi = max(years + [fit.end_year] + ([extrapolate + 0.5] if extrapolate else []))
-    band = fit.predict(np.linspace(lo, hi, points))
-    return {
-        k: np.asarray(band[k], dtype=float).tolist()
-        for k in ("year", "median", "line_low", "line_high", "pred_low", "pred_high")
-    }
-
-
 def reference_cost(
     model: str,
     *,
@@ -402,19 +251,17 @@ def reference_cost(
     return est.cost_usd[cost_method], est.publication_date, est
 
 
-__all__ = [
-    "ATTENTION_CHOICES",
-    "DEFAULTS",
-    "METHOD_CHOICES",
-    "METHOD_NAMES",
-    "SAMPLING_CHOICES",
-    "TREND_METRICS",
-    "as_input",
-    "cost_table",
-    "database",
-    "reference_cost",
-    "settings",
-    "training_estimate",
-    "trend_analysis",
-    "trend_band",
-]
+def histogram(samples: np.ndarray | None, bins: int = 60) -> dict[str, list[float]] | None:
+    """Counts over log10-spaced bins of the positive samples (the charts' data); None without samples."""
+    if samples is None:
+        return None
+    x = np.asarray(samples, dtype=float)
+    x = x[np.isfinite(x) & (x > 0)]
+    if x.size == 0:
+        return None
+    lx = np.log10(x)
+    lo, hi = float(lx.min()), float(lx.max())
+    if hi - lo < 1e-9:
+        lo, hi = lo - 0.05, hi + 0.05
+    counts, edges = np.histogram(lx, bins=bins, range=(lo, hi))
+    return {"log10_edges": edges.tolist(), "counts": counts.tolist()}

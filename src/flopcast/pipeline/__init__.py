@@ -1,0 +1,169 @@
+"""The one estimation pipeline: a model record (or a user's run) in, a typed estimate out.
+
+Every front-end estimates through here: ``estimate NAME`` is the batch of one, so it is
+exactly NAME's row of ``costs``, with the same inputs, the same imputation and, for the same
+seed and sample count, the same numbers. Two steps:
+
+1. :func:`resolve` turns a :class:`~flopcast.datasets.records.ModelRecord` and the user's values
+   (:class:`RunSpec`) into a :class:`Run`: each input a distribution with its unit,
+   provenance (``reported``, ``derived``, ``imputed``, ``default`` or ``user``) and source,
+   the route to chip-hours, the cost methods the inputs allow, and notes. No numbers are
+   drawn here and no algorithm lives here: the stage functions of :mod:`flopcast.compute`,
+   :mod:`flopcast.training` and :mod:`flopcast.methods` do the arithmetic.
+2. :func:`evaluate` draws every input slot once per sample index (:class:`Draws`, shared by
+   all runs of a call, so a run's numbers do not depend on the other runs), passes
+   (models x samples) arrays through the stage functions in chunks, and summarizes each run
+   into a :class:`TrainingEstimate`.
+
+The evidence sets each interval (docs/methods.md, "Intervals from the evidence"):
+published parameters and tokens give compute only the spread between counting conventions;
+otherwise Epoch's bounds, else its confidence level, else Cottier et al.'s x1/3-3.
+Reported chip-hours, chip counts and training times get narrow intervals; imputed ones wide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+
+from flopcast.datasets.records import ModelRecord
+from flopcast.defaults import (
+    DEFAULT_ATTENTION,
+    DEFAULT_CLOUD_TIER,
+    DEFAULT_SAMPLES,
+    DEFAULT_SAMPLING,
+    DEFAULT_SEED,
+)
+from flopcast.errors import FlopcastError, InvalidInputError
+from flopcast.pipeline.draws import Draws
+from flopcast.pipeline.evaluate import evaluate
+from flopcast.pipeline.resolve import resolve
+from flopcast.pipeline.results import BatchResult, TrainingEstimate, flat_row
+from flopcast.pipeline.spec import PROVENANCE, InputRecord, NotEstimable, Run, RunSpec, Settings
+
+__all__ = [
+    "PROVENANCE",
+    "BatchResult",
+    "Draws",
+    "InputRecord",
+    "NotEstimable",
+    "Run",
+    "RunSpec",
+    "Settings",
+    "TrainingEstimate",
+    "estimate",
+    "estimate_records",
+    "estimate_run",
+    "evaluate",
+    "flat_row",
+    "resolve",
+]
+
+
+def estimate_records(
+    records: Sequence[ModelRecord],
+    db,
+    *,
+    settings: Settings | None = None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int | None = DEFAULT_SEED,
+    sampling: str = DEFAULT_SAMPLING,
+    selection: str = "",
+) -> BatchResult:
+    """Estimate every record that allows it; the rest are listed in ``skipped`` with the reason."""
+    settings = settings or Settings()
+    draws = Draws(samples, seed, sampling)
+    runs, skipped = [], []
+    for r in records:
+        try:
+            runs.append(resolve(r, RunSpec(), settings, db))
+        except FlopcastError as exc:
+            skipped.append({"model": r.name, "key": r.key, "reason": str(exc)})
+    estimates = evaluate(runs, draws, settings)
+    dollars = (
+        "nominal USD of each model's publication month"
+        if settings.year_dollars is None
+        else (estimates[0].dollars if estimates else f"{settings.year_dollars} USD")
+    )
+    return BatchResult(
+        estimates, skipped, settings.methods, dollars, db.describe(), draws.samples, seed, sampling, selection
+    )
+
+
+def estimate_run(
+    record: ModelRecord | None,
+    db,
+    *,
+    spec: RunSpec | None = None,
+    settings: Settings | None = None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int | None = DEFAULT_SEED,
+    sampling: str = DEFAULT_SAMPLING,
+    keep_samples: bool = True,
+    with_sensitivity: bool = False,
+) -> TrainingEstimate:
+    """One run: the batch of one (the same draws as any batch with these samples, seed and sampling)."""
+    settings = settings or Settings()
+    run = resolve(record, spec, settings, db)
+    return evaluate(
+        [run], Draws(samples, seed, sampling), settings, keep_samples=keep_samples, with_sensitivity=with_sensitivity
+    )[0]
+
+
+def estimate(
+    model: str | ModelRecord | None = None,
+    *,
+    data: str | None = None,
+    db=None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int | None = DEFAULT_SEED,
+    sampling: str = DEFAULT_SAMPLING,
+    with_sensitivity: bool = False,
+    point: bool = False,
+    methods=None,
+    cloud_tier: str = DEFAULT_CLOUD_TIER,
+    cloud_vendor: str | None = None,
+    year_dollars: int | None = None,
+    price_index=None,
+    attention: str = DEFAULT_ATTENTION,
+    **run,
+) -> TrainingEstimate:
+    """Estimate a training run: a database model by name, a run described by keywords, or both.
+
+    Keywords that are fields of :class:`RunSpec` (``params``, ``tokens``, ``hardware``, ``chips``,
+    ``utilization``, ``price_usd_per_chip_hour``...) take a number, ``ci(low, high)`` or another
+    distribution. The result is the same as ``flopcast estimate`` with the same values, and as
+    that model's row of ``flopcast costs`` for the same samples and seed.
+
+    >>> round(estimate("gpt-3").training_compute_flop.median / 1e23, 2)
+    3.14
+    """
+    from flopcast.datasets.database import load_database
+
+    names = {f.name for f in fields(RunSpec)}
+    unknown = sorted(set(run) - names)
+    if unknown:
+        raise InvalidInputError(f"unknown argument(s) {', '.join(unknown)}; a run takes {', '.join(sorted(names))}")
+    db = db if db is not None else load_database(data)
+    settings = Settings.from_options(
+        db,
+        method=methods,
+        cloud_tier=cloud_tier,
+        cloud_vendor=cloud_vendor,
+        year_dollars=year_dollars,
+        price_index=price_index,
+        attention=attention,
+    )
+    record = db.find(model) if isinstance(model, str) else model
+    est = estimate_run(
+        record,
+        db,
+        spec=RunSpec(**run),
+        settings=settings,
+        samples=samples,
+        seed=seed,
+        sampling=sampling,
+        keep_samples=not point,
+        with_sensitivity=with_sensitivity and not point,
+    )
+    return est.point() if point else est

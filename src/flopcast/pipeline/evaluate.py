@@ -1,0 +1,229 @@
+"""Evaluation: (models x samples) arrays through the stage functions, in chunks and threads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from flopcast import compute as C
+from flopcast import training
+from flopcast.catalogs import constants as K
+from flopcast.methods import COST_METHODS
+from flopcast.pipeline.draws import Draws, _stack
+from flopcast.pipeline.evidence import _factor
+from flopcast.pipeline.results import TrainingEstimate
+from flopcast.pipeline.spec import _BOUNDS, OUTPUT_UNITS, Run, Settings
+from flopcast.uncertainty import Summary
+from flopcast.uncertainty.sensitivity import sensitivity
+from flopcast.units import SECONDS_PER_HOUR
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def _group_key(run: Run) -> tuple:
+    """Runs with the same key take the same branch at every step of the evaluation."""
+    return (
+        run.path,
+        tuple(sorted(run.inputs)),
+        run.methods,
+        run.compute_including_base_flop is not None,
+        run.state_precision,
+        run.hardware is not None and bool(run.hardware.memory_bytes),
+    )
+
+
+def _stage(v: dict, run: Run, settings: Settings) -> dict[str, np.ndarray]:
+    """The stage functions on drawn (or central) inputs of one homogeneous chunk of runs."""
+    out: dict[str, np.ndarray] = {}
+    if "params_per_token" in v and "tokens" in v:
+        shape = all(k in v for k in ("n_layers", "d_attn", "context_length"))
+        c6 = C.training_compute_flop(
+            v["params_per_token"],
+            v["tokens"],
+            epochs=v["epochs"],
+            n_layers=v["n_layers"] if shape else None,
+            d_attn=v["d_attn"] if shape else None,
+            context_length=v["context_length"] if shape else None,
+            convention=settings.convention,
+        )
+        out["compute_from_params_flop"] = c6 * v["flop_convention"]
+    compute = v.get("training_compute_flop", out.get("compute_from_params_flop"))
+    if run.path is not None:
+        peak = v["peak_flop_per_s"]
+        if run.path == "chip_hours":
+            chip_hours = v["chip_hours"]
+        elif run.path == "chips_time":
+            chip_hours = v["chips"] * v["training_time_hours"]
+        else:
+            chip_hours = training.chip_hours_from_compute(compute, peak, v["utilization"])
+        out["chip_hours"] = chip_hours
+        if run.path != "compute" and compute is not None:
+            out["implied_utilization"] = compute / (chip_hours * SECONDS_PER_HOUR * peak)
+        if compute is None:
+            compute = C.compute_from_chip_hours(chip_hours, peak, v["utilization"])
+        if "chips" in v:
+            chips = v["chips"]
+            hours = v.get("training_time_hours")
+            out["duration_s"] = (
+                hours * SECONDS_PER_HOUR if hours is not None else training.duration_s(chip_hours, chips)
+            )
+        elif "training_time_hours" in v:
+            chips = training.chips_for_deadline(chip_hours, v["training_time_hours"] * SECONDS_PER_HOUR)
+            out["duration_s"] = v["training_time_hours"] * SECONDS_PER_HOUR + 0.0 * chip_hours
+        else:
+            chips = None
+        if chips is not None:
+            out["chips"] = chips + 0.0 * chip_hours
+    out["training_compute_flop"] = compute
+    if "params" in v:
+        mem = training.model_state_bytes(v["params"], run.state_precision, settings.optimizer)
+        if all(k in v for k in ("n_layers", "d_attn", "context_length")):
+            mem = mem + training.activation_bytes(
+                v["n_layers"],
+                v["d_attn"],
+                v["context_length"],
+                micro_batch=settings.micro_batch,
+                recompute=settings.recompute,
+            )
+        out["memory_bytes"] = mem
+        if "_chip_memory" in v:
+            out["min_chips"] = training.min_chips_for_memory(mem, v["_chip_memory"])
+    if run.methods:
+        w = dict(v, chip_hours=out["chip_hours"], chips=out.get("chips"))
+        if w["chips"] is None:
+            w["chips"] = np.ceil(out["chip_hours"] / K.constant("training_time_hours", "default").value)
+        infl = v["_inflation"]
+        for m in run.methods:
+            out[f"cost_usd.{m}"] = COST_METHODS[m].cost(w) * infl
+    return out
+
+
+def _chunk_size(samples: int) -> int:
+    return max(1, (1 << 18) // max(samples, 1))
+
+
+def evaluate(
+    runs: Sequence[Run],
+    draws: Draws,
+    settings: Settings | None = None,
+    *,
+    keep_samples: bool = False,
+    with_sensitivity: bool = False,
+) -> list[TrainingEstimate]:
+    """Estimate every run on the shared ``draws``; results in the order of ``runs``."""
+    settings = settings or Settings()
+    groups: dict[tuple, list[int]] = {}
+    for i, run in enumerate(runs):
+        groups.setdefault(_group_key(run), []).append(i)
+    results: list[TrainingEstimate | None] = [None] * len(runs)
+    step = _chunk_size(draws.samples)
+    chunks = [idx[start : start + step] for idx in groups.values() for start in range(0, len(idx), step)]
+
+    def work(ids: list[int]) -> None:
+        for i, est in zip(
+            ids, _evaluate_chunk([runs[i] for i in ids], draws, settings, keep_samples, with_sensitivity)
+        ):
+            results[i] = est
+
+    workers = min(len(chunks), _workers())
+    if workers <= 1:
+        for ids in chunks:
+            work(ids)
+    else:  # numpy releases the GIL in its array loops: chunks run side by side, each exactly as alone
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(work, chunks))
+    return results  # type: ignore[return-value]
+
+
+def _workers() -> int:
+    import os
+
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+def _evaluate_chunk(
+    chunk: list[Run], draws: Draws, settings: Settings, keep_samples: bool, with_sensitivity: bool
+) -> list[TrainingEstimate]:
+    r0 = chunk[0]
+    drawn: dict[str, np.ndarray] = {}
+    centrals: dict[str, np.ndarray] = {}
+    for name in r0.inputs:
+        dists = [run.inputs[name].value for run in chunk]
+        x = _stack(dists, draws, name)
+        if name in _BOUNDS:
+            lo, hi = _BOUNDS[name]
+            x = np.clip(x, lo, hi)
+        drawn[name] = x
+        centrals[name] = np.array([[run.inputs[name].central] for run in chunk], dtype=float)
+    drawn["_inflation"] = centrals["_inflation"] = np.array([[run.inflation] for run in chunk])
+    if r0.hardware is not None and r0.hardware.memory_bytes:  # the group key makes this true of every run
+        drawn["_chip_memory"] = centrals["_chip_memory"] = np.array([[run.hardware.memory_bytes] for run in chunk])
+    if "flop_convention" not in drawn and "tokens" in drawn:
+        fc = _stack([_factor("flop_convention_factor")] * len(chunk), draws, "flop_convention")
+        drawn["flop_convention"] = fc
+        centrals["flop_convention"] = np.ones((len(chunk), 1))
+    out = _stage(drawn, r0, settings)
+    cen = _stage(centrals, r0, settings)
+    q = {
+        k: np.quantile(x, [0.05, 0.5, 0.95], axis=1) if x.shape[1] > 1 else np.repeat(x.T, 3, axis=0)
+        for k, x in out.items()
+    }
+    means = {k: np.mean(x, axis=1) for k, x in out.items()}
+    results = []
+    for i, run in enumerate(chunk):
+        summ: dict[str, Summary] = {}
+        for k, x in out.items():
+            unit = "USD" if k.startswith("cost_usd.") else OUTPUT_UNITS[k]
+            samples = x[i].copy() if keep_samples and x.shape[1] > 1 else None
+            summ[k] = Summary(
+                float(q[k][1, i]), float(means[k][i]), float(q[k][0, i]), float(q[k][2, i]), unit, samples, None
+            )
+        central = {k: float(c[i, 0]) for k, c in cen.items()}
+        if run.compute_including_base_flop is not None:
+            v = float(run.compute_including_base_flop)
+            summ["compute_including_base_flop"] = Summary(v, v, v, v, "FLOP")
+            central["compute_including_base_flop"] = v
+        sens = {}
+        if with_sensitivity:
+            inputs_i = {n: a[i] for n, a in drawn.items() if not n.startswith("_") and a.shape[1] > 1}
+            for k in ("training_compute_flop", "chip_hours", *[f"cost_usd.{m}" for m in run.methods]):
+                if k in out:
+                    sens[k] = sensitivity(inputs_i, out[k][i])
+        rec = run.record
+        results.append(
+            TrainingEstimate(
+                name=run.name,
+                key=run.key,
+                hardware=run.hardware.name if run.hardware else "",
+                training_compute_flop=summ["training_compute_flop"],
+                chip_hours=summ.get("chip_hours"),
+                duration_s=summ.get("duration_s"),
+                chips=summ.get("chips"),
+                memory_bytes=summ.get("memory_bytes"),
+                min_chips=summ.get("min_chips"),
+                cost_usd={m: summ[f"cost_usd.{m}"] for m in run.methods},
+                central=central,
+                compute_from_params_flop=summ.get("compute_from_params_flop"),
+                compute_including_base_flop=summ.get("compute_including_base_flop"),
+                implied_utilization=summ.get("implied_utilization"),
+                dollars=run.dollars,
+                inputs=list(run.inputs.values()),
+                notes=list(run.notes),
+                warnings=list(run.warnings),
+                skipped_methods=dict(run.skipped_methods),
+                sensitivity=sens,
+                samples=draws.samples,
+                seed=draws.seed,
+                sampling=draws.sampling,
+                source=run.source,
+                publication_date=run.publication_date,
+                is_finetune=run.is_finetune,
+                organization=", ".join(rec.organizations) if rec else "",
+                domain=", ".join(rec.domains) if rec else "",
+                hardware_provenance=run.hardware_provenance,
+            )
+        )
+    return results

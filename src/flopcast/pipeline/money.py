@@ -1,0 +1,163 @@
+"""The money inputs of a run: cloud prices, hardware value, amortization and energy.
+
+A mixin of the resolver (:mod:`flopcast.pipeline.resolve`): it adds the inputs that the
+cost methods the settings ask for need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from flopcast.catalogs import constants as K
+from flopcast.catalogs.prices import electricity_price_usd_per_kwh, trend_price
+from flopcast.errors import MissingInputError
+from flopcast.pipeline.evidence import _factor, _is_hyperscaler, _scaled
+from flopcast.uncertainty import LogNormal, Normal, Point
+from flopcast.units import DAYS_PER_YEAR
+
+
+class _MoneyInputs:
+    """The resolver's money inputs (the attributes come from :class:`~flopcast.pipeline.resolve._Resolver`)."""
+
+    def _need_hardware(self) -> None:
+        if self.path is None:
+            raise MissingInputError(getattr(self, "no_hardware_reason", "no hardware given (--hardware)"))
+
+    def _cloud_inputs(self) -> None:
+        self._need_hardware()
+        spec = self.spec
+        if spec.price_usd_per_chip_hour is not None:
+            self.add("price_usd_per_chip_hour", spec.price_usd_per_chip_hour, "user", "given")
+            return
+        gap = int(K.constant("training_start_gap_days").value)
+        cp = self.db.price_book.cloud_price(
+            self.hw,
+            vendor=self.s.cloud_vendor,
+            tier=self.s.cloud_tier,
+            on=self.start - dt.timedelta(days=gap),
+            organization=self.organization,
+        )
+        self.add(
+            "price_usd_per_chip_hour",
+            cp.price_usd_per_chip_hour,
+            "reported",
+            f"{cp.vendor} {cp.tier} price of {cp.date}: {cp.source}",
+        )
+
+    def _hardware_value_inputs(self) -> None:
+        """Chip value, server and interconnect overheads, depreciation (amortized and acquisition)."""
+        self._need_hardware()
+        if "chip_price_usd" in self.inputs:
+            return
+        hw, spec = self.hw, self.spec
+        variant = "tpu" if hw.is_tpu else "gpu"
+        if spec.chip_price_usd is not None:
+            self.add("chip_price_usd", spec.chip_price_usd, "user", "given")
+            includes_server, price_date = False, self.start
+        else:
+            pp = self.db.price_book.purchase_price(hw)
+            prov = "reported"
+            if pp is None:
+                pp = trend_price(hw, self.db.price_book, self.start)
+                prov = "imputed"
+            if pp is None:
+                raise MissingInputError(f"no purchase price for {hw.name} in the price tables; give --chip-price")
+            f = K.constant("chip_price_factor", variant)
+            what = "server price per chip" if pp.includes_server else "chip price"
+            self.add(
+                "chip_price_usd",
+                _scaled(pp.price_usd_per_chip, f.distribution()),
+                prov,
+                f"{what} of {pp.date}: {pp.notes or pp.source}; x{f.low:g}-{f.high:g}",
+                pp.price_usd_per_chip,
+            )
+            includes_server, price_date = pp.includes_server, pp.date
+        if includes_server:
+            self.add("server_overhead", 1.0, "reported", "the price is a whole server's (DGX): overhead included")
+        else:
+            c = K.constant("server_overhead", hw.family)
+            base = _factor("server_overhead", "default")
+            dist = LogNormal(math.log(c.value), base.sigma) if isinstance(base, LogNormal) else Point(c.value)
+            self.add("server_overhead", dist, "default", f"{c.name} = {c.value:g}: {c.source}", c.value)
+        self._constant("interconnect_fraction")
+        self._constant("depreciation_oom_per_year")
+        after = int(K.constant("acquisition_after_release_days").value)
+        release = hw.release_date or price_date
+        if hw.is_tpu:  # TPUs are not sold: in service from release (Cottier et al.'s rule)
+            acquired, after = release, 0
+        else:
+            acquired = max(price_date, release + dt.timedelta(days=after))
+        years = (self.start - acquired).days / DAYS_PER_YEAR
+        shift = K.constant("acquisition_shift_days").distribution()
+        dist = (
+            Normal(years + shift.mean / DAYS_PER_YEAR, shift.sd / DAYS_PER_YEAR)
+            if isinstance(shift, Normal)
+            else Point(years)
+        )
+        self.add(
+            "years_held",
+            dist,
+            "derived",
+            (
+                f"in service from release, {acquired} (TPUs are not sold)"
+                if hw.is_tpu
+                else f"acquired {acquired} (price date, or release + {after} days)"
+            )
+            + f", training start {self.start}",
+            years,
+        )
+
+    def _acquisition_inputs(self) -> None:
+        self._hardware_value_inputs()
+
+    def _amortized_inputs(self) -> None:
+        self._need_hardware()
+        hw = self.hw
+        tdp, prov, src = hw.tdp_w, "reported", hw.source
+        if tdp is None and hw.family == "tpu-v4":
+            tdp, prov, src = K.constant("tpu_v4_tdp_w").value, "default", K.constant("tpu_v4_tdp_w").source
+        if tdp is None:
+            tdp, prov = self.db.hardware.median_tdp_w(tpu=hw.is_tpu), "imputed"
+            src = f"median TDP of the {'TPUs' if hw.is_tpu else 'other chips'} in the chip tables"
+        self._hardware_value_inputs()
+        self.add("tdp_w", tdp, prov, src)
+        self._constant("server_power_ratio", hw.family)
+        self._constant("average_power_fraction", "tpu" if hw.is_tpu else "gpu")
+        self._constant("pue", "hyperscaler" if _is_hyperscaler(self.organization) else "default")
+        year = self.pub.year
+        price = electricity_price_usd_per_kwh(year)
+        f = K.constant("electricity_price_factor")
+        self.add(
+            "usd_per_kwh",
+            _scaled(price, f.distribution()),
+            "reported",
+            f"US industrial electricity price of {year} (EIA, nearest year in the table); x{f.low:g}-{f.high:g}",
+            price,
+        )
+
+    def _constant(self, name: str, variant: str | None = None) -> None:
+        c = K.constant(name, variant)
+        self.add(name, c.distribution(), "default", f"{c.name} = {c.value:g}: {c.source}", c.value)
+
+    def _dollars(self) -> tuple[str, float]:
+        year = self.s.year_dollars
+        if year is None:
+            return f"nominal USD of {self.pub:%Y-%m}", 1.0
+        idx = self.s.price_index or (self.db.price_index if self.db is not None else None)
+        if idx is None:
+            from flopcast.catalogs.price_index import bundled_price_index
+
+            idx = bundled_price_index()
+        when: dt.date | int = self.pub
+        if self.pub.year > idx.last_year:
+            self.notes.append(
+                f"dollars of {self.pub:%Y-%m} are treated as {idx.last_year} dollars, the last year of {idx.name}"
+            )
+            when = idx.last_year
+        elif self.pub.year < idx.first_year:
+            self.notes.append(
+                f"dollars of {self.pub:%Y-%m} are treated as {idx.first_year} dollars, the first year of {idx.name}"
+            )
+            when = idx.first_year
+        return f"{year} USD ({idx.name})", idx.factor(when, year)
