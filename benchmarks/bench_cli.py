@@ -15,6 +15,7 @@ Run: ``.venv/bin/python benchmarks/bench_cli.py``; writes benchmarks/results_cli
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -41,10 +42,8 @@ ENV = dict(
 
 
 def _pin():
-    try:
+    with contextlib.suppress(AttributeError, OSError):  # not Linux
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # children inherit it
-    except (AttributeError, OSError):  # pragma: no cover
-        pass
 
 
 def time_cmd(cmd, runs):

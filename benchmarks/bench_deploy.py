@@ -21,7 +21,7 @@ def _time(fn, runs: int) -> float:
 
 
 def main() -> None:
-    from flopcast.deployment import estimate_deployment, sweep
+    from flopcast.serving import estimate_deployment, sweep
 
     scenario_ms = _time(
         lambda: estimate_deployment("llama-2-70b", hardware="h100", scenario="chat-assistant", samples=10_000), 21

@@ -25,6 +25,7 @@ Run: ``.venv/bin/python benchmarks/bench_mc.py [--quick]``; writes benchmarks/re
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 for _v in (
@@ -35,10 +36,8 @@ for _v in (
     "VECLIB_MAXIMUM_THREADS",
 ):
     os.environ[_v] = "1"
-try:  # pin to one core so timings are single-core
+with contextlib.suppress(AttributeError, OSError):  # pin to one core so timings are single-core (Linux)
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-except (AttributeError, OSError):  # pragma: no cover - non-Linux
-    pass
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
@@ -194,7 +193,7 @@ METHODS = {
 
 
 def max_rel_err(q, ref):
-    return max(abs(a / b - 1.0) for a, b in zip(q, ref))
+    return max(abs(a / b - 1.0) for a, b in zip(q, ref, strict=True))
 
 
 def required_n(run, ref, k_min=K_MIN, k_max=K_MAX, seeds=SEEDS):
@@ -265,7 +264,7 @@ def profile_lines(fn, *args, top=12, reps=20):
     lines = [_short_paths(ln.rstrip()) for ln in buf.getvalue().splitlines() if ln.strip()]
     # keep the header row and the table
     start = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls")), 0)
-    return [f"(cProfile, {reps} calls, sorted by tottime)"] + lines[start : start + top + 1]
+    return [f"(cProfile, {reps} calls, sorted by tottime)", *lines[start : start + top + 1]]
 
 
 def check_squigglepy_resampling(n=200_000, seed=7):
@@ -344,7 +343,7 @@ def main(argv=None):
     log = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
 
     # sanity: the three parameterizations agree
-    for k, (lo, hi, kind) in INTERVALS.items():
+    for k, (_lo, _hi, kind) in INTERVALS.items():
         (a, b), _ = NP_PARAMS[k]
         d, s = FC_INPUTS[k], SQ_INPUTS[k]
         fa, fb = (d.mu, d.sigma) if kind == "lognormal" else (d.mean, d.sd)
@@ -366,11 +365,13 @@ def main(argv=None):
     log(f"  done in {time.perf_counter() - t0:.1f} s")
     reference = {
         "n": n_ref,
-        "flopcast_sobol_seed0": dict(zip(("p5", "p50", "p95"), ref)),
-        "numpy_seed0": dict(zip(("p5", "p50", "p95"), ref_numpy)),
+        "flopcast_sobol_seed0": dict(zip(("p5", "p50", "p95"), ref, strict=True)),
+        "numpy_seed0": dict(zip(("p5", "p50", "p95"), ref_numpy, strict=True)),
         "numpy_vs_sobol_max_rel_diff": max_rel_err(ref_numpy, ref),
-        "squigglepy_expr_seed0": dict(zip(("p5", "p50", "p95"), ref_sq_expr)),
-        "squigglepy_expr_bias_vs_true": {q: a / b - 1.0 for q, a, b in zip(("p5", "p50", "p95"), ref_sq_expr, ref)},
+        "squigglepy_expr_seed0": dict(zip(("p5", "p50", "p95"), ref_sq_expr, strict=True)),
+        "squigglepy_expr_bias_vs_true": {
+            q: a / b - 1.0 for q, a, b in zip(("p5", "p50", "p95"), ref_sq_expr, ref, strict=True)
+        },
     }
     resampling = check_squigglepy_resampling()
 

@@ -104,7 +104,7 @@ def render(
     w = L.append
     w("# flopcast benchmarks\n")
     w(
-        f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC} by `benchmarks/run_all.py` "
+        f"Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC} by `benchmarks/run_all.py` "
         f"(benchmarks took {sum(wall.values()):.0f} s).\n"
     )
     w("## Machine\n")

@@ -203,7 +203,7 @@ def test_bad_model_file(tmp_path):
     p.write_text(
         "key,name,organization,publication_date,source,as_of,utilization\nm,M,O,2020-01-01,http://a,2026,1.5\n"
     )
-    with pytest.raises(CatalogError, match="utilization=1.5"):
+    with pytest.raises(CatalogError, match=r"utilization=1\.5"):
         load_models(path=p)
 
 

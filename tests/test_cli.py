@@ -54,6 +54,7 @@ def test_estimate_ad_hoc_interval_flags(capsys):
         ],
         capsys,
     )
+    assert code == 0
     d = json.loads(out)
     # chip-hours median = 3.4641e23 / (312e12 * 0.4 * 3600) = 771,000 (median of the 90% CI is sqrt(3e23*4e23))
     assert d["chip_hours"]["median"] == pytest.approx((3e23 * 4e23) ** 0.5 / (312e12 * 0.4 * 3600), rel=0.01)
@@ -128,6 +129,7 @@ def test_hardware_compare_v100_a100(capsys):
     code, out, _ = run(
         ["hardware", "compare", "v100", "a100", "--json", "--price-a", "1.0", "--price-b", "1.5"], capsys
     )
+    assert code == 0
     d = json.loads(out)
     assert d["peak_flop_per_s_ratio"] == pytest.approx(312 / 125) and d["memory_bytes_ratio"] == pytest.approx(2.5)
     # 16 B x 175e9 = 2.8 TB: 88 V100 32 GB, 35 A100 80 GB
@@ -141,6 +143,7 @@ def test_hardware_show_and_list_json(capsys):
     d = json.loads(out)
     assert d["key"] == "h100-sxm" and "H100 SXM5 80 GB" in d["note"]
     code, out, _ = run(["hardware", "list", "--json"], capsys)
+    assert code == 0
     assert len(json.loads(out)) >= 28
 
 
@@ -186,7 +189,7 @@ def test_hardware_show_and_list_json(capsys):
     ],
 )
 def test_bad_input_is_one_line_exit_2(argv, message, capsys):
-    code, out, err = run(argv, capsys)
+    code, _, err = run(argv, capsys)
     assert code == 2
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -258,6 +261,7 @@ def test_attention_convention_flag(capsys):
     }
     for mode, value in expect.items():
         code, out, _ = run(["estimate", "gpt-3", "--point", "--json", "--attention", mode, "--method", "cloud"], capsys)
+        assert code == 0
         assert json.loads(out)["compute_from_params_flop"]["median"] == pytest.approx(value, rel=1e-12)
 
 
@@ -282,6 +286,7 @@ def test_utilization_interval_is_a_beta(capsys):
         ],
         capsys,
     )
+    assert code == 0
     u = next(r for r in json.loads(out)["inputs"] if r["name"] == "utilization")
     assert u["distribution"].startswith("beta") and u["p5"] == pytest.approx(0.3, abs=1e-6)
 
@@ -363,5 +368,6 @@ def test_organization_sets_pue(capsys):
             ],
             capsys,
         )
+        assert code == 0
         vals[org] = next(r for r in json.loads(out)["inputs"] if r["name"] == "pue")["central"]
     assert vals == {"Google": 1.1, "Startup": 1.25}  # Cottier et al. 2024: hyperscalers 1.1, others 1.25

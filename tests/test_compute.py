@@ -120,8 +120,8 @@ def test_bad_utilization():
         compute_from_hardware(8, 3600, 1e14, 0)
 
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 _pos = st.floats(1e6, 1e13, allow_nan=False)
 

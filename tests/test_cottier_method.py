@@ -5,6 +5,7 @@ import pytest
 from conftest import ROOT
 
 pytest.importorskip("pandas")
+pytestmark = pytest.mark.slow  # the method's costs for every model it can cost (about 2 s)
 
 
 @pytest.fixture(scope="module")

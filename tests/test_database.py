@@ -10,11 +10,11 @@ import pytest
 
 from flopcast.datasets.database import TOKENS_PER_WORD, dataset_tokens, load_database
 from flopcast.datasets.epoch import load_epoch_models
+from flopcast.datasets.imputation import Imputer
+from flopcast.datasets.records import ModelRecord
 from flopcast.datasets.source import embedded_dir, embedded_files, embedded_manifest, resolve_source
 from flopcast.errors import CatalogError, InvalidInputError, UnknownModelError
-from flopcast.datasets.imputation import Imputer
 from flopcast.pipeline import estimate, estimate_records
-from flopcast.datasets.records import ModelRecord
 from flopcast.selection import frontier_mask, select, top_meaning
 
 #: every distinct value of "Training hardware" in the embedded snapshot, and the catalog chip it resolves to;
@@ -196,7 +196,7 @@ def test_curated_overlay_corrects_and_completes_epoch_rows(db):
 
 
 def test_unknown_model_lists_the_closest(db):
-    with pytest.raises(UnknownModelError, match="closest matches: .*GPT-4o"):
+    with pytest.raises(UnknownModelError, match=r"closest matches: .*GPT-4o"):
         db.find("gpt-4oo")
     with pytest.raises(UnknownModelError, match="none of the"):
         db.find("../../etc/passwd")
@@ -306,7 +306,7 @@ def test_6nd_only_from_tokens_or_words():
     assert dataset_tokens(1e12, "1.5T tokens (Table 4a)", True) == (1e12, "tokens", "")
     assert dataset_tokens(3e11, "300B words", True) == (pytest.approx(3e11 * TOKENS_PER_WORD), "words", "")
     assert dataset_tokens(4e8, "400M image-text pairs", False)[0] is None
-    tokens, unit, why = dataset_tokens(1e9, "1B examples", True)
+    tokens, _, why = dataset_tokens(1e9, "1B examples", True)
     assert tokens is None and "do not say whether it counts tokens or words" in why
 
 

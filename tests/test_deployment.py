@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from flopcast import deployment as D
+from flopcast import serving as S
 from flopcast.errors import InvalidInputError, UnknownNameError
 from flopcast.testing import run_cli as run
+from flopcast.validation import bloom_validation
 
 
 def test_bloom_weights_and_chips():
@@ -49,7 +51,7 @@ def test_hugging_face_bloom_table_within_2x():
     # and 8 int8 entries on 4 GPUs. With the default efficiencies (0.5 of peak bandwidth and FLOP/s; the bandwidth
     # default comes from the batch-1 fp16 row itself, so that row is not an independent check) and each system's
     # layout and weight kernel as stated in bloom_inference.csv, every entry is within 2x.
-    rows = D.bloom_validation()
+    rows = bloom_validation()
     assert len(rows) == 31
     assert {(r["system"], r["precision"]) for r in rows} == {
         ("DeepSpeed-Inference", "fp16"),
@@ -75,7 +77,7 @@ def test_dequantizing_int8_kernel_explains_deepspeed_int8():
     assert D.weight_bytes_read(7e9, "bf16", "dequantize") == pytest.approx(7e9 * 2)  # nothing to expand
     row = next(
         r
-        for r in D.bloom_validation()
+        for r in bloom_validation()
         if r["system"] == "DeepSpeed-Inference" and r["precision"] == "int8" and r["batch"] == 1 and r["chips"] == 8
     )
     assert row["flopcast_ms"] == pytest.approx(176e9 * 5 / (8 * 2.039e12 * 0.5) * 1e3 + 0.28 + 0.04, rel=0.01)
@@ -150,15 +152,15 @@ def test_deploy_weight_kernel_and_zero_options(capsys):
         "--json",
     ]
     fused = json.loads(run(base, capsys)[1])
-    deq = json.loads(run(base + ["--weight-kernel", "dequantize"], capsys)[1])
+    deq = json.loads(run([*base, "--weight-kernel", "dequantize"], capsys)[1])
     assert deq["weight_kernel"] == "dequantize" and fused["weight_kernel"] == "fused"
     # batch 1 is bandwidth-bound: 5 bytes a weight against 1, so about 5x slower (compute at the 16-bit peak is tiny)
     ratio = fused["tokens_per_s_per_instance"]["median"] / deq["tokens_per_s_per_instance"]["median"]
     assert ratio == pytest.approx(5.0, rel=0.05)
     zero = json.loads(
         run(
-            base[:6]
-            + [
+            [
+                *base[:6],
                 "--precision",
                 "bf16",
                 "--batch",
@@ -178,14 +180,14 @@ def test_deploy_weight_kernel_and_zero_options(capsys):
     )
     assert zero["parallelism"] == "zero"
     assert 1e3 / zero["latency_per_token_s"]["median"] > 0  # a step time is reported
-    code, _, err = run(base + ["--weight-kernel", "magic"], capsys)
+    code, _, err = run([*base, "--weight-kernel", "magic"], capsys)
     assert code == 2 and "weight kernel" in err and "dequantize" in err
 
 
 def test_fleet_and_dollars_for_150m_words():
     # Cottier 2022: one self-hosted BLOOM instance (8 x A100) at $1.25 per GPU-hour: 8 x 24 x 1.25 = $240 a day
     assert D.usd_per_million_tokens(1.25, 8, 1e6 / 86_400) * 1.0 == pytest.approx(240.0)  # 1M tokens a day -> $240/Mtok
-    e = D.estimate_deployment(
+    e = S.estimate_deployment(
         "bloom-176b",
         hardware="a100-80gb",
         chips=8,
@@ -197,7 +199,7 @@ def test_fleet_and_dollars_for_150m_words():
     )
     assert e.instances.median == 1 and e.usd_per_day.median == pytest.approx(240.0)
     # and that instance's capacity at batch 128 with a short context is of the order of 150M words (200M tokens) a day
-    big = D.estimate_deployment(
+    big = S.estimate_deployment(
         "bloom-176b",
         hardware="a100-80gb",
         chips=8,
@@ -216,7 +218,7 @@ def test_api_price_comparison():
     tokens = D.words_to_tokens(150e6, 0.75)
     assert tokens == pytest.approx(2e8)
     assert D.api_cost_usd(tokens, 0.02) == pytest.approx(4000.0)
-    e = D.estimate_deployment(
+    e = S.estimate_deployment(
         "bloom-176b",
         hardware="a100-80gb",
         chips=8,
@@ -235,7 +237,7 @@ def test_api_price_comparison():
 def test_large_scenarios_versus_training(scenario):
     # Cottier 2022: serving 1% of Twitter or 1M developers for a year costs about 20% (90% CI 10-68%) of developing
     # the model. flopcast reports its own ratio and interval beside it (docs/deployment.md explains the difference).
-    e = D.estimate_deployment(
+    e = S.estimate_deployment(
         "bloom-176b", hardware="a100-80gb", batch=32, context=1024, scenario=scenario, vs_training=True, samples=4000
     )
     r = e.vs_training["ratio"]
@@ -295,7 +297,7 @@ def test_bad_deployment_inputs(kwargs, exc, message):
     )
     base.update(kwargs)
     with pytest.raises(exc, match=message):
-        D.estimate_deployment("bloom-176b", **base)
+        S.estimate_deployment("bloom-176b", **base)
 
 
 def test_deploy_cli(capsys, tmp_path):
@@ -384,7 +386,7 @@ def test_readme_and_docs_validation_tables_match_the_code():
     ours = {
         f"| {r['system']} | {r['precision']} | {r['weight_kernel']} | {r['chips']} | {r['batch']} | "
         f"{r['measured_ms']:.2f} | {r['flopcast_ms']:.2f} | {r['ratio']:.2f} |"
-        for r in D.bloom_validation()
+        for r in bloom_validation()
     }
     for name, least in (("README.md", 6), ("docs/deployment.md", len(ours))):
         shown = [ln for ln in (root / name).read_text().splitlines() if ln.startswith(("| DeepSpeed-", "| Accelerate"))]
@@ -399,7 +401,7 @@ def test_owned_hardware_price():
     p = D.owned_usd_per_chip_hour(24_875, server_overhead=1.0, tdp_w=400, server_power_ratio=2.031)
     assert p == pytest.approx(24_875 / 0.81 * 0.14 * np.log(10) / 8766 + 0.4 * 2.031 * 0.75 * 1.25 * 0.08, rel=1e-9)
     assert p == pytest.approx(1.19, rel=0.01)
-    e = D.estimate_deployment(
+    e = S.estimate_deployment(
         "bloom-176b", hardware="a100-80gb", chips=8, batch=64, context=300, tokens_per_day=1e6, owned=True, samples=500
     )
     assert e.price_source.startswith("owned") and e.usd_per_day.median == pytest.approx(8 * 24 * p, rel=1e-6)
@@ -407,7 +409,7 @@ def test_owned_hardware_price():
 
 
 def test_sweep():
-    rows = D.sweep("llama-2-70b")
+    rows = S.sweep("llama-2-70b")
     assert len(rows) == 5 * 4 * 8
     a100_fp8 = [r for r in rows if r["hardware"] == "NVIDIA A100 SXM4 80 GB" and r["precision"] == "fp8"]
     assert all(not r["fits"] and "no fp8" in r["reason"] for r in a100_fp8)
@@ -434,11 +436,11 @@ def test_grouped_query_attention_shrinks_the_kv_cache(capsys):
     assert D.kv_bytes_per_token(m.n_layers, m.d_model, kv_heads_fraction=m.kv_cache_fraction) == 327_680
     # batch 32 x 4096 tokens: 140 GB of weights + 327,680 x 131,072 = 42.9 GB = 182.9 GB -> 3 H100 (80 GB, 90%
     # usable: 72 GB each), 4 in practice; as if it were MHA, 140 + 343.6 = 483.6 GB -> 7, 8 in practice
-    e = D.estimate_deployment("llama-2-70b", hardware="h100", batch=32, context=4096, tokens_per_day=1e9, samples=500)
+    e = S.estimate_deployment("llama-2-70b", hardware="h100", batch=32, context=4096, tokens_per_day=1e9, samples=500)
     assert e.memory_per_instance_bytes == pytest.approx(140e9 + 327_680 * 32 * 4096)
     assert (e.min_chips_to_fit, e.chips_per_instance) == (3, 4)
     assert any("KV cache 0.125" in n for n in e.notes)
-    mha = D.estimate_deployment(
+    mha = S.estimate_deployment(
         "llama-2-70b", hardware="h100", batch=32, context=4096, tokens_per_day=1e9, kv_fraction=1.0, samples=500
     )
     assert (mha.min_chips_to_fit, mha.chips_per_instance) == (7, 8)
@@ -446,3 +448,32 @@ def test_grouped_query_attention_shrinks_the_kv_cache(capsys):
     assert get_model("palm-540b").kv_cache_fraction == pytest.approx(1 / 72, rel=1e-4)
     code, _, err = run(["deploy", "llama-2-70b", "--tokens-per-day", "1e9", "--kv-fraction", "1.5"], capsys)
     assert code == 2 and "kv_fraction" in err
+
+
+def test_catalogs_and_a_database_are_injected():
+    # estimate_deployment takes its chips, models and prices from the caller when given: the bundled catalogs
+    # passed explicitly give the default's numbers, and a database's price book is the one that prices the chips
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from flopcast.catalogs import bundled_hardware, bundled_models
+    from flopcast.catalogs.prices import CloudPrice, bundled_price_book
+
+    kw = dict(hardware="a100-80gb", chips=8, batch=64, context=300, tokens_per_day=1e6, samples=200)
+    default = S.estimate_deployment("bloom-176b", **kw)
+    given = S.estimate_deployment(
+        "bloom-176b",
+        hardware_catalog=bundled_hardware(),
+        model_catalog=bundled_models(),
+        price_book=bundled_price_book(),
+        **kw,
+    )
+    assert given.to_dict() == default.to_dict()
+
+    class Book:
+        def cloud_price(self, hw, *, tier):
+            return CloudPrice(hw.key, "test", dt.date(2025, 1, 1), tier, 2.0, "a test book", "")
+
+    db = SimpleNamespace(hardware=bundled_hardware(), price_book=Book())
+    e = S.estimate_deployment("bloom-176b", db=db, **kw)
+    assert e.usd_per_day.median == pytest.approx(8 * 24 * 2.0) and e.price_source.startswith("test on-demand")

@@ -67,6 +67,7 @@ def test_frontier_compute_trend_is_fast_growing(capsys, epoch_dir):
     code, out, _ = run(
         ["trend", "compute", "--data", str(epoch_dir), "--top", "10", "--since", "2012", "--json"], capsys
     )
+    assert code == 0
     assert 3.0 <= json.loads(out)["growth_per_year"]["estimate"] <= 6.0
 
 
@@ -99,6 +100,7 @@ def test_emulate_cli(capsys):
     assert d["compute_opt_flop"] == pytest.approx(1.06e23, rel=0.01)
     assert d["compute_ratio"] == pytest.approx(3.0, rel=0.01)
     code, out, _ = run(["emulate", "--params", "175e9", "--tokens", "300e9", "--json"], capsys)
+    assert code == 0
     assert json.loads(out)["params_opt"] == pytest.approx(d["params_opt"])
     assert run(["emulate"], capsys)[0] == 2
     assert run(["emulate", "stable-diffusion-v1"], capsys)[0] == 2  # no token count

@@ -8,12 +8,16 @@ All examples run in one Python process (one interpreter start, one database read
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # a copy of the repository and every README example (about 10 s)
 
 RUNNER = r"""
 import contextlib, io, json, os, shlex, sys
@@ -53,8 +57,6 @@ def _repository_files() -> list[str]:
 
 def test_readme_examples_run_from_a_copy_of_the_repository_alone(tmp_path):
     if shutil.which("git") is None or not (ROOT / ".git").exists():
-        import pytest
-
         pytest.skip("not a git checkout: the copy is made from the files git tracks")
     copy = tmp_path / "clone" / "flopcast"
     for f in _repository_files():
@@ -64,6 +66,13 @@ def test_readme_examples_run_from_a_copy_of_the_repository_alone(tmp_path):
     assert not (copy.parent / "shared").exists()
     commands = readme_commands()
     assert len(commands) >= 25 and not any("shared" in c for c in commands)
+    # `mfu measure` trains the small preset for tens of seconds on two cores: here the same command runs the
+    # smallest decoder (its numbers are pinned in tests/test_utilization.py; only the path matters here)
+    tiny = tmp_path / "tiny.toml"
+    tiny.write_text("n_layers = 1\nd_model = 32\nn_heads = 2\ncontext = 16\nvocab = 64\nbatch = 1\n")
+    measure = [i for i, c in enumerate(commands) if " mfu measure " in f"{c} " and "--config small" in c]
+    assert len(measure) == 1, "the README's `mfu measure --config small` example moved: update this test"
+    commands[measure[0]] = commands[measure[0]].replace("--config small", f"--config {shlex.quote(str(tiny))}")
     env = dict(os.environ, FLOPCAST_CACHE_DIR=str(tmp_path / "empty-cache"), PYTHONPATH="")
     r = subprocess.run(
         [sys.executable, "-c", RUNNER, str(copy), json.dumps(commands)],

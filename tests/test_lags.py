@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
+from flopcast.datasets.records import ModelRecord
 from flopcast.errors import InvalidInputError, UnknownModelError
 from flopcast.lags import catch_up_lags, lag_between, months_between, summarize_lags
-from flopcast.datasets.records import ModelRecord
 
 
 @pytest.fixture(scope="module")

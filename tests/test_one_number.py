@@ -21,6 +21,7 @@ def table(db):
     return cost_table(samples=SAMPLES, db=db)
 
 
+@pytest.mark.slow  # about 1,000 single estimates
 def test_every_model_estimate_equals_its_costs_row(db, table):
     res = table.result
     assert len(res.estimates) > 980  # every model with a compute, chip-hours or parameters x tokens, fine-tunes too
@@ -68,8 +69,11 @@ def test_web_app_and_report_show_the_cli_medians(capsys, db):
     from flopcast.web import create_app
 
     code, out, _ = run(["estimate", "GPT-4o", "--json"], capsys)
+    assert code == 0
     cli = json.loads(out)
-    web = TestClient(create_app()).post("/api/estimate", json={"model": "GPT-4o"}).json()
+    r = TestClient(create_app()).post("/api/estimate", json={"model": "GPT-4o"})
+    assert r.status_code == 200, r.text
+    web = r.json()
     for m in ("cloud", "amortized", "acquisition"):
         assert web["cost_usd"][m] == cli["cost_usd"][m]
     assert web["training_compute_flop"] == cli["training_compute_flop"]

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flopcast.cli.parse import parse_number
+from flopcast.dates import date_from_decimal_year, decimal_year
 from flopcast.pipeline import estimate
 from flopcast.training import amortized_hardware_cost_usd, cloud_cost_usd, energy_cost_usd
-from flopcast.dates import date_from_decimal_year, decimal_year
 from flopcast.uncertainty import Summary, ci
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)

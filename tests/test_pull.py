@@ -83,7 +83,7 @@ def snapshot(epoch_dir):
     with open(models_src, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         m_header = next(reader)
-        m_rows = [row for _, row in zip(range(N_RECORDS), reader)]
+        m_rows = [row for _, row in zip(range(N_RECORDS), reader, strict=False)]
         # a later record with a multi-line quoted field goes last (the truncation tests cut inside it)
         multiline = next((row for row in reader if any("\n" in c for c in row)), None)
     if multiline is None:
@@ -92,8 +92,8 @@ def snapshot(epoch_dir):
     with open(hw_src, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         h_header = next(reader)
-        h_rows = [row for _, row in zip(range(N_HARDWARE), reader)]
-    models = _csv_text(m_header, m_rows + [multiline])
+        h_rows = [row for _, row in zip(range(N_HARDWARE), reader, strict=False)]
+    models = _csv_text(m_header, [*m_rows, multiline])
     return {
         "models_header": m_header,
         "models_rows": m_rows,
@@ -101,7 +101,7 @@ def snapshot(epoch_dir):
         "hardware_header": h_header,
         "files": {
             "all_ai_models.csv": models.encode(),
-            "notable_ai_models.csv": _csv_text(m_header, m_rows[:20] + [multiline]).encode(),
+            "notable_ai_models.csv": _csv_text(m_header, [*m_rows[:20], multiline]).encode(),
             # Epoch's hardware file starts with a byte-order mark; keep it
             "ml_hardware.csv": _csv_text(h_header, h_rows).encode("utf-8-sig"),
         },
@@ -133,7 +133,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         send(self, path.read_bytes())
 
 
-def send(h, body: bytes, *, ctype="text/csv; charset=utf-8", length: int | None | bool = True, close=False):
+def send(h, body: bytes, *, ctype="text/csv; charset=utf-8", length: int | bool | None = True, close=False):
     """Send a response; length=True -> true Content-Length, an int -> that value, None -> no header."""
     h.send_response(200)
     h.send_header("Content-Type", ctype)

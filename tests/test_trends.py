@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from flopcast.dates import date_from_decimal_year, decimal_year
+from flopcast.dates import date_from_decimal_year
 from flopcast.errors import InvalidInputError, MissingInputError
 from flopcast.selection import above_trend, in_window, top_n_at_release
 from flopcast.trends import TrendFit, crossing_from, extrapolate, fit_trend

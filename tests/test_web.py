@@ -163,16 +163,50 @@ def test_no_file_access_and_size_limits(client):
     assert client.get("/static/%2e%2e/app.py").status_code == 404
 
 
-def test_serve_binds_loopback_by_default():
-    import inspect
+def _listening_addresses(port: int) -> list[str] | None:
+    """The addresses this machine's TCP sockets in LISTEN state on ``port`` are bound to, read from the kernel's
+    table (/proc/net/tcp and tcp6, Linux); None where there is no such table."""
+    import socket
+    import struct
+    from pathlib import Path
 
-    from flopcast.cli.web_cmd import serve_cmd
+    tables = [(Path("/proc/net/tcp"), socket.AF_INET), (Path("/proc/net/tcp6"), socket.AF_INET6)]
+    if not tables[0][0].is_file():
+        return None
+    found = []
+    for path, family in tables:
+        if not path.is_file():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, _, hex_port = local.partition(":")
+            if state != "0A" or int(hex_port, 16) != port:  # 0A: TCP_LISTEN
+                continue
+            # the kernel prints the address as 32-bit words in host byte order
+            packed = b"".join(struct.pack("=I", int(addr[i : i + 8], 16)) for i in range(0, len(addr), 8))
+            found.append(socket.inet_ntop(family, packed))
+    return sorted(found)
 
-    assert inspect.signature(serve_cmd).parameters["host"].default == "127.0.0.1"
+
+def _outward_address() -> str | None:
+    """An address of this machine other than loopback (None if it has none)."""
+    import contextlib
+    import ipaddress
+    import socket
+
+    candidates = []
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))  # a documentation address: a UDP connect sends nothing, it picks a route
+        candidates.append(s.getsockname()[0])
+    with contextlib.suppress(OSError):
+        candidates += [a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
+    return next((a for a in candidates if not ipaddress.ip_address(a).is_loopback), None)
 
 
-def test_flopcast_serve_command_starts_on_loopback(epoch_dir):
-    # the real command in its own process: binds 127.0.0.1, answers, and stops on SIGTERM
+def test_flopcast_serve_command_listens_on_loopback_only(epoch_dir):
+    # the real command in its own process, with no --host: the socket it listens on is bound to 127.0.0.1 (the
+    # kernel's table says so, and this machine's other address refuses a connection), it answers, and it stops
+    # on SIGTERM. A server bound to 0.0.0.0 or :: fails both checks.
     import socket
     import subprocess
     import sys
@@ -192,18 +226,32 @@ def test_flopcast_serve_command_starts_on_loopback(epoch_dir):
         text=True,
     )
     try:
-        for _ in range(150):
+        r = None
+        for _ in range(300):
+            if proc.poll() is not None:
+                pytest.fail(f"flopcast serve exited with {proc.returncode}: {proc.stderr.read()[-2000:]}")
             try:
                 r = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1)
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        assert r is not None, "flopcast serve did not answer on 127.0.0.1 within 30 s"
         assert r.status_code == 200 and r.json() == {"ok": True}
+        listening = _listening_addresses(port)
+        outward = _outward_address()
+        if listening is None and outward is None:
+            pytest.skip("no kernel socket table and no non-loopback address to check the bound address with")
+        if listening is not None:
+            assert listening == ["127.0.0.1"], f"flopcast serve listens on {listening}"
+        if outward is not None:
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection((outward, port), timeout=5).close()
         d = httpx.post(f"http://127.0.0.1:{port}/api/estimate", json={"model": "gpt-3", "samples": 1000}).json()
         assert d["cost_usd"]["cloud"]["central"] == pytest.approx(4_120_320, rel=1e-9)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    assert proc.returncode in (0, -15), proc.stderr.read()[-2000:]  # SIGTERM: a clean shutdown or the signal
 
 
 def test_serve_rejects_a_bad_port_or_data_folder(capsys, tmp_path):

@@ -8,6 +8,8 @@ from schemathesis.checks import not_a_server_error
 
 from flopcast.web import create_app
 
+pytestmark = pytest.mark.slow  # 25 generated requests for each operation (about 7 s)
+
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app())
 
 

@@ -44,8 +44,15 @@ class HardwareComparison:
         return asdict(self)
 
 
-def _ratio(b, a):
+def _ratio(b: float | None, a: float | None) -> float | None:
     return None if a in (None, 0) or b is None else b / a
+
+
+def _precision(hw: Hardware, given: str | None) -> str:
+    """The precision ``hw``'s peak was read at: ``given``, else the chip's default."""
+    p = given or hw.default_precision()
+    assert p is not None  # hw.peak_flop_per_s(None) has raised for a chip without a default precision
+    return p
 
 
 def _price(hw: Hardware, given: float | None, tier: str) -> tuple[float | None, str]:
@@ -92,8 +99,8 @@ def compare_hardware(
     return HardwareComparison(
         a=ha.name,
         b=hb.name,
-        precision_a=precision or ha.default_precision(),
-        precision_b=precision or hb.default_precision(),
+        precision_a=_precision(ha, precision),
+        precision_b=_precision(hb, precision),
         peak_flop_per_s_a=pa,
         peak_flop_per_s_b=pb,
         peak_flop_per_s_ratio=pb / pa,

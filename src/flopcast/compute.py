@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flopcast.defaults import ATTENTION_CHOICES
-from flopcast.units import SECONDS_PER_HOUR, check_fraction, check_positive
+from flopcast.units import SECONDS_PER_HOUR, FloatOrArray, check_fraction, check_positive
 
 #: A disagreement larger than this factor between two compute estimates is flagged.
 DISAGREEMENT_FACTOR = 3.0
@@ -65,7 +65,12 @@ def convention(attention: str = "full") -> FlopConvention:
     return FlopConvention(count_attention=attention != "none", causal_halving=attention == "causal")
 
 
-def attention_flop_per_token(n_layers, d_attn, context_length, convention: FlopConvention = DEFAULT_CONVENTION):
+def attention_flop_per_token(
+    n_layers: FloatOrArray,
+    d_attn: FloatOrArray,
+    context_length: FloatOrArray,
+    convention: FlopConvention = DEFAULT_CONVENTION,
+) -> FloatOrArray:
     """Forward attention FLOP per token: ``4 n_layers n_ctx d_attn`` (scores and values; halved if causal)."""
     if not convention.count_attention:
         return np.zeros(np.broadcast(n_layers, d_attn, context_length).shape)[()] * 0.0
@@ -77,12 +82,12 @@ def attention_flop_per_token(n_layers, d_attn, context_length, convention: FlopC
 
 
 def forward_flop_per_token(
-    params_active,
-    n_layers=None,
-    d_attn=None,
-    context_length=None,
+    params_active: FloatOrArray,
+    n_layers: FloatOrArray | None = None,
+    d_attn: FloatOrArray | None = None,
+    context_length: FloatOrArray | None = None,
     convention: FlopConvention = DEFAULT_CONVENTION,
-):
+) -> FloatOrArray:
     """Forward-pass FLOP per token: ``2 N_active`` plus attention when the shape is known."""
     check_positive("params_active", params_active, what="the parameters used per token (active parameters for MoE)")
     flop = 2.0 * np.asarray(params_active, dtype=float)
@@ -92,8 +97,12 @@ def forward_flop_per_token(
 
 
 def training_flop_per_token(
-    params_active, n_layers=None, d_attn=None, context_length=None, convention: FlopConvention = DEFAULT_CONVENTION
-):
+    params_active: FloatOrArray,
+    n_layers: FloatOrArray | None = None,
+    d_attn: FloatOrArray | None = None,
+    context_length: FloatOrArray | None = None,
+    convention: FlopConvention = DEFAULT_CONVENTION,
+) -> FloatOrArray:
     """Training FLOP per token: ``6 N`` plus ``12 n_layers n_ctx d_attn`` (PaLM's model FLOP, MFU's numerator)."""
     return convention.training_multiplier * forward_flop_per_token(
         params_active, n_layers, d_attn, context_length, convention
@@ -101,15 +110,15 @@ def training_flop_per_token(
 
 
 def training_compute_flop(
-    params,
-    tokens,
+    params: FloatOrArray,
+    tokens: FloatOrArray,
     *,
-    epochs=1.0,
-    n_layers=None,
-    d_attn=None,
-    context_length=None,
+    epochs: FloatOrArray = 1.0,
+    n_layers: FloatOrArray | None = None,
+    d_attn: FloatOrArray | None = None,
+    context_length: FloatOrArray | None = None,
     convention: FlopConvention = DEFAULT_CONVENTION,
-):
+) -> np.ndarray:
     """Training compute from model size and data.
 
     ``params`` are the parameters used per token (the active ones for MoE);
@@ -125,7 +134,9 @@ def training_compute_flop(
     return per_token * np.asarray(tokens, dtype=float) * epochs
 
 
-def compute_from_hardware(chips, duration_s, peak_flop_per_s, utilization):
+def compute_from_hardware(
+    chips: FloatOrArray, duration_s: FloatOrArray, peak_flop_per_s: FloatOrArray, utilization: FloatOrArray
+) -> np.ndarray:
     """Training compute from hardware x time: ``chips * duration * peak * utilization``."""
     check_positive("chips", chips)
     check_positive("duration_s", duration_s)
@@ -134,7 +145,9 @@ def compute_from_hardware(chips, duration_s, peak_flop_per_s, utilization):
     return np.asarray(chips, dtype=float) * duration_s * peak_flop_per_s * utilization
 
 
-def compute_from_chip_hours(chip_hours, peak_flop_per_s, utilization):
+def compute_from_chip_hours(
+    chip_hours: FloatOrArray, peak_flop_per_s: FloatOrArray, utilization: FloatOrArray
+) -> np.ndarray:
     """Training compute from chip-hours: ``chip_hours * 3600 * peak * utilization``."""
     check_positive("chip_hours", chip_hours)
     check_positive("peak_flop_per_s", peak_flop_per_s)
@@ -143,13 +156,17 @@ def compute_from_chip_hours(chip_hours, peak_flop_per_s, utilization):
 
 
 def inference_flop_per_token(
-    params_active, n_layers=None, d_attn=None, context_length=None, convention: FlopConvention = DEFAULT_CONVENTION
-):
+    params_active: FloatOrArray,
+    n_layers: FloatOrArray | None = None,
+    d_attn: FloatOrArray | None = None,
+    context_length: FloatOrArray | None = None,
+    convention: FlopConvention = DEFAULT_CONVENTION,
+) -> FloatOrArray:
     """Forward FLOP to generate one token: ``2 N_active`` plus attention over the context."""
     return forward_flop_per_token(params_active, n_layers, d_attn, context_length, convention)
 
 
-def disagreement_ratio(a, b):
+def disagreement_ratio(a: FloatOrArray, b: FloatOrArray) -> FloatOrArray:
     """max(a/b, b/a), elementwise: 1 means agreement."""
     check_positive("compute estimate a", a)
     check_positive("compute estimate b", b)
@@ -158,6 +175,6 @@ def disagreement_ratio(a, b):
     return out[()] if isinstance(out, np.ndarray) else out
 
 
-def disagrees(a, b, factor: float = DISAGREEMENT_FACTOR) -> bool:
+def disagrees(a: FloatOrArray, b: FloatOrArray, factor: float = DISAGREEMENT_FACTOR) -> bool:
     """True when the medians of two estimates differ by more than ``factor`` (3x)."""
     return bool(disagreement_ratio(float(np.median(a)), float(np.median(b))) > factor)

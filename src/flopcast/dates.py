@@ -72,8 +72,10 @@ def _one(x: Any, name: str) -> float:
         except ValueError:
             raise InvalidInputError(f"{name}={x!r} is not a date; {_HINT}") from None
     if isinstance(x, dt.datetime) and x.tzinfo is not None:
-        x = x.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    if isinstance(x, (dt.date, np.datetime64)):
+        x = x.astimezone(dt.UTC).replace(tzinfo=None)
+    if isinstance(x, np.datetime64):  # _datetime64_years converts it to seconds itself
+        return float(_datetime64_years(np.asarray(x)))
+    if isinstance(x, dt.date):
         return float(_datetime64_years(np.asarray(np.datetime64(x, "s"))))
     if hasattr(x, "to_datetime64"):  # a pandas Timestamp or NaT
         return float(_datetime64_years(np.asarray(x.to_datetime64())))

@@ -30,7 +30,7 @@ class UnknownNameError(KeyError, FlopcastError):
     def __init__(self, kind: str, name: str, valid: Iterable[str], hint: str = ""):
         self.kind = kind
         self.name = name
-        lower_to_valid = {}
+        lower_to_valid: dict[str, str] = {}
         for v in sorted(set(valid)):
             lower_to_valid.setdefault(v.lower(), v)
         valid = sorted(lower_to_valid.values())

@@ -15,10 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from flopcast.errors import InvalidInputError, UnknownModelError
+
+if TYPE_CHECKING:
+    from flopcast.datasets.records import ModelRecord
 
 DAYS_PER_MONTH = 365.25 / 12
 DATE_BASES = ("publication", "training_end")
@@ -29,11 +33,11 @@ def months_between(a: dt.date, b: dt.date) -> float:
     return (b - a).days / DAYS_PER_MONTH
 
 
-def _is_open(record) -> bool:
+def _is_open(record: ModelRecord) -> bool:
     return (record.accessibility or "").lower().startswith("open weights")
 
 
-def _orgs(record) -> set[str]:
+def _orgs(record: ModelRecord) -> set[str]:
     return {o.strip().lower() for o in record.organizations if o.strip()}
 
 
@@ -51,11 +55,11 @@ class Lag:
     #: lags still open at the end of the table are at least this many months
     censored_months: float
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _reference_date(r, basis: str) -> tuple[dt.date, str]:
+def _reference_date(r: Any, basis: str) -> tuple[dt.date, str]:
     if basis == "training_end" and r.training_start_date is not None and r.training_time_hours:
         return r.training_start_date + dt.timedelta(hours=r.training_time_hours), "training_end"
     return r.publication_date, "publication"
@@ -130,7 +134,7 @@ def catch_up_lags(
     return sorted(out, key=lambda x: x.reference_date)
 
 
-def summarize_lags(lags: Sequence[Lag], period_years: int = 2) -> list[dict]:
+def summarize_lags(lags: Sequence[Lag], period_years: int = 2) -> list[dict[str, Any]]:
     """Median lags by period of reference year, with counts of censored (not yet caught up) models."""
     if period_years < 1:
         raise InvalidInputError(f"period_years={period_years} must be >= 1")

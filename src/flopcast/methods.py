@@ -11,8 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from flopcast.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: a cost method's inputs by name: floats or (models x samples) arrays
+Inputs = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -22,20 +29,20 @@ class CostMethod:
     description: str
     #: the inputs the stage function reads, besides chip-hours and the cluster size
     needs: tuple[str, ...]
-    cost: Callable[[Mapping], object]
+    cost: Callable[[Inputs], np.ndarray]
 
 
-def _cloud(v: Mapping):
+def _cloud(v: Inputs) -> np.ndarray:
     from flopcast import training
 
     return training.cloud_cost_usd(v["chip_hours"], v["price_usd_per_chip_hour"])
 
 
-def _hardware_value(v: Mapping):
+def _hardware_value(v: Inputs) -> dict[str, Any]:
     return dict(server_overhead=v["server_overhead"], interconnect_fraction=v["interconnect_fraction"])
 
 
-def _amortized(v: Mapping):
+def _amortized(v: Inputs) -> np.ndarray:
     from flopcast import training
 
     hardware = training.amortized_hardware_cost_usd(
@@ -48,7 +55,7 @@ def _amortized(v: Mapping):
     return hardware + energy_usd(v)
 
 
-def energy_usd(v: Mapping):
+def energy_usd(v: Inputs) -> np.ndarray:
     from flopcast import training
 
     return training.energy_cost_usd(
@@ -61,7 +68,7 @@ def energy_usd(v: Mapping):
     )
 
 
-def _acquisition(v: Mapping):
+def _acquisition(v: Inputs) -> np.ndarray:
     from flopcast import training
 
     return training.acquisition_cost_usd(v["chips"], v["chip_price_usd"], **_hardware_value(v))

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias, Union
+from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
     import numpy as np
@@ -19,5 +19,5 @@ if TYPE_CHECKING:
 __all__ = ["Interval", "Quantity", "QuantityInput"]
 
 Interval: TypeAlias = tuple[float, float]
-QuantityInput: TypeAlias = Union[float, Interval, None]
-Quantity: TypeAlias = Union[float, "Distribution", "np.ndarray"]
+QuantityInput: TypeAlias = float | Interval | None
+Quantity: TypeAlias = "float | Distribution | np.ndarray"

@@ -30,6 +30,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -250,7 +251,7 @@ class ReproductionCost:
             )
         ]
         costs = self.cost_usd if isinstance(self.cost_usd, tuple) else (self.cost_usd,)
-        for y, s in zip(np.atleast_1d(self.target_year), costs):
+        for y, s in zip(np.atleast_1d(self.target_year), costs, strict=True):
             lines.append(f"  {y:.2f}: {format_summary(s)}")
         return "\n".join(lines)
 
@@ -294,9 +295,9 @@ def cost_to_reproduce(
 
     if _closed_form_ok(cost, rates):
         # ln cost(t) = ln cost_ref - ln(10) x rate x elapsed: normal when ln cost_ref and rate are normal
-        mu_c, s_c = (
-            (math.log(cost.value.value), 0.0) if isinstance(cost.value, Point) else (cost.value.mu, cost.value.sigma)
-        )
+        cv = cost.value
+        assert isinstance(cv, (Point, LogNormal))  # _closed_form_ok
+        mu_c, s_c = (math.log(cv.value), 0.0) if isinstance(cv, Point) else (cv.mu, cv.sigma)
         m = sum(r.value.value if isinstance(r.value, Point) else r.value.mean for r in rates)
         var = sum(0.0 if isinstance(r.value, Point) else r.value.sd**2 for r in rates)
         summaries = []
@@ -359,8 +360,14 @@ def _years_after(cost, rate, budget):
 
 def _percentile(x: np.ndarray, q: float, axis: int = 0) -> np.ndarray:
     # "never" (inf) samples: linear interpolation between two infs gives nan, so take an actual sample there
-    method = "inverted_cdf" if np.isinf(x).any() else "linear"
+    method: Literal["inverted_cdf", "linear"] = "inverted_cdf" if np.isinf(x).any() else "linear"
     return np.percentile(x, q, axis=axis, method=method)
+
+
+def _point_value(d: Distribution) -> float:
+    """The value of a certain input (one that is not the uncertain one)."""
+    assert isinstance(d, Point)
+    return d.value
 
 
 def _affordability(
@@ -386,8 +393,8 @@ def _affordability(
         # so its quantiles are the input's quantiles mapped through it
         (u,) = uncertain
         q_lo, q_hi = (float(v) for v in u.value.ppf(np.array([p_lo, p_hi])))
-        c = cost.value.value if u is not cost else None
-        r_fixed = sum(r.value.value for r in rates if r is not u)
+        c = _point_value(cost.value) if u is not cost else None
+        r_fixed = sum(_point_value(r.value) for r in rates if r is not u)
         if u is cost:
             low = _years_after(q_lo, r_fixed, budgets)
             high = _years_after(q_hi, r_fixed, budgets)
@@ -505,11 +512,11 @@ def affordability_table(
             "name": a.name,
             "budget_usd": a.budget_usd,
             "estimate": float(e),
-            "low": float(l),
+            "low": float(low),
             "high": float(h),
             "credibility": credibility,
             "affordable_now": bool(a.budget_usd >= cost.central),
             "source": a.source,
         }
-        for a, e, l, h in zip(people, est, lo, hi)
+        for a, e, low, h in zip(people, est, lo, hi, strict=True)
     ]

@@ -34,6 +34,7 @@ __all__ = [
 #: training FLOP per parameter per token (6: forward 2 + backward 4), Hoffmann et al.'s C = 6 N D
 FLOP_PER_PARAM_TOKEN = 2.0 * DEFAULT_CONVENTION.training_multiplier
 
+
 @dataclass(frozen=True)
 class ChinchillaFit:
     """``L(N, D) = E + A / N^alpha + B / D^beta`` (loss in nats per token)."""
@@ -181,11 +182,12 @@ class Emulation:
         if np.ndim(self.compute_ratio):
             lo, hi = np.min(self.compute_ratio), np.max(self.compute_ratio)
             return f"{np.size(self.compute_ratio)} emulations; compute ratio {lo:.3g}-{hi:.3g}"
+        # one emulation: every field is a float
         return (
-            f"{format_sci(self.params_ref)} params x {format_sci(self.tokens_ref)} tokens "
-            f"({format_sci(self.compute_ref_flop)} FLOP, loss {self.loss:.4f} nats/token) -> compute-optimal "
-            f"{format_sci(self.params_opt)} params x {format_sci(self.tokens_opt)} tokens "
-            f"({format_sci(self.compute_opt_flop)} FLOP): {self.compute_ratio:.2f}x less compute"
+            f"{format_sci(float(self.params_ref))} params x {format_sci(float(self.tokens_ref))} tokens "
+            f"({format_sci(float(self.compute_ref_flop))} FLOP, loss {self.loss:.4f} nats/token) -> compute-optimal "
+            f"{format_sci(float(self.params_opt))} params x {format_sci(float(self.tokens_opt))} tokens "
+            f"({format_sci(float(self.compute_opt_flop))} FLOP): {self.compute_ratio:.2f}x less compute"
         )
 
 

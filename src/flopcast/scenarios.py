@@ -46,14 +46,19 @@ import math
 import os
 import tomllib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from flopcast.errors import CatalogError, InvalidInputError, MissingInputError, UnknownNameError
+from flopcast.units import FloatOrArray
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 from flopcast.uncertainty.distributions import Distribution, Point, ci, lognormal_product
 
 __all__ = [
@@ -119,7 +124,7 @@ class LoadSpec:
         return self.generated_factors + ((self.prompt_ratio_input,) if self.prompt_ratio_input else ())
 
 
-def _lookup(values: Mapping, name: str, what: str):
+def _lookup(values: Mapping[str, FloatOrArray], name: str, what: str) -> FloatOrArray:
     try:
         return values[name]
     except KeyError:
@@ -128,19 +133,19 @@ def _lookup(values: Mapping, name: str, what: str):
         ) from None
 
 
-def generated_tokens_per_day(load: LoadSpec, values: Mapping[str, float | np.ndarray]):
+def generated_tokens_per_day(load: LoadSpec, values: Mapping[str, FloatOrArray]) -> FloatOrArray:
     """Generated tokens per day: the product of ``load.generated_factors`` taken from ``values``.
 
     Pure and array-in/array-out: each value may be a float or an array of samples (they
     broadcast). Floats in give a numpy float out.
     """
-    out = np.float64(1.0)
+    out: FloatOrArray = np.float64(1.0)
     for name in load.generated_factors:
         out = out * np.asarray(_lookup(values, name, "generated_tokens_per_day"), dtype=float)
     return out[()] if isinstance(out, np.ndarray) and out.ndim == 0 else out
 
 
-def prompt_tokens_per_day(load: LoadSpec, values: Mapping[str, float | np.ndarray]):
+def prompt_tokens_per_day(load: LoadSpec, values: Mapping[str, FloatOrArray]) -> FloatOrArray:
     """Prompt tokens read per day: generated tokens per day x the prompt-ratio input (0 when none)."""
     gen = generated_tokens_per_day(load, values)
     if load.prompt_ratio_input is None:
@@ -178,11 +183,11 @@ class Scenario:
         """``{input name: median}``."""
         return {name: inp.central for name, inp in self.inputs.items()}
 
-    def generated_tokens_per_day(self, values: Mapping[str, float | np.ndarray]):
+    def generated_tokens_per_day(self, values: Mapping[str, FloatOrArray]) -> FloatOrArray:
         """Generated tokens per day for input ``values`` (floats or sample arrays)."""
         return generated_tokens_per_day(self.load, values)
 
-    def prompt_tokens_per_day(self, values: Mapping[str, float | np.ndarray]):
+    def prompt_tokens_per_day(self, values: Mapping[str, FloatOrArray]) -> FloatOrArray:
         """Prompt tokens read per day for input ``values`` (0 when the scenario has no prompt ratio)."""
         return prompt_tokens_per_day(self.load, values)
 
@@ -210,11 +215,11 @@ class Scenario:
 # -- parsing and validation --------------------------------------------------------------
 
 
-def _type_name(v) -> str:
+def _type_name(v: object) -> str:
     return type(v).__name__
 
 
-def _number(label: str, field: str, raw, *, positive: bool = True) -> float:
+def _number(label: str, field: str, raw: object, *, positive: bool = True) -> float:
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         raise CatalogError(
             f"{label}: field {field!r} = {raw!r} is a {_type_name(raw)}; expected a number"
@@ -228,7 +233,7 @@ def _number(label: str, field: str, raw, *, positive: bool = True) -> float:
     return v
 
 
-def _string(label: str, field: str, raw, *, required: bool = False) -> str:
+def _string(label: str, field: str, raw: object, *, required: bool = False) -> str:
     if raw is None:
         if required:
             raise CatalogError(f"{label}: field {field!r} is missing; expected a non-empty string")
@@ -240,7 +245,7 @@ def _string(label: str, field: str, raw, *, required: bool = False) -> str:
     return raw.strip()
 
 
-def _unknown_keys(label: str, where: str, table: dict, allowed) -> None:
+def _unknown_keys(label: str, where: str, table: dict[str, Any], allowed: Sequence[str]) -> None:
     extra = [k for k in table if k not in allowed]
     if extra:
         raise CatalogError(
@@ -248,7 +253,7 @@ def _unknown_keys(label: str, where: str, table: dict, allowed) -> None:
         )
 
 
-def _parse_input(label: str, name: str, table) -> ScenarioInput:
+def _parse_input(label: str, name: str, table: object) -> ScenarioInput:
     where = f"inputs.{name}"
     if not isinstance(table, dict):
         raise CatalogError(
@@ -298,7 +303,7 @@ def _parse_input(label: str, name: str, table) -> ScenarioInput:
     )
 
 
-def _input_ref(label: str, field: str, raw, inputs: dict) -> str:
+def _input_ref(label: str, field: str, raw: object, inputs: Mapping[str, ScenarioInput]) -> str:
     if not isinstance(raw, str):
         raise CatalogError(
             f"{label}: field {field!r} holds {raw!r}, a {_type_name(raw)}; expected an input name (string)"
@@ -310,7 +315,7 @@ def _input_ref(label: str, field: str, raw, inputs: dict) -> str:
     return raw
 
 
-def _parse_load(label: str, table, inputs: dict) -> LoadSpec:
+def _parse_load(label: str, table: object, inputs: Mapping[str, ScenarioInput]) -> LoadSpec:
     if not isinstance(table, dict):
         raise CatalogError(f"{label}: field 'load' is a {_type_name(table)}; expected a table [load]")
     _unknown_keys(label, "[load]", table, _LOAD_KEYS)
@@ -334,7 +339,7 @@ def _parse_load(label: str, table, inputs: dict) -> LoadSpec:
     return LoadSpec(factors, prompt)
 
 
-def parse_scenario(data: dict, label: str) -> Scenario:
+def parse_scenario(data: dict[str, Any], label: str) -> Scenario:
     """Validate parsed TOML ``data`` (from a file described by ``label``) into a :class:`Scenario`."""
     _unknown_keys(label, "the top level", data, tuple(_TOP_KEYS))
     for key in _REQUIRED_TOP:
@@ -375,18 +380,18 @@ def _parse_text(text: str, label: str) -> Scenario:
 # -- bundled scenarios and user files ----------------------------------------------------
 
 
-def _bundled_dir():
+def _bundled_dir() -> Traversable:
     return resources.files(DATA_PACKAGE).joinpath(SCENARIO_DIR)
 
 
-def _bundled_files() -> dict[str, object]:
+def _bundled_files() -> dict[str, Traversable]:
     d = _bundled_dir()
     if not d.is_dir():
         return {}
     return {f.name[: -len(".toml")]: f for f in d.iterdir() if f.name.endswith(".toml") and f.is_file()}
 
 
-def _load_bundled(stem: str, resource) -> Scenario:
+def _load_bundled(stem: str, resource: Traversable) -> Scenario:
     label = f"bundled:{SCENARIO_DIR}/{resource.name}"
     sc = _parse_text(resource.read_text(encoding="utf-8"), label)
     if sc.key != stem:
@@ -408,7 +413,7 @@ def _looks_like_path(name: str) -> bool:
     return name.endswith(".toml") or os.sep in name or (os.altsep is not None and os.altsep in name)
 
 
-def load_scenario(name_or_path: str | os.PathLike) -> Scenario:
+def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
     """A bundled scenario by key (``"twitter-1pct"``) or a user's TOML file by path.
 
     A string is a path when it is a :class:`os.PathLike`, ends with ``.toml`` or contains

@@ -13,8 +13,10 @@ ranks no fine-tune). A plain listing (no ``top``) keeps them, flagged.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 
@@ -100,8 +102,15 @@ def select(
 
 # -- masks over (date, value) points ------------------------------------------------
 
+#: dates as :func:`flopcast.dates.decimal_year` takes them (dates, datetime64, ISO strings, decimal years; None missing)
+Dates: TypeAlias = "Sequence[object] | np.ndarray"
+#: values, one per date (None or NaN missing)
+Values: TypeAlias = "Sequence[float | None] | np.ndarray"
+#: a window bound: a whole year (int), a decimal year (float) or a date
+Bound: TypeAlias = "int | float | dt.date"
 
-def _valid_points(dates, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+
+def _valid_points(dates: Dates, values: Values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     years = np.atleast_1d(decimal_year(dates)).astype(float)
     vals = np.atleast_1d(np.asarray(values, dtype=float))
     if years.shape != vals.shape or years.ndim != 1:
@@ -110,7 +119,7 @@ def _valid_points(dates, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return years, vals, ok
 
 
-def top_n_at_release(dates, values, n: int) -> np.ndarray:
+def top_n_at_release(dates: Dates, values: Values, n: int) -> np.ndarray:
     """Mask of points among the ``n`` largest values of all points dated up to and including their date.
 
     A point is kept when fewer than ``n`` points dated on or before it have a strictly
@@ -131,7 +140,7 @@ def top_n_at_release(dates, values, n: int) -> np.ndarray:
     return out
 
 
-def above_trend(dates, values, min_residual_oom: float = 0.0) -> np.ndarray:
+def above_trend(dates: Dates, values: Values, min_residual_oom: float = 0.0) -> np.ndarray:
     """Mask of points at least ``min_residual_oom`` orders of magnitude above the all-points trend.
 
     The trend is the OLS fit of log10(value) on date over every valid point (finite
@@ -155,7 +164,7 @@ def above_trend(dates, values, min_residual_oom: float = 0.0) -> np.ndarray:
     return out
 
 
-def _bound_year(bound, end: bool) -> float:
+def _bound_year(bound: Bound, end: bool) -> float:
     if isinstance(bound, (int, np.integer)) and not isinstance(bound, bool):
         return float(bound) + (1.0 if end else 0.0)  # whole years: ``until=2020`` includes all of 2020
     y = float(decimal_year(bound))
@@ -164,7 +173,7 @@ def _bound_year(bound, end: bool) -> float:
     return y
 
 
-def in_window(dates, since=None, until=None) -> np.ndarray:
+def in_window(dates: Dates, since: Bound | None = None, until: Bound | None = None) -> np.ndarray:
     """Mask of dates within ``since``..``until`` (both inclusive; None = open).
 
     An integer bound is a whole calendar year (``since=2015, until=2020`` keeps

@@ -9,12 +9,20 @@ purchase or release price, by price date).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_SAMPLING
 from flopcast.errors import InvalidInputError, UnknownNameError
+
+if TYPE_CHECKING:
+    from flopcast.catalogs.hardware import Hardware
+    from flopcast.catalogs.prices import PriceBook
+    from flopcast.datasets.database import Database
+    from flopcast.pipeline import Settings
 
 METRICS = {
     "compute": ("Training compute", "FLOP"),
@@ -38,7 +46,7 @@ class Series:
 
 
 def model_series(
-    db,
+    db: Database,
     metric: str,
     *,
     top: int | None = None,
@@ -47,7 +55,7 @@ def model_series(
     domain: str | None = None,
     org: str | None = None,
     include_finetunes: bool = False,
-    settings=None,
+    settings: Settings | None = None,
     samples: int = DEFAULT_SAMPLES,
     seed: int = 0,
     sampling: str = DEFAULT_SAMPLING,
@@ -73,7 +81,7 @@ def model_series(
         method = settings.methods[0]
         res = estimate_records(chosen, db, settings=settings, samples=samples, seed=seed, sampling=sampling)
         ests = [e for e in res.estimates if method in e.cost_usd and e.publication_date]
-        dates = [e.publication_date for e in ests]
+        dates = [e.publication_date for e in ests if e.publication_date]
         values = np.array([e.cost_usd[method].median for e in ests])
         labels = [e.name for e in ests]
         dropped = len(chosen) - len(ests)
@@ -99,7 +107,12 @@ def model_series(
 
 
 def hardware_series(
-    catalog, price_book=None, *, since: int | None = None, until: int | None = None, source: str = ""
+    catalog: Iterable[Hardware],
+    price_book: PriceBook | None = None,
+    *,
+    since: int | None = None,
+    until: int | None = None,
+    source: str = "",
 ) -> Series:
     """Peak FLOP/s per dollar for chips with a price: Epoch/curated purchase rows, else release prices."""
     from flopcast.catalogs.prices import bundled_price_book

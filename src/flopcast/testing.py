@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+if TYPE_CHECKING:
+    import pytest
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int | str, str, str]:
     """Run the ``flopcast`` entry point in-process: (exit status, stdout, stderr).
 
     ``capsys`` is pytest's capture fixture.
     """
     from flopcast.cli.main import main
 
-    code = 0
+    code: int | str = 0
     try:
         main(argv)
     except SystemExit as exc:

@@ -18,6 +18,7 @@ from flopcast.units import (
     HOURS_PER_YEAR,
     SECONDS_PER_HOUR,
     W_PER_KW,
+    FloatOrArray,
     check_fraction,
     check_positive,
 )
@@ -25,7 +26,9 @@ from flopcast.units import (
 # -- time and chips --------------------------------------------------------------
 
 
-def chip_hours_from_compute(compute_flop, peak_flop_per_s, utilization):
+def chip_hours_from_compute(
+    compute_flop: FloatOrArray, peak_flop_per_s: FloatOrArray, utilization: FloatOrArray
+) -> np.ndarray:
     """Chip-hours to deliver ``compute_flop`` at ``utilization`` of ``peak_flop_per_s``."""
     check_positive("training_compute_flop", compute_flop)
     check_positive("peak_flop_per_s", peak_flop_per_s)
@@ -37,14 +40,14 @@ def chip_hours_from_compute(compute_flop, peak_flop_per_s, utilization):
     )
 
 
-def duration_s(chip_hours, chips):
+def duration_s(chip_hours: FloatOrArray, chips: FloatOrArray) -> np.ndarray:
     """Wall-clock seconds for ``chip_hours`` spread over ``chips`` chips."""
     check_positive("chip_hours", chip_hours)
     check_positive("chips", chips)
     return np.asarray(chip_hours, dtype=float) / chips * SECONDS_PER_HOUR
 
 
-def chips_for_deadline(chip_hours, deadline_s):
+def chips_for_deadline(chip_hours: FloatOrArray, deadline_s: FloatOrArray) -> np.ndarray:
     """Fewest whole chips that finish ``chip_hours`` of work within ``deadline_s``."""
     check_positive("chip_hours", chip_hours)
     check_positive("deadline_s", deadline_s)
@@ -83,7 +86,7 @@ def bytes_per_value(precision: str) -> float:
         raise UnknownNameError("precision", precision, BYTES_PER_VALUE) from None
 
 
-def model_state_bytes(params, precision: str = "bf16", optimizer: str = "adam"):
+def model_state_bytes(params: FloatOrArray, precision: str = "bf16", optimizer: str = "adam") -> np.ndarray:
     """Weights + gradients + optimizer states, in bytes."""
     check_positive("params", params)
     w = bytes_per_value(precision)
@@ -93,7 +96,15 @@ def model_state_bytes(params, precision: str = "bf16", optimizer: str = "adam"):
     return np.asarray(params, dtype=float) * (2 * w + OPTIMIZER_BYTES_PER_PARAM[key])
 
 
-def activation_bytes(n_layers, d_model, context_length, *, micro_batch=1, n_heads=None, recompute: str = "selective"):
+def activation_bytes(
+    n_layers: FloatOrArray,
+    d_model: FloatOrArray,
+    context_length: FloatOrArray,
+    *,
+    micro_batch: FloatOrArray = 1,
+    n_heads: FloatOrArray | None = None,
+    recompute: str = "selective",
+) -> np.ndarray:
     """Activation memory of one micro-batch in bytes (16-bit activations, Korthikanti et al. 2022)."""
     check_positive("n_layers", n_layers)
     check_positive("d_model", d_model)
@@ -112,7 +123,9 @@ def activation_bytes(n_layers, d_model, context_length, *, micro_batch=1, n_head
     return per_layer * n_layers
 
 
-def min_chips_for_memory(memory_bytes, chip_memory_bytes, usable_fraction=1.0):
+def min_chips_for_memory(
+    memory_bytes: FloatOrArray, chip_memory_bytes: FloatOrArray, usable_fraction: FloatOrArray = 1.0
+) -> np.ndarray:
     """Fewest chips whose combined memory holds ``memory_bytes`` (perfect sharding)."""
     check_positive("memory_bytes", memory_bytes)
     check_positive("chip_memory_bytes", chip_memory_bytes)
@@ -125,14 +138,16 @@ def min_chips_for_memory(memory_bytes, chip_memory_bytes, usable_fraction=1.0):
 # -- dollars -----------------------------------------------------------------------
 
 
-def cloud_cost_usd(chip_hours, price_usd_per_chip_hour):
+def cloud_cost_usd(chip_hours: FloatOrArray, price_usd_per_chip_hour: FloatOrArray) -> np.ndarray:
     """Method (a), cloud rental: chip-hours x price per chip-hour."""
     check_positive("chip_hours", chip_hours)
     check_positive("price_usd_per_chip_hour", price_usd_per_chip_hour)
     return np.asarray(chip_hours, dtype=float) * price_usd_per_chip_hour
 
 
-def depreciated_value_usd(value_usd, years, depreciation_oom_per_year):
+def depreciated_value_usd(
+    value_usd: FloatOrArray, years: FloatOrArray, depreciation_oom_per_year: FloatOrArray
+) -> np.ndarray:
     """Value after ``years`` of depreciation at the hardware price-performance rate.
 
     Hardware loses value as fast as new hardware gets cheaper per FLOP/s:
@@ -146,7 +161,7 @@ def depreciated_value_usd(value_usd, years, depreciation_oom_per_year):
     )
 
 
-def amortization_per_chip_hour(depreciation_oom_per_year):
+def amortization_per_chip_hour(depreciation_oom_per_year: FloatOrArray) -> np.ndarray:
     """Fraction of hardware value used up per chip-hour: ``rate * ln 10 / 8766``.
 
     At 0.14 orders of magnitude a year this is 3.677e-5 per hour (Cottier et al. 2024).
@@ -156,14 +171,14 @@ def amortization_per_chip_hour(depreciation_oom_per_year):
 
 
 def amortized_hardware_cost_usd(
-    chip_hours,
-    chip_price_usd,
+    chip_hours: FloatOrArray,
+    chip_price_usd: FloatOrArray,
     *,
-    server_overhead=1.0,
-    interconnect_fraction=0.19,
-    years_held=0.0,
-    depreciation_oom_per_year=0.14,
-):
+    server_overhead: FloatOrArray = 1.0,
+    interconnect_fraction: FloatOrArray = 0.19,
+    years_held: FloatOrArray = 0.0,
+    depreciation_oom_per_year: FloatOrArray = 0.14,
+) -> np.ndarray:
     """Method (b), capital part: the hardware value used up by the run.
 
     value per chip = price x server overhead / (1 - interconnect fraction), depreciated
@@ -177,7 +192,15 @@ def amortized_hardware_cost_usd(
     return np.asarray(chip_hours, dtype=float) * value * amortization_per_chip_hour(depreciation_oom_per_year)
 
 
-def energy_cost_usd(chip_hours, tdp_w, *, server_power_ratio, average_power_fraction, pue, usd_per_kwh):
+def energy_cost_usd(
+    chip_hours: FloatOrArray,
+    tdp_w: FloatOrArray,
+    *,
+    server_power_ratio: FloatOrArray,
+    average_power_fraction: FloatOrArray,
+    pue: FloatOrArray,
+    usd_per_kwh: FloatOrArray,
+) -> np.ndarray:
     """Method (b), energy part: TDP x server/chip power x average power x PUE x hours x $/kWh."""
     check_positive("chip_hours", chip_hours)
     check_positive("tdp_w", tdp_w)
@@ -191,7 +214,13 @@ def energy_cost_usd(chip_hours, tdp_w, *, server_power_ratio, average_power_frac
     return kw * chip_hours * usd_per_kwh
 
 
-def acquisition_cost_usd(chips, chip_price_usd, *, server_overhead=1.0, interconnect_fraction=0.19):
+def acquisition_cost_usd(
+    chips: FloatOrArray,
+    chip_price_usd: FloatOrArray,
+    *,
+    server_overhead: FloatOrArray = 1.0,
+    interconnect_fraction: FloatOrArray = 0.19,
+) -> np.ndarray:
     """Method (c), up-front acquisition: chips x price x server overhead / (1 - interconnect)."""
     check_positive("chips", chips)
     check_positive("chip_price_usd", chip_price_usd)
@@ -205,7 +234,7 @@ def acquisition_cost_usd(chips, chip_price_usd, *, server_overhead=1.0, intercon
     )
 
 
-def _check_interconnect(fraction) -> None:
+def _check_interconnect(fraction: FloatOrArray) -> None:
     arr = np.asarray(fraction, dtype=float)
     if np.isnan(arr).any() or ((arr < 0) | (arr >= 1)).any():
         raise InvalidInputError(

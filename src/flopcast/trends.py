@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -127,8 +128,9 @@ class TrendFit:
     bootstrap_slopes_oom_per_year: np.ndarray | None = field(default=None, repr=False)
     #: bootstrap intercepts: log10 of each resampled line at ``t_ref_year``
     bootstrap_intercepts_log10: np.ndarray | None = field(default=None, repr=False)
-    years: np.ndarray = field(default=None, repr=False)
-    log10_values: np.ndarray = field(default=None, repr=False)
+    #: the points fitted: decimal years and log10 of the values (None on a fit built without them)
+    years: np.ndarray | None = field(default=None, repr=False)
+    log10_values: np.ndarray | None = field(default=None, repr=False)
     labels: tuple[str, ...] | None = field(default=None, repr=False)
     breakpoint: BreakpointFit | None = None
 
@@ -228,7 +230,7 @@ class TrendFit:
         lev = 1.0 / self.n + xc**2 / self.sxx_year2
         half_line = t * s * np.sqrt(lev)
         half_pred = t * s * np.sqrt(1.0 + lev)
-        out = {
+        out: dict[str, Any] = {
             "year": x,
             "median": 10.0**mid,
             "line_low": 10.0 ** (mid - half_line),
@@ -271,6 +273,7 @@ class TrendFit:
 
     def _crossing_bootstrap(self, target: float, est: float | None, c: float) -> dict:
         bs, ba = self.bootstrap_slopes_oom_per_year, self.bootstrap_intercepts_log10
+        assert bs is not None and ba is not None  # crossing_year calls this only with bootstrap resamples
         direction = np.sign(self.slope_oom_per_year)
         if direction == 0:
             return _interval(None, None, None, c, "bootstrap", "the fitted slope is zero; the line never crosses")
@@ -280,17 +283,19 @@ class TrendFit:
         never_year = np.finfo(float).max
         with np.errstate(divide="ignore", invalid="ignore"):
             years = np.where(crosses, self.t_ref_year + (target - ba) / bs, never_year)
-        lo, hi = (float(q) for q in np.quantile(years, [0.5 - c / 2, 0.5 + c / 2]))
+        q_lo, q_hi = (float(q) for q in np.quantile(years, [0.5 - c / 2, 0.5 + c / 2]))
+        lo: float | None = q_lo
+        hi: float | None = q_hi
         never = float(np.mean(~crosses))
         tail = (1.0 - c) / 2.0
         note = ""
-        if never > tail or hi > 1e300:
+        if never > tail or q_hi > 1e300:
             hi = None
             note = (
                 f"{never:.1%} of bootstrap lines never reach the value (their slope has the other sign), "
                 f"more than the {tail:.1%} upper tail, so the interval has no upper end"
             )
-        if lo > 1e300:
+        if q_lo > 1e300:
             lo = None
         return _interval(est, lo, hi, c, "bootstrap", note)
 

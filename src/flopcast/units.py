@@ -7,10 +7,16 @@ Conversions to TFLOP/s, GB, hours or "$4.3M" happen only in :mod:`flopcast.repor
 from __future__ import annotations
 
 import math
+from typing import TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from flopcast.errors import InvalidInputError
+
+#: What the array-in/array-out stage functions take and return: a float (an int or numpy's
+#: float64 is one) or an array of Monte Carlo samples; arrays and floats broadcast together.
+FloatOrArray: TypeAlias = "float | np.ndarray"
 
 SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86_400.0
@@ -31,7 +37,7 @@ BYTES_PER_VALUE = {
 }
 
 
-def check_positive(name: str, value, *, allow_zero: bool = False, what: str = "") -> None:
+def check_positive(name: str, value: ArrayLike, *, allow_zero: bool = False, what: str = "") -> None:
     """Raise InvalidInputError unless every element of ``value`` is finite and > 0 (>= 0)."""
     arr = np.asarray(value, dtype=float)
     extra = f"; {what}" if what else ""
@@ -45,7 +51,7 @@ def check_positive(name: str, value, *, allow_zero: bool = False, what: str = ""
         raise InvalidInputError(f"{name}={_show(arr[bad])} is not allowed; it must be {allowed}{extra}")
 
 
-def check_fraction(name: str, value, *, what: str = "a fraction") -> None:
+def check_fraction(name: str, value: ArrayLike, *, what: str = "a fraction") -> None:
     """Raise InvalidInputError unless every element lies in (0, 1]."""
     arr = np.asarray(value, dtype=float)
     if np.isnan(arr).any():

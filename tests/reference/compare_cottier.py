@@ -75,8 +75,8 @@ def compare(db=None) -> tuple[pd.DataFrame, dict]:
     df["within"] = df["ratio"].between(1 / FACTOR, FACTOR)
     base = df[~df["finetune"]]
     summary = {
-        "costed_by_method": int(len(method[method["dropped_reason"] == ""])),
-        "compared": int(len(base)),
+        "costed_by_method": len(method[method["dropped_reason"] == ""]),
+        "compared": len(base),
         "within": int(base["within"].sum()),
         "share_within": float(base["within"].mean()),
         "median_ratio": float(base["ratio"].median()),

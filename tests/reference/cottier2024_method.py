@@ -467,7 +467,7 @@ def _most_common_hardware(models: pd.DataFrame) -> pd.Series:
     years = models["Publication date"].dt.year
     known = hw.notna() & years.notna()
     groups: dict[tuple[bool, int], list[str]] = {}
-    for value, year in zip(hw[known], years[known]):
+    for value, year in zip(hw[known], years[known], strict=True):
         key = ("TPU" in value, int(year))
         groups.setdefault(key, []).extend(value.split(","))
     filled = hw.copy()
@@ -727,7 +727,7 @@ def amortized_costs(
         own = est.own_run(i)
         parts, why = est.total(i)
         name = rec["Model"]
-        row: dict[str, Any] = {k: np.nan for k in OUTPUT_COLUMNS}
+        row: dict[str, Any] = dict.fromkeys(OUTPUT_COLUMNS, np.nan)
         row.update({k: v for k, v in own.items() if k in row})
         org = rec["Organization"]
         row.update(

@@ -6,12 +6,12 @@ from flopcast.catalogs.models import ModelCatalog, ModelSpec, bundled_models, ge
 __all__ = [
     "Hardware",
     "HardwareCatalog",
-    "bundled_hardware",
-    "get_hardware",
-    "load_hardware",
     "ModelCatalog",
     "ModelSpec",
+    "bundled_hardware",
     "bundled_models",
+    "get_hardware",
     "get_model",
+    "load_hardware",
     "load_models",
 ]

@@ -9,29 +9,31 @@ import math
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any, Literal, overload
 
 from flopcast.errors import CatalogError, InvalidInputError
 
 DATA_PACKAGE = "flopcast.catalogs.data"
 
+#: one CSV row: column -> cell text, plus ``"_line"`` -> the line it ends on
+Row = dict[str, Any]
+
 
 def read_rows(
     name: str | None = None, path: str | Path | None = None, *, required: tuple[str, ...] = ()
-) -> tuple[list[dict], str]:
+) -> tuple[list[Row], str]:
     """Rows of a bundled CSV (``name``) or of a user's file (``path``), never both.
 
     Returns the rows and a label of where they came from. Missing required columns
     are an error naming the file and the columns.
     """
-    if (name is None) == (path is None):
-        raise InvalidInputError("give either a bundled catalog name or a path, not both and not neither")
-    if name is not None:
+    if name is not None and path is None:
         resource = resources.files(DATA_PACKAGE).joinpath(name)
         if not resource.is_file():
             raise CatalogError(f"no bundled catalog named {name!r}")
         text = resource.read_text(encoding="utf-8")
         label = f"bundled:{name}"
-    else:
+    elif path is not None and name is None:
         p = Path(path)
         if not p.is_file():
             raise CatalogError(f"catalog file {str(p)!r} does not exist or is not a file")
@@ -42,6 +44,8 @@ def read_rows(
                 f"catalog file {str(p)!r} is not UTF-8 text ({exc.reason} at byte {exc.start})"
             ) from None
         label = str(p)
+    else:
+        raise InvalidInputError("give either a bundled catalog name or a path, not both and not neither")
     # csv reads the line breaks itself: str.splitlines would also split on U+0085, U+2028... inside a cell
     reader = csv.DictReader(io.StringIO(text, newline=""), restval="")  # trailing empty cells may be left out
     try:
@@ -51,7 +55,7 @@ def read_rows(
     missing = [c for c in required if c not in header]
     if missing:
         raise CatalogError(f"{label}: missing column(s) {', '.join(missing)}; found {', '.join(header) or 'no header'}")
-    rows = []
+    rows: list[Row] = []
     try:
         for row in reader:
             i = reader.line_num
@@ -77,7 +81,15 @@ def read_text_file(path: Path) -> str:
     return raw.decode("utf-8-sig")
 
 
-def num(row: dict, col: str, label: str, *, required: bool = False, positive: bool = True) -> float | None:
+@overload
+def num(row: Row, col: str, label: str, *, required: Literal[True], positive: bool = True) -> float: ...
+
+
+@overload
+def num(row: Row, col: str, label: str, *, required: bool = False, positive: bool = True) -> float | None: ...
+
+
+def num(row: Row, col: str, label: str, *, required: bool = False, positive: bool = True) -> float | None:
     """A numeric cell: None when empty (unless required), else a finite float."""
     raw = (row.get(col) or "").strip()
     if not raw:
@@ -95,7 +107,15 @@ def num(row: dict, col: str, label: str, *, required: bool = False, positive: bo
     return v
 
 
-def date(row: dict, col: str, label: str, *, required: bool = False) -> dt.date | None:
+@overload
+def date(row: Row, col: str, label: str, *, required: Literal[True]) -> dt.date: ...
+
+
+@overload
+def date(row: Row, col: str, label: str, *, required: bool = False) -> dt.date | None: ...
+
+
+def date(row: Row, col: str, label: str, *, required: bool = False) -> dt.date | None:
     raw = (row.get(col) or "").strip()
     if not raw:
         if required:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -150,7 +151,7 @@ class HardwareCatalog:
                 for name in hw.epoch_names:
                     self._by_exact[_exact(name)] = hw.key
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Hardware]:
         return iter(self._rows.values())
 
     def __len__(self) -> int:
@@ -218,7 +219,7 @@ class HardwareCatalog:
                 return self._lookup(fam_hits[0])
         return None, ""
 
-    def family_variant_before(self, family: str, when) -> Hardware | None:
+    def family_variant_before(self, family: str, when: dt.date) -> Hardware | None:
         """A chip of ``family`` released by ``when``: the family default if it was, else the latest such variant."""
         default = self.family_default(family)
         if default is not None and default.release_date and default.release_date <= when:
@@ -230,7 +231,7 @@ class HardwareCatalog:
         ]
         return max(ok, key=lambda h: (h.release_date, h.origin != "epoch")) if ok else None
 
-    def match_names(self, names) -> tuple[Hardware | None, list[str]]:
+    def match_names(self, names: Iterable[str]) -> tuple[Hardware | None, list[str]]:
         """The chip a model's "Training hardware" names: the first that resolves and has a peak FLOP/s.
 
         Returns the row (None when no name qualifies) and notes on the names passed over

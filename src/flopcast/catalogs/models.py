@@ -7,6 +7,7 @@ same :class:`ModelSpec` records, so the training chain takes either.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -72,7 +73,7 @@ class ModelCatalog:
             for n in (m.key, m.name, *m.aliases):
                 self._by_norm.setdefault(norm(n), set()).add(m.key)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[ModelSpec]:
         return iter(self._rows.values())
 
     def __len__(self) -> int:

@@ -63,7 +63,7 @@ class PriceIndex:
 
 @lru_cache(maxsize=1)
 def bundled_price_index() -> PriceIndex:
-    rows, label = read_rows("cpi_u.csv", required=("year", "value", "source"))
+    rows, _ = read_rows("cpi_u.csv", required=("year", "value", "source"))
     points = tuple((dt.date(int(r["year"]), 1, 1), float(r["value"])) for r in rows)
     return PriceIndex("CPI-U (BLS, annual average)", points, True, rows[0]["source"])
 

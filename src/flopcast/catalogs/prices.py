@@ -21,13 +21,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from flopcast.catalogs._table import date, num, read_rows
 from flopcast.catalogs.hardware import Hardware
 from flopcast.defaults import CLOUD_TIERS
 from flopcast.errors import InvalidInputError, MissingInputError
+
+if TYPE_CHECKING:
+    from flopcast.datasets.epoch import EpochPrice
 
 TIERS = CLOUD_TIERS
 VENDORS = ("aws", "azure", "gcp", "lambda")
@@ -113,7 +118,9 @@ class PriceBook:
     ):
         self.purchases, self.cloud, self.discounts, self.label = purchases, cloud, discounts, label
 
-    def with_rows(self, purchases=(), cloud=(), label: str = "") -> PriceBook:
+    def with_rows(
+        self, purchases: Iterable[PurchasePrice] = (), cloud: Iterable[CloudRow] = (), label: str = ""
+    ) -> PriceBook:
         """A book whose extra rows are looked up before this one's."""
         return _ChainedBook(PriceBook(tuple(purchases), tuple(cloud), self.discounts, label or "extra"), self)
 
@@ -146,8 +153,9 @@ class PriceBook:
         on_demand = row.on_demand
         if on_demand is None:
             for t in ("3y", "1y"):
-                if row.tier(t) is not None:
-                    on_demand = row.tier(t) / (1 - disc[t])
+                committed = row.tier(t)
+                if committed is not None:
+                    on_demand = committed / (1 - disc[t])
                     break
         if on_demand is None:
             return None
@@ -174,24 +182,28 @@ class PriceBook:
             )
         return found
 
-    def _find_cloud(self, hw, vendor, tier, on, organization) -> CloudPrice | None:
+    def _find_cloud(
+        self, hw: Hardware, vendor: str | None, tier: str, on: dt.date | None, organization: str
+    ) -> CloudPrice | None:
         preferred = vendor or vendor_for(organization, hw)
         order = [preferred] + ([] if hw.is_tpu or vendor else [v for v in VENDORS if v != preferred])
         names = self._names(hw)
         for v in order:
-            rows = [
-                r for r in self.cloud if r.hardware in names and r.vendor == v and self._tier_price(r, tier) is not None
+            priced = [
+                (r, price)
+                for r in self.cloud
+                if r.hardware in names and r.vendor == v and (price := self._tier_price(r, tier)) is not None
             ]
-            if not rows:
+            if not priced:
                 continue
             # exact-variant rows win over family rows of the same date
-            rows.sort(key=lambda r: (r.date, r.hardware == hw.key))
+            priced.sort(key=lambda rp: (rp[0].date, rp[0].hardware == hw.key))
             if on is not None:
-                before = [r for r in rows if r.date <= on]
-                row = before[-1] if before else rows[0]
+                before = [rp for rp in priced if rp[0].date <= on]
+                row, price = before[-1] if before else priced[0]
             else:
-                row = rows[-1]
-            return CloudPrice(hw.key, v, row.date, tier, self._tier_price(row, tier), row.source, row.notes)
+                row, price = priced[-1]
+            return CloudPrice(hw.key, v, row.date, tier, price, row.source, row.notes)
         return None
 
 
@@ -200,10 +212,12 @@ class _ChainedBook(PriceBook):
         super().__init__(first.purchases, first.cloud, rest.discounts, f"{first.label}+{rest.label}")
         self.first, self.rest = first, rest
 
-    def purchase_price(self, hw):
+    def purchase_price(self, hw: Hardware) -> PurchasePrice | None:
         return self.first.purchase_price(hw) if _has_purchase(self.first, hw) else self.rest.purchase_price(hw)
 
-    def _find_cloud(self, hw, vendor, tier, on, organization):
+    def _find_cloud(
+        self, hw: Hardware, vendor: str | None, tier: str, on: dt.date | None, organization: str
+    ) -> CloudPrice | None:
         return PriceBook._find_cloud(self.first, hw, vendor, tier, on, organization) or self.rest._find_cloud(
             hw, vendor, tier, on, organization
         )
@@ -214,14 +228,15 @@ def _has_purchase(book: PriceBook, hw: Hardware) -> bool:
     return any(p.hardware in names for p in book.purchases)
 
 
-def epoch_price_rows(rows) -> tuple[list[PurchasePrice], list[CloudRow]]:
+def epoch_price_rows(rows: Iterable[EpochPrice]) -> tuple[list[PurchasePrice], list[CloudRow]]:
     """Epoch price-table rows (:class:`~flopcast.datasets.epoch.EpochPrice`) -> purchase and cloud rows.
 
     Rows are filed under the chip's family (``NVIDIA A100 SXM4 40 GB`` -> ``a100``), as
     Cottier et al.'s code matches prices by family name. A purchase price whose notes or
     name say DGX is a whole server's, per chip; the others are chip prices.
     """
-    purchases, cloud = [], []
+    purchases: list[PurchasePrice] = []
+    cloud: list[CloudRow] = []
     for r in rows:
         if r.date is None or not r.hardware:
             continue
@@ -274,7 +289,11 @@ def bundled_price_book() -> PriceBook:
     )
     rows, label = read_rows("cloud_discounts.csv", required=("vendor", "one_year", "three_year"))
     discounts = {
-        r["vendor"].strip(): {"1y": num(r, "one_year", label), "3y": num(r, "three_year", label)} for r in rows
+        r["vendor"].strip(): {
+            "1y": num(r, "one_year", label, required=True),
+            "3y": num(r, "three_year", label, required=True),
+        }
+        for r in rows
     }
     return PriceBook(purchases, cloud, discounts)
 
@@ -294,7 +313,7 @@ def purchase_price(hw: Hardware) -> PurchasePrice | None:
     return bundled_price_book().purchase_price(hw)
 
 
-def cloud_price(hw: Hardware, **kwargs) -> CloudPrice:
+def cloud_price(hw: Hardware, **kwargs: Any) -> CloudPrice:
     """Cloud price from the bundled book."""
     return bundled_price_book().cloud_price(hw, **kwargs)
 

@@ -6,17 +6,25 @@ as FlopcastError subclasses; the entry point prints them as one line and exits w
 
 from __future__ import annotations
 
-from typing import Annotated
+import functools
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flopcast.cli.parse import console as _console
 from flopcast.cli.parse import echo_json
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from flopcast.datasets.parsing import ParseReport
+    from flopcast.datasets.pull import CachedFile
+
 data_app = typer.Typer(help="Epoch AI's databases: pull, status, check.", no_args_is_help=True)
 
 
-def _files_table(files, title: str):
+def _files_table(files: Iterable[CachedFile], title: str) -> Table:
     from rich.table import Table
 
     from flopcast.formatting import format_bytes
@@ -62,12 +70,14 @@ def pull_cmd(
         raise InvalidInputError(f"--max-mb={max_mb:g} must be a positive number of megabytes")
     if not (timeout > 0) or timeout == float("inf"):
         raise InvalidInputError(f"--timeout={timeout:g} must be a positive number of seconds")
-    kwargs = {"base_url": base_url, "files": file or None, "timeout_s": timeout, "max_bytes": max(1, int(max_mb * 1e6))}
+    fetch = functools.partial(
+        pull, base_url=base_url, files=file or None, timeout_s=timeout, max_bytes=max(1, int(max_mb * 1e6))
+    )
 
     error: DownloadError | None = None
     if as_json:
         try:
-            result = pull(**kwargs)
+            result = fetch()
         except DownloadError as exc:
             if exc.result is None:
                 raise
@@ -78,6 +88,7 @@ def pull_cmd(
             BarColumn,
             DownloadColumn,
             Progress,
+            TaskID,
             TextColumn,
             TimeRemainingColumn,
             TransferSpeedColumn,
@@ -91,7 +102,7 @@ def pull_cmd(
             TimeRemainingColumn(),
         )
         with Progress(*columns, console=_console(stderr=True), transient=True) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def on_progress(name: str, done: int, total: int | None) -> None:
                 if name not in tasks:
@@ -99,7 +110,7 @@ def pull_cmd(
                 bar.update(tasks[name], completed=done, total=total)
 
             try:
-                result = pull(progress=on_progress, **kwargs)
+                result = fetch(progress=on_progress)
             except DownloadError as exc:
                 if exc.result is None:
                     raise
@@ -187,7 +198,7 @@ def check_cmd(
     _print_report(report, limit)
 
 
-def _print_report(report, limit: int) -> None:
+def _print_report(report: ParseReport, limit: int) -> None:
     from rich.table import Table
 
     con = _console()

@@ -242,8 +242,11 @@ def lag_cmd(
     t = Table(title=f"Catch-up lags of top-{top} frontier models (months from {date_basis.replace('_', ' ')})")
     for col in ("period", "frontier models", "other org: median", "not yet", "open weights: median", "not yet"):
         t.add_column(col)
+
+    def f(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.1f}"
+
     for r in summary:
-        f = lambda v: "n/a" if v is None else f"{v:.1f}"
         t.add_row(
             r["period"],
             str(r["frontier_models"]),
@@ -442,7 +445,7 @@ def deploy_cmd(
 ) -> None:
     """What it costs to serve a model for a load: throughput, instances, $/Mtok, $/day and $/year."""
     from flopcast.cli.parse import parse_value
-    from flopcast.deployment import estimate_deployment
+    from flopcast.serving import estimate_deployment
     from flopcast.uncertainty import ci
 
     if scenario is not None and tokens_per_day is not None:
@@ -528,6 +531,7 @@ def deploy_cmd(
             + ", ".join(f"{k} = {p:.2f}" for k, p in v["probabilities"].items())
             + f". {v['published']}."
         )
+        assert est.lifetime is not None  # the deployment sets it with vs_training
         sh = est.lifetime["compute_share"]
         con.print(
             "Compute over the lifetime: "

@@ -348,8 +348,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except Exception as exc:
         # usage errors of typer's click (e.g. an unknown option): one line, click's exit code
-        if type(exc).__name__ == "NoArgsIsHelpError":
-            sys.stdout.write(exc.ctx.get_help() + "\n")
+        # typer's NoArgsIsHelpError is matched by name, as typer itself does (its click is vendored)
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            sys.stdout.write(ctx.get_help() + "\n")
             sys.exit(0)
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             sys.stderr.write(f"error: {exc.format_message()}\n")

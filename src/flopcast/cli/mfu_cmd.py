@@ -131,9 +131,12 @@ def measure_cmd(
     from flopcast.utilization.measure import measure
 
     cfg = load_config(config)
-    changes = {k: v for k, v in (("batch", batch), ("precision", precision)) if v is not None}
-    if changes:
-        cfg = dataclasses.replace(cfg, **changes)
+    if batch is not None or precision is not None:
+        cfg = dataclasses.replace(
+            cfg,
+            batch=cfg.batch if batch is None else batch,
+            precision=cfg.precision if precision is None else precision,
+        )
     m = measure(
         cfg,
         device=device,

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from flopcast.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
 
@@ -50,7 +54,7 @@ def _check(field: str, v: float, fraction: bool) -> None:
         raise InvalidInputError(f"--{field}={v:g} must be > 0")
 
 
-def parse_date(field: str, text: str | None, *, allow_year: bool = False):
+def parse_date(field: str, text: str | None, *, allow_year: bool = False) -> dt.date | None:
     """``YYYY-MM-DD`` (or, with ``allow_year``, ``YYYY`` meaning mid-year) -> date; None stays None."""
     if text is None:
         return None

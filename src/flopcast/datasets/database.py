@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flopcast.datasets.records import ModelRecord
 from flopcast.datasets.source import DataSource, resolve_source
@@ -29,8 +30,12 @@ from flopcast.errors import InvalidInputError, UnknownModelError
 
 if TYPE_CHECKING:
     from flopcast.catalogs.hardware import HardwareCatalog
+    from flopcast.catalogs.models import ModelSpec
     from flopcast.catalogs.price_index import PriceIndex
     from flopcast.catalogs.prices import PriceBook
+    from flopcast.datasets.epoch import EpochModel
+    from flopcast.datasets.imputation import Imputer
+    from flopcast.datasets.parsing import ParseReport
 
 #: tokens per word for English text (Epoch AI and OpenAI's rule of thumb: 0.75 words a token)
 TOKENS_PER_WORD = 4.0 / 3.0
@@ -49,7 +54,7 @@ class Database:
     hardware: HardwareCatalog
     price_book: PriceBook
     price_index: PriceIndex
-    reports: list = field(default_factory=list)
+    reports: list[ParseReport] = field(default_factory=list)
     #: the data's own date: the newest "Last modified" of the models table, or the pull date
     data_date: str = ""
     #: what the curated overlay did: (curated key, Epoch row or "", "overlaid" | "added")
@@ -98,7 +103,7 @@ class Database:
         raise UnknownModelError(name, [n for r in self.records for n in (r.key, r.name, *r.aliases)])
 
     @cached_property
-    def imputer(self):
+    def imputer(self) -> Imputer:
         """Hardware imputation fitted to every record of this database (not to a selection of it)."""
         from flopcast.datasets.imputation import Imputer
 
@@ -133,12 +138,12 @@ def dataset_tokens(size: float | None, notes: str | None, language: bool) -> tup
     return None, "", "the dataset size notes do not say whether it counts tokens or words"
 
 
-def _epoch_record(m, key: str, file: str) -> ModelRecord:
+def _epoch_record(m: EpochModel, key: str, file: str) -> ModelRecord:
     src = f"Epoch AI database ({file} line {m.line})"
     language = any("language" in d.lower() for d in m.domains)
     tokens, unit, why = dataset_tokens(m.dataset_size, m.dataset_notes, language)
     conf = (m.confidence or "").lower()
-    values = dict(
+    values: dict[str, Any] = dict(
         publication_date=m.publication_date,
         organizations=tuple(m.organizations),
         domains=tuple(m.domains),
@@ -196,10 +201,10 @@ _OVERLAY_FIELDS = {
 }
 
 
-def _overlay(rec: ModelRecord, spec, overlaid: bool) -> ModelRecord:
+def _overlay(rec: ModelRecord, spec: ModelSpec, overlaid: bool) -> ModelRecord:
     """``rec`` with every value the curated row ``spec`` gives, each cited to the curated row's source."""
     src = f"curated: {spec.source} (as of {spec.as_of})"
-    changes: dict = {}
+    changes: dict[str, Any] = {}
     for col, fld in _OVERLAY_FIELDS.items():
         v = getattr(spec, col)
         if v is not None:
@@ -232,7 +237,9 @@ def _overlay(rec: ModelRecord, spec, overlaid: bool) -> ModelRecord:
     )
 
 
-def _build_records(models, file: str, curated) -> tuple[list[ModelRecord], list[tuple[str, str, str]]]:
+def _build_records(
+    models: Iterable[EpochModel], file: str, curated: Iterable[ModelSpec]
+) -> tuple[list[ModelRecord], list[tuple[str, str, str]]]:
     seen: dict[str, int] = {}
     records = []
     for m in models:
@@ -253,7 +260,7 @@ def _build_records(models, file: str, curated) -> tuple[list[ModelRecord], list[
     return records, log
 
 
-def _newest_modified(models) -> str:
+def _newest_modified(models: Iterable[EpochModel]) -> str:
     dates = [m.last_modified for m in models if m.last_modified is not None]
     return max(dates).isoformat() if dates else ""
 

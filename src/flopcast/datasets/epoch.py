@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flopcast.datasets import schema
 from flopcast.datasets.parsing import (
@@ -37,6 +38,9 @@ from flopcast.datasets.parsing import (
 )
 from flopcast.datasets.reader import _duplicates, _Table
 from flopcast.errors import UnknownModelError
+
+if TYPE_CHECKING:
+    from flopcast.catalogs.hardware import Hardware
 
 __all__ = [
     "EpochModel",
@@ -336,8 +340,8 @@ _HARDWARE_NUMBERS = (
 
 def _check_hardware(t: _Table) -> ParseReport:
     sink = t.sink
-    numbers = [t.number(c, positive=True) for c in _HARDWARE_NUMBERS]
-    dates = [t.date("release_date"), t.date(None, header="Last modified")]
+    numbers: list[Callable[[list[str]], object]] = [t.number(c, positive=True) for c in _HARDWARE_NUMBERS]
+    dates: list[Callable[[list[str]], object]] = [t.date("release_date"), t.date(None, header="Last modified")]
     names: list[tuple[str, int]] = []
     skipped = 0
     for rec in t.records:
@@ -361,7 +365,7 @@ def _check_hardware(t: _Table) -> ParseReport:
 _SLUG = re.compile(r"[\W_]+")
 
 
-def load_epoch_chips(path: str | Path):
+def load_epoch_chips(path: str | Path) -> tuple[list[Hardware], ParseReport]:
     """Every chip of Epoch's ML hardware table as a catalog :class:`~flopcast.catalogs.hardware.Hardware` row.
 
     Peaks are dense: the tensor FP16/BF16 figure counts for both fp16 and bf16. A plain
@@ -379,7 +383,8 @@ def load_epoch_chips(path: str | Path):
     f = {c: t.number(c, positive=True) for c in _HARDWARE_NUMBERS}
     f_release = t.date("release_date")
     f_manu, f_type, f_sheet = t.text_cell("manufacturer"), t.text_cell("type"), t.text_cell("datasheet")
-    chips, seen = [], set()
+    chips: list[Hardware] = []
+    seen: set[str] = set()
     for rec in t.records:
         cells = rec.cells
         sink.line = rec.line
@@ -388,15 +393,17 @@ def load_epoch_chips(path: str | Path):
             continue
         seen.add(name.lower())
         v = {c: fn(cells) for c, fn in f.items()}
-        peaks = {}
+        peaks: dict[str, float] = {}
         for col, prec in (("fp64", "fp64"), ("fp32", "fp32"), ("tf32", "tf32"), ("fp8", "fp8"), ("int8", "int8")):
-            if v[col] is not None:
-                peaks[prec] = v[col]
+            peak = v[col]
+            if peak is not None:
+                peaks[prec] = peak
         override = None
-        if v["tensor_fp16"] is not None:
-            peaks["bf16"] = peaks["fp16"] = v["tensor_fp16"]
-        elif v["fp16"] is not None:
-            peaks["fp16"] = v["fp16"]
+        tensor_fp16, fp16 = v["tensor_fp16"], v["fp16"]
+        if tensor_fp16 is not None:
+            peaks["bf16"] = peaks["fp16"] = tensor_fp16
+        elif fp16 is not None:
+            peaks["fp16"] = fp16
             if "tpu" not in name.lower() and "tf32" not in peaks and "fp32" in peaks:
                 override = "fp32"  # a plain FP16 figure: Cottier et al. cost training at FP32 then
         key = _SLUG.sub("-", name.lower()).strip("-")

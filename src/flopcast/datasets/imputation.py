@@ -42,10 +42,10 @@ def training_end(r: ModelRecord) -> dt.date | None:
 class Imputer:
     def __init__(self, records: Sequence[ModelRecord], catalog: HardwareCatalog):
         self.catalog = catalog
-        self.by_org: dict[str, dict[int, Counter]] = {}
-        self.by_year_domain: dict[tuple[int, str], Counter] = {}
-        self.by_year: dict[int, Counter] = {}
-        self.overall: Counter = Counter()
+        self.by_org: dict[str, dict[int, Counter[str]]] = {}
+        self.by_year_domain: dict[tuple[int, str], Counter[str]] = {}
+        self.by_year: dict[int, Counter[str]] = {}
+        self.overall: Counter[str] = Counter()
         for r in records:
             if not r.training_hardware or r.publication_date is None:
                 continue
@@ -62,7 +62,7 @@ class Imputer:
         released = [h.release_date for h in catalog if h.release_date and h.peak_for_cost() is not None]
         self.oldest = min(released) if released else None
 
-    def _first_released(self, counter: Counter, before: dt.date) -> Hardware | None:
+    def _first_released(self, counter: Counter[str], before: dt.date) -> Hardware | None:
         for key, _ in counter.most_common():
             hw = self.catalog.get(key)
             if hw.release_date is not None and hw.release_date <= before:
@@ -71,19 +71,19 @@ class Imputer:
 
     def hardware(self, r: ModelRecord) -> tuple[Hardware | None, str]:
         """The imputed chip and the rule that chose it, or None and why not."""
-        end = training_end(r)
-        if end is None:
+        published, end = r.publication_date, training_end(r)
+        if published is None or end is None:
             return None, "no publication date to impute a chip from"
         if self.oldest is not None and end < self.oldest:
             return None, (
                 f"trained before every chip in the tables (training ended by {end}; the oldest costable "
                 f"chip was released {self.oldest})"
             )
-        y = r.publication_date.year
+        y = published.year
         for spread in (0, 1, 2):
             for o in r.organizations:
                 years = self.by_org.get(o.lower(), {})
-                near = Counter()
+                near: Counter[str] = Counter()
                 for yy in range(y - spread, y + spread + 1):
                     near.update(years.get(yy, Counter()))
                 hw = self._first_released(near, end) if near else None

@@ -21,6 +21,7 @@ named by the environment variable ``FLOPCAST_CACHE_DIR``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -36,6 +37,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import IO
 
 from flopcast.datasets import schema
 from flopcast.errors import CatalogError, InvalidInputError
@@ -277,7 +279,7 @@ def _describe_network_error(exc: BaseException, timeout_s: float) -> str:
 
 
 def _download(
-    url: str, out, *, name: str, timeout_s: float, max_bytes: int, progress: Progress | None
+    url: str, out: IO[bytes], *, name: str, timeout_s: float, max_bytes: int, progress: Progress | None
 ) -> tuple[int, str]:
     """Stream ``url`` into the open binary file ``out``; returns (bytes, sha256 hex)."""
     req = urllib.request.Request(url, headers={"User-Agent": _user_agent(), "Accept": "text/csv, */*;q=0.5"})
@@ -360,11 +362,9 @@ def _validate(path: Path, expected: schema.FileKind) -> int:
     return rows
 
 
-def _unlink(path) -> None:
-    try:
+def _unlink(path: str | os.PathLike[str]) -> None:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def _pull_one(

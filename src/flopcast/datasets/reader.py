@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from flopcast.datasets import schema
 from flopcast.datasets.parsing import (
@@ -203,7 +204,7 @@ class _Table:
     def header_of(self, canon: str) -> str:
         return self.columns.get(canon, self.kind.columns[canon][0]).strip()
 
-    def number(self, canon: str, **kw) -> Callable[[list[str]], float | None]:
+    def number(self, canon: str, **kw: bool) -> Callable[[list[str]], float | None]:
         get = self.getter(canon)
         col = self.header_of(canon)
         sink = self.sink
@@ -219,13 +220,22 @@ class _Table:
 
         return parse
 
+    @overload
+    def date(self, canon: str, header: None = None) -> Callable[[list[str]], dt.date | None]: ...
+
+    @overload
+    def date(self, canon: None, header: str) -> Callable[[list[str]], dt.date | None]: ...
+
     def date(self, canon: str | None, header: str | None = None) -> Callable[[list[str]], dt.date | None]:
+        """A parser of the date column ``canon``, or of the column headed ``header`` (one outside the schema)."""
+        get: Callable[[list[str]], str]
         if header is not None:
             stripped = [h.strip() for h in self.header]
             i = stripped.index(header) if header in stripped else None
             get = (lambda cells: cells[i] if i < len(cells) else "") if i is not None else (lambda cells: "")
             col = header
         else:
+            assert canon is not None  # the overloads: a canonical column when no header is given
             get = self.getter(canon)
             col = self.header_of(canon)
         sink = self.sink

@@ -17,6 +17,7 @@ snapshot, and says so. Every result names its source and the data's own date: th
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -105,7 +106,7 @@ def _embedded() -> DataSource:
     )
 
 
-def _first(folder: Path, names) -> Path | None:
+def _first(folder: Path, names: Iterable[str]) -> Path | None:
     for n in names:
         for candidate in (folder / n, folder / f"{n}.gz"):
             if candidate.is_file():
@@ -113,7 +114,7 @@ def _first(folder: Path, names) -> Path | None:
     return None
 
 
-def _with_fallback(kind: str, label: str, found: dict[str, Path | None], data_date: str) -> DataSource:
+def _with_fallback(kind: str, label: str, found: Mapping[str, Path | None], data_date: str) -> DataSource:
     embedded = embedded_files()
     files, filled = [], []
     for k in KINDS:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
+from typing import TYPE_CHECKING, Any
 
 from flopcast.datasets.records import ModelRecord
 from flopcast.defaults import (
@@ -40,6 +41,12 @@ from flopcast.pipeline.evaluate import evaluate
 from flopcast.pipeline.resolve import resolve
 from flopcast.pipeline.results import BatchResult, TrainingEstimate, flat_row
 from flopcast.pipeline.spec import PROVENANCE, InputRecord, NotEstimable, Run, RunSpec, Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from flopcast.catalogs.price_index import PriceIndex
+    from flopcast.datasets.database import Database
 
 __all__ = [
     "PROVENANCE",
@@ -62,7 +69,7 @@ __all__ = [
 
 def estimate_records(
     records: Sequence[ModelRecord],
-    db,
+    db: Database,
     *,
     settings: Settings | None = None,
     samples: int = DEFAULT_SAMPLES,
@@ -73,7 +80,8 @@ def estimate_records(
     """Estimate every record that allows it; the rest are listed in ``skipped`` with the reason."""
     settings = settings or Settings()
     draws = Draws(samples, seed, sampling)
-    runs, skipped = [], []
+    runs: list[Run] = []
+    skipped: list[dict[str, str]] = []
     for r in records:
         try:
             runs.append(resolve(r, RunSpec(), settings, db))
@@ -92,7 +100,7 @@ def estimate_records(
 
 def estimate_run(
     record: ModelRecord | None,
-    db,
+    db: Database,
     *,
     spec: RunSpec | None = None,
     settings: Settings | None = None,
@@ -114,19 +122,19 @@ def estimate(
     model: str | ModelRecord | None = None,
     *,
     data: str | None = None,
-    db=None,
+    db: Database | None = None,
     samples: int = DEFAULT_SAMPLES,
     seed: int | None = DEFAULT_SEED,
     sampling: str = DEFAULT_SAMPLING,
     with_sensitivity: bool = False,
     point: bool = False,
-    methods=None,
+    methods: str | Sequence[str] | None = None,
     cloud_tier: str = DEFAULT_CLOUD_TIER,
     cloud_vendor: str | None = None,
     year_dollars: int | None = None,
-    price_index=None,
+    price_index: PriceIndex | str | Path | None = None,
     attention: str = DEFAULT_ATTENTION,
-    **run,
+    **run: Any,
 ) -> TrainingEstimate:
     """Estimate a training run: a database model by name, a run described by keywords, or both.
 

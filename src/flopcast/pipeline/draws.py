@@ -48,7 +48,7 @@ class Draws:
         return hit[1]
 
     def exp_z(self, slot: str, sigma: float) -> np.ndarray:
-        """``exp(sigma * z)`` of a slot: a lognormal factor with median 1, kept for the call."""
+        """``exp(sigma * z)`` of a slot: a ln_or_point factor with median 1, kept for the call."""
         key = (slot, sigma)
         if key not in self._exp:
             self._exp[key] = np.exp(sigma * self.z(slot))
@@ -65,21 +65,24 @@ class Draws:
 
 def _stack(dists: list[Distribution], draws: Draws, slot: str) -> np.ndarray:
     """(models x samples) draws of one slot; (models x 1) when every run's value is a point."""
-    if all(isinstance(d, Point) for d in dists):
-        return np.array([[d.value] for d in dists], dtype=float)
-    if all(isinstance(d, LogNormal) or (isinstance(d, Point) and d.value > 0) for d in dists):
+    points = [d for d in dists if isinstance(d, Point)]
+    if len(points) == len(dists):
+        return np.array([[d.value] for d in points], dtype=float)
+    ln_or_point = [d for d in dists if isinstance(d, (LogNormal, Point))]
+    if len(ln_or_point) == len(dists) and all(isinstance(d, LogNormal) or d.value > 0 for d in ln_or_point):
         # median x exp(sigma z), element by element the same whatever the other runs of the chunk are
-        scale = np.array([[math.exp(d.mu) if isinstance(d, LogNormal) else d.value] for d in dists])
-        sigmas = [d.sigma if isinstance(d, LogNormal) else 0.0 for d in dists]
+        scale = np.array([[math.exp(d.mu) if isinstance(d, LogNormal) else d.value] for d in ln_or_point])
+        sigmas = [d.sigma if isinstance(d, LogNormal) else 0.0 for d in ln_or_point]
         if len(set(sigmas)) == 1:
             return scale * draws.exp_z(slot, sigmas[0])[None, :]
         out = np.empty((len(dists), draws.samples))
         for i, sg in enumerate(sigmas):
             np.multiply(scale[i, 0], draws.exp_z(slot, sg), out=out[i])
         return out
-    if all(isinstance(d, (Normal, Point)) for d in dists):
-        mean = np.array([[d.mean if isinstance(d, Normal) else d.value] for d in dists])
-        sd = np.array([[d.sd if isinstance(d, Normal) else 0.0] for d in dists])
+    normal_or_point = [d for d in dists if isinstance(d, (Normal, Point))]
+    if len(normal_or_point) == len(dists):
+        mean = np.array([[d.mean if isinstance(d, Normal) else d.value] for d in normal_or_point])
+        sd = np.array([[d.sd if isinstance(d, Normal) else 0.0] for d in normal_or_point])
         return mean + sd * draws.z(slot)[None, :]
     if all(d is dists[0] for d in dists):
         return np.broadcast_to(draws.ppf(dists[0], slot), (len(dists), draws.samples))

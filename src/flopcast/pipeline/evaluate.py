@@ -56,6 +56,7 @@ def _stage(v: dict, run: Run, settings: Settings) -> dict[str, np.ndarray]:
         elif run.path == "chips_time":
             chip_hours = v["chips"] * v["training_time_hours"]
         else:
+            assert compute is not None  # the "compute" route needs a compute (resolve's _route)
             chip_hours = training.chip_hours_from_compute(compute, peak, v["utilization"])
         out["chip_hours"] = chip_hours
         if run.path != "compute" and compute is not None:
@@ -75,6 +76,7 @@ def _stage(v: dict, run: Run, settings: Settings) -> dict[str, np.ndarray]:
             chips = None
         if chips is not None:
             out["chips"] = chips + 0.0 * chip_hours
+    assert compute is not None  # a run without a route to chip-hours has a compute (resolve's _route)
     out["training_compute_flop"] = compute
     if "params" in v:
         mem = training.model_state_bytes(v["params"], run.state_precision, settings.optimizer)
@@ -122,7 +124,7 @@ def evaluate(
 
     def work(ids: list[int]) -> None:
         for i, est in zip(
-            ids, _evaluate_chunk([runs[i] for i in ids], draws, settings, keep_samples, with_sensitivity)
+            ids, _evaluate_chunk([runs[i] for i in ids], draws, settings, keep_samples, with_sensitivity), strict=True
         ):
             results[i] = est
 
@@ -135,7 +137,9 @@ def evaluate(
 
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(work, chunks))
-    return results  # type: ignore[return-value]
+    done = [e for e in results if e is not None]
+    assert len(done) == len(runs), "every run is evaluated by one chunk"
+    return done
 
 
 def _workers() -> int:
@@ -160,7 +164,11 @@ def _evaluate_chunk(
         centrals[name] = np.array([[run.inputs[name].central] for run in chunk], dtype=float)
     drawn["_inflation"] = centrals["_inflation"] = np.array([[run.inflation] for run in chunk])
     if r0.hardware is not None and r0.hardware.memory_bytes:  # the group key makes this true of every run
-        drawn["_chip_memory"] = centrals["_chip_memory"] = np.array([[run.hardware.memory_bytes] for run in chunk])
+        chip_memory = []
+        for run in chunk:
+            assert run.hardware is not None
+            chip_memory.append([run.hardware.memory_bytes])
+        drawn["_chip_memory"] = centrals["_chip_memory"] = np.array(chip_memory)
     if "flop_convention" not in drawn and "tokens" in drawn:
         fc = _stack([_factor("flop_convention_factor")] * len(chunk), draws, "flop_convention")
         drawn["flop_convention"] = fc

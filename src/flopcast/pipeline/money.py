@@ -8,31 +8,67 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import TYPE_CHECKING
 
 from flopcast.catalogs import constants as K
 from flopcast.catalogs.prices import electricity_price_usd_per_kwh, trend_price
 from flopcast.errors import MissingInputError
 from flopcast.pipeline.evidence import _factor, _is_hyperscaler, _scaled
-from flopcast.uncertainty import LogNormal, Normal, Point
+from flopcast.uncertainty import Distribution, LogNormal, Normal, Point
 from flopcast.units import DAYS_PER_YEAR
+
+if TYPE_CHECKING:
+    from flopcast.catalogs.hardware import Hardware
+    from flopcast.datasets.database import Database
+    from flopcast.pipeline.spec import InputRecord, RunSpec, Settings
+    from flopcast.quantities import Quantity
 
 
 class _MoneyInputs:
     """The resolver's money inputs (the attributes come from :class:`~flopcast.pipeline.resolve._Resolver`)."""
 
-    def _need_hardware(self) -> None:
+    # -- what the resolver provides (set in its __init__ and build(), before any money input)
+    spec: RunSpec
+    s: Settings
+    db: Database
+    inputs: dict[str, InputRecord]
+    notes: list[str]
+    #: the chip (None for a compute-only run)
+    hw: Hardware | None
+    #: how chip-hours are reached (None: compute only, no cost)
+    path: str | None
+    #: the training start (prices and depreciation date from it)
+    start: dt.date
+    #: the publication date; the resolver sets it (to the start at the latest) before the money inputs
+    pub: dt.date | None
+    organization: str
+
+    if TYPE_CHECKING:  # the resolver's method, declared for the type checker only
+
+        def add(
+            self, name: str, value: Quantity, provenance: str, source: str = "", central: float | None = None
+        ) -> None: ...
+
+    def _need_hardware(self) -> Hardware:
+        """The chip; a MissingInputError where the run has no route to chip-hours."""
         if self.path is None:
             raise MissingInputError(getattr(self, "no_hardware_reason", "no hardware given (--hardware)"))
+        assert self.hw is not None  # a route to chip-hours needs a chip (the resolver's _route)
+        return self.hw
+
+    def _publication(self) -> dt.date:
+        assert self.pub is not None  # set by the resolver's _dates, which runs before the money inputs
+        return self.pub
 
     def _cloud_inputs(self) -> None:
-        self._need_hardware()
+        hw = self._need_hardware()
         spec = self.spec
         if spec.price_usd_per_chip_hour is not None:
             self.add("price_usd_per_chip_hour", spec.price_usd_per_chip_hour, "user", "given")
             return
         gap = int(K.constant("training_start_gap_days").value)
         cp = self.db.price_book.cloud_price(
-            self.hw,
+            hw,
             vendor=self.s.cloud_vendor,
             tier=self.s.cloud_tier,
             on=self.start - dt.timedelta(days=gap),
@@ -47,10 +83,10 @@ class _MoneyInputs:
 
     def _hardware_value_inputs(self) -> None:
         """Chip value, server and interconnect overheads, depreciation (amortized and acquisition)."""
-        self._need_hardware()
+        hw = self._need_hardware()
         if "chip_price_usd" in self.inputs:
             return
-        hw, spec = self.hw, self.spec
+        spec = self.spec
         variant = "tpu" if hw.is_tpu else "gpu"
         if spec.chip_price_usd is not None:
             self.add("chip_price_usd", spec.chip_price_usd, "user", "given")
@@ -78,7 +114,9 @@ class _MoneyInputs:
         else:
             c = K.constant("server_overhead", hw.family)
             base = _factor("server_overhead", "default")
-            dist = LogNormal(math.log(c.value), base.sigma) if isinstance(base, LogNormal) else Point(c.value)
+            dist: Distribution = (
+                LogNormal(math.log(c.value), base.sigma) if isinstance(base, LogNormal) else Point(c.value)
+            )
             self.add("server_overhead", dist, "default", f"{c.name} = {c.value:g}: {c.source}", c.value)
         self._constant("interconnect_fraction")
         self._constant("depreciation_oom_per_year")
@@ -112,8 +150,7 @@ class _MoneyInputs:
         self._hardware_value_inputs()
 
     def _amortized_inputs(self) -> None:
-        self._need_hardware()
-        hw = self.hw
+        hw = self._need_hardware()
         tdp, prov, src = hw.tdp_w, "reported", hw.source
         if tdp is None and hw.family == "tpu-v4":
             tdp, prov, src = K.constant("tpu_v4_tdp_w").value, "default", K.constant("tpu_v4_tdp_w").source
@@ -125,7 +162,7 @@ class _MoneyInputs:
         self._constant("server_power_ratio", hw.family)
         self._constant("average_power_fraction", "tpu" if hw.is_tpu else "gpu")
         self._constant("pue", "hyperscaler" if _is_hyperscaler(self.organization) else "default")
-        year = self.pub.year
+        year = self._publication().year
         price = electricity_price_usd_per_kwh(year)
         f = K.constant("electricity_price_factor")
         self.add(
@@ -142,22 +179,23 @@ class _MoneyInputs:
 
     def _dollars(self) -> tuple[str, float]:
         year = self.s.year_dollars
+        pub = self._publication()
         if year is None:
-            return f"nominal USD of {self.pub:%Y-%m}", 1.0
+            return f"nominal USD of {pub:%Y-%m}", 1.0
         idx = self.s.price_index or (self.db.price_index if self.db is not None else None)
         if idx is None:
             from flopcast.catalogs.price_index import bundled_price_index
 
             idx = bundled_price_index()
-        when: dt.date | int = self.pub
-        if self.pub.year > idx.last_year:
+        when: dt.date | int = pub
+        if pub.year > idx.last_year:
             self.notes.append(
-                f"dollars of {self.pub:%Y-%m} are treated as {idx.last_year} dollars, the last year of {idx.name}"
+                f"dollars of {pub:%Y-%m} are treated as {idx.last_year} dollars, the last year of {idx.name}"
             )
             when = idx.last_year
-        elif self.pub.year < idx.first_year:
+        elif pub.year < idx.first_year:
             self.notes.append(
-                f"dollars of {self.pub:%Y-%m} are treated as {idx.first_year} dollars, the first year of {idx.name}"
+                f"dollars of {pub:%Y-%m} are treated as {idx.first_year} dollars, the first year of {idx.name}"
             )
             when = idx.first_year
         return f"{year} USD ({idx.name})", idx.factor(when, year)

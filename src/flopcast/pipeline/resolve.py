@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from flopcast import compute as C
 from flopcast.catalogs import constants as K
@@ -26,13 +27,17 @@ from flopcast.pipeline.spec import (
 from flopcast.uncertainty import Point, as_distribution
 from flopcast.units import SECONDS_PER_HOUR
 
+if TYPE_CHECKING:
+    from flopcast.datasets.database import Database
+    from flopcast.quantities import Quantity
+
 # ----------------------------------------------------------------------------- resolution
 
 
 class _Resolver(_MoneyInputs):
     """Builds one :class:`Run`; every rule is a method so the order reads top to bottom."""
 
-    def __init__(self, record: ModelRecord | None, spec: RunSpec, settings: Settings, db):
+    def __init__(self, record: ModelRecord | None, spec: RunSpec, settings: Settings, db: Database) -> None:
         self.r, self.spec, self.s, self.db = record, spec, settings, db
         self.inputs: dict[str, InputRecord] = {}
         self.notes: list[str] = list(record.notes) if record else []
@@ -40,16 +45,16 @@ class _Resolver(_MoneyInputs):
         self.skipped: dict[str, str] = {}
 
     # -- helpers ----------------------------------------------------------------------------
-    def add(self, name, value, provenance, source="", central=None):
+    def add(self, name: str, value: Quantity, provenance: str, source: str = "", central: float | None = None) -> None:
         dist = as_distribution(value, name)
         if central is None:
             central = dist.value if isinstance(dist, Point) else float(dist.median)
         self.inputs[name] = InputRecord(name, dist, _UNITS[name], provenance, source, float(central))
 
-    def user(self, attr: str):
+    def user(self, attr: str) -> Any:
         return getattr(self.spec, attr)
 
-    def rec(self, attr: str):
+    def rec(self, attr: str) -> Any:
         return getattr(self.r, attr) if self.r is not None else None
 
     def rec_source(self, attr: str) -> str:
@@ -155,11 +160,11 @@ class _Resolver(_MoneyInputs):
 
     def _size_and_data(self) -> None:
         """Parameters, tokens and the shape the attention term needs."""
-        spec = self.spec
+        r, spec = self.r, self.spec
         sized = any(v is not None for v in (spec.params, spec.params_active, spec.tokens))
         self.user_sized = sized
-        if spec.params_active is not None or spec.params is not None:
-            p = spec.params_active if spec.params_active is not None else spec.params
+        p = spec.params_active if spec.params_active is not None else spec.params
+        if p is not None:  # the user gave params_active or params
             self.add("params_per_token", p, "user", "given")
         elif not self.finetune and self.rec("params_per_token"):
             attr = "params_active" if self.rec("params_active") else "parameters"
@@ -181,21 +186,19 @@ class _Resolver(_MoneyInputs):
                 "user" if ep is not None else "default",
                 "given" if ep is not None else "one pass over the tokens",
             )
-        elif not self.finetune and self.rec("training_tokens"):
+        elif not self.finetune and r is not None and r.training_tokens:
             src = self.rec_source("training_tokens")
-            if self.r.dataset_unit == "words":
+            if r.dataset_unit == "words":
                 src += "; the dataset size counts words: x4/3 tokens a word"
-            self.add(
-                "tokens", self.r.training_tokens, "reported" if self.r.dataset_unit == "tokens" else "derived", src
-            )
-            ep = spec.epochs if spec.epochs is not None else self.r.epochs
+            self.add("tokens", r.training_tokens, "reported" if r.dataset_unit == "tokens" else "derived", src)
+            ep = spec.epochs if spec.epochs is not None else r.epochs
             self.add(
                 "epochs",
                 1.0 if ep is None else ep,
                 "reported" if ep is not None else "default",
                 self.rec_source("epochs") if ep is not None else "one pass over the tokens",
             )
-        elif self.finetune and self.r.training_tokens:
+        elif self.finetune and r is not None and r.training_tokens:
             self.notes.append(
                 "fine-tune: the database's dataset size is not used for 6ND (it may count the base model's data)"
             )
@@ -205,8 +208,8 @@ class _Resolver(_MoneyInputs):
                 self.add(attr, v, "user", "given")
             elif self.rec(attr) is not None:
                 self.add(attr, self.rec(attr), "reported", self.rec_source(attr))
-        if "d_attn" not in self.inputs and self.rec("d_model") is not None and "n_layers" in self.inputs:
-            self.add("d_attn", self.r.d_model, "derived", "d_model (multi-head attention spans the model width)")
+        if "d_attn" not in self.inputs and r is not None and r.d_model is not None and "n_layers" in self.inputs:
+            self.add("d_attn", r.d_model, "derived", "d_model (multi-head attention spans the model width)")
 
     def _compute(self) -> None:
         """The run's own training compute: the user's, else reported (a fine-tune's own), with its evidence."""
@@ -370,19 +373,20 @@ class _Resolver(_MoneyInputs):
 
     def _peak(self) -> None:
         spec, hw = self.spec, self.hw
+        assert hw is not None  # _route looks for a peak only with a chip
         if spec.peak_flop_per_s is not None:
             self.add("peak_flop_per_s", spec.peak_flop_per_s, "user", "given")
             return
         precision = spec.precision
-        if precision is None and self.r is not None and not self.hw_override and self.r.precision:
-            if self.r.precision in hw.peak_flop_per_s_by_precision and self.r.precision in (
-                "bf16",
-                "fp16",
-                "tf32",
-                "fp32",
-                "fp8",
-            ):
-                precision = self.r.precision
+        if (
+            precision is None
+            and self.r is not None
+            and not self.hw_override
+            and self.r.precision
+            and self.r.precision in hw.peak_flop_per_s_by_precision
+            and self.r.precision in ("bf16", "fp16", "tf32", "fp32", "fp8")
+        ):
+            precision = self.r.precision
         self.precision = precision
         if precision is not None:
             peak, p = hw.peak_flop_per_s(precision), precision
@@ -396,7 +400,9 @@ class _Resolver(_MoneyInputs):
         self.add("peak_flop_per_s", peak, "reported", f"{hw.name} dense {p} peak; {hw.source}")
 
     def _central(self, name: str) -> float:
-        return self.inputs[name].central
+        central = self.inputs[name].central
+        assert central is not None  # add() sets every input's central value
+        return central
 
     def _check_implied_utilization(self) -> None:
         """Compute against hardware x time: the utilization they imply must be possible."""
@@ -489,7 +495,12 @@ class _Resolver(_MoneyInputs):
     # -- money ------------------------------------------------------------------------------
 
 
-def resolve(record: ModelRecord | None, spec: RunSpec | None = None, settings: Settings | None = None, db=None) -> Run:
+def resolve(
+    record: ModelRecord | None,
+    spec: RunSpec | None = None,
+    settings: Settings | None = None,
+    db: Database | None = None,
+) -> Run:
     """The run for ``record`` (None for a run described by ``spec`` alone) on the database ``db``."""
     if db is None:
         from flopcast.datasets.database import load_database

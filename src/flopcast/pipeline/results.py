@@ -132,7 +132,7 @@ class TrainingEstimate:
             v = self.central.get(k, s.median)
             return Summary(v, v, v, v, s.unit)
 
-        out = {
+        out: dict[str, Any] = {
             n: pt(n, getattr(self, n))
             for n in ("training_compute_flop", *self._OPTIONAL)
             if getattr(self, n) is not None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,7 +22,14 @@ from flopcast.defaults import (
 )
 from flopcast.errors import InvalidInputError, MissingInputError
 from flopcast.methods import METHOD_CHOICES, METHOD_NAMES, parse_methods
+from flopcast.quantities import Quantity
 from flopcast.uncertainty import Distribution
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from flopcast.catalogs.price_index import PriceIndex
+    from flopcast.datasets.database import Database
 
 PROVENANCE = ("reported", "derived", "imputed", "default", "user")
 HYPERSCALERS = ("google", "deepmind", "microsoft", "amazon", "meta", "facebook")
@@ -138,32 +145,29 @@ class InputRecord:
         return out
 
 
-#: a run's numeric input: a number, a distribution (``ci(low, high)``, ``lognormal(...)``) or sample array
-Value = float | int | Distribution | np.ndarray | None
-
-
 @dataclass
 class RunSpec:
     """What the user says about a run; every numeric field takes a number, an interval
-    (``ci(low, high)``) or another distribution. None leaves the record's value."""
+    (``ci(low, high)``), another distribution or an array of samples (a :data:`~flopcast.quantities.Quantity`).
+    None leaves the record's value."""
 
-    params: Value = None
-    params_active: Value = None
-    tokens: Value = None
-    epochs: Value = None
-    n_layers: Value = None
-    d_attn: Value = None
-    context_length: Value = None
-    training_compute_flop: Value = None
+    params: Quantity | None = None
+    params_active: Quantity | None = None
+    tokens: Quantity | None = None
+    epochs: Quantity | None = None
+    n_layers: Quantity | None = None
+    d_attn: Quantity | None = None
+    context_length: Quantity | None = None
+    training_compute_flop: Quantity | None = None
     hardware: str | None = None
     precision: str | None = None
-    peak_flop_per_s: Value = None
-    chips: Value = None
-    training_time_hours: Value = None
-    chip_hours: Value = None
-    utilization: Value = None
-    price_usd_per_chip_hour: Value = None
-    chip_price_usd: Value = None
+    peak_flop_per_s: Quantity | None = None
+    chips: Quantity | None = None
+    training_time_hours: Quantity | None = None
+    chip_hours: Quantity | None = None
+    utilization: Quantity | None = None
+    price_usd_per_chip_hour: Quantity | None = None
+    chip_price_usd: Quantity | None = None
     organization: str | None = None
     start_date: dt.date | None = None
     publication_date: dt.date | None = None
@@ -182,7 +186,7 @@ class Settings:
     cloud_vendor: str | None = None
     year_dollars: int | None = None
     #: the index for ``year_dollars`` (None: the database's)
-    price_index: Any = None
+    price_index: PriceIndex | None = None
     convention: C.FlopConvention = C.DEFAULT_CONVENTION
     optimizer: str = "adam"
     micro_batch: int = 1
@@ -191,13 +195,13 @@ class Settings:
     @classmethod
     def from_options(
         cls,
-        db,
+        db: Database,
         *,
         method: str | Sequence[str] | None = DEFAULT_METHOD,
         cloud_tier: str = DEFAULT_CLOUD_TIER,
         cloud_vendor: str | None = None,
         year_dollars: int | None = None,
-        price_index=None,
+        price_index: PriceIndex | str | Path | None = None,
         attention: str = DEFAULT_ATTENTION,
     ) -> Settings:
         """The settings of the options every front-end shares, each checked (the field, the value, what is allowed).

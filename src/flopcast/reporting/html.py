@@ -11,6 +11,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -130,7 +131,7 @@ class Section:
     title: str
     ok: bool = True
     note: str = ""
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def build_report(
@@ -153,7 +154,7 @@ def build_report(
     args.setdefault("samples", samples)
     args.setdefault("seed", seed)
     est = training_estimate(name, sensitivity=True, db=db, **args)
-    sections = {}
+    sections: dict[str, Any] = {}
 
     # distributions and sensitivity
     sections["distributions"] = cost_histograms_svg(est.cost_usd)
@@ -228,7 +229,7 @@ def _compare(model_hw: str, other: str, params: float):
 
 
 def _deployment_section(name, est, scenario: str, seed: int) -> Section:
-    from flopcast.deployment import estimate_deployment
+    from flopcast.serving import estimate_deployment
 
     sec = Section(f"Serving it: scenario {scenario}")
     try:

@@ -7,9 +7,14 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from flopcast.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from flopcast.pipeline import BatchResult
 
 CSV_FIELDS = (
     "model",
@@ -29,7 +34,7 @@ CSV_FIELDS = (
 )
 
 
-def atomic_write(path: str | Path, write, *, binary: bool = False) -> Path:
+def atomic_write(path: str | Path, write: Callable[[IO[Any]], object], *, binary: bool = False) -> Path:
     """Call ``write(fh)`` on a temporary file in ``path``'s folder, then rename it into place.
 
     A failure leaves any existing file untouched and no partial file behind. The file gets
@@ -43,7 +48,8 @@ def atomic_write(path: str | Path, write, *, binary: bool = False) -> Path:
         raise InvalidInputError(f"output path {str(p)!r}: folder {str(folder)!r} does not exist")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{p.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as fh:
+        fh: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        with fh:
             write(fh)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, p)
@@ -64,7 +70,7 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return atomic_write(path, lambda fh: fh.write(text))
 
 
-def batch_csv(result) -> str:
+def batch_csv(result: BatchResult) -> str:
     fields = list(CSV_FIELDS)
     for m in result.methods:
         fields += [f"cost_{m}_usd", f"cost_{m}_usd_p5", f"cost_{m}_usd_p95"]
@@ -77,5 +83,5 @@ def batch_csv(result) -> str:
     return buf.getvalue()
 
 
-def batch_json(result) -> str:
+def batch_json(result: BatchResult) -> str:
     return json.dumps(result.to_dict(), indent=2, allow_nan=False, default=str)

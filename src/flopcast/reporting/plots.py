@@ -6,10 +6,14 @@ Install it with ``pip install flopcast[plot]``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from flopcast.errors import InvalidInputError, MissingInputError
+
+if TYPE_CHECKING:
+    from matplotlib.transforms import Bbox
 
 FORMATS = {".png": "png", ".svg": "svg"}
 FIGSIZE_IN = (9.0, 5.5)
@@ -70,7 +74,7 @@ def _annotate(fig, ax, years, vals, labels, indices) -> None:
         return
     fig.canvas.draw()  # fixes the layout so that text extents are final
     renderer = fig.canvas.get_renderer()
-    placed = []
+    placed: list[Bbox] = []
     for i in sorted(indices, key=lambda k: years[k]):
         for dx, dy in _LABEL_OFFSETS_PT:
             ann = ax.annotate(

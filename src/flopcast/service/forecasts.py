@@ -82,11 +82,11 @@ def trend_analysis(
     seed: int = DEFAULT_SEED,
     sampling: str = DEFAULT_SAMPLING,
     band_points: int = 0,
-    db=None,
+    db: Database | None = None,
 ) -> TrendAnalysis:
     """The trend behind ``flopcast trend``: costs are the same medians ``costs`` gives for these models."""
-    from flopcast.series import hardware_series, model_series
     from flopcast.selection import above_trend as above_mask
+    from flopcast.series import hardware_series, model_series
     from flopcast.trends import fit_trend
 
     if metric not in TREND_METRICS:

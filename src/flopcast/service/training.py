@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
@@ -21,6 +22,13 @@ from flopcast.defaults import (
     SAMPLING_CHOICES,
 )
 from flopcast.errors import InvalidInputError
+from flopcast.quantities import Interval, QuantityInput
+
+if TYPE_CHECKING:
+    from flopcast.datasets.database import Database
+    from flopcast.datasets.parsing import ParseReport
+    from flopcast.pipeline import BatchResult, Settings, TrainingEstimate
+    from flopcast.uncertainty import Distribution, Summary
 
 MAX_SAMPLES = 10_000_000
 
@@ -38,7 +46,13 @@ DEFAULTS = {
 }
 
 
-def as_input(value, fraction: bool = False):
+@overload
+def as_input(value: None, fraction: bool = False) -> None: ...
+@overload
+def as_input(value: float | Interval | list[float], fraction: bool = False) -> float | Distribution: ...
+@overload
+def as_input(value: QuantityInput | list[float], fraction: bool = False) -> float | Distribution | None: ...
+def as_input(value: QuantityInput | list[float], fraction: bool = False) -> float | Distribution | None:
     """A number stays a number; a ``(low, high)`` pair becomes a 90% CI (a beta for fractions below 1)."""
     if isinstance(value, (tuple, list)):
         from flopcast.uncertainty import ci
@@ -48,7 +62,7 @@ def as_input(value, fraction: bool = False):
     return value
 
 
-def database(data: str | None = None, db=None):
+def database(data: str | None = None, db: Database | None = None) -> Database:
     """The database for ``data`` (a folder, "cache", "embedded" or None), or ``db`` when one is given."""
     if db is not None:
         return db
@@ -67,7 +81,7 @@ def _check_sampling(samples: int, seed: int, sampling: str, max_samples: int) ->
 
 
 def settings(
-    db,
+    db: Database,
     *,
     method: str = DEFAULT_METHOD,
     cloud_tier: str = DEFAULT_CLOUD_TIER,
@@ -75,7 +89,7 @@ def settings(
     year_dollars: int | None = None,
     price_index: str | None = None,
     attention: str = DEFAULT_ATTENTION,
-):
+) -> Settings:
     """The pipeline's settings from the options every command shares (each checked)."""
     from flopcast.pipeline import Settings
 
@@ -93,20 +107,20 @@ def settings(
 def training_estimate(
     name: str | None = None,
     *,
-    params=None,
-    tokens=None,
-    epochs=None,
-    params_active=None,
-    compute=None,
+    params: QuantityInput = None,
+    tokens: QuantityInput = None,
+    epochs: QuantityInput = None,
+    params_active: QuantityInput = None,
+    compute: QuantityInput = None,
     hardware: str | None = None,
     precision: str | None = None,
-    chips=None,
-    hours=None,
-    days=None,
-    chip_hours=None,
-    utilization=None,
-    price_per_chip_hour=None,
-    chip_price=None,
+    chips: QuantityInput = None,
+    hours: QuantityInput = None,
+    days: QuantityInput = None,
+    chip_hours: QuantityInput = None,
+    utilization: QuantityInput = None,
+    price_per_chip_hour: QuantityInput = None,
+    chip_price: QuantityInput = None,
     method: str = DEFAULT_METHOD,
     cloud_tier: str = DEFAULT_CLOUD_TIER,
     cloud_vendor: str | None = None,
@@ -122,10 +136,26 @@ def training_estimate(
     point: bool = False,
     sensitivity: bool = False,
     max_samples: int = MAX_SAMPLES,
-    db=None,
-):
+    db: Database | None = None,
+) -> TrainingEstimate:
     """The training estimate behind ``flopcast estimate``: a database model (``name``), a run described by the
-    keywords, or a model with overrides. Numbers or ``(low, high)`` 90% intervals in; a TrainingEstimate out."""
+    keywords, or a model with overrides. Numbers or ``(low, high)`` 90% intervals in; a TrainingEstimate out.
+
+    The numeric inputs and their units (each a number or a ``(low, high)`` 90% interval; None leaves
+    the database's value, or the default):
+
+    - ``params``: parameters (used per token; the active ones of a mixture of experts)
+    - ``params_active``: active parameters per token of a mixture of experts
+    - ``tokens``: training tokens (one pass over the data)
+    - ``epochs``: passes over the tokens
+    - ``compute``: training compute, FLOP
+    - ``chips``: number of chips
+    - ``hours``, ``days``: wall-clock training time, in hours or in days (one of them)
+    - ``chip_hours``: chip-hours (chips x hours)
+    - ``utilization``: model FLOP utilization (MFU), a fraction of peak in (0, 1]
+    - ``price_per_chip_hour``: cloud price, USD per chip-hour
+    - ``chip_price``: purchase price of one chip, USD
+    """
     from flopcast.pipeline import RunSpec, estimate_run
 
     if hours is not None and days is not None:
@@ -133,8 +163,11 @@ def training_estimate(
     if attention not in ATTENTION_CHOICES:
         raise InvalidInputError(f"attention={attention!r} is not one of {', '.join(ATTENTION_CHOICES)}")
     _check_sampling(samples, seed, sampling, max_samples)
-    if days is not None:
-        hours = tuple(x * 24 for x in days) if isinstance(days, (tuple, list)) else days * 24
+    if isinstance(days, (tuple, list)):
+        lo, hi = days
+        hours = (lo * 24, hi * 24)
+    elif days is not None:
+        hours = days * 24
     spec = RunSpec(
         params=as_input(params),
         tokens=as_input(tokens),
@@ -183,9 +216,9 @@ def training_estimate(
 class CostTable:
     """The estimates behind ``flopcast costs``, with what the selection was."""
 
-    result: object
+    result: BatchResult
     selection: str
-    reports: list = field(default_factory=list)
+    reports: list[ParseReport] = field(default_factory=list)
 
 
 def cost_table(
@@ -206,7 +239,7 @@ def cost_table(
     seed: int = DEFAULT_SEED,
     sampling: str = DEFAULT_SAMPLING,
     max_samples: int = 1_000_000,
-    db=None,
+    db: Database | None = None,
 ) -> CostTable:
     """Every selected model's estimate: ``estimate NAME`` for each, on the same draws.
 
@@ -244,10 +277,11 @@ def reference_cost(
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
     sampling: str = DEFAULT_SAMPLING,
-    db=None,
-):
+    db: Database | None = None,
+) -> tuple[Summary, dt.date, TrainingEstimate]:
     """``(cost Summary, publication date, estimate)`` of a database model, for the diffusion questions."""
     est = training_estimate(model, method=cost_method, samples=samples, seed=seed, sampling=sampling, data=data, db=db)
+    assert est.publication_date is not None  # the pipeline dates every run (from its start at the latest)
     return est.cost_usd[cost_method], est.publication_date, est
 
 

@@ -14,9 +14,12 @@ squigglepy's ``to``).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from flopcast.errors import InvalidInputError
@@ -71,7 +74,7 @@ class Point(Distribution):
     value: float
     is_point = True
 
-    def ppf(self, u):
+    def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.full(np.shape(u), self.value, dtype=float)
 
     @property
@@ -87,12 +90,12 @@ class Normal(Distribution):
     mean: float
     sd: float
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _finite("mean", self.mean)
         if not (_finite("sd", self.sd) > 0):
             raise InvalidInputError(f"sd={self.sd} must be > 0 for a normal distribution")
 
-    def ppf(self, u):
+    def ppf(self, u: np.ndarray) -> np.ndarray:
         return self.mean + self.sd * special.ndtri(u)
 
 
@@ -103,12 +106,12 @@ class LogNormal(Distribution):
     mu: float
     sigma: float
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _finite("mu", self.mu)
         if not (_finite("sigma", self.sigma) >= 0):
             raise InvalidInputError(f"sigma={self.sigma} must be >= 0 for a lognormal distribution")
 
-    def ppf(self, u):
+    def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.exp(self.mu + self.sigma * special.ndtri(u))
 
     @property
@@ -129,13 +132,13 @@ class Beta(Distribution):
     low: float = 0.0
     high: float = 1.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not (_finite("a", self.a) > 0 and _finite("b", self.b) > 0):
             raise InvalidInputError(f"beta shape parameters a={self.a}, b={self.b} must both be > 0")
         if not _finite("low", self.low) < _finite("high", self.high):
             raise InvalidInputError(f"beta range low={self.low} must be < high={self.high}")
 
-    def ppf(self, u):
+    def ppf(self, u: np.ndarray) -> np.ndarray:
         return self.low + (self.high - self.low) * special.betaincinv(self.a, self.b, u)
 
 
@@ -144,11 +147,11 @@ class Uniform(Distribution):
     low: float
     high: float
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not _finite("low", self.low) < _finite("high", self.high):
             raise InvalidInputError(f"uniform needs low < high; got low={self.low}, high={self.high}")
 
-    def ppf(self, u):
+    def ppf(self, u: np.ndarray) -> np.ndarray:
         return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
 
 
@@ -157,12 +160,12 @@ class LogUniform(Distribution):
     low: float
     high: float
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         lo, hi = _finite("low", self.low), _finite("high", self.high)
         if not (0 < lo < hi):
             raise InvalidInputError(f"log-uniform needs 0 < low < high; got low={lo}, high={hi}")
 
-    def ppf(self, u):
+    def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.exp(np.log(self.low) + (np.log(self.high) - np.log(self.low)) * np.asarray(u, dtype=float))
 
 
@@ -172,12 +175,12 @@ class Triangular(Distribution):
     mode: float
     high: float
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         lo, m, hi = _finite("low", self.low), _finite("mode", self.mode), _finite("high", self.high)
         if not (lo <= m <= hi and lo < hi):
             raise InvalidInputError(f"triangular needs low <= mode <= high and low < high; got {lo}, {m}, {hi}")
 
-    def ppf(self, u):
+    def ppf(self, u: np.ndarray) -> np.ndarray:
         u = np.asarray(u, dtype=float)
         lo, m, hi = self.low, self.mode, self.high
         c = (m - lo) / (hi - lo)
@@ -207,7 +210,7 @@ class Samples(Distribution):
 
     values: np.ndarray = field(repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         arr = np.asarray(self.values, dtype=float).ravel()
         if arr.size == 0:
             raise InvalidInputError("samples: the array is empty; give at least one value")
@@ -215,7 +218,7 @@ class Samples(Distribution):
             raise InvalidInputError("samples: the array holds NaN or infinite values; give finite numbers")
         object.__setattr__(self, "values", arr)
 
-    def ppf(self, u):
+    def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.quantile(self.values, np.asarray(u, dtype=float))
 
 
@@ -255,7 +258,7 @@ def _beta_from_quantiles(lo: float, hi: float, credibility: float) -> Beta:
         raise InvalidInputError(f"a beta interval needs 0 < low < high < 1; got {lo:g}..{hi:g}")
     p_lo, p_hi = 0.5 - credibility / 2, 0.5 + credibility / 2
 
-    def resid(log_ab):
+    def resid(log_ab: np.ndarray) -> list[float]:
         a, b = np.exp(log_ab)
         return [special.betaincinv(a, b, p_lo) - lo, special.betaincinv(a, b, p_hi) - hi]
 
@@ -297,12 +300,12 @@ def triangular(low: float, mode: float, high: float) -> Triangular:
     return Triangular(low, mode, high)
 
 
-def samples(values) -> Samples:
+def samples(values: ArrayLike) -> Samples:
     return Samples(np.asarray(values, dtype=float))
 
 
-def as_distribution(value, name: str = "value") -> Distribution:
-    """Turn a number, distribution or sample array into a Distribution."""
+def as_distribution(value: Any, name: str = "value") -> Distribution:
+    """Turn a number, distribution or sample array into a Distribution (anything else is an InvalidInputError)."""
     if isinstance(value, Distribution):
         return value
     if isinstance(value, np.ndarray) and value.ndim > 0 and value.size > 1:
@@ -318,7 +321,7 @@ def as_distribution(value, name: str = "value") -> Distribution:
     return Point(v)
 
 
-def lognormal_product(terms, constant: float = 1.0) -> Distribution | None:
+def lognormal_product(terms: Iterable[tuple[Distribution, float]], constant: float = 1.0) -> Distribution | None:
     """Closed form of ``constant * prod(x_i ** e_i)`` for independent lognormal/point x_i.
 
     Returns a :class:`LogNormal` (or :class:`Point`), or ``None`` when a term is of

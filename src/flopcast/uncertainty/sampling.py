@@ -10,6 +10,7 @@ gives bit-identical results. ``method="sobol"`` uses a scrambled Sobol sequence
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeAlias
 
 import numpy as np
 
@@ -20,8 +21,11 @@ METHODS = ("random", "sobol")
 MAX_SAMPLES = 10_000_000
 _EPS = 1e-12
 
+#: a seed, an existing Generator, or None (fresh entropy)
+Seed: TypeAlias = "int | np.integer | np.random.Generator | None"
 
-def make_rng(seed) -> np.random.Generator:
+
+def make_rng(seed: Seed) -> np.random.Generator:
     """A numpy Generator from a seed, an existing Generator, or None (fresh entropy)."""
     if isinstance(seed, np.random.Generator):
         return seed
@@ -48,7 +52,7 @@ def uniforms(d: int, n: int, rng: np.random.Generator, method: str = "random") -
     return np.clip(u, _EPS, 1 - _EPS)
 
 
-def check_samples(n) -> int:
+def check_samples(n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise InvalidInputError(f"samples={n!r} must be a whole number")
     if not (2 <= n <= MAX_SAMPLES):
@@ -59,7 +63,7 @@ def check_samples(n) -> int:
 def draw(
     inputs: Mapping[str, object],
     n: int,
-    rng=None,
+    rng: Seed = None,
     method: str = "random",
 ) -> dict[str, np.ndarray | float]:
     """Draw every input once per sample index.
@@ -86,9 +90,9 @@ def draw(
     return out
 
 
-def is_uncertain(value) -> bool:
+def is_uncertain(value: object) -> bool:
     """True when an input is a distribution other than a point."""
     return not isinstance(as_distribution(value), Point)
 
 
-__all__ = ["draw", "make_rng", "uniforms", "METHODS", "Distribution", "is_uncertain"]
+__all__ = ["METHODS", "Distribution", "draw", "is_uncertain", "make_rng", "uniforms"]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     return rankdata(x)
 
 
-def sensitivity(inputs: Mapping[str, object], output) -> list[SensitivityRow]:
+def sensitivity(inputs: Mapping[str, ArrayLike], output: ArrayLike) -> list[SensitivityRow]:
     """Rank each uncertain input by how much it drives ``output``.
 
     ``inputs`` maps names to the sampled arrays (floats for point inputs are

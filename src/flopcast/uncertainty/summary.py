@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from flopcast.errors import InvalidInputError
+from flopcast.uncertainty.distributions import Distribution, Point
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,10 +27,10 @@ class Summary:
     p95: float
     unit: str = ""
     samples: np.ndarray | None = field(default=None, repr=False)
-    dist: object | None = field(default=None, repr=False)
+    dist: Distribution | None = field(default=None, repr=False)
 
     @classmethod
-    def from_samples(cls, x, unit: str = "") -> Summary:
+    def from_samples(cls, x: ArrayLike, unit: str = "") -> Summary:
         arr = np.asarray(x, dtype=float)
         if arr.ndim == 0:
             v = float(arr)
@@ -35,18 +39,27 @@ class Summary:
         return cls(float(p50), float(np.mean(arr)), float(p5), float(p95), unit, arr, None)
 
     @classmethod
-    def from_distribution(cls, dist, unit: str = "", samples=None) -> Summary:
+    def from_distribution(cls, dist: Distribution, unit: str = "", samples: np.ndarray | None = None) -> Summary:
         """Exact summary of a closed-form distribution (a LogNormal or Point)."""
         p5, p50, p95 = (float(v) for v in dist.ppf(np.array([0.05, 0.5, 0.95])))
-        mean = float(getattr(dist, "mean", p50) if not getattr(dist, "is_point", False) else dist.value)
+        mean = float(dist.value if isinstance(dist, Point) else getattr(dist, "mean", p50))
         return cls(p50, mean, p5, p95, unit, samples, dist)
 
     @property
     def is_point(self) -> bool:
         return self.p5 == self.p95
 
-    def percentile(self, q) -> float | np.ndarray:
-        """Percentile(s) ``q`` in [0, 100]."""
+    @overload
+    def percentile(self, q: float) -> float: ...
+
+    @overload
+    def percentile(self, q: Sequence[float]) -> np.ndarray: ...
+
+    @overload
+    def percentile(self, q: np.ndarray) -> float | np.ndarray: ...
+
+    def percentile(self, q: float | Sequence[float] | np.ndarray) -> float | np.ndarray:
+        """Percentile(s) ``q`` in [0, 100]: a float for a number, an array for a list or an array."""
         qa = np.asarray(q, dtype=float)
         if ((qa < 0) | (qa > 100)).any():
             raise InvalidInputError(f"percentile q={q} is outside [0, 100]")
@@ -77,6 +90,6 @@ class Summary:
         return self.__format__("")
 
 
-def summarize(x, unit: str = "") -> Summary:
+def summarize(x: ArrayLike, unit: str = "") -> Summary:
     """Summary of an array of samples (or a scalar)."""
     return Summary.from_samples(x, unit)

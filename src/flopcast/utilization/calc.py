@@ -18,16 +18,21 @@ Conventions (docs/utilization.md):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from flopcast.defaults import ATTENTION_CHOICES, DEFAULT_ATTENTION
 from flopcast.errors import InvalidInputError, UnknownNameError
 from flopcast.training import RECOMPUTE
-from flopcast.units import SECONDS_PER_HOUR, check_positive
+from flopcast.units import SECONDS_PER_HOUR, FloatOrArray, check_positive
+
+if TYPE_CHECKING:
+    from flopcast.catalogs.models import ModelSpec
+    from flopcast.compute import FlopConvention
 
 
-def _convention(attention: str):
+def _convention(attention: str) -> FlopConvention:
     from flopcast.compute import convention
 
     if attention not in ATTENTION_CHOICES:
@@ -35,7 +40,7 @@ def _convention(attention: str):
     return convention(attention)
 
 
-def _shape_known(n_layers, d_model, context) -> bool:
+def _shape_known(n_layers: FloatOrArray | None, d_model: FloatOrArray | None, context: FloatOrArray | None) -> bool:
     given = [x is not None for x in (n_layers, d_model, context)]
     if any(given) and not all(given):
         raise InvalidInputError(
@@ -44,7 +49,14 @@ def _shape_known(n_layers, d_model, context) -> bool:
     return all(given)
 
 
-def model_flop_per_token(params, n_layers=None, d_model=None, context=None, *, attention: str = DEFAULT_ATTENTION):
+def model_flop_per_token(
+    params: FloatOrArray,
+    n_layers: FloatOrArray | None = None,
+    d_model: FloatOrArray | None = None,
+    context: FloatOrArray | None = None,
+    *,
+    attention: str = DEFAULT_ATTENTION,
+) -> FloatOrArray:
     """Training FLOP per token by the PaLM convention: ``6 N + 12 L d T`` (attention full).
 
     The same count as :func:`flopcast.compute.training_flop_per_token`, which this calls: one
@@ -60,16 +72,22 @@ def model_flop_per_token(params, n_layers=None, d_model=None, context=None, *, a
 
 
 def hardware_flop_per_token(
-    params, n_layers=None, d_model=None, context=None, *, attention: str = DEFAULT_ATTENTION, recompute: str = "none"
-):
+    params: FloatOrArray,
+    n_layers: FloatOrArray | None = None,
+    d_model: FloatOrArray | None = None,
+    context: FloatOrArray | None = None,
+    *,
+    attention: str = DEFAULT_ATTENTION,
+    recompute: str = "none",
+) -> FloatOrArray:
     """Model FLOP per token plus the FLOP that activation recomputation repeats."""
     from flopcast.compute import attention_flop_per_token
 
     if recompute not in RECOMPUTE:
         raise UnknownNameError("recompute", recompute, RECOMPUTE)
     flop = model_flop_per_token(params, n_layers, d_model, context, attention=attention)
-    attn_fwd = 0.0
-    if _shape_known(n_layers, d_model, context):
+    attn_fwd: FloatOrArray = 0.0
+    if n_layers is not None and d_model is not None and context is not None:  # all or none: checked just above
         attn_fwd = attention_flop_per_token(n_layers, d_model, context, _convention(attention))
     if recompute == "selective":
         return flop + attn_fwd
@@ -78,7 +96,9 @@ def hardware_flop_per_token(
     return flop
 
 
-def mfu(tokens_per_s, flop_per_token, chips, peak_flop_per_s):
+def mfu(
+    tokens_per_s: FloatOrArray, flop_per_token: FloatOrArray, chips: FloatOrArray, peak_flop_per_s: FloatOrArray
+) -> np.ndarray:
     """Achieved model FLOP/s over the peak of all chips."""
     for name, v in (
         ("tokens_per_s", tokens_per_s),
@@ -90,7 +110,9 @@ def mfu(tokens_per_s, flop_per_token, chips, peak_flop_per_s):
     return np.asarray(tokens_per_s, dtype=float) * flop_per_token / (np.asarray(chips, dtype=float) * peak_flop_per_s)
 
 
-def implied_utilization(compute_flop, chips, hours, peak_flop_per_s):
+def implied_utilization(
+    compute_flop: FloatOrArray, chips: FloatOrArray, hours: FloatOrArray, peak_flop_per_s: FloatOrArray
+) -> np.ndarray:
     """Utilization implied by a run: compute / (chips x hours x 3600 x peak)."""
     for name, v in (
         ("compute_flop", compute_flop),
@@ -114,11 +136,11 @@ class UtilizationResult:
     achieved_flop_per_s_per_chip: float
     peak_flop_per_s: float
     peak_origin: str
-    inputs: dict = field(default_factory=dict)
+    inputs: dict[str, float] = field(default_factory=dict)
     convention: str = ""
-    notes: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
             "mfu" if self.method == "throughput" else "utilization": self.utilization,
@@ -139,24 +161,24 @@ CONVENTION = (
 
 
 def calculate(
-    model=None,
+    model: str | ModelSpec | None = None,
     *,
-    params=None,
-    n_layers=None,
-    d_model=None,
-    context=None,
-    tokens_per_s=None,
-    samples_per_s=None,
-    achieved_flop_per_s_per_chip=None,
-    compute_flop=None,
-    training_hours=None,
-    chips=None,
-    hardware=None,
-    precision=None,
-    peak_flop_per_s=None,
+    params: float | None = None,
+    n_layers: float | None = None,
+    d_model: float | None = None,
+    context: float | None = None,
+    tokens_per_s: float | None = None,
+    samples_per_s: float | None = None,
+    achieved_flop_per_s_per_chip: float | None = None,
+    compute_flop: float | None = None,
+    training_hours: float | None = None,
+    chips: float | None = None,
+    hardware: str | None = None,
+    precision: str | None = None,
+    peak_flop_per_s: float | None = None,
     attention: str = DEFAULT_ATTENTION,
     recompute: str = "none",
-    d_attn=None,
+    d_attn: float | None = None,
 ) -> UtilizationResult:
     """Utilization from whichever figures a paper reports.
 
@@ -173,12 +195,14 @@ def calculate(
     if recompute not in RECOMPUTE:
         raise UnknownNameError("recompute", recompute, RECOMPUTE)
     spec = get_model(model) if isinstance(model, str) else model
-    notes = []
+    notes: list[str] = []
 
-    def pick(value, attr):
+    def pick(value: Any, attr: str) -> tuple[Any, str]:
         if value is not None:
             return value, "given"
-        v = getattr(spec, attr, None) if spec is not None else None
+        if spec is None:
+            return None, ""
+        v = getattr(spec, attr, None)
         return v, (f"catalog: {spec.name}" if v is not None else "")
 
     params, _ = pick(params, "params")
@@ -226,6 +250,7 @@ def calculate(
                 raise InvalidInputError("samples_per_s needs the sequence length (--context) to count tokens")
             tokens_per_s = float(samples_per_s) * float(context)
             inputs["samples_per_s"] = samples_per_s
+        assert tokens_per_s is not None  # given, or counted from samples_per_s just above
         if params is None:
             raise InvalidInputError("give the parameter count (--params) or a catalog model")
         if chips is None:

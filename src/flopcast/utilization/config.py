@@ -12,6 +12,7 @@ import json
 import tomllib
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from flopcast.errors import InvalidInputError
 
@@ -37,7 +38,7 @@ class DecoderConfig:
     precision: str = "fp32"
     name: str = "custom"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         where = f"config {self.name!r}"
         for f, (lo, hi) in LIMITS.items():
             v = getattr(self, f)
@@ -86,7 +87,7 @@ class DecoderConfig:
         act = s * b * h * (34 + 5 * a * s / h) * self.n_layers * (2.0 if self.precision == "fp32" else 1.0)
         return 16.0 * self.total_params + act + 3.0 * b * s * self.vocab * 4.0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +36,7 @@ DEVICES = ("cpu", "cuda")
 MIN_MEASURED_STEPS = 5
 
 
-def _torch():
+def _torch() -> ModuleType:
     try:
         import torch
     except ImportError:  # pragma: no cover - the test extra installs torch
@@ -43,32 +46,34 @@ def _torch():
     return torch
 
 
-def _build_model(cfg: DecoderConfig, torch):
+def _build_model(cfg: DecoderConfig, torch: ModuleType) -> Any:
     nn, F = torch.nn, torch.nn.functional
     d, h = cfg.d_model, cfg.n_heads
+    # torch is imported at run time (an optional dependency), so its Module is a value here, not a static type
+    Module: Any = nn.Module
 
-    class Block(nn.Module):
-        def __init__(self):
+    class Block(Module):
+        def __init__(self) -> None:
             super().__init__()
             self.ln1, self.ln2 = nn.LayerNorm(d, bias=False), nn.LayerNorm(d, bias=False)
             self.qkv, self.proj = nn.Linear(d, 3 * d, bias=False), nn.Linear(d, d, bias=False)
             self.fc, self.out = nn.Linear(d, 4 * d, bias=False), nn.Linear(4 * d, d, bias=False)
 
-        def forward(self, x):
+        def forward(self, x: Any) -> Any:
             b, t, _ = x.shape
             q, k, v = (z.view(b, t, h, d // h).transpose(1, 2) for z in self.qkv(self.ln1(x)).split(d, dim=2))
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(b, t, d)
             x = x + self.proj(y)
             return x + self.out(F.gelu(self.fc(self.ln2(x))))
 
-    class Decoder(nn.Module):
-        def __init__(self):
+    class Decoder(Module):
+        def __init__(self) -> None:
             super().__init__()
             self.tok, self.pos = nn.Embedding(cfg.vocab, d), nn.Embedding(cfg.context, d)
             self.blocks = nn.ModuleList(Block() for _ in range(cfg.n_layers))
             self.lnf = nn.LayerNorm(d, bias=False)
 
-        def forward(self, idx):
+        def forward(self, idx: Any) -> Any:
             x = self.tok(idx) + self.pos(torch.arange(idx.shape[1], device=idx.device))
             for blk in self.blocks:
                 x = blk(x)
@@ -77,7 +82,7 @@ def _build_model(cfg: DecoderConfig, torch):
     return Decoder()
 
 
-def _available_memory_bytes(device: str, torch) -> float | None:
+def _available_memory_bytes(device: str, torch: ModuleType) -> float | None:
     if device == "cuda":
         return float(torch.cuda.mem_get_info()[0])
     try:
@@ -90,11 +95,13 @@ def _available_memory_bytes(device: str, torch) -> float | None:
     return None
 
 
-def measured_matmul_peak(torch, device: str, dtype, n: int = 2048, repeats: int = 8) -> tuple[float, str]:
+def measured_matmul_peak(
+    torch: ModuleType, device: str, dtype: Any, n: int = 2048, repeats: int = 8
+) -> tuple[float, str]:
     """The best FLOP/s of ``repeats`` n x n matrix multiplies (after one untimed)."""
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    sync: Callable[[], None] = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     a @ b
     sync()
     best = float("inf")
@@ -119,7 +126,7 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def _catalog_peak(device_name: str, precision: str, allow_tf32: bool):
+def _catalog_peak(device_name: str, precision: str, allow_tf32: bool) -> tuple[float, str] | None:
     from flopcast.catalogs import bundled_hardware
     from flopcast.errors import FlopcastError
 
@@ -140,14 +147,14 @@ class Measurement:
     config: DecoderConfig
     device: str
     device_name: str
-    step_times_s: list
+    step_times_s: list[float]
     warmup: int
     flop_per_step: float
     flop_per_step_counted: float
     flop_per_step_counted_default: float
     peak_flop_per_s: float
     peak_origin: str
-    method: dict = field(default_factory=dict)
+    method: dict[str, Any] = field(default_factory=dict)
 
     @property
     def steady_times(self) -> np.ndarray:
@@ -157,7 +164,7 @@ class Measurement:
     def mfu_per_step(self) -> np.ndarray:
         return self.flop_per_step / (self.steady_times * self.peak_flop_per_s)
 
-    def mfu_summary(self) -> dict:
+    def mfu_summary(self) -> dict[str, float]:
         m = self.mfu_per_step
         p5, median, p95 = np.percentile(m, [5, 50, 95])
         return {
@@ -169,7 +176,7 @@ class Measurement:
             "max": float(m.max()),
         }
 
-    def quotes(self) -> dict:
+    def quotes(self) -> dict[str, float]:
         """The figures a practitioner might quote from this same run."""
         all_t = np.asarray(self.step_times_s, dtype=float)
         steady = self.steady_times
@@ -184,7 +191,7 @@ class Measurement:
             "first_step (cold)": float(fp / all_t[0]),
         }
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         steady = self.steady_times
         return {
             "mfu": self.mfu_summary(),
@@ -257,9 +264,9 @@ def measure(
     tgt = torch.randint(0, config.vocab, (config.batch, config.context), generator=gen).to(device)
     use_amp = config.precision != "fp32"
     scaler = torch.amp.GradScaler(device) if config.precision == "fp16" else None
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    sync: Callable[[], None] = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
-    def step():
+    def step() -> None:
         with torch.autocast(device_type=device, dtype=dtype, enabled=use_amp):
             logits = model(idx)
             loss = torch.nn.functional.cross_entropy(logits.view(-1, config.vocab).float(), tgt.view(-1))
@@ -305,6 +312,7 @@ def measure(
         if found:
             peak, origin = found
         else:  # the better of a measurement before and one after the run (another load may slow either)
+            assert measured_before is not None  # measured above whenever no peak was given
             peak, origin = max(measured_before, measured_matmul_peak(torch, device, dtype), key=lambda x: x[0])
     method = {
         "config": config.to_dict(),

@@ -1,7 +1,7 @@
 """The local web app: FastAPI, server-rendered pages, a small bundled script, and a JSON API.
 
 Every number comes from the functions the CLI calls (:mod:`flopcast.service`,
-:mod:`flopcast.deployment`, :mod:`flopcast.comparison`); the pages only format. Nothing is
+:mod:`flopcast.serving`, :mod:`flopcast.comparison`); the pages only format. Nothing is
 fetched from a CDN. Requests cannot name files: models, chips and scenarios are looked up in
 the catalogs, and the database folder is fixed when the server starts.
 """
@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from flopcast.errors import FlopcastError
+from flopcast.errors import FlopcastError, InvalidInputError
 from flopcast.service import as_input, histogram
 from flopcast.web.schemas import DeployRequest, TrainingRequest, TrendRequest
 
@@ -73,6 +73,7 @@ def create_app(data: str | None = None) -> FastAPI:
 
     @app.exception_handler(FlopcastError)
     async def flopcast_error(request: Request, exc: FlopcastError):
+        # also the endpoints' own checks: they raise InvalidInputError, answered 422 naming the field
         return _error(str(exc))
 
     @app.exception_handler(RequestValidationError)
@@ -141,9 +142,9 @@ def create_app(data: str | None = None) -> FastAPI:
         from flopcast.comparison import compare_hardware
 
         if not (0 < params < 1e16):
-            return _error(f"params={params:g} is outside (0, 1e16)")
+            raise InvalidInputError(f"params={params:g} is outside (0, 1e16)")
         if len(a) > 100 or len(b) > 100:
-            return _error("a chip name is at most 100 characters")
+            raise InvalidInputError("a chip name is at most 100 characters")
         return compare_hardware(a, b, params=params).to_dict()
 
     @app.post("/api/estimate", summary="Training compute and cost, with 90% intervals")
@@ -166,10 +167,10 @@ def create_app(data: str | None = None) -> FastAPI:
 
     @app.post("/api/deploy", summary="Serving cost for a load, with 90% intervals")
     def deploy(req: DeployRequest) -> dict:
-        from flopcast.deployment import estimate_deployment
+        from flopcast.serving import estimate_deployment
 
         if (req.scenario is None) == (req.tokens_per_day is None):
-            return _error("give a scenario or tokens_per_day (one of them)")
+            raise InvalidInputError("give a scenario or tokens_per_day (one of them)")
         est = estimate_deployment(
             req.model,
             params=req.params,
@@ -194,7 +195,7 @@ def create_app(data: str | None = None) -> FastAPI:
         from flopcast.service import trend_analysis
 
         if req.since is not None and req.until is not None and req.since > req.until:
-            return _error(f"since={req.since} is after until={req.until}")
+            raise InvalidInputError(f"since={req.since} is after until={req.until}")
         t = trend_analysis(
             req.metric,
             top=req.top,
