@@ -18,8 +18,7 @@ from flopcast.cli.parse import echo_json
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from flopcast.datasets.parsing import ParseReport
-    from flopcast.datasets.pull import CachedFile
+    from flopcast.service import CachedFile, ParseReport
 
 data_app = typer.Typer(help="Epoch AI's databases: pull, status, check.", no_args_is_help=True)
 
@@ -63,25 +62,20 @@ def pull_cmd(
     Each file is checked (CSV, not truncated, expected columns) before it replaces the cached
     copy; a file that fails leaves the cached copy as it was.
     """
-    from flopcast.datasets.pull import DownloadError, pull
     from flopcast.errors import InvalidInputError
+    from flopcast.service import data_pull
 
     if not (max_mb > 0) or max_mb == float("inf"):
         raise InvalidInputError(f"--max-mb={max_mb:g} must be a positive number of megabytes")
     if not (timeout > 0) or timeout == float("inf"):
         raise InvalidInputError(f"--timeout={timeout:g} must be a positive number of seconds")
     fetch = functools.partial(
-        pull, base_url=base_url, files=file or None, timeout_s=timeout, max_bytes=max(1, int(max_mb * 1e6))
+        data_pull, base_url=base_url, files=file or None, timeout_s=timeout, max_bytes=max(1, int(max_mb * 1e6))
     )
 
-    error: DownloadError | None = None
     if as_json:
-        try:
-            result = fetch()
-        except DownloadError as exc:
-            if exc.result is None:
-                raise
-            error, result = exc, exc.result
+        pulled = fetch()
+        result = pulled.result
         echo_json(result.to_dict())
     else:
         from rich.progress import (
@@ -109,43 +103,25 @@ def pull_cmd(
                     tasks[name] = bar.add_task(name, total=total)
                 bar.update(tasks[name], completed=done, total=total)
 
-            try:
-                result = fetch(progress=on_progress)
-            except DownloadError as exc:
-                if exc.result is None:
-                    raise
-                error, result = exc, exc.result
+            pulled = fetch(progress=on_progress)
+            result = pulled.result
         con = _console()
         if result.fetched:
             con.print(_files_table(result.fetched, "Fetched from Epoch AI"))
         con.print(f"cache folder: {result.dest}", markup=False, highlight=False)
-    if error is not None:
-        raise error
+    if pulled.error is not None:
+        raise pulled.error
 
 
 @data_app.command("status")
 def status_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show the database commands use (embedded snapshot or pulled cache), its date, and what is cached."""
-    from flopcast.datasets.pull import cache_dir, status
-    from flopcast.datasets.source import embedded_manifest, resolve_source
+    from flopcast.service import data_status
 
-    folder = cache_dir()
-    files = status()
-    active = resolve_source(None)
-    man = embedded_manifest()
+    st = data_status()
+    folder, files, active, man = st.cache_dir, st.files, st.active, st.embedded
     if as_json:
-        echo_json(
-            {
-                "active": {
-                    "kind": active.kind,
-                    "label": active.describe(),
-                    "files": {k: str(p) for k, p in active.files},
-                },
-                "embedded": {"snapshot": man.snapshot, "data_date": man.data_date, "urls": man.urls},
-                "cache_dir": str(folder),
-                "files": [f.to_dict() for f in files],
-            }
-        )
+        echo_json(st.to_dict())
         return
     con = _console()
     con.print(f"database in use: {active.describe()}", markup=False, highlight=False)
@@ -176,22 +152,20 @@ def check_cmd(
     limit: Annotated[int, typer.Option(help="Show at most this many issues and warnings (0: all).")] = 50,
 ) -> None:
     """Parse a file and report every cell that could not be parsed (row, column, value, reason)."""
-    from flopcast.datasets.epoch import check_file
     from flopcast.errors import InvalidInputError
+    from flopcast.service import data_check, data_check_all
 
     if limit < 0:
         raise InvalidInputError(f"--limit={limit} must be >= 0")
     if path is None:
-        from flopcast.datasets.source import resolve_source
-
-        reports = [check_file(p) for _, p in resolve_source(None).files]
+        reports = data_check_all()
         if as_json:
             echo_json([r.to_dict() for r in reports])
             return
         for r in reports:
             _print_report(r, limit)
         return
-    report = check_file(path)
+    report = data_check(path)
     if as_json:
         echo_json(report.to_dict())
         return

@@ -35,9 +35,9 @@ def _price_performance(text: str | None, data: str | None):
         lo_v, hi_v = parse_number("price-performance", lo), parse_number("price-performance", hi)
         if not 0 < lo_v <= hi_v:
             raise InvalidInputError(f"--price-performance={text!r}: need 0 < low <= high (OOM/year)")
-        from flopcast.uncertainty import ci
+        from flopcast.service import as_input
 
-        return ci(lo_v, hi_v, kind="normal")
+        return as_input((lo_v, hi_v), kind="normal")
     v = parse_number("price-performance", text)
     if v <= 0:
         raise InvalidInputError(f"--price-performance={v:g} must be > 0 (orders of magnitude a year), or 'fit'")
@@ -214,27 +214,15 @@ def lag_cmd(
     as_json: opt.Json = False,
 ) -> None:
     """Months until another organization, and an open-weights model, reached each frontier model's compute."""
-    from flopcast.lags import catch_up_lags, summarize_lags
-    from flopcast.selection import top_meaning
-    from flopcast.service import database
+    from flopcast.service import lag_analysis
 
     if top < 1:
         raise InvalidInputError(f"--top={top} must be >= 1")
-    db = database(data)
-    lags = catch_up_lags(db.records, top=top, since=since, date_basis=date_basis, include_finetunes=include_finetunes)
-    summary = summarize_lags(lags, period)
-    meaning = top_meaning(top, include_finetunes)
+    result = lag_analysis(
+        data=data, top=top, since=since, include_finetunes=include_finetunes, date_basis=date_basis, period=period
+    )
     if as_json:
-        echo_json(
-            {
-                "source": db.describe(),
-                "date_basis": date_basis,
-                "top": top,
-                "selection": meaning,
-                "lags": [x.to_dict() for x in lags],
-                "summary": summary,
-            }
-        )
+        echo_json(result.to_dict())
         return
     from rich.table import Table
 
@@ -246,7 +234,7 @@ def lag_cmd(
     def f(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.1f}"
 
-    for r in summary:
+    for r in result.summary:
         t.add_row(
             r["period"],
             str(r["frontier_models"]),
@@ -257,7 +245,7 @@ def lag_cmd(
         )
     con.print(t)
     con.print(
-        f"Source: {db.describe()}. Frontier: {meaning}. Months = days / 30.4375; 'not yet' = not caught up "
+        f"Source: {result.source}. Frontier: {result.selection}. Months = days / 30.4375; 'not yet' = not caught up "
         "by the table's last date."
     )
 
@@ -445,8 +433,7 @@ def deploy_cmd(
 ) -> None:
     """What it costs to serve a model for a load: throughput, instances, $/Mtok, $/day and $/year."""
     from flopcast.cli.parse import parse_value
-    from flopcast.serving import estimate_deployment
-    from flopcast.uncertainty import ci
+    from flopcast.service import deployment_estimate
 
     if scenario is not None and tokens_per_day is not None:
         raise InvalidInputError("give --scenario or --tokens-per-day, not both")
@@ -455,31 +442,34 @@ def deploy_cmd(
     if days is not None and not days > 0:
         raise InvalidInputError(f"--days={days:g} must be > 0")
 
-    def val(field, text, fraction=False):
-        v = parse_value(field, text, fraction=fraction)
-        return ci(*v, kind="beta" if fraction and v[1] < 1 else None) if isinstance(v, tuple) else v
+    def point(field: str, text: str | None) -> float | None:
+        v = parse_value(field, text)
+        if isinstance(v, tuple):
+            raise InvalidInputError(f"--{field}={text!r}: give one number here, not an interval")
+        return v
 
-    est = estimate_deployment(
+    # an interval low..high is a 90% CI (a beta for --load-factor below 1): the service's as_input
+    est = deployment_estimate(
         model,
-        params=val("params", params),
-        params_active=val("params-active", params_active),
+        params=point("params", params),
+        params_active=point("params-active", params_active),
         hardware=hardware,
         chips=chips,
         precision=precision,
         batch=batch,
         context=context,
         kv_fraction=kv_fraction,
-        tokens_per_day=val("tokens-per-day", tokens_per_day),
+        tokens_per_day=parse_value("tokens-per-day", tokens_per_day),
         scenario=scenario,
         duration_days=days,
-        price_usd_per_chip_hour=val("price-per-chip-hour", price_per_chip_hour),
+        price_usd_per_chip_hour=parse_value("price-per-chip-hour", price_per_chip_hour),
         owned=owned,
-        load_factor=val("load-factor", load_factor, fraction=True),
+        load_factor=parse_value("load-factor", load_factor, fraction=True),
         overlap=overlap,
         parallelism=parallelism,
         weight_kernel=weight_kernel,
         vs_training=vs_training,
-        api_usd_per_1k_tokens=val("api-price", api_price),
+        api_usd_per_1k_tokens=parse_value("api-price", api_price),
         samples=samples,
         seed=seed,
     )

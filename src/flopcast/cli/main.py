@@ -258,14 +258,14 @@ def hardware_compare(
 ) -> None:
     """Compare chip B with chip A: peak, memory, chips to hold a model, cost per FLOP."""
     from flopcast.cli.parse import parse_value
-    from flopcast.comparison import compare_hardware
     from flopcast.errors import InvalidInputError
+    from flopcast.service import hardware_comparison
 
     values = {k: parse_value(k, v) for k, v in (("params", params), ("price-a", price_a), ("price-b", price_b))}
     u = parse_value("utilization", utilization, fraction=True)
     if any(isinstance(v, tuple) for v in (*values.values(), u)):
         raise InvalidInputError("hardware compare takes point values, not intervals")
-    result = compare_hardware(
+    result = hardware_comparison(
         a,
         b,
         params=values["params"],
@@ -296,26 +296,17 @@ def models_list(
     """List the database's models (Epoch's table with the curated overlay): the names `estimate` takes."""
     from flopcast.errors import InvalidInputError
     from flopcast.reporting.tables import print_models, record_row
-    from flopcast.selection import select
-    from flopcast.service import database
+    from flopcast.service import select_models
 
     if limit < 0:
         raise InvalidInputError(f"--limit={limit} must be >= 0")
-    db = database(data)
-    rows = select(
-        db.records, since=since, until=until, top=top, include_finetunes=True if include_finetunes or search else None
+    chosen = select_models(
+        data=data, search=search, top=top, since=since, until=until, include_finetunes=include_finetunes, limit=limit
     )
-    if search:
-        q = search.lower()
-        rows = [r for r in rows if any(q in n.lower() for n in (r.key, r.name, *r.aliases))]
-    rows.sort(key=lambda r: (r.publication_date is not None, r.publication_date), reverse=True)
-    total = len(rows)
-    if limit:
-        rows = rows[:limit]
     if as_json:
-        echo_json({"source": db.describe(), "total": total, "models": [record_row(r) for r in rows]})
+        echo_json({"source": chosen.source, "total": chosen.total, "models": [record_row(r) for r in chosen.models]})
     else:
-        print_models(rows, total=total, source=db.describe())
+        print_models(chosen.models, total=chosen.total, source=chosen.source)
 
 
 @models_app.command("show")

@@ -59,7 +59,7 @@ def calc_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """MFU from throughput, utilization from achieved FLOP/s, or the utilization a training run implies."""
-    from flopcast.utilization import calculate
+    from flopcast.service import mfu_calculation
 
     for name, v in (
         ("layers", layers),
@@ -70,7 +70,7 @@ def calc_cmd(
     ):
         if v is not None and v < 1:
             raise InvalidInputError(f"--{name}={v} must be >= 1")
-    r = calculate(
+    r = mfu_calculation(
         model,
         params=_number("params", params),
         n_layers=layers,
@@ -125,19 +125,10 @@ def measure_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Train a GPT-style decoder for a few steps and report MFU as a distribution over steps."""
-    import dataclasses
+    from flopcast.service import mfu_config, mfu_measurement
 
-    from flopcast.utilization import load_config
-    from flopcast.utilization.measure import measure
-
-    cfg = load_config(config)
-    if batch is not None or precision is not None:
-        cfg = dataclasses.replace(
-            cfg,
-            batch=cfg.batch if batch is None else batch,
-            precision=cfg.precision if precision is None else precision,
-        )
-    m = measure(
+    cfg = mfu_config(config, batch=batch, precision=precision)
+    m = mfu_measurement(
         cfg,
         device=device,
         steps=steps,

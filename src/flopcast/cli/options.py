@@ -12,7 +12,7 @@ import typer
 
 from flopcast.defaults import ATTENTION_CHOICES, CLOUD_TIERS, DEFAULT_SAMPLES, SAMPLING_CHOICES
 from flopcast.errors import InvalidInputError
-from flopcast.methods import METHOD_CHOICES, METHOD_NAMES
+from flopcast.service import METHOD_CHOICES, METHOD_NAMES
 
 Data = Annotated[
     str | None,

@@ -8,38 +8,59 @@ comes back. Every function estimates through :mod:`flopcast.pipeline` on one dat
 newer, else the embedded snapshot), so the same inputs give the same numbers everywhere.
 The option names and defaults here are the ones every front-end shows (:data:`DEFAULTS`).
 
-- :mod:`flopcast.service.training`: estimates, cost tables, histograms.
-- :mod:`flopcast.service.forecasts`: trends and bands, diffusion, emulation.
+- :mod:`flopcast.service.training`: estimates, cost tables, model listings, histograms.
+- :mod:`flopcast.service.forecasts`: trends and bands, diffusion, catch-up lags, emulation.
+- :mod:`flopcast.service.serving`: serving cost (:mod:`flopcast.serving`), hardware comparison.
+- :mod:`flopcast.service.data`: the database in use, the cache, pulling and checking Epoch's files.
+- :mod:`flopcast.service.utilization`: MFU from reported figures, and measured on this machine.
+
+The CLI and the web app import only this package (and the foundation modules); a contract of
+``[tool.importlinter]`` checks it. Importing it stays light (no numpy) for ``flopcast --help``:
+each function imports the layers it calls. Types of those layers that a front-end names in an
+annotation are re-exported here for type checking only.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flopcast.defaults import ATTENTION_CHOICES, SAMPLING_CHOICES
 from flopcast.methods import METHOD_CHOICES, METHOD_NAMES
+from flopcast.service.data import DataPull, DataStatus, data_check, data_check_all, data_pull, data_status
 from flopcast.service.forecasts import (
     TREND_METRICS,
     DiffusionAnalysis,
+    LagAnalysis,
     Reference,
     TrendAnalysis,
     diffusion_analysis,
     diffusion_reference,
     emulation,
+    lag_analysis,
     price_performance_fit,
     trend_analysis,
     trend_band,
 )
+from flopcast.service.serving import deployment_estimate, hardware_comparison
 from flopcast.service.training import (
     DEFAULTS,
     MAX_SAMPLES,
     CostTable,
+    ModelSelection,
     as_input,
     cost_table,
     database,
     histogram,
     reference_cost,
+    select_models,
     settings,
     training_estimate,
 )
+from flopcast.service.utilization import mfu_calculation, mfu_config, mfu_measurement
+
+if TYPE_CHECKING:
+    from flopcast.datasets.parsing import ParseReport as ParseReport
+    from flopcast.datasets.pull import CachedFile as CachedFile
 
 __all__ = [
     "ATTENTION_CHOICES",
@@ -50,18 +71,33 @@ __all__ = [
     "SAMPLING_CHOICES",
     "TREND_METRICS",
     "CostTable",
+    "DataPull",
+    "DataStatus",
     "DiffusionAnalysis",
+    "LagAnalysis",
+    "ModelSelection",
     "Reference",
     "TrendAnalysis",
     "as_input",
     "cost_table",
+    "data_check",
+    "data_check_all",
+    "data_pull",
+    "data_status",
     "database",
+    "deployment_estimate",
     "diffusion_analysis",
     "diffusion_reference",
     "emulation",
+    "hardware_comparison",
     "histogram",
+    "lag_analysis",
+    "mfu_calculation",
+    "mfu_config",
+    "mfu_measurement",
     "price_performance_fit",
     "reference_cost",
+    "select_models",
     "settings",
     "training_estimate",
     "trend_analysis",

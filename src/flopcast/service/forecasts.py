@@ -1,5 +1,5 @@
 """Forecast questions: trends with bands, the cost of reproducing a run later, who can afford
-it when, and the compute-optimal emulation of a model.
+it when, how long the frontier takes to be caught up, and the compute-optimal emulation of a model.
 
 Front-ends parse their input into plain values and format what comes back; the work is here.
 """
@@ -11,9 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from flopcast.dates import decimal_year
 from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_SAMPLES, DEFAULT_SAMPLING, DEFAULT_SEED
 from flopcast.errors import InvalidInputError
 from flopcast.methods import METHOD_NAMES
@@ -21,7 +18,10 @@ from flopcast.quantities import QuantityInput
 from flopcast.service.training import _check_sampling, as_input, database, reference_cost, settings, training_estimate
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from flopcast.datasets.database import Database
+    from flopcast.lags import Lag
     from flopcast.reproduction import ReproductionCost
     from flopcast.scaling import Emulation
     from flopcast.trends import TrendFit
@@ -48,10 +48,16 @@ class TrendAnalysis:
     @property
     def years(self) -> np.ndarray:
         """The points' dates as decimal years."""
+        import numpy as np
+
+        from flopcast.dates import decimal_year
+
         return np.asarray(decimal_year(list(self.dates)), dtype=float).reshape(-1)
 
     def points(self) -> list[dict[str, Any]]:
         """One ``{year, value, label}`` per point (the web chart's data)."""
+        import numpy as np
+
         values = np.asarray(self.values, dtype=float)
         return [
             {"year": float(y), "value": float(v), "label": lab}
@@ -186,6 +192,10 @@ def trend_band(
     The grid spans the points and the fit, mid-``extrapolate`` and any years in ``also``
     (e.g. a model to place on the chart), widened by ``margin`` years on each side.
     """
+    import numpy as np
+
+    from flopcast.dates import decimal_year
+
     years = [float(y) for y in np.atleast_1d(decimal_year(list(dates)))]
     extra = [float(y) for y in also if y is not None and np.isfinite(y)]
     lo = min([*years, fit.start_year, *extra]) - margin
@@ -317,6 +327,10 @@ def diffusion_analysis(
     table = affordability_table(reference.cost, reference.date, budgets, **kw)
     curve = None
     if curve_points:
+        import numpy as np
+
+        from flopcast.dates import decimal_year
+
         start = float(decimal_year(reference.date))
         years = np.linspace(start, max(year, start + 1) + 4, curve_points)
         curve = cost_to_reproduce(reference.cost, reference.date, years, **kw)
@@ -347,3 +361,56 @@ def emulation(
     if params is None or tokens is None:
         raise InvalidInputError("give a MODEL, or both --params and --tokens")
     return emulate(params, tokens), f"N={params:.3g}, D={tokens:.3g}"
+
+
+@dataclass
+class LagAnalysis:
+    """What ``flopcast lag`` shows: each frontier model's catch-up lags, their medians by period,
+    what the frontier selection means and the database it was read from."""
+
+    lags: list[Lag]
+    summary: list[dict[str, Any]]
+    selection: str
+    source: str
+    top: int
+    date_basis: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "date_basis": self.date_basis,
+            "top": self.top,
+            "selection": self.selection,
+            "lags": [x.to_dict() for x in self.lags],
+            "summary": self.summary,
+        }
+
+
+def lag_analysis(
+    *,
+    data: str | None = None,
+    top: int = 10,
+    since: int | None = None,
+    include_finetunes: bool = False,
+    date_basis: str = "publication",
+    period: int = 2,
+    db: Database | None = None,
+) -> LagAnalysis:
+    """Months until another organization, and an open-weights model, reached the training compute of
+    each of the ``top`` frontier models (referenced from ``since`` on), with the medians by ``period``
+    years of reference date. ``date_basis`` is "publication", or "training_end" where a model's
+    training end is known."""
+    from flopcast.lags import catch_up_lags, summarize_lags
+    from flopcast.selection import top_meaning
+
+    db = database(data, db)
+    lags = catch_up_lags(db.records, top=top, since=since, date_basis=date_basis, include_finetunes=include_finetunes)
+    summary = summarize_lags(lags, period)
+    return LagAnalysis(
+        lags=lags,
+        summary=summary,
+        selection=top_meaning(top, include_finetunes),
+        source=db.describe(),
+        top=top,
+        date_basis=date_basis,
+    )

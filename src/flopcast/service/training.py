@@ -8,8 +8,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, overload
 
-import numpy as np
-
 from flopcast.defaults import (
     ATTENTION_CHOICES,
     DEFAULT_ATTENTION,
@@ -25,8 +23,11 @@ from flopcast.errors import InvalidInputError
 from flopcast.quantities import Interval, QuantityInput
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from flopcast.datasets.database import Database
     from flopcast.datasets.parsing import ParseReport
+    from flopcast.datasets.records import ModelRecord
     from flopcast.pipeline import BatchResult, Settings, TrainingEstimate
     from flopcast.uncertainty import Distribution, Summary
 
@@ -47,18 +48,30 @@ DEFAULTS = {
 
 
 @overload
-def as_input(value: None, fraction: bool = False) -> None: ...
+def as_input(value: None, fraction: bool = False, *, kind: str | None = None) -> None: ...
 @overload
-def as_input(value: float | Interval | list[float], fraction: bool = False) -> float | Distribution: ...
+def as_input(
+    value: float | Interval | list[float], fraction: bool = False, *, kind: str | None = None
+) -> float | Distribution: ...
 @overload
-def as_input(value: QuantityInput | list[float], fraction: bool = False) -> float | Distribution | None: ...
-def as_input(value: QuantityInput | list[float], fraction: bool = False) -> float | Distribution | None:
-    """A number stays a number; a ``(low, high)`` pair becomes a 90% CI (a beta for fractions below 1)."""
+def as_input(
+    value: QuantityInput | list[float], fraction: bool = False, *, kind: str | None = None
+) -> float | Distribution | None: ...
+def as_input(
+    value: QuantityInput | list[float], fraction: bool = False, *, kind: str | None = None
+) -> float | Distribution | None:
+    """A number stays a number; a ``(low, high)`` pair becomes a 90% CI (a beta for fractions below 1).
+
+    ``kind`` ("lognormal", "normal" or "beta") picks the interval's distribution instead; by default a
+    lognormal for positive bounds (:func:`flopcast.uncertainty.ci`). ``(x, x)`` is the point ``x``.
+    """
     if isinstance(value, (tuple, list)):
         from flopcast.uncertainty import ci
 
         lo, hi = value
-        return ci(lo, hi, kind="beta" if fraction and lo < hi < 1 else None)
+        if kind is None and fraction and lo < hi < 1:
+            kind = "beta"
+        return ci(lo, hi, kind=kind)
     return value
 
 
@@ -269,6 +282,50 @@ def cost_table(
     return CostTable(res, what, list(db.reports))
 
 
+@dataclass
+class ModelSelection:
+    """The models behind ``flopcast models list``: newest first, at most the limit, with how many matched."""
+
+    models: list[ModelRecord]
+    total: int
+    source: str
+
+
+def select_models(
+    *,
+    data: str | None = None,
+    search: str | None = None,
+    top: int | None = None,
+    since: int | None = None,
+    until: int | None = None,
+    include_finetunes: bool = False,
+    limit: int = 50,
+    db: Database | None = None,
+) -> ModelSelection:
+    """The database's models that pass the filters, newest first (undated last), at most ``limit`` (0: all).
+
+    ``search`` keeps models whose key, name or an alias contains it (case-insensitive). Fine-tunes are
+    left out of a frontier selection (``top``) unless ``include_finetunes`` or a ``search`` is given;
+    a plain listing keeps them.
+    """
+    from flopcast.selection import select
+
+    if limit < 0:
+        raise InvalidInputError(f"limit={limit} must be >= 0")
+    db = database(data, db)
+    rows = select(
+        db.records, since=since, until=until, top=top, include_finetunes=True if include_finetunes or search else None
+    )
+    if search:
+        q = search.lower()
+        rows = [r for r in rows if any(q in n.lower() for n in (r.key, r.name, *r.aliases))]
+    rows.sort(key=lambda r: (r.publication_date is not None, r.publication_date), reverse=True)
+    total = len(rows)
+    if limit:
+        rows = rows[:limit]
+    return ModelSelection(rows, total, db.describe())
+
+
 def reference_cost(
     model: str,
     *,
@@ -289,6 +346,8 @@ def histogram(samples: np.ndarray | None, bins: int = 60) -> dict[str, list[floa
     """Counts over log10-spaced bins of the positive samples (the charts' data); None without samples."""
     if samples is None:
         return None
+    import numpy as np
+
     x = np.asarray(samples, dtype=float)
     x = x[np.isfinite(x) & (x > 0)]
     if x.size == 0:

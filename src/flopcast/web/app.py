@@ -1,9 +1,9 @@
 """The local web app: FastAPI, server-rendered pages, a small bundled script, and a JSON API.
 
-Every number comes from the functions the CLI calls (:mod:`flopcast.service`,
-:mod:`flopcast.serving`, :mod:`flopcast.comparison`); the pages only format. Nothing is
-fetched from a CDN. Requests cannot name files: models, chips and scenarios are looked up in
-the catalogs, and the database folder is fixed when the server starts.
+Every number comes from the functions the CLI calls (:mod:`flopcast.service`, the only layer
+below the front-ends this app imports); the pages only format. Nothing is fetched from a CDN.
+Requests cannot name files: models, chips and scenarios are looked up in the catalogs, and the
+database folder is fixed when the server starts.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from flopcast.errors import FlopcastError, InvalidInputError
-from flopcast.service import as_input, histogram
+from flopcast.service import histogram
 from flopcast.web.schemas import DeployRequest, TrainingRequest, TrendRequest
 
 MAX_BODY_BYTES = 16 * 1024
@@ -139,13 +139,13 @@ def create_app(data: str | None = None) -> FastAPI:
 
     @app.get("/api/hardware/compare", summary="Compare chip b with chip a (ratios b / a)")
     def compare(a: str, b: str, params: float = 175e9) -> dict:
-        from flopcast.comparison import compare_hardware
+        from flopcast.service import hardware_comparison
 
         if not (0 < params < 1e16):
             raise InvalidInputError(f"params={params:g} is outside (0, 1e16)")
         if len(a) > 100 or len(b) > 100:
             raise InvalidInputError("a chip name is at most 100 characters")
-        return compare_hardware(a, b, params=params).to_dict()
+        return hardware_comparison(a, b, params=params).to_dict()
 
     @app.post("/api/estimate", summary="Training compute and cost, with 90% intervals")
     def estimate(req: TrainingRequest) -> dict:
@@ -167,11 +167,11 @@ def create_app(data: str | None = None) -> FastAPI:
 
     @app.post("/api/deploy", summary="Serving cost for a load, with 90% intervals")
     def deploy(req: DeployRequest) -> dict:
-        from flopcast.serving import estimate_deployment
+        from flopcast.service import deployment_estimate
 
         if (req.scenario is None) == (req.tokens_per_day is None):
             raise InvalidInputError("give a scenario or tokens_per_day (one of them)")
-        est = estimate_deployment(
+        est = deployment_estimate(
             req.model,
             params=req.params,
             hardware=req.hardware,
@@ -179,9 +179,9 @@ def create_app(data: str | None = None) -> FastAPI:
             precision=req.precision,
             batch=req.batch,
             context=req.context,
-            tokens_per_day=as_input(req.tokens_per_day),
+            tokens_per_day=req.tokens_per_day,
             scenario=req.scenario,
-            price_usd_per_chip_hour=as_input(req.price_per_chip_hour),
+            price_usd_per_chip_hour=req.price_per_chip_hour,
             vs_training=req.vs_training,
             samples=req.samples,
             seed=req.seed,
@@ -243,7 +243,7 @@ def _render(name: str) -> str:
         body = root.joinpath(name).read_text(encoding="utf-8")
         title = re.search(r"<!-- title: (.*?) -->", body)
         from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_METHOD
-        from flopcast.methods import METHOD_CHOICES, METHOD_NAMES
+        from flopcast.service import METHOD_CHOICES, METHOD_NAMES
 
         def options(names, default):
             return "".join(f"<option{' selected' if n == default else ''}>{n}</option>" for n in names)

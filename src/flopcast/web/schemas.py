@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_METHOD, DEFAULT_SAMPLES, DEFAULT_SEED
-from flopcast.methods import METHOD_CHOICES, METHOD_NAMES
-from flopcast.service import TREND_METRICS
+from flopcast.service import METHOD_CHOICES, METHOD_NAMES, TREND_METRICS
 
 MAX_SAMPLES = 100_000
 #: a positive finite number, or a 90% interval [low, high]

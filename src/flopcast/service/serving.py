@@ -1,0 +1,120 @@
+"""Serving and hardware questions: what it costs to serve a model for a load, and how two chips compare.
+
+Front-ends parse their input into plain values (a number or a ``(low, high)`` 90% interval) and
+format what comes back; the work is in :mod:`flopcast.serving` and :mod:`flopcast.comparison`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_SEED
+from flopcast.quantities import Interval, QuantityInput
+from flopcast.service.training import as_input
+
+if TYPE_CHECKING:
+    from flopcast.comparison import HardwareComparison
+    from flopcast.datasets.database import Database
+    from flopcast.serving import DeploymentEstimate
+
+
+def deployment_estimate(
+    model: str | None = None,
+    *,
+    params: float | None = None,
+    params_active: float | None = None,
+    n_layers: float | None = None,
+    d_model: float | None = None,
+    hardware: str | None = None,
+    chips: int | None = None,
+    precision: str = "bf16",
+    kv_precision: str = "bf16",
+    kv_fraction: float | None = None,
+    batch: int = 32,
+    context: int | None = None,
+    tokens_per_day: QuantityInput | list[float] = None,
+    scenario: str | None = None,
+    duration_days: float | None = None,
+    price_usd_per_chip_hour: QuantityInput | list[float] = None,
+    cloud_tier: str = "on-demand",
+    owned: bool = False,
+    load_factor: float | Interval | list[float] = 1.0,
+    overlap: str = "none",
+    parallelism: str = "tensor",
+    weight_kernel: str = "fused",
+    vs_training: bool = False,
+    api_usd_per_1k_tokens: QuantityInput | list[float] = None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+    sampling: str = "random",
+    db: Database | None = None,
+) -> DeploymentEstimate:
+    """The serving estimate behind ``flopcast deploy``: :func:`flopcast.serving.estimate_deployment`
+    with the same arguments, a catalog ``model`` (or an ad-hoc ``params`` model) on ``hardware`` for a load.
+
+    The load is ``tokens_per_day`` or a ``scenario`` (a bundled name or a TOML file). The uncertain
+    inputs ``tokens_per_day``, ``price_usd_per_chip_hour``, ``load_factor`` (a fraction in (0, 1]: an
+    interval below 1 is a beta) and ``api_usd_per_1k_tokens`` are each a number or a ``(low, high)``
+    90% interval (:func:`as_input`).
+    """
+    from flopcast.serving import estimate_deployment
+
+    return estimate_deployment(
+        model,
+        params=params,
+        params_active=params_active,
+        n_layers=n_layers,
+        d_model=d_model,
+        hardware=hardware,
+        chips=chips,
+        precision=precision,
+        kv_precision=kv_precision,
+        kv_fraction=kv_fraction,
+        batch=batch,
+        context=context,
+        tokens_per_day=as_input(tokens_per_day),
+        scenario=scenario,
+        duration_days=duration_days,
+        price_usd_per_chip_hour=as_input(price_usd_per_chip_hour),
+        cloud_tier=cloud_tier,
+        owned=owned,
+        load_factor=as_input(load_factor, fraction=True),
+        overlap=overlap,
+        parallelism=parallelism,
+        weight_kernel=weight_kernel,
+        vs_training=vs_training,
+        api_usd_per_1k_tokens=as_input(api_usd_per_1k_tokens),
+        samples=samples,
+        seed=seed,
+        sampling=sampling,
+        db=db,
+    )
+
+
+def hardware_comparison(
+    a: str,
+    b: str,
+    *,
+    params: float = 175e9,
+    precision: str | None = None,
+    price_a: float | None = None,
+    price_b: float | None = None,
+    utilization: float = 1.0,
+    tier: str = "on-demand",
+) -> HardwareComparison:
+    """Chip ``b`` against chip ``a`` (every ratio b / a), behind ``flopcast hardware compare``:
+    peak FLOP/s, memory, chips to hold the training state of a ``params`` model, and cost per FLOP
+    (``price / (peak x utilization x 3600)``; prices default to the catalog's latest in ``tier``).
+    """
+    from flopcast.comparison import compare_hardware
+
+    return compare_hardware(
+        a,
+        b,
+        params=params,
+        precision=precision,
+        price_a=price_a,
+        price_b=price_b,
+        utilization=utilization,
+        tier=tier,
+    )
