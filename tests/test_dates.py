@@ -61,7 +61,7 @@ def test_year_boundaries():
     assert year_label(1e9) == "1000000000.00"  # no calendar date: shown as a number
 
 
-@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2299, 12, 31)))
+@given(st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2099, 12, 31)))
 def test_every_day_round_trips(day):
     assert date_from_decimal_year(decimal_year(day)) == day
     assert date_from_decimal_year(parse_year(day)) == day

@@ -6,8 +6,8 @@ A decimal year is the year plus the fraction of it that has passed: 2020-01-01 i
 - :func:`decimal_year` converts data. A missing date (None, NaT, NaN) stays missing
   and becomes NaN, so a column of release dates with gaps converts in one call.
 - :func:`parse_year` reads one value a user typed. It names the field in its error,
-  refuses a missing value and keeps to the years 1900-2300, where a number outside
-  them is almost surely a cost or a count passed as a date.
+  refuses a missing value and keeps to the years 1950-2100 (:mod:`flopcast.limits`), where
+  a number outside them is almost surely a cost or a count passed as a date.
 
 :func:`date_from_decimal_year` is the inverse: the calendar day a decimal year falls
 on, so 2020.999 (within the last day of 2020) is 2020-12-31, and every date comes
@@ -30,11 +30,12 @@ from typing import Any
 import numpy as np
 
 from flopcast.errors import InvalidInputError, MissingInputError
+from flopcast.limits import YEAR_MAX, YEAR_MIN
 
 __all__ = ["YEAR_RANGE", "date_from_decimal_year", "decimal_year", "parse_year", "year_label"]
 
-#: the years a user's date may fall in; anything outside is almost surely a mistake
-YEAR_RANGE = (1900.0, 2300.0)
+#: the years a user's date may fall in (:mod:`flopcast.limits`); anything outside is almost surely a mistake
+YEAR_RANGE = (float(YEAR_MIN), float(YEAR_MAX))
 
 _HINT = "give 'YYYY-MM-DD', a datetime.date or a decimal year such as 2025.5"
 

@@ -1,0 +1,26 @@
+"""The physical limits every front-end and the API share: one home for "impossible".
+
+A value outside these is refused by the service layer with a one-line error that names the
+field and the range, whichever front-end passed it. Each limit is generous, so that no real
+run, planned or past, is refused:
+
+- :data:`MAX_CHIPS` (10,000,000): ten times the largest cluster announced by 2026 (about
+  1,000,000 accelerators planned; the largest built, xAI's Colossus, about 200,000 GPUs).
+- :data:`MAX_CHIPS_PER_INSTANCE` (4,096): one serving replica; the largest scale-up domain
+  sold in 2026 (NVIDIA's NVL576) is well inside it.
+- :data:`MIN_DURATION_S` (1 s): no training run or serving period is shorter.
+- :data:`MAX_PARAMS` (1e16): ten thousand times the largest model trained by 2026 (about 2e12).
+- :data:`YEAR_MIN`..:data:`YEAR_MAX` (1950-2100): the first neural networks to the end of
+  any forecast flopcast can make.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MAX_CHIPS", "MAX_CHIPS_PER_INSTANCE", "MAX_PARAMS", "MIN_DURATION_S", "YEAR_MAX", "YEAR_MIN"]
+
+MAX_CHIPS = 10_000_000
+MAX_CHIPS_PER_INSTANCE = 4_096
+MIN_DURATION_S = 1.0
+MAX_PARAMS = 1e16
+YEAR_MIN = 1950
+YEAR_MAX = 2100
