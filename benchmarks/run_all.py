@@ -99,6 +99,7 @@ def render(
     deploy: dict | None = None,
     mfu: dict | None = None,
     web: dict | None = None,
+    web_load: dict | None = None,
 ) -> str:
     L = []
     w = L.append
@@ -347,6 +348,43 @@ def render(
         w(f"| report for GPT-3, in process, median of 5 | {web['report_in_process_median_s']:.2f} s | < 5 s |")
         w(f"| `flopcast report gpt-3`, whole command | {web['report_cli_s']:.2f} s | < 5 s |\n")
 
+    # -- web under load -------------------------------------------------------------------
+    if web_load:
+        t, sat, up = web_load["typical"], web_load["saturated"], web_load["upload_1gb"]
+        lat, hl = t["latency"], sat["health"]
+        w("## 8. Web app under load (`bench_web_load.py`)\n")
+        w(
+            f"`flopcast serve` in its own process with its default limits ({web_load['cores']} cores: "
+            f"{2 * web_load['cores']} heavy requests at once, 400,000 samples in flight, 64 waiting at most 10 s), "
+            f"driven over loopback by {t['clients']} client threads with httpx on the same machine.\n"
+        )
+        w("| measure | value | target |\n|---|---:|---:|")
+        w(
+            f"| {t['requests']:,} `POST /api/estimate` GPT-3, 10,000 samples, from {t['clients']} clients at once: "
+            f"answered / 503 / other | {t['ok']:,} / {t['busy_503']} / {t['other']} | all answered |"
+        )
+        w(f"| the same: throughput | {t['throughput_rps']:.1f} requests/s | |")
+        w(
+            f"| the same: latency p50 / p95 / p99 | {lat['p50_ms']:.0f} / {lat['p95_ms']:.0f} / "
+            f"{lat['p99_ms']:.0f} ms | |"
+        )
+        w(
+            f"| {sat['clients']} clients sending maximal estimates (100,000 samples, sensitivity) back to back for "
+            f"{sat['duration_s']:.0f} s: answered / 503 | {sat['heavy_ok']} / {sat['heavy_busy_503']} | |"
+        )
+        w(
+            f"| the same: `GET /api/health` every 50 ms ({hl['n']} probes), p99 and max | {hl['p99_ms']:.0f} ms, "
+            f"{hl['max_ms']:.0f} ms | < 1 s |"
+        )
+        w(
+            f"| 1 GB chunked body to `POST /api/estimate`: status, bytes the client handed over | {up['status']}, "
+            f"{up['handed_over_bytes'] / 2**20:.1f} MB in {up['wall_s'] * 1e3:.0f} ms | 413 |"
+        )
+        w(
+            f"| the same: server RSS before, after; growth of its peak | {up['rss_before_mb']:.0f} MB, "
+            f"{up['rss_after_mb']:.0f} MB; {up['peak_growth_mb']:.0f} MB | < 50 MB |\n"
+        )
+
     # -- method ---------------------------------------------------------------------------
     w("## Method\n")
     w(
@@ -377,6 +415,7 @@ def main() -> None:
         "deploy": run("bench_deploy.py"),
         "mfu": run("bench_mfu.py"),
         "web": run("bench_web.py"),
+        "web_load": run("bench_web_load.py"),
     }
     mc = json.loads((HERE / "results_mc.json").read_text())
     cli = json.loads((HERE / "results_cli.json").read_text())
@@ -385,7 +424,8 @@ def main() -> None:
     deploy = json.loads((HERE / "results_deploy.json").read_text())
     mfu = json.loads((HERE / "results_mfu.json").read_text())
     web = json.loads((HERE / "results_web.json").read_text())
-    text = render(mc, cli, machine(), wall, batch, trend, deploy, mfu, web)
+    web_load = json.loads((HERE / "results_web_load.json").read_text())
+    text = render(mc, cli, machine(), wall, batch, trend, deploy, mfu, web, web_load)
     (HERE / "RESULTS.md").write_text(text)
     print(f"wrote {HERE / 'RESULTS.md'} ({sum(wall.values()):.0f} s)")
 

@@ -233,7 +233,8 @@ def test_repull_replaces(server, snapshot):
     pull(base_url=server.base_url)
     smaller = _csv_text(snapshot["models_header"], snapshot["models_rows"][:10]).encode()
     (server.root / "all_ai_models.csv").write_bytes(smaller)
-    result = pull(base_url=server.base_url, files=["all_ai_models.csv"])
+    # 10 rows where 51 were cached: only forced (tests/test_pull_hardening.py checks the refusal)
+    result = pull(base_url=server.base_url, files=["all_ai_models.csv"], force=True)
     assert (cache_dir() / "all_ai_models.csv").read_bytes() == smaller
     entry = {f.name: f for f in status()}["all_ai_models.csv"]
     assert entry.rows == 10 and entry.bytes == len(smaller)

@@ -182,7 +182,9 @@ def run_tiny():
 def test_measured_mfu_is_a_sane_ordered_distribution(run_tiny):
     d = run_tiny.to_dict()
     s = d["mfu"]
-    assert 0 < s["min"] <= s["p5"] <= s["median"] <= s["p95"] <= s["max"] <= 1
+    # ordered by definition; no ceiling of 1: the tiny peak matmuls and the steps are timed separately, so on a
+    # loaded machine a step can beat the measured "peak" (a wall-clock property, not one this test may assert)
+    assert 0 < s["min"] <= s["p5"] <= s["median"] <= s["p95"] <= s["max"]
     assert s["min"] <= s["mean"] <= s["max"]
     assert len(d["step_times_s"]) == 10 and d["method"]["measured_steps"] == 8
     # each quote is its definition over the same step times

@@ -12,11 +12,26 @@ run, planned or past, is refused:
 - :data:`MAX_PARAMS` (1e16): ten thousand times the largest model trained by 2026 (about 2e12).
 - :data:`YEAR_MIN`..:data:`YEAR_MAX` (1950-2100): the first neural networks to the end of
   any forecast flopcast can make.
+- :data:`MIN_QUANTITY`..:data:`MAX_QUANTITY` (1e-100..1e100): every other positive number a
+  user gives (tokens, FLOP, prices, rates, budgets). The observable universe holds about 1e80
+  atoms, so no count, price or rate comes near 1e100; and a product or quotient of three
+  numbers inside this range stays inside floating point (about 1e-308..1.8e308), so such an
+  input never overflows to infinity or underflows to zero on its way to a result. Counts
+  (parameters, tokens, FLOP) start at 1.
 """
 
 from __future__ import annotations
 
-__all__ = ["MAX_CHIPS", "MAX_CHIPS_PER_INSTANCE", "MAX_PARAMS", "MIN_DURATION_S", "YEAR_MAX", "YEAR_MIN"]
+__all__ = [
+    "MAX_CHIPS",
+    "MAX_CHIPS_PER_INSTANCE",
+    "MAX_PARAMS",
+    "MAX_QUANTITY",
+    "MIN_DURATION_S",
+    "MIN_QUANTITY",
+    "YEAR_MAX",
+    "YEAR_MIN",
+]
 
 MAX_CHIPS = 10_000_000
 MAX_CHIPS_PER_INSTANCE = 4_096
@@ -24,3 +39,5 @@ MIN_DURATION_S = 1.0
 MAX_PARAMS = 1e16
 YEAR_MIN = 1950
 YEAR_MAX = 2100
+MIN_QUANTITY = 1e-100
+MAX_QUANTITY = 1e100

@@ -422,6 +422,8 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
     """
     if isinstance(name_or_path, os.PathLike) or _looks_like_path(str(name_or_path)):
         p = Path(name_or_path)
+        if p.is_dir():
+            raise CatalogError(f"scenario file {str(p)!r} is a folder; give a .toml file or a bundled name")
         if not p.is_file():
             raise CatalogError(f"scenario file {str(p)!r} does not exist or is not a file")
         try:
@@ -430,6 +432,9 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
             raise CatalogError(
                 f"scenario file {str(p)!r} is not UTF-8 text ({exc.reason} at byte {exc.start})"
             ) from None
+        except OSError as exc:  # it exists but cannot be read: permissions, an I/O error, a special file
+            reason = exc.strerror or str(exc)
+            raise CatalogError(f"scenario file {str(p)!r} cannot be read ({reason[:1].lower() + reason[1:]})") from None
         return _parse_text(text, str(p))
     name = str(name_or_path).strip()
     files = _bundled_files()
@@ -438,6 +443,6 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
             "scenario",
             name,
             files,
-            hint=f"bundled scenarios: {', '.join(sorted(files)) or 'none'}; or give a path to a .toml file",
+            hint="or give a path to a .toml file",
         )
     return _load_bundled(name, files[name])

@@ -54,23 +54,42 @@ def pull_cmd(
         ),
     ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait on each network operation.")] = 60.0,
-    max_mb: Annotated[float, typer.Option("--max-mb", help="Largest file to accept, in MB (10^6 bytes).")] = 200.0,
+    deadline: Annotated[
+        float, typer.Option("--deadline", help="Seconds the whole pull may take (checked between chunks).")
+    ] = 300.0,
+    max_mb: Annotated[
+        float, typer.Option("--max-mb", help="Largest file to accept, in MB (10^6 bytes; at most 256).")
+    ] = 200.0,
+    force: Annotated[
+        bool, typer.Option("--force", help="Accept a file with more than 10% fewer rows than the cached copy.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (no progress bar).")] = False,
 ) -> None:
     """Download Epoch AI's model and hardware databases into the local cache.
 
-    Each file is checked (CSV, not truncated, expected columns) before it replaces the cached
-    copy; a file that fails leaves the cached copy as it was.
+    Each file is checked (CSV, not truncated, expected columns, not more than 10% fewer rows than
+    the cached copy unless --force) before it replaces the cached copy; a file that fails leaves
+    the cached copy as it was.
     """
     from flopcast.errors import InvalidInputError
     from flopcast.service import data_pull
 
     if not (max_mb > 0) or max_mb == float("inf"):
         raise InvalidInputError(f"--max-mb={max_mb:g} must be a positive number of megabytes")
+    if max_mb > 256:
+        raise InvalidInputError(f"--max-mb={max_mb:g} is over 256, the largest file (MB) flopcast reads")
     if not (timeout > 0) or timeout == float("inf"):
         raise InvalidInputError(f"--timeout={timeout:g} must be a positive number of seconds")
+    if not (deadline > 0) or deadline == float("inf"):
+        raise InvalidInputError(f"--deadline={deadline:g} must be a positive number of seconds")
     fetch = functools.partial(
-        data_pull, base_url=base_url, files=file or None, timeout_s=timeout, max_bytes=max(1, int(max_mb * 1e6))
+        data_pull,
+        base_url=base_url,
+        files=file or None,
+        timeout_s=timeout,
+        max_bytes=max(1, int(max_mb * 1e6)),
+        deadline_s=deadline,
+        force=force,
     )
 
     if as_json:
@@ -192,5 +211,13 @@ def _print_report(report: ParseReport, limit: int) -> None:
         shown = report.duplicates[: limit or None]
         con.print(
             f"Duplicate or near-duplicate names ({len(report.duplicates)}): "
-            + "; ".join(f"{n} (lines {', '.join(map(str, lines))})" for n, lines in shown)
+            + "; ".join(f"{n} (lines {_lines_shown(lines, limit)})" for n, lines in shown)
         )
+
+
+def _lines_shown(lines: list[int], limit: int) -> str:
+    """The lines of one duplicated name, at most ``limit`` of them (0: all)."""
+    s = ", ".join(map(str, lines[: limit or None]))
+    if limit and len(lines) > limit:
+        s += f", ... ({len(lines) - limit:,} more)"
+    return s

@@ -83,6 +83,10 @@ def diffusion_cmd(
 
     if not (2 <= samples <= 1_000_000):
         raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
+    if plot is not None:
+        from flopcast.reporting.plots import check_plot_path
+
+        check_plot_path(plot)  # a plot that cannot be written fails before the work
     ref = diffusion_reference(
         model,
         cost_usd=parse_value("cost", cost) if cost is not None else None,
@@ -124,6 +128,7 @@ def diffusion_cmd(
             caption=f"Source: {source}. Hardware price-performance"
             + (" and algorithmic efficiency" if algorithmic else "")
             + ".",
+            path_label="--plot",
         )
     if as_json:
         echo_json(
@@ -286,6 +291,10 @@ def trend_cmd(
         if isinstance(target, tuple):
             raise InvalidInputError("--cross takes one value, not an interval")
     opt.check_selection(since, until, price_index, year_dollars)
+    if plot is not None:
+        from flopcast.reporting.plots import check_plot_path
+
+        check_plot_path(plot)  # a plot that cannot be written fails before the work
     t = trend_analysis(
         metric,
         data=data,
@@ -326,6 +335,7 @@ def trend_cmd(
             + " ".join(
                 [*series_notes, *([f"Models: {out['selection']['meaning']}."] if "meaning" in out["selection"] else [])]
             ),
+            path_label="--plot",
         )
     if as_json:
         echo_json(out)

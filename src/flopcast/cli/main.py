@@ -6,6 +6,7 @@ Heavy libraries (numpy, scipy, pandas) are imported inside the commands so that
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -162,7 +163,9 @@ def costs(
     seed: opt.Seed = DEFAULT_SEED,
     sampling: opt.Sampling = DEFAULT_SAMPLING,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
-    out: Annotated[str | None, typer.Option(help="Write to this file (atomically) instead of the terminal.")] = None,
+    out: Annotated[
+        str | None, typer.Option(help="Write to this file (atomically; - for standard output) instead of the terminal.")
+    ] = None,
 ) -> None:
     """Estimate every selected model of the database, with 90% intervals: each row is `estimate NAME`."""
     from flopcast.errors import InvalidInputError
@@ -170,6 +173,10 @@ def costs(
     if fmt not in ("table", "csv", "json"):
         raise InvalidInputError(f"--format={fmt!r} is not one of table, csv, json")
     opt.check_selection(since, until, price_index, year_dollars)
+    from flopcast.reporting.output import batch_csv, batch_json, output_target, write_output
+
+    if out is not None:
+        output_target(out, label="--out", probe=True)  # a path that cannot be written fails before the work
     from flopcast.service import cost_table
 
     table = cost_table(
@@ -190,8 +197,6 @@ def costs(
         sampling=sampling,
     )
     result = table.result
-    from flopcast.reporting.output import batch_csv, batch_json, write_text_atomic
-
     if fmt == "table" and out is None:
         from flopcast.reporting.tables import print_batch
 
@@ -199,7 +204,7 @@ def costs(
         return
     text = batch_json(result) if fmt == "json" else batch_csv(result)
     if out is not None:
-        write_text_atomic(out, text)
+        write_output(out, text, label="--out")
         sys.stderr.write(f"wrote {len(result.estimates)} models to {out} ({result.source})\n")
     else:
         typer.echo(text, nl=False)
@@ -332,6 +337,11 @@ def main(argv: list[str] | None = None) -> None:
     except FlopcastError as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(2)
+    except OSError as exc:
+        # a file that a command could not read or write and did not check itself: one line, never a traceback
+        # (a closed standard output, `| head`, is click's: it exits 1 quietly)
+        sys.stderr.write(f"error: {_os_error_text(exc)}\n")
+        sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -348,6 +358,23 @@ def main(argv: list[str] | None = None) -> None:
             sys.stderr.write(f"error: {exc.format_message()}\n")
             sys.exit(exc.exit_code)
         raise
+
+
+def _os_error_text(exc: OSError) -> str:
+    """One line for an operating-system error: the path (``exc.filename``) and the reason."""
+    import errno
+
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    reason = reason[:1].lower() + reason[1:]
+    named = [
+        repr(os.fsdecode(f)) if isinstance(f, (str, bytes)) else str(f)
+        for f in (exc.filename, exc.filename2)
+        if f is not None
+    ]
+    if named:
+        return f"reading or writing {' and '.join(named)} failed: {reason}"
+    code = f", errno {errno.errorcode[exc.errno]}" if exc.errno is not None and exc.errno in errno.errorcode else ""
+    return f"{reason} (reading or writing a file{code})"
 
 
 if __name__ == "__main__":  # pragma: no cover

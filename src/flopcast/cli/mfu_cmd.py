@@ -127,7 +127,14 @@ def measure_cmd(
     """Train a GPT-style decoder for a few steps and report MFU as a distribution over steps."""
     from flopcast.service import mfu_config, mfu_measurement
 
-    cfg = mfu_config(config, batch=batch, precision=precision)
+    try:
+        cfg = mfu_config(config, batch=batch, precision=precision)
+    except OSError as exc:  # a file that exists but cannot be read (permissions, a device, an I/O error)
+        reason = exc.strerror or str(exc)
+        raise InvalidInputError(
+            f"--config={config!r}: the file cannot be read ({reason[:1].lower() + reason[1:]}); "
+            "give a readable TOML or JSON file, or a preset name"
+        ) from None
     m = mfu_measurement(
         cfg,
         device=device,

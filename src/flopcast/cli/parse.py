@@ -85,12 +85,13 @@ def json_default(o):
 
 
 def echo_json(obj) -> None:
-    """Print ``obj`` as indented JSON (NaN and infinity are not valid JSON: they are refused)."""
-    import json
-
+    """Print ``obj`` as indented JSON. NaN and infinity are not valid JSON: a result holding one is refused
+    with a one-line error naming the field (:func:`flopcast.reporting.output.to_json`), before anything is printed."""
     import typer
 
-    typer.echo(json.dumps(obj, indent=2, default=json_default, allow_nan=False))
+    from flopcast.reporting.output import to_json
+
+    typer.echo(to_json(obj, default=json_default))
 
 
 def console(stderr: bool = False):

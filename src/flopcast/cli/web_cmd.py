@@ -15,7 +15,9 @@ def report_cmd(
     name: Annotated[
         str | None, typer.Argument(help="A model of the database, or none for an ad-hoc run described by flags.")
     ] = None,
-    out: Annotated[str, typer.Option(help="The HTML file to write (atomically).")] = "report.html",
+    out: Annotated[
+        str, typer.Option(help="The HTML file to write (atomically; - for standard output).")
+    ] = "report.html",
     params: Annotated[str | None, typer.Option(help="Parameters (point or low..high).")] = None,
     tokens: Annotated[str | None, typer.Option(help="Training tokens.")] = None,
     compute: Annotated[str | None, typer.Option(help="Training compute in FLOP.")] = None,
@@ -36,11 +38,14 @@ def report_cmd(
     """Write one self-contained HTML report: inputs, costs, distributions, sensitivity, hardware, serving, trend."""
     from flopcast.cli.parse import parse_value
     from flopcast.reporting.html import build_report, write_report
+    from flopcast.reporting.output import check_writable, output_target
 
-    if not out.lower().endswith((".html", ".htm")):
+    target = output_target(out, label="--out")  # standard output, a device or a regular file
+    if target.is_file and not out.lower().endswith((".html", ".htm")):
         raise InvalidInputError(f"--out={out!r} must end in .html")
     if not (2 <= samples <= 1_000_000):
         raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
+    check_writable(target)  # a folder that cannot be written in fails before the work
     args = dict(
         params=parse_value("params", params),
         tokens=parse_value("tokens", tokens),
@@ -55,14 +60,22 @@ def report_cmd(
     )
     args = {k: v for k, v in args.items() if v is not None}
     html = build_report(name, estimate_args=args, scenario=scenario, data=data, samples=samples, seed=seed)
-    path = write_report(out, html)
-    typer.echo(f"wrote {path} ({len(html.encode()) / 1024:,.0f} KiB)")
+    path = write_report(out, html, label="--out")
+    # the report itself may be on standard output: the note then goes to standard error
+    typer.echo(f"wrote {path} ({len(html.encode()) / 1024:,.0f} KiB)", err=target.kind == "stream")
 
 
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to bind (default: this machine only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     data: opt.Data = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Another Host header to answer (NAME or NAME:PORT), e.g. this machine's name on a network; repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Run the local web app: calculators, hardware comparison, trend explorer and a JSON API under /api."""
     if not (1 <= port <= 65_535):
@@ -71,15 +84,42 @@ def serve_cmd(
         import uvicorn
     except ImportError:
         raise InvalidInputError("the web app needs its extra: pip install 'flopcast[web]'") from None
-    from flopcast.service import database
+    from flopcast.service import serving_data_check
     from flopcast.web import create_app
+    from flopcast.web.guards import is_loopback
 
-    db = database(data)  # read now: a missing or wrong folder fails before the server starts
+    # read and check now: a missing folder, or one the trend explorer cannot use, fails before the server starts
+    db = serving_data_check(data)
+    allowed = _served_hosts(host, port, allow_host or [])
     typer.echo(f"flopcast: {len(db.records):,} models from {db.describe()}", err=True)
-    app = create_app(data=data)
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    typer.echo(f"flopcast: answering Host {', '.join(allowed)}", err=True)
+    app = create_app(data=data, allowed_hosts=allowed)
+    if not is_loopback(host):
         typer.echo(f"warning: binding {host} exposes the app beyond this machine", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _served_hosts(host: str, port: int, extra: list[str]) -> list[str]:
+    """The Host headers ``serve`` answers: the bind address (the loopback names for a loopback bind; those and this
+    machine's name for 0.0.0.0 or ::), and each --allow-host."""
+    import ipaddress
+    import socket
+
+    from flopcast.web.guards import served_hosts
+
+    out = served_hosts(host, port)
+    try:
+        unspecified = ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        unspecified = False
+    if unspecified:
+        out += [*served_hosts("127.0.0.1", port), f"{socket.gethostname().lower()}:{port}"]
+    for h in extra:
+        h = h.strip()
+        if not h or any(c in h for c in "/ @,") or len(h) > 255:
+            raise InvalidInputError(f"--allow-host={h!r} is not a host name (NAME or NAME:PORT)")
+        out.append(h.lower())
+    return list(dict.fromkeys(out))
 
 
 def validate_cmd(

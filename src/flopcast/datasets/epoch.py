@@ -11,7 +11,9 @@ duplicate names.
 Nothing here raises on a bad cell: a cell that cannot be parsed becomes ``None`` and a
 :class:`ParseIssue` (file, line, column, value, reason) in the file's
 :class:`ParseReport`. Only an unusable file (not UTF-8, no records, required columns
-missing, not one of Epoch's files) raises :class:`~flopcast.errors.CatalogError`.
+missing, not one of Epoch's files, past one of the reading limits of
+:mod:`flopcast.datasets.reader`) raises :class:`~flopcast.errors.CatalogError`. Files are
+streamed record by record; :func:`check_file` keeps no rows, only what its report needs.
 
 Lines are 1-based physical lines of the file where the record starts, as ``sed -n Np``
 or an editor shows them.
@@ -61,7 +63,7 @@ __all__ = [
 # --------------------------------------------------------------------------- AI models
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EpochModel:
     """One row of Epoch's AI models table. Everything but the name may be missing (None / ())."""
 
@@ -115,7 +117,9 @@ def load_epoch_models(path: str | Path) -> tuple[list[EpochModel], ParseReport]:
     return _load_models(_Table(path, schema.MODELS))
 
 
-def _load_models(t: _Table) -> tuple[list[EpochModel], ParseReport]:
+def _load_models(t: _Table, *, keep: bool = True) -> tuple[list[EpochModel], ParseReport]:
+    """The models of ``t`` and its report; with ``keep=False`` the models are checked, not kept
+    (``data check`` of a large file holds only the names, for the duplicates)."""
     sink = t.sink
     pos = {"positive": True}
     f_orgs = t.list_cell("organization")
@@ -153,6 +157,7 @@ def _load_models(t: _Table) -> tuple[list[EpochModel], ParseReport]:
     compute_col = t.header_of("training_compute_flop")
 
     models: list[EpochModel] = []
+    names: list[tuple[str, int]] = []
     skipped = 0
     for rec in t.records:
         cells = rec.cells
@@ -173,47 +178,48 @@ def _load_models(t: _Table) -> tuple[list[EpochModel], ParseReport]:
                 f"{compute:g} (bounds {lower if lower is None else f'{lower:g}'}, {upper if upper is None else f'{upper:g}'})",
                 "central compute estimate lies outside its bounds",
             )
-        models.append(
-            EpochModel(
-                name=name,
-                line=rec.line,
-                organizations=f_orgs(cells),
-                domains=f_domains(cells),
-                publication_date=f_date(cells),
-                parameters=f_params(cells),
-                training_compute_flop=compute,
-                compute_lower_flop=lower,
-                compute_upper_flop=upper,
-                dataset_size=f_dsize(cells),
-                epochs=f_epochs(cells),
-                training_time_hours=f_hours(cells),
-                training_hardware=f_hw(cells),
-                hardware_quantity=f_qty(cells),
-                utilization=f_util(cells),
-                chip_hours=f_chiph(cells),
-                confidence=conf.lower() if conf else None,
-                accessibility=f_access(cells),
-                cloud_vendor=f_vendor(cells),
-                organization_category=f_orgcat(cells),
-                numerical_format=f_numfmt(cells),
-                notability=f_notab(cells),
-                compute_rank=f_rank(cells),
-                estimation_method=f_method(cells),
-                country=f_country(cells),
-                link=f_link(cells),
-                tasks=f_tasks(cells),
-                training_datasets=split_list(cells[ds_idx]) if ds_idx is not None and ds_idx < len(cells) else (),
-                base_model=f_base(cells),
-                finetune_compute_flop=f_ft(cells),
-                post_training_compute_flop=f_post(cells),
-                dataset_notes=f_dnotes(cells),
-                training_power_draw_w=f_power(cells),
-                last_modified=f_modified(cells),
-            )
+        model = EpochModel(
+            name=name,
+            line=rec.line,
+            organizations=f_orgs(cells),
+            domains=f_domains(cells),
+            publication_date=f_date(cells),
+            parameters=f_params(cells),
+            training_compute_flop=compute,
+            compute_lower_flop=lower,
+            compute_upper_flop=upper,
+            dataset_size=f_dsize(cells),
+            epochs=f_epochs(cells),
+            training_time_hours=f_hours(cells),
+            training_hardware=f_hw(cells),
+            hardware_quantity=f_qty(cells),
+            utilization=f_util(cells),
+            chip_hours=f_chiph(cells),
+            confidence=conf.lower() if conf else None,
+            accessibility=f_access(cells),
+            cloud_vendor=f_vendor(cells),
+            organization_category=f_orgcat(cells),
+            numerical_format=f_numfmt(cells),
+            notability=f_notab(cells),
+            compute_rank=f_rank(cells),
+            estimation_method=f_method(cells),
+            country=f_country(cells),
+            link=f_link(cells),
+            tasks=f_tasks(cells),
+            training_datasets=split_list(cells[ds_idx]) if ds_idx is not None and ds_idx < len(cells) else (),
+            base_model=f_base(cells),
+            finetune_compute_flop=f_ft(cells),
+            post_training_compute_flop=f_post(cells),
+            dataset_notes=f_dnotes(cells),
+            training_power_draw_w=f_power(cells),
+            last_modified=f_modified(cells),
         )
+        names.append((name, rec.line))
+        if keep:
+            models.append(model)
     report = t.report()
     report.skipped += skipped
-    report.duplicates = _duplicates((m.name, m.line) for m in models)
+    report.duplicates = _duplicates(names)
     return models, report
 
 
@@ -242,7 +248,7 @@ def find_model(models: Iterable[EpochModel], name: str) -> EpochModel:
 # --------------------------------------------------------------------------- prices
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EpochPrice:
     """One row of Epoch's hardware prices table (cloud prices are USD per chip-hour)."""
 
@@ -270,7 +276,7 @@ def load_epoch_prices(path: str | Path) -> tuple[list[EpochPrice], ParseReport]:
     return _load_prices(_Table(path, schema.PRICES))
 
 
-def _load_prices(t: _Table) -> tuple[list[EpochPrice], ParseReport]:
+def _load_prices(t: _Table, *, keep: bool = True) -> tuple[list[EpochPrice], ParseReport]:
     sink = t.sink
     f_manu = t.text_cell("manufacturer")
     f_vendor = t.text_cell("vendor")
@@ -299,23 +305,23 @@ def _load_prices(t: _Table) -> tuple[list[EpochPrice], ParseReport]:
         prices = (f_od(cells), f_1y(cells), f_3y(cells), f_buy(cells))
         if all(p is None for p in prices):
             sink.warn("", name, "no price in any price column")
-        out.append(
-            EpochPrice(
-                hardware=name,
-                manufacturer=f_manu(cells),
-                vendor=f_vendor(cells),
-                location=f_loc(cells),
-                date=date,
-                on_demand=prices[0],
-                one_year=prices[1],
-                three_year=prices[2],
-                purchase=prices[3],
-                notes=f_notes(cells),
-                source=f_src(cells),
-                n_chips=f_n(cells),
-                line=rec.line,
-            )
+        price = EpochPrice(
+            hardware=name,
+            manufacturer=f_manu(cells),
+            vendor=f_vendor(cells),
+            location=f_loc(cells),
+            date=date,
+            on_demand=prices[0],
+            one_year=prices[1],
+            three_year=prices[2],
+            purchase=prices[3],
+            notes=f_notes(cells),
+            source=f_src(cells),
+            n_chips=f_n(cells),
+            line=rec.line,
         )
+        if keep:
+            out.append(price)
     report = t.report()
     report.skipped += skipped
     return out, report
@@ -462,9 +468,9 @@ def check_file(path: str | Path) -> ParseReport:
     """Detect which Epoch file ``path`` is from its header and report what does not parse."""
     t = _Table(path, None)
     if t.kind is schema.MODELS:
-        return _load_models(t)[1]
+        return _load_models(t, keep=False)[1]
     if t.kind is schema.PRICES:
-        return _load_prices(t)[1]
+        return _load_prices(t, keep=False)[1]
     if t.kind is schema.HARDWARE:
         return _check_hardware(t)
     return _check_price_index(t)

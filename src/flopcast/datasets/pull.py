@@ -3,11 +3,30 @@
 ``pull()`` fetches each file over HTTP(S) with :mod:`urllib.request`, streams it in
 chunks into a temporary file in the cache folder, and checks it before it replaces
 anything: it must be UTF-8 CSV text with a header and at least one data row, it must
-not be truncated, and its header must be the expected Epoch file kind with every
-required column. Only then is it moved into place with :func:`os.replace` (atomic)
-and recorded in ``manifest.json`` (url, fetched_at, bytes, rows, sha256, kind), which
-is also written atomically. A file that fails leaves the previous cached copy and its
-manifest entry untouched.
+not be truncated, its header must be the expected Epoch file kind with every required
+column, and it must not have shrunk: a file with more than :data:`MAX_SHRINK` (10%) fewer
+rows than the cached copy is refused unless ``force=True`` (``flopcast data pull --force``),
+since a server that closes the connection at a row boundary, with no Content-Length,
+sends a shorter file that is otherwise well formed. ``manifest.json`` records each
+file's url, fetched_at, bytes, rows, sha256 and kind.
+
+Time: ``timeout_s`` bounds each network operation; ``deadline_s`` (default
+:data:`DEFAULT_DEADLINE_S`, 300 s) bounds the whole pull. The deadline is checked before each
+file and between chunks, so a server that trickles data cannot hold a pull open; it is
+passed by at most one ``timeout_s`` (a single read waits at most that long).
+
+Replacing a file is one unit with its manifest entry. The new file is written under a
+temporary name (``.NAME.XXXX.part``) and checked; then a journal ``.NAME.pending.json``
+(the temporary name and the new manifest entry) is written atomically, the file is renamed
+into place with :func:`os.replace` (atomic), the manifest is rewritten atomically, and the
+journal is removed. A crash at any step leaves a cache that reads consistently:
+before the rename, the old file and its entry stand; after it, :func:`status` takes the new
+entry from the journal (the file's sha256 must match). The next pull completes such a
+commit (after the rename) or rolls it back (before it), then removes debris of killed pulls
+(temporary ``.part`` and ``.tmp`` files of the cache's own names). A pull holds an exclusive
+lock on the cache folder (``flock``, where the platform has it), so two pulls never share it.
+A file that fails leaves the previous cached copy and its manifest entry untouched, and no
+temporary file behind.
 
 Failures: every requested file is tried. Files that succeed are kept; if any failed,
 ``pull()`` raises one :class:`DownloadError` at the end naming each failed file, its
@@ -31,21 +50,33 @@ import math
 import os
 import socket
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
 
-from flopcast.datasets import schema
+from flopcast.datasets import reader, schema
 from flopcast.errors import CatalogError, InvalidInputError
 
 CACHE_ENV = "FLOPCAST_CACHE_DIR"
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 CHUNK_BYTES = 64 * 1024
+#: a re-pulled file with more than this fraction fewer rows than the cached copy is refused (unless forced)
+MAX_SHRINK = 0.10
+#: the default time allowed for a whole pull, in seconds
+DEFAULT_DEADLINE_S = 300.0
+DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_MAX_BYTES = 200_000_000
+#: the journal of a file being committed: ``.NAME`` + this
+JOURNAL_SUFFIX = ".pending.json"
+
+#: the clock of the deadline (tests replace it)
+_clock: Callable[[], float] = time.monotonic
 
 #: file name -> public download address
 DEFAULT_SOURCES: dict[str, str] = {
@@ -217,12 +248,169 @@ def _entry_to_cached(folder: Path, name: str, e: dict) -> CachedFile:
 
 
 def status(dest: Path | str | None = None) -> list[CachedFile]:
-    """The files the manifest records (known names first, in DEFAULT_SOURCES order); [] when nothing is cached."""
+    """The files the manifest records (known names first, in DEFAULT_SOURCES order); [] when nothing is cached.
+
+    A commit that a crash interrupted after its file was renamed into place counts as done: its
+    entry comes from the journal (the next pull writes it into the manifest). Nothing is written.
+    """
     folder = Path(dest) if dest is not None else cache_dir()
     files = _read_manifest(folder, strict=True)["files"]
+    for state, name, entry, _ in _journals(folder):
+        if state == "renamed":
+            files[name] = entry
     order = {n: i for i, n in enumerate(DEFAULT_SOURCES)}
     names = sorted(files, key=lambda n: (order.get(n, len(order)), n))
     return [_entry_to_cached(folder, n, files[n]) for n in names]
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (best effort: not every platform can)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _journals(folder: Path) -> list[tuple[str, str, dict, Path]]:
+    """Each commit journal in ``folder``: (state, file name, new manifest entry, journal path).
+
+    state: ``"renamed"`` (the new file is in place: its sha256 is the entry's), ``"pending"``
+    (its temporary file is still there: nothing was replaced), or ``"void"`` (unreadable, or
+    neither: nothing to complete).
+    """
+    out: list[tuple[str, str, dict, Path]] = []
+    try:
+        paths = sorted(folder.glob(f".*{JOURNAL_SUFFIX}"))
+    except OSError:
+        return out
+    for path in paths:
+        name = path.name[1 : -len(JOURNAL_SUFFIX)]
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            part, entry = data["part"], data["entry"]
+            ok = (
+                name in DEFAULT_SOURCES
+                and data.get("name") == name
+                and isinstance(part, str)
+                and Path(part).name == part
+                and part.startswith(f".{name}.")
+                and part.endswith(".part")
+                and isinstance(entry, dict)
+                and isinstance(entry.get("sha256"), str)
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            ok = False
+        if not ok:
+            out.append(("void", name, {}, path))
+            continue
+        state = "void"
+        if (folder / part).exists():
+            state = "pending"
+        else:
+            target = folder / name
+            try:
+                if target.is_file() and _sha256_of(target) == entry["sha256"]:
+                    state = "renamed"
+            except OSError:
+                pass
+        out.append((state, name, entry, path))
+    return out
+
+
+def _is_debris(name: str) -> bool:
+    """A temporary file that a pull writes (``.NAME.XXXX.part``, ``.manifest.json.XXXX.tmp``, a journal's)."""
+    if not (name.startswith(".") and name.endswith((".part", ".tmp"))):
+        return False
+    bare = name.lstrip(".")  # a journal's temporary file is ``..NAME.pending.json.XXXX.tmp``
+    return any(bare.startswith(f"{known}.") for known in (*DEFAULT_SOURCES, MANIFEST))
+
+
+def _recover(folder: Path) -> None:
+    """Complete or roll back the commits a crash interrupted, then remove the debris of killed pulls.
+
+    Runs at the start of a pull, under the folder's lock (no other pull is writing)."""
+    try:
+        for state, name, entry, journal in _journals(folder):
+            if state == "renamed":  # the file is in place: write its manifest entry
+                _record(folder, name, entry)
+            _unlink(journal)  # before the rename (the temporary file goes below) or nothing to do
+        for p in folder.iterdir():
+            if _is_debris(p.name) and p.is_file():
+                _unlink(p)
+    except OSError as exc:
+        raise DownloadError(f"cannot repair the cache folder {folder}: {exc}") from None
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the cache folder: one pull at a time writes to it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no flock on this platform: unlocked
+        yield
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - a folder that cannot be opened: unlocked
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DownloadError(
+                f"another `flopcast data pull` is writing to the cache folder {folder}; try again when it has finished"
+            ) from None
+        except OSError:  # pragma: no cover - a file system without locks
+            pass
+        yield
+    finally:
+        os.close(fd)
+
+
+def _record(folder: Path, name: str, entry: dict) -> None:
+    """Write ``entry`` into the manifest (atomically): the step after a file is renamed into place."""
+    manifest = _read_manifest(folder, strict=False)
+    manifest["version"] = MANIFEST_VERSION
+    manifest["files"][name] = entry
+    _write_json_atomic(folder / MANIFEST, manifest)
+
+
+class _Unrecorded(Exception):
+    """Internal: the new file is in place but the manifest could not be written (the journal stays)."""
+
+
+def _commit(folder: Path, name: str, tmp_path: Path, entry: dict) -> None:
+    """Replace ``name`` by the checked file ``tmp_path`` and record ``entry``, as one unit (see the module)."""
+    journal = folder / f".{name}{JOURNAL_SUFFIX}"
+    _write_json_atomic(journal, {"name": name, "part": tmp_path.name, "entry": entry})
+    try:
+        os.replace(tmp_path, folder / name)
+    except BaseException:
+        _unlink(journal)
+        raise
+    _fsync_dir(folder)
+    try:
+        _record(folder, name, entry)
+    except OSError as exc:
+        raise _Unrecorded(
+            f"the new copy is in place but {MANIFEST} could not be written ({exc}); the next pull records it"
+        ) from None
+    _unlink(journal)
 
 
 # ----------------------------------------------------------------------------- download
@@ -278,13 +466,35 @@ def _describe_network_error(exc: BaseException, timeout_s: float) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@dataclass(frozen=True)
+class _Deadline:
+    at: float  # on the clock :data:`_clock`
+    seconds: float
+
+    def check(self, done: int) -> None:
+        if _clock() > self.at:
+            raise _Rejected(
+                f"over the deadline: the pull was not done after {self.seconds:g} s "
+                f"({done:,} bytes of this file received; --deadline allows more)"
+            )
+
+
 def _download(
-    url: str, out: IO[bytes], *, name: str, timeout_s: float, max_bytes: int, progress: Progress | None
+    url: str,
+    out: IO[bytes],
+    *,
+    name: str,
+    timeout_s: float,
+    max_bytes: int,
+    progress: Progress | None,
+    deadline: _Deadline,
 ) -> tuple[int, str]:
     """Stream ``url`` into the open binary file ``out``; returns (bytes, sha256 hex)."""
     req = urllib.request.Request(url, headers={"User-Agent": _user_agent(), "Accept": "text/csv, */*;q=0.5"})
     digest = hashlib.sha256()
     done = 0
+    if _clock() > deadline.at:
+        raise _Rejected(f"not started: the pull's deadline of {deadline.seconds:g} s had passed")
     with urllib.request.urlopen(req, timeout=timeout_s) as resp:
         total = None
         length = resp.headers.get("Content-Length")
@@ -301,7 +511,9 @@ def _download(
         if progress is not None:
             progress(name, 0, total)
         while True:
-            chunk = resp.read(CHUNK_BYTES)
+            if total is None or done < total:  # (all announced bytes in: nothing left to wait for)
+                deadline.check(done)
+            chunk = resp.read1(CHUNK_BYTES)  # what has arrived (one read): the deadline is checked often
             if not chunk:
                 break
             done += len(chunk)
@@ -324,22 +536,27 @@ def _validate(path: Path, expected: schema.FileKind) -> int:
         raise _Rejected("not CSV: the server sent an HTML/XML page")
     rows = 0
     last: list[str] | None = None
+    reader_limit = reader.MAX_RECORDS
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, strict=True)
-            header = next(reader, None)
+            rows_in = csv.reader(fh, strict=True)
+            header = next(rows_in, None)
             while header is not None and not any(c.strip() for c in header):
-                header = next(reader, None)  # skip leading blank lines
+                header = next(rows_in, None)  # skip leading blank lines
             if header is None:
                 raise _Rejected("not CSV: the file is empty")
-            for row in reader:
+            for row in rows_in:
                 if row and any(c.strip() for c in row):
                     rows += 1
                     last = row
+                    if rows > reader_limit:
+                        raise _Rejected(
+                            f"too many rows: over {reader_limit:,}, the most flopcast reads (download refused)"
+                        )
     except UnicodeDecodeError as exc:
         raise _Rejected(f"not CSV: not UTF-8 text (bad byte at offset {exc.start})") from None
     except csv.Error as exc:
-        raise _Rejected(f"truncated or malformed CSV: {exc} (line {reader.line_num})") from None
+        raise _Rejected(f"truncated or malformed CSV: {exc} (line {rows_in.line_num})") from None
     if len(header) < 2:
         raise _Rejected(f"not CSV: the first line has a single field ({header[0][:60]!r})")
     missing = schema.missing_required(expected, header)
@@ -367,8 +584,41 @@ def _unlink(path: str | os.PathLike[str]) -> None:
         os.unlink(path)
 
 
+def _previous_rows(folder: Path, name: str, expected: schema.FileKind) -> int | None:
+    """The rows of the cached copy of ``name``: the manifest's count when it describes the file, else counted."""
+    path = folder / name
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    entry = _read_manifest(folder, strict=False)["files"].get(name)
+    if isinstance(entry, dict) and entry.get("bytes") == size and isinstance(entry.get("rows"), int):
+        return int(entry["rows"])
+    try:
+        return _validate(path, expected)
+    except (_Rejected, OSError):
+        return None
+
+
+def _check_shrink(folder: Path, name: str, expected: schema.FileKind, rows: int) -> None:
+    before = _previous_rows(folder, name, expected)
+    if before and rows < before * (1 - MAX_SHRINK):
+        raise _Rejected(
+            f"{rows:,} rows, {1 - rows / before:.1%} fewer than the {before:,} of the cached copy, more than the "
+            f"{MAX_SHRINK:.0%} a pull may lose: the file looks truncated; `flopcast data pull --force` accepts it"
+        )
+
+
 def _pull_one(
-    name: str, url: str, folder: Path, *, timeout_s: float, max_bytes: int, progress: Progress | None
+    name: str,
+    url: str,
+    folder: Path,
+    *,
+    timeout_s: float,
+    max_bytes: int,
+    progress: Progress | None,
+    deadline: _Deadline,
+    force: bool,
 ) -> dict:
     expected = EXPECTED_KIND[name]
     tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then renamed or removed
@@ -377,22 +627,33 @@ def _pull_one(
     tmp_path = Path(tmp.name)
     try:
         with tmp:
-            nbytes, sha = _download(url, tmp, name=name, timeout_s=timeout_s, max_bytes=max_bytes, progress=progress)
+            nbytes, sha = _download(
+                url,
+                tmp,
+                name=name,
+                timeout_s=timeout_s,
+                max_bytes=max_bytes,
+                progress=progress,
+                deadline=deadline,
+            )
             tmp.flush()
             os.fsync(tmp.fileno())
         rows = _validate(tmp_path, expected)
-        os.replace(tmp_path, folder / name)
+        if not force:
+            _check_shrink(folder, name, expected, rows)
+        entry = {
+            "url": url,
+            "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "bytes": nbytes,
+            "rows": rows,
+            "sha256": sha,
+            "kind": expected.name,
+        }
+        _commit(folder, name, tmp_path, entry)
     except BaseException:
         _unlink(tmp_path)
         raise
-    return {
-        "url": url,
-        "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "bytes": nbytes,
-        "rows": rows,
-        "sha256": sha,
-        "kind": expected.name,
-    }
+    return entry
 
 
 def pull(
@@ -400,22 +661,33 @@ def pull(
     base_url: str | None = None,
     files: Iterable[str] | None = None,
     dest: Path | str | None = None,
-    timeout_s: float = 60,
-    max_bytes: int = 200_000_000,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Progress | None = None,
+    deadline_s: float = DEFAULT_DEADLINE_S,
+    force: bool = False,
 ) -> PullResult:
     """Download Epoch's files into the cache (``dest``, default :func:`cache_dir`).
 
     ``base_url`` replaces ``https://epoch.ai/data`` (files come from ``{base_url}/{name}``);
     ``files`` picks a subset of :data:`DEFAULT_SOURCES`; ``timeout_s`` bounds each socket
-    operation; ``max_bytes`` bounds each file; ``progress(name, bytes_done, bytes_total_or_None)``
-    is called as data arrives. Returns a :class:`PullResult` when every file succeeded; otherwise
-    raises :class:`DownloadError` after trying them all (successes are kept, see ``exc.result``).
+    operation and ``deadline_s`` the whole pull; ``max_bytes`` bounds each file (at most
+    :data:`~flopcast.datasets.reader.MAX_FILE_BYTES`, the largest file flopcast reads);
+    ``force`` accepts a file with more than :data:`MAX_SHRINK` fewer rows than the cached copy;
+    ``progress(name, bytes_done, bytes_total_or_None)`` is called as data arrives. Returns a
+    :class:`PullResult` when every file succeeded; otherwise raises :class:`DownloadError` after
+    trying them all (successes are kept, see ``exc.result``).
     """
     if not (isinstance(timeout_s, (int, float)) and math.isfinite(timeout_s) and timeout_s > 0):
         raise InvalidInputError(f"timeout {timeout_s!r} must be a positive number of seconds")
+    if not (isinstance(deadline_s, (int, float)) and math.isfinite(deadline_s) and deadline_s > 0):
+        raise InvalidInputError(f"deadline {deadline_s!r} must be a positive number of seconds")
     if not (isinstance(max_bytes, int) and max_bytes > 0):
         raise InvalidInputError(f"max_bytes {max_bytes!r} must be a positive integer")
+    if max_bytes > reader.MAX_FILE_BYTES:
+        raise InvalidInputError(
+            f"max_bytes {max_bytes:,} is over {reader.MAX_FILE_BYTES:,}, the largest file flopcast reads"
+        )
     sources = _sources(base_url, files)
     folder = Path(dest) if dest is not None else cache_dir()
     try:
@@ -424,27 +696,38 @@ def pull(
         raise DownloadError(f"cannot create the cache folder {folder}: {exc}") from None
 
     result = PullResult(dest=folder)
-    for name, url in sources.items():
-        try:
-            entry = _pull_one(name, url, folder, timeout_s=timeout_s, max_bytes=max_bytes, progress=progress)
-        except _Rejected as exc:
-            result.failed.append(PullFailure(name, url, str(exc)))
-            continue
-        except (OSError, http.client.HTTPException) as exc:  # URLError/HTTPError are OSErrors
-            result.failed.append(PullFailure(name, url, _describe_network_error(exc, timeout_s)))
-            continue
-        manifest = _read_manifest(folder, strict=False)
-        manifest["version"] = MANIFEST_VERSION
-        manifest["files"][name] = entry
-        _write_json_atomic(folder / MANIFEST, manifest)
-        result.fetched.append(_entry_to_cached(folder, name, entry))
+    unrecorded = False
+    with _locked(folder):
+        _recover(folder)
+        deadline = _Deadline(_clock() + deadline_s, float(deadline_s))
+        for name, url in sources.items():
+            try:
+                entry = _pull_one(
+                    name,
+                    url,
+                    folder,
+                    timeout_s=timeout_s,
+                    max_bytes=max_bytes,
+                    progress=progress,
+                    deadline=deadline,
+                    force=force,
+                )
+            except (_Rejected, _Unrecorded) as exc:
+                unrecorded = unrecorded or isinstance(exc, _Unrecorded)
+                result.failed.append(PullFailure(name, url, str(exc)))
+                continue
+            except (OSError, http.client.HTTPException) as exc:  # URLError/HTTPError are OSErrors
+                result.failed.append(PullFailure(name, url, _describe_network_error(exc, timeout_s)))
+                continue
+            result.fetched.append(_entry_to_cached(folder, name, entry))
 
     if result.failed:
         parts = "; ".join(f"{f.name} from {f.url}: {f.reason}" for f in result.failed)
         n, total = len(result.failed), len(sources)
         kept = f", {len(result.fetched)} fetched" if result.fetched else ""
+        tail = "" if unrecorded else "; previously cached copies were kept"
         raise DownloadError(
-            f"could not pull {n} of {total} file(s){kept}: {parts}; previously cached copies were kept",
+            f"could not pull {n} of {total} file(s){kept}: {parts}{tail}",
             failures=list(result.failed),
             result=result,
         )

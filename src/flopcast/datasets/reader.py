@@ -6,16 +6,31 @@ inside an unquoted cell, multi-line quoted cells, truncated or over-long records
 repeated header columns. Only an unusable file raises :class:`~flopcast.errors.CatalogError`;
 everything else becomes an issue or a warning of the :class:`~flopcast.datasets.parsing.ParseReport`.
 
+The file is streamed, never held whole: a first pass checks the bytes (size, gzip, encoding)
+chunk by chunk, a second reads the records one at a time as the loaders ask for them. Memory
+stays bounded by the limits below, which are far above Epoch's files (a few MB and about
+6,000 records each) and are checked before reading (the size on disk) and while reading:
+
+- :data:`MAX_FILE_BYTES` (256 MB, 10^6 bytes each): the file's bytes, and again its bytes once
+  un-gzipped;
+- :data:`MAX_RECORDS` (500,000): data records (the header and blank lines are not counted);
+- :data:`MAX_RECORD_CHARS` (1,000,000): the characters of one record (the csv module itself
+  stops a single cell at 131,072 characters: that record is reported and skipped);
+- :data:`MAX_ISSUES` (100,000): cells that could not be parsed and warnings, together.
+
+A file past a limit is refused with one line naming the file and the limit.
+
 Lines are 1-based physical lines of the file where the record starts, as ``sed -n Np``
 or an editor shows them.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
-import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,47 +50,119 @@ from flopcast.datasets.parsing import (
 )
 from flopcast.errors import CatalogError
 
+__all__ = ["MAX_FILE_BYTES", "MAX_ISSUES", "MAX_RECORDS", "MAX_RECORD_CHARS"]
 
-def _read_text(path: Path, label: str) -> str:
+#: the largest file flopcast reads, in bytes on disk and again once un-gzipped (Epoch's are a few MB)
+MAX_FILE_BYTES = 256_000_000
+#: the most data records a file may hold (Epoch's files hold about 6,000)
+MAX_RECORDS = 500_000
+#: the most characters one record may span (Epoch's longest is about 8,500)
+MAX_RECORD_CHARS = 1_000_000
+#: the most issues and warnings one file may give (the embedded snapshot gives 37 in all)
+MAX_ISSUES = 100_000
+
+#: bytes read at a time
+_CHUNK = 1 << 20
+#: stray carriage returns reported per file (all are removed)
+_MAX_CR_WARNINGS = 100
+_BOM = codecs.BOM_UTF8
+_CR_REASON = "stray carriage return (CR) inside a line removed"
+
+
+def _why(exc: BaseException) -> str:
+    """An OS error's reason, as a clause: ``permission denied``."""
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return reason[:1].lower() + reason[1:]
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.4g} MB"
+
+
+def _open_bytes(path: Path, label: str) -> tuple[io.BufferedIOBase, bool]:
+    """The file's bytes as a stream (un-gzipped when it is gzip), after checking its size on disk."""
     if not path.is_file():
         raise CatalogError(f"Epoch data file {str(path)!r} does not exist or is not a file")
-    raw = path.read_bytes()
-    if raw.startswith(b"\x1f\x8b"):  # gzip (the embedded snapshot is stored compressed)
+    try:
+        size = path.stat().st_size
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise CatalogError(f"{label}: cannot be read ({_why(exc)})") from None
+    if size > MAX_FILE_BYTES:
+        fh.close()
+        raise CatalogError(
+            f"{label}: {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes ({_mb(MAX_FILE_BYTES)}) "
+            "that flopcast reads; Epoch's files are a few MB"
+        )
+    try:
+        magic = fh.read(2)
+        fh.seek(0)
+        if magic != b"\x1f\x8b":
+            return fh, False
+        fh.close()  # gzip (the embedded snapshot is stored compressed): a stream that closes its own file
         import gzip
 
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise CatalogError(f"{label}: a damaged gzip file ({exc})") from None
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise CatalogError(f"{label}: the file is UTF-16 encoded; save it as UTF-8")
+        return gzip.GzipFile(filename=path, mode="rb"), True
+    except OSError as exc:
+        fh.close()
+        raise CatalogError(f"{label}: cannot be read ({_why(exc)})") from None
+
+
+def _decoded(path: Path, label: str) -> Iterator[str]:
+    """The file's text, chunk by chunk: un-gzipped, the byte-order mark dropped, checked to be UTF-8
+    and within :data:`MAX_FILE_BYTES`. Every problem is a one-line CatalogError naming the file."""
+    stream, gzipped = _open_bytes(path, label)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0  # bytes of the (un-gzipped) file read so far
+    first = True
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CatalogError(
-            f"{label}: not UTF-8 text ({exc.reason} at byte offset {exc.start}, byte 0x{raw[exc.start]:02x})"
-        ) from None
-    return text
+        with stream:
+            while True:
+                try:
+                    raw = stream.read(_CHUNK)
+                except (OSError, EOFError, zlib.error) as exc:
+                    if not gzipped:
+                        raise CatalogError(f"{label}: cannot be read ({_why(exc)})") from None
+                    raise CatalogError(f"{label}: a damaged gzip file ({exc})") from None
+                start = offset
+                offset += len(raw)
+                if offset > MAX_FILE_BYTES:
+                    what = " once decompressed" if gzipped else ""
+                    raise CatalogError(
+                        f"{label}: over {MAX_FILE_BYTES:,} bytes{what}, the limit that flopcast reads "
+                        f"({_mb(MAX_FILE_BYTES)}); Epoch's files are a few MB"
+                    )
+                if first:
+                    first = False
+                    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+                        raise CatalogError(f"{label}: the file is UTF-16 encoded; save it as UTF-8")
+                    if raw.startswith(_BOM):
+                        raw = raw[len(_BOM) :]
+                        start += len(_BOM)
+                pending = len(decoder.getstate()[0])
+                try:
+                    text = decoder.decode(raw, final=not raw)
+                except UnicodeDecodeError as exc:
+                    at = start - pending + exc.start
+                    raise CatalogError(
+                        f"{label}: not UTF-8 text ({exc.reason} at byte offset {at}, byte 0x{exc.object[exc.start]:02x})"
+                    ) from None
+                if text:
+                    yield text
+                if not raw:
+                    return
+    except OSError as exc:  # closing a damaged gzip stream
+        raise CatalogError(f"{label}: a damaged gzip file ({exc})") from None
 
 
-def _fix_carriage_returns(text: str, file: str, warnings: list[ParseIssue]) -> str:
-    """Remove carriage returns that do not end a line (one sits inside an unquoted name in
-    ml_hardware.csv and would split its record in two). A file with no LF at all uses
-    old Mac line ends: its CRs become LFs."""
-    if "\r" not in text:
-        return text
-    if "\n" not in text:
-        return text.replace("\r", "\n")
-    bare = [m.start() for m in re.finditer(r"\r(?!\n)", text)]
-    if not bare:
-        return text
-    for pos in bare[:100]:
-        line = text.count("\n", 0, pos) + 1
-        start = text.rfind("\n", 0, pos) + 1
-        end = text.find("\n", pos)
-        snippet = text[start : end if end >= 0 else len(text)].replace("\r", "\\r")
-        warnings.append(ParseIssue(file, line, "", _trunc(snippet), "stray carriage return (CR) inside a line removed"))
-    return re.sub(r"\r(?!\n)", "", text)
+def _strict_error(lines: list[str]) -> str | None:
+    """The error of reading ``lines`` with csv's strict rules, or None."""
+    try:
+        for _ in csv.reader(io.StringIO("".join(lines), newline=""), strict=True):
+            pass
+    except csv.Error as exc:
+        return str(exc)
+    return None
 
 
 @dataclass
@@ -85,114 +172,264 @@ class _Record:
     reported: bool = False
 
 
+class _Issues(list[ParseIssue]):
+    """A list of issues or warnings that counts, with the file's other lists, against :data:`MAX_ISSUES`."""
+
+    def __init__(self, budget: list[int], label: str):
+        super().__init__()
+        self._budget = budget
+        self._label = label
+
+    def append(self, item: ParseIssue) -> None:
+        self._budget[0] += 1
+        if self._budget[0] > MAX_ISSUES:
+            raise CatalogError(
+                f"{self._label}: more than {MAX_ISSUES:,} cells could not be parsed or were repaired, the most "
+                "flopcast lists; this is not a usable Epoch file"
+            )
+        super().append(item)
+
+
 class _Table:
-    """A decoded CSV: header, records with start lines, and the report being filled."""
+    """A CSV being read: header, the records (streamed, once) with start lines, and the report being filled.
+
+    The header and the first record are read on construction; :attr:`records` yields the records
+    one at a time (it can be iterated once). :meth:`report` is complete once they have all been read.
+    """
 
     def __init__(self, path: str | Path, kind: schema.FileKind | None):
         p = Path(path)
         self.path = p
         self.file = p.name
-        self.warnings: list[ParseIssue] = []
-        self.issues: list[ParseIssue] = []
+        self.label = str(p)
+        budget = [0]
+        # issues and warnings in the order the report lists them
+        self._cr_warnings = _Issues(budget, self.label)  # stray carriage returns
+        self._extra_warnings = _Issues(budget, self.label)  # over-long records
+        self._column_warnings = _Issues(budget, self.label)  # repeated header columns
+        self._cell_warnings = _Issues(budget, self.label)  # the loaders' (through the sink)
+        self._unreadable_issues = _Issues(budget, self.label)
+        self._last_issue = _Issues(budget, self.label)  # the last record, cut short
+        self._short_issues = _Issues(budget, self.label)  # other records with too few cells
+        self._cell_issues = _Issues(budget, self.label)
         self.unreadable = 0  # records the csv module could not read (counted as records and skipped)
-        text = _read_text(p, str(p))
-        text = _fix_carriage_returns(text, self.file, self.warnings)
-        if not text.strip():
+        self._n_rows = 0  # readable data records read so far
+        self._iter: Iterator[_Record] | None = None
+        self._draining = False
+
+        has_lf, nonblank = self._scan()
+        if not nonblank:
             raise CatalogError(f"{p}: no records (the file is empty)")
-        self.text = text
-        self.header, self.records = self._parse(text)
+        self._has_lf = has_lf
+        self._chunk: list[str] = []  # the lines of the record being read
+        self._chunk_chars = 0
+        self._chunk_line = 0
+        # what follows the last record (blank lines, unreadable records), for the check that it is cut short:
+        # whether anything does, and the first error of reading it with csv's strict rules
+        self._after_last = False
+        self._tail_error: str | None = None
+        self._rows = self._parse_rows()
+        first_row = next(self._rows, None)
+        self.header: list[str] = first_row[1] if first_row is not None else []
         if not self.header or not any(h.strip() for h in self.header):
             raise CatalogError(f"{p}: no records (no header line)")
+        self.width = len(self.header)
         self.kind = kind if kind is not None else schema.detect_kind(self.header)
         self.columns = schema.check_header(self.kind, self.header, str(p))
-        if not self.records:
+        self._first = next(self._rows, None)
+        if self._first is None:
             raise CatalogError(f"{p}: no records (only a header line)")
+        self._first_chunk = self._chunk
         stripped = [h.strip() for h in self.header]
         self.index = {canon: stripped.index(h.strip()) for canon, h in self.columns.items()}
         for h in sorted({h for h in stripped if h and stripped.count(h) > 1}):
-            self.warnings.append(ParseIssue(self.file, 1, h, h, "column appears more than once; the first is read"))
+            self._column_warnings.append(
+                ParseIssue(self.file, 1, h, h, "column appears more than once; the first is read")
+            )
         known = {a for aliases in self.kind.columns.values() for a in aliases}
         self.missing = [aliases[0] for canon, aliases in self.kind.columns.items() if canon not in self.columns]
         self.extra = [h for h in stripped if h and h not in known]
-        self.sink = _Sink(self.file, self.issues, self.warnings)
+        self.sink = _Sink(self.file, self._cell_issues, self._cell_warnings)
 
-    def _parse(self, text: str) -> tuple[list[str], list[_Record]]:
-        pos = [0]
+    # reading -----------------------------------------------------------------
+    def _scan(self) -> tuple[bool, bool]:
+        """First pass over the bytes: the file-level errors come before any record is read.
+        Returns (the text has a line feed, the text has a character other than whitespace)."""
+        has_lf = nonblank = False
+        for text in _decoded(self.path, self.label):
+            has_lf = has_lf or "\n" in text
+            nonblank = nonblank or bool(text.strip())
+        return has_lf, nonblank
 
-        def lines() -> Iterator[str]:
-            for ln in io.StringIO(text, newline=""):
-                pos[0] += len(ln)
-                yield ln
+    def _physical_lines(self) -> Iterator[str]:
+        """The text split after each LF (old-Mac CR line ends become LFs), each with its line end."""
+        parts: list[str] = []
+        size = 0
+        line = 1
+        for text in _decoded(self.path, self.label):
+            if not self._has_lf:
+                text = text.replace("\r", "\n")
+            pieces = text.split("\n")
+            for piece in pieces[:-1]:
+                if parts:
+                    parts.append(piece)
+                    piece = "".join(parts)
+                    parts, size = [], 0
+                yield piece + "\n"
+                line += 1
+            rest = pieces[-1]
+            if rest:
+                parts.append(rest)
+                size += len(rest)
+                if size > MAX_RECORD_CHARS:
+                    self._too_long(line)
+        if parts:
+            yield "".join(parts)
 
-        reader = csv.reader(lines())
-        header: list[str] = []
-        records: list[_Record] = []
-        width = 0
-        last_start_offset = 0
+    def _too_long(self, line: int) -> None:
+        raise CatalogError(
+            f"{self.label}: the record on line {line} is over {MAX_RECORD_CHARS:,} characters, the most flopcast "
+            "reads in one record; Epoch's longest is about 8,500"
+        )
+
+    def _lines(self) -> Iterator[str]:
+        """Physical lines with stray CRs removed (a warning each), counted into the current record."""
+        cr_seen = 0
+        for n, line in enumerate(self._physical_lines(), start=1):
+            if "\r" in line:
+                end = "\r\n" if line.endswith("\r\n") else "\n" if line.endswith("\n") else ""
+                body = line[: len(line) - len(end)]
+                bare = body.count("\r")
+                if bare:
+                    if cr_seen < _MAX_CR_WARNINGS:
+                        shown = line[:-1] if end else line
+                        snippet = _trunc(shown.replace("\r", "\\r"))
+                        for _ in range(min(bare, _MAX_CR_WARNINGS - cr_seen)):
+                            self._cr_warnings.append(ParseIssue(self.file, n, "", snippet, _CR_REASON))
+                    cr_seen += bare
+                    line = body.replace("\r", "") + end
+            if self._draining:
+                continue
+            self._chunk.append(line)
+            self._chunk_chars += len(line)
+            if self._chunk_chars > MAX_RECORD_CHARS:
+                self._too_long(self._chunk_line)
+            yield line
+
+    def _count_record(self) -> None:
+        if self._n_rows + self.unreadable >= MAX_RECORDS:
+            raise CatalogError(
+                f"{self.label}: more than {MAX_RECORDS:,} records, the most flopcast reads (Epoch's files hold "
+                "about 6,000); reading stopped"
+            )
+
+    def _parse_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Each non-blank row (the header first) with the line it starts on; unreadable records become issues."""
+        lines = self._lines()
+        reader = csv.reader(lines)
+        header_seen = False
         while True:
             start = reader.line_num + 1
-            offset = pos[0]
+            self._chunk = []
+            self._chunk_chars = 0
+            self._chunk_line = start
             try:
                 row = next(reader)
             except StopIteration:
-                break
+                return
             except csv.Error as exc:
-                self.issues.append(ParseIssue(self.file, start, "", "", f"unreadable record: {exc}; row skipped"))
+                self._follows_last()
+                self._count_record()
+                self._unreadable_issues.append(
+                    ParseIssue(self.file, start, "", "", f"unreadable record: {exc}; row skipped")
+                )
                 self.unreadable += 1
                 if reader.line_num < start:  # no progress: give up on the rest
-                    break
+                    self._draining = True  # (the rest is read only for its stray-CR warnings)
+                    for _ in lines:
+                        pass
+                    return
                 continue
             if not row or (len(row) == 1 and not row[0].strip()):
+                self._follows_last()
                 continue  # blank line
-            if not header:
-                header = row
-                width = len(row)
-                continue
-            records.append(_Record(start, row))
-            last_start_offset = offset
-        if records:
-            last = records[-1]
-            unterminated = False
-            try:
-                list(csv.reader(io.StringIO(text[last_start_offset:], newline=""), strict=True))
-            except csv.Error as exc:
-                unterminated = "unexpected end of data" in str(exc)
-            n = len(last.cells)
+            if header_seen:
+                self._count_record()
+                self._n_rows += 1
+            header_seen = True
+            self._after_last, self._tail_error = False, None
+            yield start, row
+
+    def _follows_last(self) -> None:
+        """Lines after the last record that hold none: strict csv reading them in turn is strict
+        reading of the whole rest of the file, since each begins where a record could."""
+        self._after_last = True
+        if self._tail_error is None:
+            self._tail_error = _strict_error(self._chunk)
+
+    @property
+    def records(self) -> Iterator[_Record]:
+        """The data records, read from the file as they are asked for (once)."""
+        if self._iter is not None:
+            raise RuntimeError("the records of a _Table are read once")  # a programming error
+        self._iter = self._records()
+        return self._iter
+
+    def _records(self) -> Iterator[_Record]:
+        assert self._first is not None
+        line, cells = self._first
+        chunk = self._first_chunk
+        for nxt in self._rows:
+            yield self._finish(line, cells, chunk, last=False)
+            line, cells = nxt
+            chunk = self._chunk
+        yield self._finish(line, cells, chunk, last=True)
+
+    def _finish(self, line: int, cells: list[str], chunk: list[str], *, last: bool) -> _Record:
+        """A record's checks (too few or too many cells) and its cells padded to the header's width."""
+        rec = _Record(line, cells)
+        width = self.width
+        if last:
+            # is the file's end inside a quoted cell? strict csv reading of the rest of the file says so
+            error = _strict_error(chunk)
+            if error is None and self._after_last:
+                error = self._tail_error
+            unterminated = error is not None and "unexpected end of data" in error
+            n = len(rec.cells)
             if unterminated or n < width:
                 why = " (unterminated quote at end of file)" if unterminated else ""
-                self.issues.append(
+                self._last_issue.append(
                     ParseIssue(
                         self.file,
-                        last.line,
+                        rec.line,
                         "",
-                        _trunc(",".join(last.cells)),
+                        _trunc(",".join(rec.cells)),
                         f"truncated record: {n} of {width} cells{why}",
                     )
                 )
-                last.cells = last.cells + [""] * (width - n)
-                last.reported = True
-        for rec in records:
-            n = len(rec.cells)
-            if n < width and not rec.reported:
-                self.issues.append(
+                rec.cells = rec.cells + [""] * (width - n)
+                rec.reported = True
+        n = len(rec.cells)
+        if n < width and not rec.reported:
+            self._short_issues.append(
+                ParseIssue(
+                    self.file, rec.line, "", _trunc(",".join(rec.cells)), f"truncated record: {n} of {width} cells"
+                )
+            )
+            rec.cells = rec.cells + [""] * (width - n)
+        elif n > width:
+            extra = [c for c in rec.cells[width:] if c.strip()]
+            if extra:
+                self._extra_warnings.append(
                     ParseIssue(
-                        self.file, rec.line, "", _trunc(",".join(rec.cells)), f"truncated record: {n} of {width} cells"
+                        self.file,
+                        rec.line,
+                        "",
+                        _trunc(",".join(extra)),
+                        f"extra cells: {n} of {width}; the extra cells are ignored",
                     )
                 )
-                rec.cells = rec.cells + [""] * (width - n)
-            elif n > width:
-                extra = [c for c in rec.cells[width:] if c.strip()]
-                if extra:
-                    self.warnings.append(
-                        ParseIssue(
-                            self.file,
-                            rec.line,
-                            "",
-                            _trunc(",".join(extra)),
-                            f"extra cells: {n} of {width}; the extra cells are ignored",
-                        )
-                    )
-        return header, records
+        return rec
 
     # cell access -----------------------------------------------------------
     def getter(self, canon: str) -> Callable[[list[str]], str]:
@@ -277,15 +514,18 @@ class _Table:
         return name
 
     def report(self) -> ParseReport:
+        """What reading the file found (the records not yet read are read first)."""
+        for _ in self._iter if self._iter is not None else self.records:
+            pass
         return ParseReport(
             file=self.file,
             kind=self.kind.name,
-            records=len(self.records) + self.unreadable,
+            records=self._n_rows + self.unreadable,
             skipped=self.unreadable,
-            issues=self.issues,
+            issues=[*self._unreadable_issues, *self._last_issue, *self._short_issues, *self._cell_issues],
             missing_columns=self.missing,
             extra_columns=self.extra,
-            warnings=self.warnings,
+            warnings=[*self._cr_warnings, *self._extra_warnings, *self._column_warnings, *self._cell_warnings],
             path=str(self.path),
         )
 

@@ -3,11 +3,14 @@
 Everything is inline (CSS, SVG charts drawn with matplotlib), so the file opens with no
 network. The numbers come from :mod:`flopcast.service` and the deployment chain, the same
 functions the CLI and the web app call. Needs ``flopcast[report]`` (Jinja2, matplotlib).
+
+The file is byte-reproducible: the same inputs, data and seed give the same bytes. It holds no
+clock time (it names the data's date), and the SVG charts carry no date and take their element
+ids from a fixed salt per chart rather than from random numbers.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from dataclasses import dataclass, field
 from importlib import resources
@@ -51,9 +54,15 @@ def _template_source(name: str) -> str:
     return resources.files("flopcast.reporting").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-def _svg(fig) -> str:
+def _svg(fig, salt: str) -> str:
+    """The figure as inline SVG, the same bytes on every run: no date in its metadata, and element ids
+    hashed from ``salt`` (one per chart, so that two charts of one page never share an id) instead of
+    random ones."""
+    import matplotlib
+
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    with matplotlib.rc_context({"svg.hashsalt": f"flopcast-report-{salt}"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buf.getvalue()
     return text[text.index("<svg") :]  # drop the XML prolog and doctype: the SVG is inlined in HTML
 
@@ -86,7 +95,7 @@ def cost_histograms_svg(cost: dict) -> str:
         ax.set_xticks(ticks)
         ax.set_xticklabels([F.format_usd(10**t) for t in ticks], fontsize=8)
     fig.suptitle("Training cost, USD (log scale): median solid, 90% interval dotted", fontsize=10)
-    return _svg(fig)
+    return _svg(fig, "distributions")
 
 
 def sensitivity_svg(rows) -> str:
@@ -97,7 +106,7 @@ def sensitivity_svg(rows) -> str:
     ax.barh(names, shares, color="#59a14f")
     ax.set_xlabel("share of the spread (squared rank correlation, normalized)")
     ax.set_xlim(0, 1)
-    return _svg(fig)
+    return _svg(fig, "sensitivity")
 
 
 def trend_svg(analysis, highlight_year: float | None, highlight_value: float | None, highlight_label: str) -> str:
@@ -123,7 +132,7 @@ def trend_svg(analysis, highlight_year: float | None, highlight_value: float | N
     ax.set_ylabel(analysis.unit)
     ax.legend(fontsize=7, loc="upper left")
     ax.set_title(analysis.title, fontsize=10)
-    return _svg(fig)
+    return _svg(fig, "trend")
 
 
 @dataclass
@@ -144,11 +153,18 @@ def build_report(
     seed: int = DEFAULT_SEED,
     compare_with: tuple[str, ...] = COMPARE_WITH,
 ) -> str:
-    """The report's HTML. ``estimate_args`` are :func:`flopcast.service.training_estimate`'s keywords."""
+    """The report's HTML. ``estimate_args`` are :func:`flopcast.service.training_estimate`'s keywords.
+
+    ``scenario`` (a bundled name or a TOML file; default twitter-1pct) is looked up first, as
+    ``flopcast deploy --scenario`` does: an unknown name or a bad file raises before any work.
+    """
     from flopcast import __version__
+    from flopcast.scenarios import load_scenario
     from flopcast.service import database, training_estimate
 
     env = _jinja()
+    scenario = scenario or DEFAULT_SCENARIO
+    load = load_scenario(scenario)
     db = database(data)  # read once: the model and the trend
     args = dict(estimate_args or {})
     args.setdefault("samples", samples)
@@ -183,7 +199,7 @@ def build_report(
     sections["hardware"] = hw
 
     # deployment
-    sections["deployment"] = _deployment_section(name, est, scenario or DEFAULT_SCENARIO, seed)
+    sections["deployment"] = _deployment_section(name, est, scenario, load, seed)
 
     # trend context
     sections["trend"] = _trend_section(est, name, db, seed)
@@ -196,7 +212,7 @@ def build_report(
         outputs=outputs,
         sections=sections,
         version=__version__,
-        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        data_date=db.data_date,
         title=f"flopcast report: {est.name}",
     )
     return html
@@ -228,7 +244,7 @@ def _compare(model_hw: str, other: str, params: float):
     return compare_hardware(a.key, b.key, params=float(params))
 
 
-def _deployment_section(name, est, scenario: str, seed: int) -> Section:
+def _deployment_section(name, est, scenario: str, load, seed: int) -> Section:
     from flopcast.serving import estimate_deployment
 
     sec = Section(f"Serving it: scenario {scenario}")
@@ -238,7 +254,7 @@ def _deployment_section(name, est, scenario: str, seed: int) -> Section:
             if params is None:
                 sec.ok, sec.note = False, "an ad-hoc run without a parameter count cannot be served"
                 return sec
-            d = estimate_deployment(params=params, scenario=scenario, samples=4_000, seed=seed)
+            d = estimate_deployment(params=params, scenario=load, samples=4_000, seed=seed)
         else:
             from flopcast.catalogs import bundled_models
 
@@ -252,7 +268,7 @@ def _deployment_section(name, est, scenario: str, seed: int) -> Section:
                     ),
                 )
                 return sec
-            d = estimate_deployment(spec, scenario=scenario, vs_training=True, samples=4_000, seed=seed)
+            d = estimate_deployment(spec, scenario=load, vs_training=True, samples=4_000, seed=seed)
     except FlopcastError as exc:
         sec.ok, sec.note = False, f"not estimated: {exc}"
         return sec
@@ -288,7 +304,8 @@ def _trend_section(est, name, db, seed: int) -> Section:
     return sec
 
 
-def write_report(path, html: str):
+def write_report(path, html: str, *, label: str = "output path"):
+    """Write the report with the one writer (atomically to a regular file; ``-`` is standard output)."""
     from flopcast.reporting.output import write_text_atomic
 
-    return write_text_atomic(path, html)
+    return write_text_atomic(path, html, label=label)

@@ -23,19 +23,22 @@ _POINT_COLOR = "#1f4e79"
 _LINE_COLOR = "#c0392b"
 
 
-def _check_path(path) -> tuple[Path, str]:
+def _check_path(path, label: str = "plot path", *, probe: bool = False) -> tuple[Path, str]:
+    from flopcast.reporting.output import name_path, output_target
+
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in FORMATS:
         raise InvalidInputError(
-            f"plot path {str(p)!r} has suffix {p.suffix or '(none)'!r}; allowed: {', '.join(FORMATS)}"
+            f"{name_path(label, str(path))} has suffix {p.suffix or '(none)'!r}; allowed: {', '.join(FORMATS)}"
         )
-    if p.is_dir():
-        raise InvalidInputError(f"plot path {str(p)!r} is a folder; give a file name ending {' or '.join(FORMATS)}")
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise InvalidInputError(f"plot path {str(p)!r}: folder {str(folder)!r} does not exist")
+    output_target(path, label=label, probe=probe)
     return p, FORMATS[suffix]
+
+
+def check_plot_path(path, label: str = "--plot") -> None:
+    """Check, before the work, that a plot can be written to ``path`` (its suffix, its folder)."""
+    _check_path(path, label, probe=True)
 
 
 def _import_matplotlib():
@@ -48,11 +51,16 @@ def _import_matplotlib():
     return matplotlib, Figure, FigureCanvasAgg
 
 
-def _save_atomic(fig, path: Path, fmt: str, **kwargs) -> None:
-    """Save via a temporary file in the same folder and an atomic rename; no partial file on failure."""
-    from flopcast.reporting.output import atomic_write
+def _save(fig, path: Path, fmt: str, label: str, **kwargs) -> None:
+    """Render to bytes, then write them with the one writer (atomically to a regular file); nothing is
+    written if rendering fails."""
+    import io
 
-    atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, **kwargs), binary=True)
+    from flopcast.reporting.output import write_output
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, **kwargs)
+    write_output(path, buf.getvalue(), label=label)
 
 
 def _label_indices(values: np.ndarray, labels, label_top: int) -> list[int]:
@@ -122,6 +130,7 @@ def plot_trend(
     title: str | None = None,
     ylabel: str | None = None,
     caption: str | None = None,
+    path_label: str = "plot path",
 ) -> Path:
     """Draw a fitted trend over its points and write it to ``path`` (.png or .svg).
 
@@ -130,12 +139,13 @@ def plot_trend(
     dashed to ``extrapolate_to`` (a date or decimal year) when given; text labels on the
     ``label_top`` largest points that have a non-empty label (``labels``, else the
     fit's); a caption (data source, snapshot date) under the axes. The file is written
-    atomically. Returns the path.
+    by :func:`flopcast.reporting.output.write_output` (atomically to a regular file);
+    ``path_label`` names the path in error messages (``--plot``). Returns the path.
     """
     from flopcast.dates import decimal_year
     from flopcast.trends import check_series
 
-    p, fmt = _check_path(path)
+    p, fmt = _check_path(path, path_label)
     years, log_vals = check_series(dates, values, min_points=1)
     vals = 10.0**log_vals
     if labels is None and fit.labels is not None and len(fit.labels) == vals.size:
@@ -231,17 +241,25 @@ def plot_trend(
         _annotate(fig, ax, years, vals, labels, _label_indices(vals, labels, label_top))
 
         kwargs = {"dpi": PNG_DPI} if fmt == "png" else {"metadata": {"Date": None}}
-        _save_atomic(fig, p, fmt, **kwargs)
+        _save(fig, p, fmt, path_label, **kwargs)
     return p
 
 
-def plot_reproduction(curve, path, *, title: str = "Cost to reproduce", budgets=(), caption: str | None = None) -> Path:
+def plot_reproduction(
+    curve,
+    path,
+    *,
+    title: str = "Cost to reproduce",
+    budgets=(),
+    caption: str | None = None,
+    path_label: str = "plot path",
+) -> Path:
     """The falling cost to reproduce a reference (median and 90% band, log scale) with budget lines.
 
     ``curve`` is a :class:`flopcast.reproduction.ReproductionCost` over an array of dates;
     ``budgets`` are rows of :func:`flopcast.reproduction.affordability_table`.
     """
-    p, fmt = _check_path(path)
+    p, fmt = _check_path(path, path_label)
     years = np.atleast_1d(np.asarray(curve.target_year, dtype=float))
     if years.size < 2:
         raise InvalidInputError("plot_reproduction needs a curve over at least two dates")
@@ -271,8 +289,8 @@ def plot_reproduction(curve, path, *, title: str = "Cost to reproduce", budgets=
             fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
             fig.text(0.01, 0.01, caption, fontsize=7.5, color="#444444", ha="left", va="bottom", wrap=True)
         kwargs = {"dpi": PNG_DPI} if fmt == "png" else {"metadata": {"Date": None}}
-        _save_atomic(fig, p, fmt, **kwargs)
+        _save(fig, p, fmt, path_label, **kwargs)
     return p
 
 
-__all__ = ["FORMATS", "plot_reproduction", "plot_trend"]
+__all__ = ["FORMATS", "check_plot_path", "plot_reproduction", "plot_trend"]

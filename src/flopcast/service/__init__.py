@@ -13,6 +13,8 @@ The option names and defaults here are the ones every front-end shows (:data:`DE
 - :mod:`flopcast.service.serving`: serving cost (:mod:`flopcast.serving`), hardware comparison.
 - :mod:`flopcast.service.data`: the database in use, the cache, pulling and checking Epoch's files.
 - :mod:`flopcast.service.utilization`: MFU from reported figures, and measured on this machine.
+- :mod:`flopcast.service.checks`: the one check of physically impossible values (the limits of
+  :mod:`flopcast.limits`) that the functions above apply, so every front-end refuses the same.
 
 The CLI and the web app import only this package (and the foundation modules); a contract of
 ``[tool.importlinter]`` checks it. Importing it stays light (no numpy) for ``flopcast --help``:
@@ -41,6 +43,7 @@ from flopcast.service.forecasts import (
     trend_analysis,
     trend_band,
 )
+from flopcast.service.health import serving_data_check
 from flopcast.service.serving import deployment_estimate, hardware_comparison
 from flopcast.service.training import (
     DEFAULTS,
@@ -98,6 +101,7 @@ __all__ = [
     "price_performance_fit",
     "reference_cost",
     "select_models",
+    "serving_data_check",
     "settings",
     "training_estimate",
     "trend_analysis",

@@ -72,18 +72,29 @@ def data_pull(
     timeout_s: float = 60,
     max_bytes: int = 200_000_000,
     progress: Progress | None = None,
+    deadline_s: float = 300,
+    force: bool = False,
 ) -> DataPull:
-    """Download Epoch AI's files into the cache (:func:`flopcast.datasets.pull.pull`, same arguments).
+    """Download Epoch AI's files into the cache (:func:`flopcast.datasets.pull.pull`, same arguments
+    and defaults).
 
-    Every requested file is tried and each is checked before it replaces the cached copy. A failure
-    that still leaves a partial result comes back as ``DataPull.error`` alongside that result; one
-    that leaves none (e.g. the cache folder cannot be made) is raised.
+    Every requested file is tried and each is checked before it replaces the cached copy (a file
+    with more than 10% fewer rows than the cached copy only with ``force``); ``deadline_s`` bounds
+    the whole pull. A failure that still leaves a partial result comes back as ``DataPull.error``
+    alongside that result; one that leaves none (e.g. the cache folder cannot be made) is raised.
     """
     from flopcast.datasets.pull import DownloadError, pull
 
     try:
         result = pull(
-            base_url=base_url, files=files, dest=dest, timeout_s=timeout_s, max_bytes=max_bytes, progress=progress
+            base_url=base_url,
+            files=files,
+            dest=dest,
+            timeout_s=timeout_s,
+            max_bytes=max_bytes,
+            progress=progress,
+            deadline_s=deadline_s,
+            force=force,
         )
     except DownloadError as exc:
         if exc.result is None:
@@ -93,7 +104,10 @@ def data_pull(
 
 
 def data_check(path: str | Path) -> ParseReport:
-    """Which Epoch file ``path`` is (from its header) and every cell of it that does not parse."""
+    """Which Epoch file ``path`` is (from its header) and every cell of it that does not parse.
+
+    The file is streamed within the limits of :mod:`flopcast.datasets.reader` (size, records);
+    a file past one is refused with a one-line error naming the file and the limit."""
     from flopcast.datasets.epoch import check_file
 
     return check_file(path)

@@ -7,14 +7,17 @@ Front-ends parse their input into plain values and format what comes back; the w
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_SAMPLES, DEFAULT_SAMPLING, DEFAULT_SEED
 from flopcast.errors import InvalidInputError
+from flopcast.limits import YEAR_MAX
 from flopcast.methods import METHOD_NAMES
 from flopcast.quantities import QuantityInput
+from flopcast.service.checks import check_count, check_date, check_params, check_positive, check_year
 from flopcast.service.training import _check_sampling, as_input, database, reference_cost, settings, training_estimate
 
 if TYPE_CHECKING:
@@ -27,6 +30,8 @@ if TYPE_CHECKING:
     from flopcast.trends import TrendFit
     from flopcast.uncertainty import Distribution, Summary
 
+#: the most bootstrap resamples of a trend fit (as many as Monte Carlo samples)
+MAX_BOOTSTRAP = 1_000_000
 TREND_METRICS = ("compute", "cost", "params", "data", "price-performance")
 
 
@@ -99,6 +104,15 @@ def trend_analysis(
         raise InvalidInputError(f"metric {metric!r} is not one of {', '.join(TREND_METRICS)}")
     if cost_method not in METHOD_NAMES:
         raise InvalidInputError(f"cost_method={cost_method!r} is not one of {', '.join(METHOD_NAMES)}")
+    check_year("since", since)
+    check_year("until", until)
+    check_year("extrapolate", extrapolate)
+    check_year("year_dollars", year_dollars)
+    check_positive("cross", cross)
+    if above_trend is not None and not (isinstance(above_trend, (int, float)) and math.isfinite(above_trend)):
+        raise InvalidInputError(f"above_trend={above_trend!r} is not finite; give orders of magnitude, e.g. 0.5")
+    if not isinstance(bootstrap, bool) and isinstance(bootstrap, int) and bootstrap > MAX_BOOTSTRAP:
+        raise InvalidInputError(f"bootstrap={bootstrap} is outside 0..{MAX_BOOTSTRAP:,} (0 skips the bootstrap)")
     if since is not None and until is not None and since > until:
         raise InvalidInputError(f"since {since} is after until {until}")
     _check_sampling(samples, seed, sampling, 1_000_000)
@@ -253,6 +267,9 @@ def diffusion_reference(
     """
     if cost_method not in METHOD_NAMES:
         raise InvalidInputError(f"cost_method={cost_method!r} is not one of {', '.join(METHOD_NAMES)}")
+    check_date("date", date)
+    check_positive("cost", cost_usd)
+    check_count("compute", compute_flop, unit="FLOP", one="FLOP")
     if compute_flop is not None:
         if model is not None or cost_usd is not None:
             raise InvalidInputError("give one of MODEL, --cost or --compute")
@@ -316,6 +333,12 @@ def diffusion_analysis(
     from flopcast.reproduction import affordability_table, cost_to_reproduce
 
     _check_sampling(samples, seed, "random", 1_000_000)
+    # the cost is priced in mid-year, and a date runs to the first day of YEAR_MAX (flopcast.dates)
+    check_year("year", year, last=YEAR_MAX - 1, why=f"the cost is priced in mid-year; dates end on {YEAR_MAX}-01-01")
+    if isinstance(budgets, Mapping):
+        for usd in budgets.values():
+            check_positive("budget", usd)
+    check_positive("price_performance", price_performance_oom_per_year)
     target = dt.date(year, 7, 1)
     kw: dict[str, Any] = dict(
         price_performance_oom_per_year=price_performance_oom_per_year,
@@ -332,7 +355,7 @@ def diffusion_analysis(
         from flopcast.dates import decimal_year
 
         start = float(decimal_year(reference.date))
-        years = np.linspace(start, max(year, start + 1) + 4, curve_points)
+        years = np.linspace(start, min(max(year, start + 1) + 4, YEAR_MAX), curve_points)
         curve = cost_to_reproduce(reference.cost, reference.date, years, **kw)
     return DiffusionAnalysis(reference, target, repro, table, include_algorithmic, curve)
 
@@ -349,6 +372,8 @@ def emulation(
     (its parameters and tokens x epochs) or of ``params`` x ``tokens``."""
     from flopcast.scaling import emulate
 
+    check_params("params", params)
+    check_count("tokens", tokens, unit="tokens", one="token")
     if model is not None:
         if params is not None or tokens is not None:
             raise InvalidInputError("give a MODEL or --params and --tokens, not both")
@@ -403,6 +428,7 @@ def lag_analysis(
     from flopcast.lags import catch_up_lags, summarize_lags
     from flopcast.selection import top_meaning
 
+    check_year("since", since)
     db = database(data, db)
     lags = catch_up_lags(db.records, top=top, since=since, date_basis=date_basis, include_finetunes=include_finetunes)
     summary = summarize_lags(lags, period)

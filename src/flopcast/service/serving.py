@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_SEED
+from flopcast.errors import InvalidInputError
 from flopcast.quantities import Interval, QuantityInput
+from flopcast.service.checks import check_chips, check_duration, check_fraction, check_params, check_positive
 from flopcast.service.training import as_input
 
 if TYPE_CHECKING:
@@ -59,6 +61,17 @@ def deployment_estimate(
     """
     from flopcast.serving import estimate_deployment
 
+    if hardware is not None and not hardware.strip():  # the orchestrator would take an empty name for the default
+        raise InvalidInputError(f"hardware={hardware!r} is empty; give a name such as 'a100' or 'h100-sxm'")
+    check_params("params", params)
+    check_params("params_active", params_active)
+    check_chips("chips", chips, per_instance=True)
+    check_positive("tokens_per_day", tokens_per_day)
+    check_duration("days", duration_days, unit_s=86400.0, unit="days", what="a serving period")
+    check_positive("price_per_chip_hour", price_usd_per_chip_hour)
+    check_fraction("load_factor", load_factor, what="the fleet's average utilization")
+    check_positive("api_price", api_usd_per_1k_tokens)
+    check_fraction("kv_fraction", kv_fraction, what="the KV cache relative to multi-head attention's")
     return estimate_deployment(
         model,
         params=params,
@@ -108,6 +121,10 @@ def hardware_comparison(
     """
     from flopcast.comparison import compare_hardware
 
+    check_params("params", params)
+    check_positive("price_a", price_a)
+    check_positive("price_b", price_b)
+    check_fraction("utilization", utilization, what="a fraction of peak FLOP/s")
     return compare_hardware(
         a,
         b,

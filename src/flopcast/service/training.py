@@ -21,6 +21,17 @@ from flopcast.defaults import (
 )
 from flopcast.errors import InvalidInputError
 from flopcast.quantities import Interval, QuantityInput
+from flopcast.service.checks import (
+    check_chip_hours,
+    check_chips,
+    check_count,
+    check_date,
+    check_duration,
+    check_fraction,
+    check_params,
+    check_positive,
+    check_year,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -176,6 +187,20 @@ def training_estimate(
     if attention not in ATTENTION_CHOICES:
         raise InvalidInputError(f"attention={attention!r} is not one of {', '.join(ATTENTION_CHOICES)}")
     _check_sampling(samples, seed, sampling, max_samples)
+    check_params("params", params)
+    check_params("params_active", params_active)
+    check_count("tokens", tokens, unit="tokens", one="token")
+    check_positive("epochs", epochs)
+    check_count("compute", compute, unit="FLOP", one="FLOP")
+    check_chips("chips", chips)
+    check_duration("hours", hours, unit_s=3600.0, unit="hours")
+    check_duration("days", days, unit_s=86400.0, unit="days")
+    check_chip_hours("chip_hours", chip_hours)
+    check_fraction("utilization", utilization, what="a fraction of peak FLOP/s")
+    check_positive("price_per_chip_hour", price_per_chip_hour)
+    check_positive("chip_price", chip_price)
+    check_date("start_date", start_date)
+    check_year("year_dollars", year_dollars)
     if isinstance(days, (tuple, list)):
         lo, hi = days
         hours = (lo * 24, hi * 24)
@@ -263,6 +288,9 @@ def cost_table(
     from flopcast.selection import select, top_meaning
 
     _check_sampling(samples, seed, sampling, max_samples)
+    check_year("since", since)
+    check_year("until", until)
+    check_year("year_dollars", year_dollars)
     db = database(data, db)
     s = settings(
         db,
@@ -312,6 +340,8 @@ def select_models(
 
     if limit < 0:
         raise InvalidInputError(f"limit={limit} must be >= 0")
+    check_year("since", since)
+    check_year("until", until)
     db = database(data, db)
     rows = select(
         db.records, since=since, until=until, top=top, include_finetunes=True if include_finetunes or search else None

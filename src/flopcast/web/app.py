@@ -3,27 +3,59 @@
 Every number comes from the functions the CLI calls (:mod:`flopcast.service`, the only layer
 below the front-ends this app imports); the pages only format. Nothing is fetched from a CDN.
 Requests cannot name files: models, chips and scenarios are looked up in the catalogs, and the
-database folder is fixed when the server starts.
+database folder is fixed when the server starts. What stands in front of the routes (the Host check, the
+body-size limit, the bound on heavy work) is :mod:`flopcast.web.guards`; every error has one shape,
+``{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
+from collections.abc import Callable, Iterable
 from importlib import resources
+from typing import Annotated, Any, TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from flopcast.errors import FlopcastError, InvalidInputError
 from flopcast.service import histogram
-from flopcast.web.schemas import DeployRequest, TrainingRequest, TrendRequest
+from flopcast.web.guards import BodyLimit, Busy, HostGuard, WorkLimiter, error_body
+from flopcast.web.schemas import (
+    ChipInfo,
+    DeployRequest,
+    ErrorResponse,
+    ModelInfo,
+    TrainingRequest,
+    TrendRequest,
+)
 
 MAX_BODY_BYTES = 16 * 1024
+#: samples held by the estimates running at once: four maximal requests (the server peaks near 400 MB)
+MAX_SAMPLES_IN_FLIGHT = 400_000
+#: heavy requests that may wait for a slot, and for how long, before a 503
+MAX_WAITING = 64
+WAIT_S = 10.0
+RETRY_AFTER_S = 2
+#: a trend estimates tens of models: it counts as this many times its samples
+TREND_WEIGHT = 10
+#: the Host names :func:`create_app` answers unless told otherwise (any port): this machine's loopback names, and
+#: ``testserver``, the name the test client sends. ``flopcast serve`` passes the exact names and port it serves.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "testserver")
 PAGES = {"/": "calculator.html", "/deploy": "deploy.html", "/hardware": "hardware.html", "/trends": "trends.html"}
 _FIELD = re.compile(r"^unknown ([a-z_]+) |^-*([a-z_][a-z0-9_\-]*)=")
+_PARSE_ERROR = "There was an error parsing the body"  # FastAPI's words for a body it cannot decode
+T = TypeVar("T")
+
+
+def default_max_heavy() -> int:
+    """Heavy requests (estimate, deploy, trend) that run at once: two per core."""
+    return 2 * (os.cpu_count() or 1)
 
 
 def _error(msg: str, status: int = 422) -> JSONResponse:
@@ -32,8 +64,56 @@ def _error(msg: str, status: int = 422) -> JSONResponse:
     return JSONResponse({"detail": [{"loc": loc, "msg": msg, "type": "value_error"}]}, status_code=status)
 
 
-def create_app(data: str | None = None) -> FastAPI:
-    """The app; ``data`` is Epoch's database folder (or ``cache``) for the trend explorer."""
+class UnsupportedMediaType(Exception):
+    """A JSON endpoint got a body that is not declared as JSON."""
+
+
+_DESCRIPTIONS = {
+    413: "the body is over 16 KiB (counted as it arrives, whatever Content-Length says)",
+    415: "the body is not JSON (send content-type: application/json)",
+    421: "the Host header names a host this server does not serve",
+    422: "an input is invalid or unknown: one entry per field, the field in loc",
+    503: "busy: the bound on heavy work is reached; retry after Retry-After seconds",
+}
+
+
+def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    out: dict[int | str, dict[str, Any]] = {}
+    for c in codes:
+        out[c] = {"model": ErrorResponse, "description": _DESCRIPTIONS[c]}
+        if c == 503:
+            out[c]["headers"] = {
+                "Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}
+            }
+    return out
+
+
+async def _json_body(request: Request) -> None:
+    """A non-empty body must be declared as JSON (an empty one gets pydantic's 422 naming what is missing)."""
+    if not await request.body():
+        return
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json" and not (kind.startswith("application/") and kind.endswith("+json")):
+        raise UnsupportedMediaType(f"content-type {kind or '(none)'!r} is not JSON; send application/json")
+
+
+def create_app(
+    data: str | None = None,
+    *,
+    allowed_hosts: Iterable[str] | None = LOCAL_HOSTS,
+    max_heavy: int | None = None,
+    max_samples_in_flight: int = MAX_SAMPLES_IN_FLIGHT,
+    max_waiting: int = MAX_WAITING,
+    wait_s: float = WAIT_S,
+) -> FastAPI:
+    """The app; ``data`` is Epoch's database folder (or ``cache``) for the trend explorer.
+
+    ``allowed_hosts``: the Host headers answered, each ``name`` (any port) or ``name:port`` (IPv6 in brackets);
+    others get 421. None answers every host (only when asked for). ``max_heavy`` (default two per core) estimate,
+    deploy and trend requests run at once, holding at most ``max_samples_in_flight`` samples; up to
+    ``max_waiting`` more wait at most ``wait_s`` seconds for a slot, and the rest get 503 with Retry-After.
+    The limiter is ``app.state.limiter``.
+    """
     app = FastAPI(
         title="flopcast",
         version=_version(),
@@ -42,34 +122,20 @@ def create_app(data: str | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         description="AI training and serving compute, hardware and dollar cost, with 90% intervals.",
     )
-    state = {"data": data, "db": None, "lock": threading.Lock()}
+    state: dict[str, Any] = {"data": data, "db": None, "lock": threading.Lock()}
+    limiter = WorkLimiter(
+        max_heavy if max_heavy is not None else default_max_heavy(),
+        max_samples_in_flight,
+        max_waiting=max_waiting,
+        wait_s=wait_s,
+        retry_after_s=RETRY_AFTER_S,
+    )
+    app.state.limiter = limiter
     static_dir = resources.files("flopcast.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse(
-                {
-                    "detail": [
-                        {"loc": ["body"], "msg": f"request body over {MAX_BODY_BYTES} bytes", "type": "too_large"}
-                    ]
-                },
-                status_code=413,
-            )
-        if request.method == "POST" and length is None:
-            body = await request.body()
-            if len(body) > MAX_BODY_BYTES:
-                return JSONResponse(
-                    {
-                        "detail": [
-                            {"loc": ["body"], "msg": f"request body over {MAX_BODY_BYTES} bytes", "type": "too_large"}
-                        ]
-                    },
-                    status_code=413,
-                )
-        return await call_next(request)
+    # pure ASGI, outermost last: the Host is checked before the body is read; the body is counted as it streams
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(HostGuard, allowed=allowed_hosts)
 
     @app.exception_handler(FlopcastError)
     async def flopcast_error(request: Request, exc: FlopcastError):
@@ -78,10 +144,53 @@ def create_app(data: str | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        detail = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
-        ]
+        detail = []
+        for e in exc.errors():
+            msg = e.get("msg", "")
+            if e.get("type") == "json_invalid" and (ctx := e.get("ctx") or {}).get("error"):
+                msg = f"{msg}: {ctx['error']}"
+            detail.append({"loc": list(e.get("loc", ())), "msg": msg, "type": e.get("type", "")})
         return JSONResponse({"detail": detail}, status_code=422)
+
+    async def http_error(request: Request, exc: Exception):
+        # the HTTP errors the router, the static files and FastAPI's body parsing raise (registered by status, so
+        # that Starlette's own HTTPException is caught without importing Starlette)
+        status: int = getattr(exc, "status_code", 500)
+        detail = getattr(exc, "detail", "")
+        headers: dict[str, str] | None = getattr(exc, "headers", None)
+        if status == 400 and detail == _PARSE_ERROR:
+            cause = exc.__cause__
+            msg = "the body is not valid JSON" + (f": {cause}" if cause is not None else "")
+            return JSONResponse(error_body(["body"], msg, "json_invalid"), status_code=422)
+        path = request.url.path[:200]
+        if status == 404:
+            body = error_body(["path"], f"nothing at {path}", "not_found")
+        elif status == 405:
+            allow = (headers or {}).get("Allow", "")
+            body = error_body(
+                ["method"], f"{request.method} is not allowed on {path}; allowed: {allow}", "method_not_allowed"
+            )
+        else:
+            body = error_body([], str(detail), "http_error")
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    for code in range(400, 500):  # in this app: 404, 405, and 400 for a body FastAPI cannot decode
+        app.add_exception_handler(code, http_error)
+
+    @app.exception_handler(UnsupportedMediaType)
+    async def media_type_error(request: Request, exc: UnsupportedMediaType):
+        return JSONResponse(error_body(["header", "content-type"], str(exc), "unsupported_media_type"), status_code=415)
+
+    @app.exception_handler(Busy)
+    async def busy_error(request: Request, exc: Busy):
+        return JSONResponse(
+            error_body([], str(exc), "busy"), status_code=503, headers={"Retry-After": str(exc.retry_after_s)}
+        )
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception):
+        # a bug: the traceback goes to the server's log, the client gets the app's shape
+        return JSONResponse(error_body([], "internal error", "internal"), status_code=500)
 
     def database():
         with state["lock"]:
@@ -90,6 +199,11 @@ def create_app(data: str | None = None) -> FastAPI:
 
                 state["db"] = load(state["data"])
             return state["db"]
+
+    async def heavy(weight: int, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work`` in the thread pool once the limiter admits it (waiting in the event loop, not a thread)."""
+        async with limiter.slot(weight):
+            return await run_in_threadpool(work, *args)
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -105,39 +219,55 @@ def create_app(data: str | None = None) -> FastAPI:
 
     # -- API -----------------------------------------------------------------------------
 
-    @app.get("/api/models", summary="The database's models (Epoch's table with the curated overlay)")
-    def models(curated: bool = False) -> list[dict]:
+    @app.get(
+        "/api/models",
+        summary="The database's models (Epoch's table with the curated overlay): the names `model` accepts",
+        responses=_responses(421, 422),
+    )
+    def models(curated: bool = False) -> list[ModelInfo]:
         """Every model; ``curated=true`` only those whose architecture the curated catalog has (serving needs it)."""
         return [
-            {
-                "key": r.key,
-                "name": r.name,
-                "publication_date": r.publication_date,
-                "params": r.parameters,
-                "training_compute_flop": r.training_compute_flop,
-                "hardware": list(r.training_hardware),
-                "origin": r.origin,
-                "is_finetune": r.is_finetune,
-            }
+            ModelInfo(
+                key=r.key,
+                name=r.name,
+                aliases=list(r.aliases),
+                publication_date=r.publication_date.isoformat() if r.publication_date else None,
+                params=r.parameters,
+                training_compute_flop=r.training_compute_flop,
+                hardware=list(r.training_hardware),
+                origin=r.origin,
+                is_finetune=r.is_finetune,
+            )
             for r in database().records
             if not curated or r.origin != "epoch"
         ]
 
-    @app.get("/api/hardware", summary="The curated chips")
-    def hardware() -> list[dict]:
+    @app.get(
+        "/api/hardware",
+        summary="The curated chips (all=true: Epoch's chips too): the names `hardware` accepts",
+        responses=_responses(421, 422),
+    )
+    def hardware(all_chips: Annotated[bool, Query(alias="all")] = False) -> list[ChipInfo]:
+        """The curated chips, which serving needs (memory and bandwidth); ``all=true`` adds the chips of Epoch's
+        table that the training estimate also accepts."""
         return [
-            {
-                "key": h.key,
-                "name": h.name,
-                "peak_flop_per_s": h.peak_flop_per_s_by_precision,
-                "memory_bytes": h.memory_bytes,
-                "memory_bandwidth_bytes_per_s": h.memory_bandwidth_bytes_per_s,
-            }
+            ChipInfo(
+                key=h.key,
+                name=h.name,
+                aliases=list(h.aliases),
+                family=h.family,
+                origin=h.origin,
+                peak_flop_per_s=h.peak_flop_per_s_by_precision,
+                memory_bytes=h.memory_bytes,
+                memory_bandwidth_bytes_per_s=h.memory_bandwidth_bytes_per_s,
+            )
             for h in database().hardware
-            if h.origin != "epoch"
+            if all_chips or h.origin != "epoch"
         ]
 
-    @app.get("/api/hardware/compare", summary="Compare chip b with chip a (ratios b / a)")
+    @app.get(
+        "/api/hardware/compare", summary="Compare chip b with chip a (ratios b / a)", responses=_responses(421, 422)
+    )
     def compare(a: str, b: str, params: float = 175e9) -> dict:
         from flopcast.service import hardware_comparison
 
@@ -147,8 +277,10 @@ def create_app(data: str | None = None) -> FastAPI:
             raise InvalidInputError("a chip name is at most 100 characters")
         return hardware_comparison(a, b, params=params).to_dict()
 
-    @app.post("/api/estimate", summary="Training compute and cost, with 90% intervals")
-    def estimate(req: TrainingRequest) -> dict:
+    heavy_responses = _responses(413, 415, 421, 422, 503)
+    json_only = [Depends(_json_body)]
+
+    def run_estimate(req: TrainingRequest) -> dict:
         from flopcast.service import training_estimate
 
         fields = req.model_dump(exclude={"model", "samples", "seed", "sensitivity"}, exclude_none=True)
@@ -165,8 +297,16 @@ def create_app(data: str | None = None) -> FastAPI:
         out["histograms"] = {m: histogram(s.samples) for m, s in est.cost_usd.items()}
         return out
 
-    @app.post("/api/deploy", summary="Serving cost for a load, with 90% intervals")
-    def deploy(req: DeployRequest) -> dict:
+    @app.post(
+        "/api/estimate",
+        summary="Training compute and cost, with 90% intervals",
+        responses=heavy_responses,
+        dependencies=json_only,
+    )
+    async def estimate(req: TrainingRequest) -> dict:
+        return await heavy(req.samples, run_estimate, req)
+
+    def run_deploy(req: DeployRequest) -> dict:
         from flopcast.service import deployment_estimate
 
         if (req.scenario is None) == (req.tokens_per_day is None):
@@ -190,8 +330,16 @@ def create_app(data: str | None = None) -> FastAPI:
         out["histograms"] = {"usd_per_million_tokens": histogram(est.usd_per_million_tokens.samples)}
         return out
 
-    @app.post("/api/trend", summary="A log-linear trend with bands and extrapolation")
-    def trend(req: TrendRequest) -> dict:
+    @app.post(
+        "/api/deploy",
+        summary="Serving cost for a load, with 90% intervals",
+        responses=heavy_responses,
+        dependencies=json_only,
+    )
+    async def deploy(req: DeployRequest) -> dict:
+        return await heavy(req.samples, run_deploy, req)
+
+    def run_trend(req: TrendRequest) -> dict:
         from flopcast.service import trend_analysis
 
         if req.since is not None and req.until is not None and req.since > req.until:
@@ -218,8 +366,18 @@ def create_app(data: str | None = None) -> FastAPI:
         )
         return out
 
+    @app.post(
+        "/api/trend",
+        summary="A log-linear trend with bands and extrapolation",
+        responses=heavy_responses,
+        dependencies=json_only,
+    )
+    async def trend(req: TrendRequest) -> dict:
+        return await heavy(req.samples * TREND_WEIGHT, run_trend, req)
+
     @app.get("/api/health", include_in_schema=False)
-    def health() -> dict:
+    async def health() -> dict:
+        # in the event loop: no thread, no slot of the limiter, nothing to wait for
         return {"ok": True}
 
     app.router.add_route("/favicon.ico", lambda request: Response(status_code=204), include_in_schema=False)

@@ -27,6 +27,47 @@ def _interval(v, fraction: bool = False):
     return v
 
 
+class ErrorItem(BaseModel):
+    """One thing wrong with a request: where (``loc``), what (``msg``) and its kind (``type``)."""
+
+    loc: list[str | int] = Field(description='where: ["body", "params"], ["query", "a"], ["header", "host"], ...')
+    msg: str
+    type: str = Field(description="value_error, missing, json_invalid, too_large, misdirected, busy, ...")
+
+
+class ErrorResponse(BaseModel):
+    """Every error the app answers, whatever its status, has this shape."""
+
+    detail: list[ErrorItem]
+
+
+class ModelInfo(BaseModel):
+    """A model of the database: ``key``, ``name`` and each alias are names ``model`` accepts."""
+
+    key: str
+    name: str
+    aliases: list[str] = Field(description="other names the model is found by")
+    publication_date: str | None
+    params: float | None
+    training_compute_flop: float | None
+    hardware: list[str]
+    origin: str = Field(description="epoch, epoch+curated (overlaid) or curated (an addition)")
+    is_finetune: bool
+
+
+class ChipInfo(BaseModel):
+    """A chip: ``key``, ``name`` and each alias are names ``hardware`` accepts."""
+
+    key: str
+    name: str
+    aliases: list[str] = Field(description="other names the chip is found by")
+    family: str
+    origin: str = Field(description="bundled (the curated catalog) or epoch (Epoch's chip table)")
+    peak_flop_per_s: dict[str, float] = Field(description="dense peak by precision, FLOP/s")
+    memory_bytes: float | None
+    memory_bandwidth_bytes_per_s: float | None
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -37,11 +78,15 @@ class TrainingRequest(_Body):
     Each number is a point or a 90% interval ``[low, high]``.
     """
 
-    model: Name | None = Field(None, description="a model of the database, e.g. gpt-3 or GPT-4o")
+    model: Name | None = Field(
+        None, description="a model of the database, e.g. gpt-3 or GPT-4o: a key, name or alias of GET /api/models"
+    )
     params: Positive | list[Positive] | None = None
     tokens: Positive | list[Positive] | None = None
     compute: Positive | list[Positive] | None = Field(None, description="training compute, FLOP")
-    hardware: Name | None = Field(None, description="chip, e.g. a100, h100")
+    hardware: Name | None = Field(
+        None, description="chip, e.g. a100, h100: a key, name or alias of GET /api/hardware?all=true"
+    )
     chips: Positive | list[Positive] | None = None
     days: Positive | list[Positive] | None = Field(None, description="wall-clock training time")
     utilization: Fraction | list[Fraction] | None = Field(None, description="MFU, in (0, 1]")
@@ -61,11 +106,13 @@ class TrainingRequest(_Body):
 
 
 class DeployRequest(_Body):
-    model: Name | None = Field(None, description="catalog model, e.g. bloom-176b")
+    model: Name | None = Field(
+        None, description="catalog model, e.g. bloom-176b: a key, name or alias of GET /api/models?curated=true"
+    )
     params: Positive | None = Field(None, description="parameters of an ad-hoc model")
     scenario: Literal["twitter-1pct", "one-million-developers", "150m-words-per-day", "chat-assistant"] | None = None
     tokens_per_day: Positive | list[Positive] | None = None
-    hardware: Name = "a100"
+    hardware: Name = Field("a100", description="chip: a key, name or alias of GET /api/hardware")
     chips: Annotated[int, Field(ge=1, le=4096)] | None = None
     precision: Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"] = "bf16"
     batch: Annotated[int, Field(ge=1, le=65_536)] = 32

@@ -1,0 +1,196 @@
+"""The service's checks of physically impossible values: one home, so that every front-end gets them.
+
+Each check takes the field's name, as the web API names it (the CLI's option is the same name with
+dashes: ``price_per_chip_hour`` is ``--price-per-chip-hour``), and its value, a number or a
+``(low, high)`` interval (None passes: the value was not given; a distribution or an array of
+samples is checked where it is drawn). It raises :class:`~flopcast.errors.InvalidInputError` with
+one line that starts ``name=value`` (the web API reads the field from it) and says what is
+allowed. The limits are :mod:`flopcast.limits`. No numpy here: the service stays light to import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+import numbers
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from flopcast.errors import InvalidInputError
+from flopcast.limits import (
+    MAX_CHIPS,
+    MAX_CHIPS_PER_INSTANCE,
+    MAX_PARAMS,
+    MAX_QUANTITY,
+    MIN_DURATION_S,
+    MIN_QUANTITY,
+    YEAR_MAX,
+    YEAR_MIN,
+)
+
+__all__ = [
+    "check_chip_hours",
+    "check_chips",
+    "check_count",
+    "check_date",
+    "check_duration",
+    "check_fraction",
+    "check_params",
+    "check_positive",
+    "check_year",
+]
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _show(v: Any) -> str:
+    if not _is_number(v):
+        return repr(v)
+    # :g, unless it rounds the value or is longer than Python's shortest form (1e-320, a denormal, is 9.99989e-321)
+    try:
+        shown, exact = f"{v:g}", repr(v)
+        return shown if float(shown) == v and len(shown) <= len(exact) else exact
+    except OverflowError:  # an int beyond floats
+        return f"{decimal.Decimal(int(v)).normalize(decimal.Context(prec=6)):g}"
+
+
+def _e(x: float) -> str:
+    """A limit as a user writes it: 1e16, 1e-100."""
+    return f"{x:.0e}".replace("e+", "e")
+
+
+_POSITIVE = f"{_e(MIN_QUANTITY)}..{_e(MAX_QUANTITY)}"
+
+
+def _bounds(name: str, value: Any) -> Iterator[tuple[str, float]]:
+    """``(how to name it, number)`` for a point, or for each end of a ``(low, high)`` interval."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise InvalidInputError(f"{name}={value!r} is not a number or a (low, high) interval")
+        lo, hi = value
+        given = f"{name}={_show(lo)}..{_show(hi)}: "
+        yield f"{given}low {_show(lo)}", _number(name, lo)
+        yield f"{given}high {_show(hi)}", _number(name, hi)
+    else:
+        yield f"{name}={_show(value)}", _number(name, value)
+
+
+def _number(name: str, v: Any) -> float:
+    if not _is_number(v):
+        raise InvalidInputError(f"{name}={v!r} is not a number")
+    try:
+        return float(v)
+    except OverflowError:  # an int beyond floats: finite, and above every limit
+        return sys.float_info.max if v > 0 else -sys.float_info.max
+
+
+def _numbers(name: str, value: Any) -> Iterator[tuple[str, float]]:
+    """Each number of ``value`` (a point or an interval); None, a distribution or an array of samples gives none
+    (those are checked where they are drawn)."""
+    if value is None or not (isinstance(value, (str, bool, tuple, list)) or _is_number(value)):
+        return iter(())
+    return _bounds(name, value)
+
+
+def check_chips(name: str, value: Any, *, per_instance: bool = False) -> None:
+    """A whole number of chips in 1..MAX_CHIPS (1..MAX_CHIPS_PER_INSTANCE for one serving instance)."""
+    high = MAX_CHIPS_PER_INSTANCE if per_instance else MAX_CHIPS
+    what = "chips per instance" if per_instance else "chips"
+    for shown, v in _numbers(name, value):
+        if not (math.isfinite(v) and v == int(v) and 1 <= v <= high):
+            raise InvalidInputError(f"{shown} must be a whole number of {what} in 1..{high:,}")
+
+
+def check_duration(name: str, value: Any, *, unit_s: float, unit: str, what: str = "a training run") -> None:
+    """A duration of at least MIN_DURATION_S and at most MAX_QUANTITY ``unit`` (each of ``unit_s`` seconds)."""
+    allowed = f"{what} lasts from 1 s to {_e(MAX_QUANTITY)} {unit}"
+    for shown, v in _numbers(name, value):
+        if not math.isfinite(v):
+            raise InvalidInputError(f"{shown} is not finite; {allowed}")
+        if v > MAX_QUANTITY:
+            raise InvalidInputError(f"{shown} is above {_e(MAX_QUANTITY)} {unit}; {allowed}")
+        if v * unit_s < MIN_DURATION_S:
+            raise InvalidInputError(f"{shown} is under 1 second; {what} lasts at least 1 s")
+
+
+def check_chip_hours(name: str, value: Any) -> None:
+    """Chip-hours of at least one chip for MIN_DURATION_S, and at most MAX_QUANTITY."""
+    allowed = f"give chip-hours from 1 chip for 1 s ({1 / 3600:.3g}) to {_e(MAX_QUANTITY)}"
+    for shown, v in _numbers(name, value):
+        if not math.isfinite(v):
+            raise InvalidInputError(f"{shown} is not finite; {allowed}")
+        if v > MAX_QUANTITY:
+            raise InvalidInputError(f"{shown} is above {_e(MAX_QUANTITY)} chip-hours; {allowed}")
+        if v * 3600.0 < MIN_DURATION_S:
+            raise InvalidInputError(f"{shown} is under 1 chip-second; {allowed}")
+
+
+def check_params(name: str, value: Any) -> None:
+    """A parameter count in 1..MAX_PARAMS."""
+    allowed = f"give a parameter count in 1..{_e(MAX_PARAMS)}"
+    for shown, v in _numbers(name, value):
+        if not math.isfinite(v):
+            raise InvalidInputError(f"{shown} is not finite; {allowed}")
+        if v > MAX_PARAMS:
+            raise InvalidInputError(f"{shown} is above {_e(MAX_PARAMS)} parameters; {allowed}")
+        if v < 1:
+            raise InvalidInputError(f"{shown} is under 1 parameter; {allowed}")
+
+
+def check_count(name: str, value: Any, *, unit: str, one: str) -> None:
+    """A count of ``unit`` (tokens, FLOP; ``one`` is the singular) in 1..MAX_QUANTITY."""
+    allowed = f"give a number of {unit} in 1..{_e(MAX_QUANTITY)}"
+    for shown, v in _numbers(name, value):
+        if not math.isfinite(v):
+            raise InvalidInputError(f"{shown} is not finite; {allowed}")
+        if v > MAX_QUANTITY:
+            raise InvalidInputError(f"{shown} is above {_e(MAX_QUANTITY)}; {allowed}")
+        if v < 1:
+            raise InvalidInputError(f"{shown} is under 1 {one}; {allowed}")
+
+
+def check_positive(name: str, value: Any) -> None:
+    """A positive number in MIN_QUANTITY..MAX_QUANTITY (a price, a rate, a budget)."""
+    allowed = f"give a positive number in {_POSITIVE}"
+    for shown, v in _numbers(name, value):
+        if not math.isfinite(v):
+            raise InvalidInputError(f"{shown} is not finite; {allowed}")
+        if v <= 0:
+            raise InvalidInputError(f"{shown} is not positive; {allowed}")
+        if v > MAX_QUANTITY:
+            raise InvalidInputError(f"{shown} is above {_e(MAX_QUANTITY)}; {allowed}")
+        if v < MIN_QUANTITY:
+            raise InvalidInputError(f"{shown} is under {_e(MIN_QUANTITY)}; {allowed}")
+
+
+def check_fraction(name: str, value: Any, *, what: str) -> None:
+    """A fraction in (0, 1], at least MIN_QUANTITY."""
+    for shown, v in _numbers(name, value):
+        if not (math.isfinite(v) and 0 < v <= 1):
+            raise InvalidInputError(f"{shown} is outside (0, 1]; it is {what}")
+        if v < MIN_QUANTITY:
+            raise InvalidInputError(f"{shown} is under {_e(MIN_QUANTITY)}; it is {what}, in {_e(MIN_QUANTITY)}..1")
+
+
+def check_year(name: str, value: Any, *, last: int = YEAR_MAX, why: str = "") -> None:
+    """A whole year in YEAR_MIN..``last`` (YEAR_MAX unless a reason, ``why``, ends it sooner)."""
+    span = f"{YEAR_MIN}..{last}" + (f" ({why})" if why else "")
+    for shown, v in _numbers(name, value):
+        if not (math.isfinite(v) and v == int(v)):
+            raise InvalidInputError(f"{shown} is not a whole year in {span}")
+        if not YEAR_MIN <= v <= last:
+            raise InvalidInputError(f"{shown} is outside {span}")
+
+
+def check_date(name: str, value: Any) -> None:
+    """A date from the first day of YEAR_MIN to the first day of YEAR_MAX (:mod:`flopcast.dates`' range)."""
+    if not isinstance(value, dt.date):
+        return  # None, or what flopcast.dates reads (a decimal year, a string) and checks itself
+    day = value.date() if isinstance(value, dt.datetime) else value
+    first, last = dt.date(YEAR_MIN, 1, 1), dt.date(YEAR_MAX, 1, 1)
+    if not first <= day <= last:
+        raise InvalidInputError(f"{name}={value.isoformat()} is outside {first}..{last}")
