@@ -309,12 +309,8 @@ VALID = {
     *("diffusion year at the limit", "diffusion date at the limit"),
 }
 
-_MFU = "mfu calc has no limits yet (src/flopcast/service/utilization.py is outside this change)"
-#: cases that fail today in a part of flopcast this sweep does not change: (case, reason)
-KNOWN = {
-    **{f"mfu calc --{o} {w}": _MFU for o in ("tokens-per-s", "params", "peak") for w in ("denormal", "huge")},
-    **{f"mfu calc --{o} huge": _MFU for o in ("chips", "layers", "d-model", "context")},
-}
+#: cases that fail today in a part of flopcast this sweep does not change: (case, reason); none left
+KNOWN: dict[str, str] = {}
 
 
 def _cases() -> list:

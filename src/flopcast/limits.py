@@ -27,6 +27,7 @@ __all__ = [
     "MAX_CHIPS_PER_INSTANCE",
     "MAX_PARAMS",
     "MAX_QUANTITY",
+    "MAX_SHAPE",
     "MIN_DURATION_S",
     "MIN_QUANTITY",
     "YEAR_MAX",
@@ -37,6 +38,9 @@ MAX_CHIPS = 10_000_000
 MAX_CHIPS_PER_INSTANCE = 4_096
 MIN_DURATION_S = 1.0
 MAX_PARAMS = 1e16
+#: layers, model width and context length: ten million, far above any model (about 200 layers, a width of
+#: about 30,000 and a context of 10 million tokens by 2026)
+MAX_SHAPE = 10_000_000
 YEAR_MIN = 1950
 YEAR_MAX = 2100
 MIN_QUANTITY = 1e-100

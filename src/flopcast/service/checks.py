@@ -24,6 +24,7 @@ from flopcast.limits import (
     MAX_CHIPS_PER_INSTANCE,
     MAX_PARAMS,
     MAX_QUANTITY,
+    MAX_SHAPE,
     MIN_DURATION_S,
     MIN_QUANTITY,
     YEAR_MAX,
@@ -39,6 +40,7 @@ __all__ = [
     "check_fraction",
     "check_params",
     "check_positive",
+    "check_shape",
     "check_year",
 ]
 
@@ -139,6 +141,13 @@ def check_params(name: str, value: Any) -> None:
             raise InvalidInputError(f"{shown} is above {_e(MAX_PARAMS)} parameters; {allowed}")
         if v < 1:
             raise InvalidInputError(f"{shown} is under 1 parameter; {allowed}")
+
+
+def check_shape(name: str, value: Any, *, unit: str) -> None:
+    """A whole number of ``unit`` (layers, width, context tokens) in 1..MAX_SHAPE."""
+    for shown, v in _numbers(name, value):
+        if not (math.isfinite(v) and v == int(v) and 1 <= v <= MAX_SHAPE):
+            raise InvalidInputError(f"{shown} must be a whole number of {unit} in 1..{MAX_SHAPE:,}")
 
 
 def check_count(name: str, value: Any, *, unit: str, one: str) -> None:

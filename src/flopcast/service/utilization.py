@@ -44,8 +44,24 @@ def mfu_calculation(
     gives the implied utilization. A catalog ``model`` fills its shape, chips, hardware, compute and
     training time; explicit arguments win.
     """
+    from flopcast.service import checks
     from flopcast.utilization import calculate
 
+    checks.check_params("params", params)
+    for name, shape, unit in (("n_layers", n_layers, "layers"), ("d_model", d_model, "dimensions")):
+        checks.check_shape(name, shape, unit=unit)
+    checks.check_shape("context", context, unit="tokens")
+    checks.check_shape("d_attn", d_attn, unit="dimensions")
+    for name, rate in (
+        ("tokens_per_s", tokens_per_s),
+        ("samples_per_s", samples_per_s),
+        ("achieved_flop_per_s_per_chip", achieved_flop_per_s_per_chip),
+        ("peak_flop_per_s", peak_flop_per_s),
+    ):
+        checks.check_positive(name, rate)
+    checks.check_count("compute_flop", compute_flop, unit="FLOP", one="FLOP")
+    checks.check_duration("training_hours", training_hours, unit_s=3600.0, unit="hours")
+    checks.check_chips("chips", chips)
     return calculate(
         model,
         params=params,
