@@ -127,7 +127,7 @@ def _sha(kind):
 
 
 def test_source_order(tmp_path, monkeypatch, epoch_dir):
-    from flopcast.datasets import pull
+    from flopcast.datasets import cache as cache_mod
 
     monkeypatch.setenv("FLOPCAST_CACHE_DIR", str(tmp_path / "cache"))
     src = resolve_source(None)
@@ -144,19 +144,19 @@ def test_source_order(tmp_path, monkeypatch, epoch_dir):
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / "all_ai_models.csv").write_bytes((epoch_dir / "ai_models.csv").read_bytes())
-    entry = pull.CachedFile(
+    entry = cache_mod.CachedFile(
         "all_ai_models.csv", "models", "http://x", "2026-11-01T00:00:00Z", 1, 1, "0", cache / "all_ai_models.csv", True
     )
-    monkeypatch.setattr(pull, "status", lambda dest=None: [entry])
+    monkeypatch.setattr(cache_mod, "status", lambda dest=None: [entry])
     src = resolve_source(None)
     assert src.kind == "cache" and src.data_date == "2026-11-01"
     assert set(src.filled_in) == {"hardware", "prices", "price_index"}
     assert "from the embedded snapshot" in src.describe()
     # an older cache loses to the embedded snapshot
-    old = pull.CachedFile(
+    old = cache_mod.CachedFile(
         "all_ai_models.csv", "models", "http://x", "2025-01-01T00:00:00Z", 1, 1, "0", cache / "all_ai_models.csv", True
     )
-    monkeypatch.setattr(pull, "status", lambda dest=None: [old])
+    monkeypatch.setattr(cache_mod, "status", lambda dest=None: [old])
     assert resolve_source(None).kind == "embedded"
 
 

@@ -17,14 +17,8 @@ from typer.testing import CliRunner
 
 from flopcast.cli.data_cmd import data_app
 from flopcast.datasets import pull as pull_mod
-from flopcast.datasets.pull import (
-    DEFAULT_SOURCES,
-    DownloadError,
-    cache_dir,
-    cached_path,
-    pull,
-    status,
-)
+from flopcast.datasets.cache import DEFAULT_SOURCES, DownloadError, cache_dir, cached_path, status
+from flopcast.datasets.pull import pull
 from flopcast.errors import CatalogError, FlopcastError, InvalidInputError
 
 N_RECORDS = 50

@@ -30,10 +30,12 @@ from test_pull import (  # the loopback harness; loopback_only is autouse here t
 from typer.testing import CliRunner
 
 from flopcast.cli.data_cmd import data_app
+from flopcast.datasets import cache as cache_mod
 from flopcast.datasets import pull as pull_mod
 from flopcast.datasets import reader
+from flopcast.datasets.cache import DownloadError, cache_dir, status
 from flopcast.datasets.epoch import check_file, load_epoch_models
-from flopcast.datasets.pull import DownloadError, cache_dir, pull, status
+from flopcast.datasets.pull import pull
 from flopcast.datasets.source import resolve_source
 from flopcast.errors import CatalogError, InvalidInputError
 
@@ -272,7 +274,7 @@ def test_crash_between_rename_and_manifest_is_recovered(server, cached, snapshot
     folder = cache_dir()
     new = _hardware_rows(snapshot, 190)
     server.behaviours["ml_hardware.csv"] = lambda h: send(h, new)
-    real_write = pull_mod._write_json_atomic
+    real_write = cache_mod._write_json_atomic
 
     def crash_on_manifest(path, data):
         if path.name == "manifest.json":
@@ -280,10 +282,10 @@ def test_crash_between_rename_and_manifest_is_recovered(server, cached, snapshot
             raise _Crash
         real_write(path, data)
 
-    monkeypatch.setattr(pull_mod, "_write_json_atomic", crash_on_manifest)
+    monkeypatch.setattr(cache_mod, "_write_json_atomic", crash_on_manifest)
     with pytest.raises(_Crash):
         pull(base_url=server.base_url, files=["ml_hardware.csv"])
-    monkeypatch.setattr(pull_mod, "_write_json_atomic", real_write)
+    monkeypatch.setattr(cache_mod, "_write_json_atomic", real_write)
     # on disk: the new file, and the manifest still describing the old one
     assert _manifest()["files"]["ml_hardware.csv"] == cached["ml_hardware.csv"][1]
     assert (folder / "ml_hardware.csv").read_bytes() == new

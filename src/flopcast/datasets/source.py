@@ -144,10 +144,10 @@ def _folder_source(folder: Path) -> DataSource:
 
 
 def _cache_source(required: bool) -> DataSource | None:
-    from flopcast.datasets import pull
+    from flopcast.datasets import cache
 
     try:
-        entries = {e.kind: e for e in pull.status() if e.exists}
+        entries = {e.kind: e for e in cache.status() if e.exists}
     except CatalogError:
         if required:
             raise

@@ -62,8 +62,8 @@ from flopcast.service.training import (
 from flopcast.service.utilization import mfu_calculation, mfu_config, mfu_measurement
 
 if TYPE_CHECKING:
+    from flopcast.datasets.cache import CachedFile as CachedFile
     from flopcast.datasets.parsing import ParseReport as ParseReport
-    from flopcast.datasets.pull import CachedFile as CachedFile
 
 __all__ = [
     "ATTENTION_CHOICES",

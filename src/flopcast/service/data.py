@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from flopcast.datasets.cache import CachedFile, DownloadError
     from flopcast.datasets.parsing import ParseReport
-    from flopcast.datasets.pull import CachedFile, DownloadError, Progress, PullResult
+    from flopcast.datasets.pull import Progress, PullResult
     from flopcast.datasets.source import DataSource, EmbeddedManifest
 
 
@@ -46,7 +47,7 @@ class DataStatus:
 def data_status() -> DataStatus:
     """The cache folder and its files, the database commands use by default (``--data`` left out),
     and the embedded snapshot's manifest."""
-    from flopcast.datasets.pull import cache_dir, status
+    from flopcast.datasets.cache import cache_dir, status
     from flopcast.datasets.source import embedded_manifest, resolve_source
 
     folder = cache_dir()
@@ -83,7 +84,8 @@ def data_pull(
     the whole pull. A failure that still leaves a partial result comes back as ``DataPull.error``
     alongside that result; one that leaves none (e.g. the cache folder cannot be made) is raised.
     """
-    from flopcast.datasets.pull import DownloadError, pull
+    from flopcast.datasets.cache import DownloadError
+    from flopcast.datasets.pull import pull
 
     try:
         result = pull(
