@@ -98,82 +98,114 @@ def _numbers(name: str, value: Any) -> Iterator[tuple[str, float]]:
     return _bounds(name, value)
 
 
-def check_chips(name: str, value: Any, *, per_instance: bool = False) -> None:
-    """A whole number of chips in 1..MAX_CHIPS (1..MAX_CHIPS_PER_INSTANCE for one serving instance)."""
-    high = MAX_CHIPS_PER_INSTANCE if per_instance else MAX_CHIPS
-    what = "chips per instance" if per_instance else "chips"
+def _whole(name: str, value: Any, *, high: int, unit: str) -> None:
+    """Each number of ``value`` is a whole number of ``unit`` in 1..``high``."""
     for shown, v in _numbers(name, value):
         if not (math.isfinite(v) and v == int(v) and 1 <= v <= high):
-            raise InvalidInputError(f"{shown} must be a whole number of {what} in 1..{high:,}")
+            raise InvalidInputError(f"{shown} must be a whole number of {unit} in 1..{high:,}")
+
+
+def _within(
+    name: str,
+    value: Any,
+    *,
+    low: float,
+    high: float,
+    allowed: str,
+    above: str,
+    under: str,
+    positive: bool = False,
+) -> None:
+    """Each number of ``value`` is finite (and > 0 with ``positive``) and in ``low``..``high``.
+
+    The message is ``<field=value> is <what is wrong>; <allowed>``: ``above`` names the upper
+    limit, ``under`` the whole text after "is under" (the lower limit and what is allowed).
+    """
+    for shown, v in _numbers(name, value):
+        if not math.isfinite(v):
+            raise InvalidInputError(f"{shown} is not finite; {allowed}")
+        if positive and v <= 0:
+            raise InvalidInputError(f"{shown} is not positive; {allowed}")
+        if v > high:
+            raise InvalidInputError(f"{shown} is above {above}; {allowed}")
+        if v < low:
+            raise InvalidInputError(f"{shown} is under {under}")
+
+
+def check_chips(name: str, value: Any, *, per_instance: bool = False) -> None:
+    """A whole number of chips in 1..MAX_CHIPS (1..MAX_CHIPS_PER_INSTANCE for one serving instance)."""
+    if per_instance:
+        _whole(name, value, high=MAX_CHIPS_PER_INSTANCE, unit="chips per instance")
+    else:
+        _whole(name, value, high=MAX_CHIPS, unit="chips")
+
+
+def check_shape(name: str, value: Any, *, unit: str) -> None:
+    """A whole number of ``unit`` (layers, width, context tokens) in 1..MAX_SHAPE."""
+    _whole(name, value, high=MAX_SHAPE, unit=unit)
 
 
 def check_duration(name: str, value: Any, *, unit_s: float, unit: str, what: str = "a training run") -> None:
     """A duration of at least MIN_DURATION_S and at most MAX_QUANTITY ``unit`` (each of ``unit_s`` seconds)."""
     allowed = f"{what} lasts from 1 s to {_e(MAX_QUANTITY)} {unit}"
-    for shown, v in _numbers(name, value):
-        if not math.isfinite(v):
-            raise InvalidInputError(f"{shown} is not finite; {allowed}")
-        if v > MAX_QUANTITY:
-            raise InvalidInputError(f"{shown} is above {_e(MAX_QUANTITY)} {unit}; {allowed}")
-        if v * unit_s < MIN_DURATION_S:
-            raise InvalidInputError(f"{shown} is under 1 second; {what} lasts at least 1 s")
+    _within(
+        name,
+        value,
+        low=MIN_DURATION_S / unit_s,
+        high=MAX_QUANTITY,
+        allowed=allowed,
+        above=f"{_e(MAX_QUANTITY)} {unit}",
+        under=f"1 second; {what} lasts at least 1 s",
+    )
 
 
 def check_chip_hours(name: str, value: Any) -> None:
     """Chip-hours of at least one chip for MIN_DURATION_S, and at most MAX_QUANTITY."""
     allowed = f"give chip-hours from 1 chip for 1 s ({1 / 3600:.3g}) to {_e(MAX_QUANTITY)}"
-    for shown, v in _numbers(name, value):
-        if not math.isfinite(v):
-            raise InvalidInputError(f"{shown} is not finite; {allowed}")
-        if v > MAX_QUANTITY:
-            raise InvalidInputError(f"{shown} is above {_e(MAX_QUANTITY)} chip-hours; {allowed}")
-        if v * 3600.0 < MIN_DURATION_S:
-            raise InvalidInputError(f"{shown} is under 1 chip-second; {allowed}")
+    _within(
+        name,
+        value,
+        low=MIN_DURATION_S / 3600.0,
+        high=MAX_QUANTITY,
+        allowed=allowed,
+        above=f"{_e(MAX_QUANTITY)} chip-hours",
+        under=f"1 chip-second; {allowed}",
+    )
 
 
 def check_params(name: str, value: Any) -> None:
     """A parameter count in 1..MAX_PARAMS."""
     allowed = f"give a parameter count in 1..{_e(MAX_PARAMS)}"
-    for shown, v in _numbers(name, value):
-        if not math.isfinite(v):
-            raise InvalidInputError(f"{shown} is not finite; {allowed}")
-        if v > MAX_PARAMS:
-            raise InvalidInputError(f"{shown} is above {_e(MAX_PARAMS)} parameters; {allowed}")
-        if v < 1:
-            raise InvalidInputError(f"{shown} is under 1 parameter; {allowed}")
-
-
-def check_shape(name: str, value: Any, *, unit: str) -> None:
-    """A whole number of ``unit`` (layers, width, context tokens) in 1..MAX_SHAPE."""
-    for shown, v in _numbers(name, value):
-        if not (math.isfinite(v) and v == int(v) and 1 <= v <= MAX_SHAPE):
-            raise InvalidInputError(f"{shown} must be a whole number of {unit} in 1..{MAX_SHAPE:,}")
+    _within(
+        name,
+        value,
+        low=1,
+        high=MAX_PARAMS,
+        allowed=allowed,
+        above=f"{_e(MAX_PARAMS)} parameters",
+        under=f"1 parameter; {allowed}",
+    )
 
 
 def check_count(name: str, value: Any, *, unit: str, one: str) -> None:
     """A count of ``unit`` (tokens, FLOP; ``one`` is the singular) in 1..MAX_QUANTITY."""
     allowed = f"give a number of {unit} in 1..{_e(MAX_QUANTITY)}"
-    for shown, v in _numbers(name, value):
-        if not math.isfinite(v):
-            raise InvalidInputError(f"{shown} is not finite; {allowed}")
-        if v > MAX_QUANTITY:
-            raise InvalidInputError(f"{shown} is above {_e(MAX_QUANTITY)}; {allowed}")
-        if v < 1:
-            raise InvalidInputError(f"{shown} is under 1 {one}; {allowed}")
+    _within(name, value, low=1, high=MAX_QUANTITY, allowed=allowed, above=_e(MAX_QUANTITY), under=f"1 {one}; {allowed}")
 
 
 def check_positive(name: str, value: Any) -> None:
     """A positive number in MIN_QUANTITY..MAX_QUANTITY (a price, a rate, a budget)."""
     allowed = f"give a positive number in {_POSITIVE}"
-    for shown, v in _numbers(name, value):
-        if not math.isfinite(v):
-            raise InvalidInputError(f"{shown} is not finite; {allowed}")
-        if v <= 0:
-            raise InvalidInputError(f"{shown} is not positive; {allowed}")
-        if v > MAX_QUANTITY:
-            raise InvalidInputError(f"{shown} is above {_e(MAX_QUANTITY)}; {allowed}")
-        if v < MIN_QUANTITY:
-            raise InvalidInputError(f"{shown} is under {_e(MIN_QUANTITY)}; {allowed}")
+    _within(
+        name,
+        value,
+        low=MIN_QUANTITY,
+        high=MAX_QUANTITY,
+        allowed=allowed,
+        above=_e(MAX_QUANTITY),
+        under=f"{_e(MIN_QUANTITY)}; {allowed}",
+        positive=True,
+    )
 
 
 def check_fraction(name: str, value: Any, *, what: str) -> None:
