@@ -252,7 +252,8 @@ def render(
         w("## 3. Batch: every model of the embedded database (`bench_batch.py`)\n")
         w(
             f"`flopcast costs --format csv --out FILE`: {batch['models']:,} models read, {batch['estimated']:,} "
-            "estimated (the rest have no compute, parameters x tokens or chip-hours), three methods, 10,000 Sobol "
+            "estimated (the rest have no compute, parameters x tokens or chip-hours), three methods (cloud at the "
+            "market's dated price), power, energy and emissions, 10,000 Sobol "
             "samples per model, median, mean, p5 and p95 of every output. Each row is exactly `estimate NAME` "
             "(tests/test_one_number.py).\n"
         )
@@ -272,7 +273,7 @@ def render(
             f"\nEpoch's point-estimate pipeline (recorded figure, not rerun): {batch['epoch_pipeline_s']} s for "
             f"{batch['epoch_pipeline_models']} frontier models. flopcast: {batch['cli_median_s']:.2f} s for "
             f"{batch['estimated']:,} models with intervals, {per_model_epoch / per_model_ours:.0f}x less time per model. "
-            "Targets (issue 12): under 3 s and 300 MB.\n"
+            "Targets (issues 12 and 15): under 3 s, with power and energy, and 300 MB.\n"
         )
 
     # -- trend ----------------------------------------------------------------------------

@@ -225,10 +225,15 @@ def test_purchase_and_cloud_price_rules():
     assert (cp.vendor, cp.tier, cp.price_usd_per_chip_hour) == ("azure", "3y", 1.16)
     tpu = prices.cloud_price(get_hardware("tpu-v4"), organization="Anthropic", tier="on-demand")
     assert tpu.vendor == "gcp" and tpu.price_usd_per_chip_hour == 3.22
-    # tier conversion with the vendor discount: AWS H100 on-demand $12.29 -> 3-year = 12.29 * (1 - 0.64)
-    h = prices.cloud_price(get_hardware("h100"), vendor="aws", tier="3y")
+    # tier conversion with the vendor discount: AWS H100 on-demand $12.29 (2025-03) -> 3-year = 12.29 * (1 - 0.64)
+    h = prices.cloud_price(get_hardware("h100"), vendor="aws", tier="3y", on=dt.date(2025, 6, 1))
     assert h.price_usd_per_chip_hour == pytest.approx(12.29 * 0.36)
-    assert prices.purchase_price(get_hardware("h100")) is None
+    # after AWS's June 2025 cut the latest p5 price is $55.04 / 8 = $6.88 a GPU-hour
+    h = prices.cloud_price(get_hardware("h100"), vendor="aws", tier="on-demand")
+    assert h.price_usd_per_chip_hour == pytest.approx(6.88) and h.date >= dt.date(2025, 6, 1)
+    # the bundled catalog's first H100 price: Raymond James's $25,000-30,000 of 2023-08 (a chip, no server)
+    pp = prices.purchase_price(get_hardware("h100"))
+    assert pp.price_usd_per_chip == 27_500 and not pp.includes_server
     with pytest.raises(InvalidInputError, match="tier"):
         prices.cloud_price(v100, tier="5y")
 

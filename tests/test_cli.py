@@ -23,13 +23,14 @@ def test_readme_has_two_quickstart_commands():
 
 
 def test_estimate_json_fields(capsys):
-    code, out, _ = run(["estimate", "gpt-3", "--json", "--samples", "3000", "--seed", "1"], capsys)
+    argv = ["estimate", "gpt-3", "--json", "--samples", "3000", "--seed", "1", "--cloud-vendor", "organization"]
+    code, out, _ = run(argv, capsys)
     assert code == 0
     d = json.loads(out)
-    for key in ("training_compute_flop", "chip_hours", "duration_s"):
+    for key in ("training_compute_flop", "chip_hours", "duration_s", "peak_power_w", "energy_facility_j"):
         assert set(d[key]) >= {"median", "mean", "p5", "p95"}
     assert set(d["cost_usd"]) == {"cloud", "amortized", "acquisition"}
-    # Cottier's method, point estimate: $4,120,320 cloud (3,552,000 h x $1.16)
+    # Cottier's method (the developer's provider), point estimate: $4,120,320 cloud (3,552,000 h x $1.16)
     assert d["cost_usd"]["cloud"]["central"] == pytest.approx(4_120_320, rel=1e-9)
     assert d["training_compute_flop"]["central"] == pytest.approx(3.14e23, rel=1e-9)
 
@@ -159,8 +160,8 @@ def test_hardware_show_and_list_json(capsys):
         (["estimate", "gpt-3", "--params", "lots"], "is not a number"),
         (["estimate", "--hardware", "a1000", "--compute", "1e23"], "closest matches: a100"),
         (
-            ["estimate", "--hardware", "h800", "--compute", "1e23", "--method", "cloud"],
-            "no 3y cloud price for NVIDIA H800",
+            ["estimate", "--hardware", "tpu-v4", "--compute", "1e23", "--method", "cloud", "--cloud-vendor", "lambda"],
+            "no 3y cloud price for Google TPU v4 from lambda in the price tables (the nearest 3y quote is gcp's",
         ),
         (
             [
@@ -332,7 +333,9 @@ def test_moe_chip_hours_vendor_and_dates(capsys):
             "--point",
             "--json",
             "--cloud-vendor",
-            "azure",
+            "organization",
+            "--organization",
+            "Microsoft",
             "--start-date",
             "2022-04-01",
         ],

@@ -68,7 +68,7 @@ HARDWARE = {
     "NVIDIA GeForce RTX 3090 Ti": "nvidia-geforce-rtx-3090-ti",
     "NVIDIA GeForce RTX 4060 Ti": "nvidia-geforce-rtx-4060-ti",
     "NVIDIA GeForce RTX 4090": "nvidia-geforce-rtx-4090",
-    "NVIDIA H100 NVL": "nvidia-h100-nvl",
+    "NVIDIA H100 NVL": "h100-nvl",
     "NVIDIA H100 PCIe": "h100-pcie",
     "NVIDIA H100 SXM5 80GB": "h100-sxm",
     "NVIDIA H800 SXM5": "h800-sxm",

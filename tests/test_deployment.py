@@ -453,11 +453,10 @@ def test_grouped_query_attention_shrinks_the_kv_cache(capsys):
 def test_catalogs_and_a_database_are_injected():
     # estimate_deployment takes its chips, models and prices from the caller when given: the bundled catalogs
     # passed explicitly give the default's numbers, and a database's price book is the one that prices the chips
-    import datetime as dt
     from types import SimpleNamespace
 
     from flopcast.catalogs import bundled_hardware, bundled_models
-    from flopcast.catalogs.prices import CloudPrice, bundled_price_book
+    from flopcast.catalogs.prices import PriceBook, PriceQuote, bundled_price_book, market_price
 
     kw = dict(hardware="a100-80gb", chips=8, batch=64, context=300, tokens_per_day=1e6, samples=200)
     default = S.estimate_deployment("bloom-176b", **kw)
@@ -470,10 +469,12 @@ def test_catalogs_and_a_database_are_injected():
     )
     assert given.to_dict() == default.to_dict()
 
-    class Book:
-        def cloud_price(self, hw, *, tier):
-            return CloudPrice(hw.key, "test", dt.date(2025, 1, 1), tier, 2.0, "a test book", "")
+    class Book(PriceBook):
+        def market_cloud_price(self, hw, *, when, tier="3y", vendor=None):
+            quote = PriceQuote(hw.key, "test", when, 2.0, "a test book")
+            return market_price([quote], when, what=f"cloud {tier}", vendor="test", trend_sd_oom_per_year=0.0)
 
-    db = SimpleNamespace(hardware=bundled_hardware(), price_book=Book())
+    db = SimpleNamespace(hardware=bundled_hardware(), price_book=Book((), (), {}))
     e = S.estimate_deployment("bloom-176b", db=db, **kw)
-    assert e.usd_per_day.median == pytest.approx(8 * 24 * 2.0) and e.price_source.startswith("test on-demand")
+    # the book's one quote, $2 on the day asked: the median is $2 x 8 chips x 24 h (a 0.1 log-sd around it)
+    assert e.usd_per_day.median == pytest.approx(8 * 24 * 2.0, rel=0.02) and "(test, " in e.price_source

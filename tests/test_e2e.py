@@ -99,8 +99,15 @@ def test_training_calculator(page, server, capsys):
     shown = _number(amortized.split("\t")[1])
     code, out, _ = run_cli(["estimate", "gpt-3", "--samples", "4000", "--json"], capsys)
     assert code == 0
-    expected = json.loads(out)["cost_usd"]["amortized"]["median"]
+    cli = json.loads(out)
+    expected = cli["cost_usd"]["amortized"]["median"]
     assert shown == pytest.approx(expected, rel=0.005)  # shown to 3 significant figures
+    # power and energy are shown too, in MW and MWh, with Epoch's own power figure beside them
+    power = next(t for t in texts if t.startswith("peak power"))
+    shown_mw = float(power.split("\t")[1].split()[0].replace(",", ""))
+    assert shown_mw == pytest.approx(cli["peak_power_w"]["median"] / 1e6, rel=0.005)
+    assert any(t.startswith("energy, facility-level") for t in texts)
+    assert "Epoch's database gives a training power draw" in page.inner_text("#extra")
     # the chart rendered: an SVG with one bar per histogram bin for each cost method
     assert page.locator("#chart svg rect.bar").count() == 3 * 60
     assert page.errors == []
@@ -133,7 +140,7 @@ def test_deployment_hardware_and_trend_pages(page, server):
     page.fill("input[name=until]", "2023")
     page.fill("input[name=extrapolate]", "2030")
     _submit(page)
-    assert "x2.60" in page.inner_text("#results-table")  # Cottier's 2.4x/yr; flopcast x2.60 (2.27-2.97)
+    assert "x2.59" in page.inner_text("#results-table")  # Cottier's 2.4x/yr; flopcast x2.59 (2.27-2.97)
     assert page.locator("#chart svg circle.point").count() > 10
     assert page.locator("#chart svg polygon.band-line").count() == 1
     assert page.errors == []

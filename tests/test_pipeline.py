@@ -17,7 +17,7 @@ from flopcast.pipeline import Draws, estimate, estimate_records, resolve
 
 @pytest.fixture(scope="module")
 def gpt3_point():
-    return estimate("gpt-3", point=True)
+    return estimate("gpt-3", point=True, cloud_vendor="organization")
 
 
 def test_gpt3_point_estimate_reproduces_published_method(gpt3_point):
@@ -45,7 +45,7 @@ def test_gpt3_point_estimate_reproduces_published_method(gpt3_point):
 
 def test_gpt4_point_estimate():
     # Cottier et al. 2024's code: $40,155,934 nominal for GPT-4 ("about $40M")
-    e = estimate("gpt-4", point=True)
+    e = estimate("gpt-4", point=True, cloud_vendor="organization")
     assert e.central["cost_usd.amortized"] == pytest.approx(40_155_934, rel=1e-3)
     # cloud: 57M chip-hours x $1.36 (Azure 3-year A100, 2022-01-20) = $77.52M
     assert e.central["cost_usd.cloud"] == pytest.approx(77.52e6, rel=1e-9)
@@ -73,7 +73,7 @@ def test_monte_carlo_is_reproducible_and_ordered():
 
 def test_cloud_median_at_the_point_for_symmetric_factors():
     # chip-hours x a lognormal factor with median 1 x a fixed price: the median is the point estimate
-    e = estimate("gpt-3", samples=2**14, methods="cloud")
+    e = estimate("gpt-3", samples=2**14, methods="cloud", cloud_vendor="organization")
     assert e.cost_usd["cloud"].median == pytest.approx(4_120_320, rel=0.005)
 
 
@@ -118,10 +118,10 @@ def test_changing_a_models_hardware_recomputes_chip_hours():
 
 
 def test_named_method_without_inputs_is_an_error():
-    # no cloud price for the H800 in either price table: naming the method is an error, "all" skips it
-    with pytest.raises(MissingInputError, match="cloud price for NVIDIA H800"):
-        estimate(hardware="h800", training_compute_flop=1e24, methods="cloud")
-    e = estimate(hardware="h800", training_compute_flop=1e24)
+    # no Lambda price for a TPU in either price table: naming the method is an error, "all" skips it
+    with pytest.raises(MissingInputError, match="cloud price for Google TPU v4 from lambda"):
+        estimate(hardware="tpu-v4", training_compute_flop=1e24, methods="cloud", cloud_vendor="lambda")
+    e = estimate(hardware="tpu-v4", training_compute_flop=1e24, cloud_vendor="lambda")
     assert "cloud" in e.skipped_methods and "amortized" in e.cost_usd
 
 
@@ -244,9 +244,9 @@ def test_dollars_after_the_index_use_its_last_year(db):
 
 
 def test_cloud_price_is_the_latest_before_the_lookup_date():
-    # OPT-175B (Meta -> AWS, A100 80 GB): lookup on its training start less 60 days; the latest AWS A100 3-year
+    # Cottier et al.'s rule (cloud_vendor="organization"). OPT-175B (Meta -> AWS, A100 80 GB): lookup on its training start less 60 days; the latest AWS A100 3-year
     # price before that (2021-11-04, $1.45) is used, not a later one
-    e = estimate("opt-175b", methods="cloud", point=True)
+    e = estimate("opt-175b", methods="cloud", point=True, cloud_vendor="organization")
     rec = next(r for r in e.inputs if r.name == "price_usd_per_chip_hour")
     assert "2021-11-04" in rec.source and rec.central == 1.45
 

@@ -36,8 +36,10 @@ def test_report_has_every_section_and_the_cli_numbers(gpt3_html, capsys, epoch_d
 
     for m in ("cloud", "amortized", "acquisition"):
         assert format_value(d["cost_usd"][m]["median"], "USD") in gpt3_html
-    # Cottier's cloud point estimate for GPT-3, 3,552,000 chip-hours x $1.16 = $4,120,320, is the central column
-    assert format_value(4_120_320, "USD") in gpt3_html
+        # and the point estimate (every input at its central value) is the central column
+        assert format_value(d["cost_usd"][m]["central"], "USD") in gpt3_html
+    # power and energy are reported too, in the CLI's units
+    assert format_value(d["energy_facility_j"]["median"], "J") in gpt3_html
     # the hardware comparison has the V100 -> A100 peak ratio 312 / 125 = 2.50x
     assert "2.50x" in gpt3_html
     # the trend section places the model against the fitted growth

@@ -14,10 +14,20 @@ def test_every_check_passes_on_the_embedded_database(capsys):
     d = json.loads(out)
     failed = [c for c in d["checks"] if c["status"] != "pass"]
     assert code == 0 and d["failed"] == 0 and d["skipped"] == 0, failed
-    # it covers every area pinned in the tests: compute, costs, trends, emulation, diffusion, deployment
-    # (the whole BLOOM table), utilization and hardware ratios
+    # it covers every area pinned in the tests: compute, costs, trends, emulation, diffusion, power and energy,
+    # deployment (the whole BLOOM table), utilization and hardware ratios
     areas = {c["area"] for c in d["checks"]}
-    assert areas == {"compute", "cost", "trend", "emulation", "diffusion", "deployment", "utilization", "hardware"}
+    assert areas == {
+        "compute",
+        "cost",
+        "trend",
+        "emulation",
+        "diffusion",
+        "power",
+        "deployment",
+        "utilization",
+        "hardware",
+    }
     assert sum(c["id"].startswith("bloom-") for c in d["checks"]) == 31
     for c in d["checks"]:
         assert c["source"] and c["expected"] and c["rule"]

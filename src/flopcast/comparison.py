@@ -1,13 +1,14 @@
-"""Side-by-side hardware comparison: peak, memory, chips to hold a model, cost per FLOP."""
+"""Side-by-side hardware comparison: peak, memory, chips to hold a model, cost per FLOP, all at one date."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass
 
 from flopcast import training
-from flopcast.catalogs import prices
 from flopcast.catalogs.hardware import Hardware, HardwareCatalog, bundled_hardware
-from flopcast.errors import FlopcastError
+from flopcast.catalogs.prices import PriceBook, bundled_price_book
+from flopcast.errors import MissingInputError
 from flopcast.units import SECONDS_PER_HOUR, check_fraction, check_positive
 
 
@@ -39,9 +40,14 @@ class HardwareComparison:
     usd_per_flop_b: float | None
     #: how many times cheaper b is per delivered FLOP (a's $/FLOP over b's)
     cost_per_flop_advantage: float | None
+    #: the one date both chips are priced at (the market's price then, :meth:`PriceBook.market_cloud_price`)
+    date: dt.date | None = None
+    tier: str = "on-demand"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["date"] = self.date.isoformat() if self.date else None
+        return d
 
 
 def _ratio(b: float | None, a: float | None) -> float | None:
@@ -55,15 +61,15 @@ def _precision(hw: Hardware, given: str | None) -> str:
     return p
 
 
-def _price(hw: Hardware, given: float | None, tier: str) -> tuple[float | None, str]:
+def _price(hw: Hardware, given: float | None, tier: str, book: PriceBook, when: dt.date) -> tuple[float | None, str]:
     if given is not None:
         check_positive("price_usd_per_chip_hour", given)
         return float(given), "given"
     try:
-        cp = prices.cloud_price(hw, tier=tier)
-    except FlopcastError:
-        return None, "no catalog price"
-    return cp.price_usd_per_chip_hour, f"{cp.vendor} {cp.tier} {cp.date}"
+        est = book.market_cloud_price(hw, when=when, tier=tier)
+    except MissingInputError as exc:
+        return None, str(exc).split("; give")[0]
+    return est.median_usd, f"{tier} {est.short()}"
 
 
 def compare_hardware(
@@ -77,14 +83,19 @@ def compare_hardware(
     utilization: float = 1.0,
     tier: str = "on-demand",
     catalog: HardwareCatalog | None = None,
+    price_book: PriceBook | None = None,
+    when: dt.date | None = None,
 ) -> HardwareComparison:
     """Compare chip ``b`` with chip ``a``.
 
     ``params`` sizes the model whose training state (16 bytes a parameter with
-    mixed-precision Adam) must fit; prices default to the catalog's latest cloud
-    price in ``tier``; cost per FLOP is price / (peak x utilization x 3600).
+    mixed-precision Adam) must fit; prices default to the market's cloud price in ``tier``
+    at one date for both chips, ``when`` (default today); cost per FLOP is price / (peak x
+    utilization x 3600).
     """
     cat = catalog or bundled_hardware()
+    book = price_book or bundled_price_book()
+    when = when or dt.date.today()
     ha, hb = cat.get(a), cat.get(b)
     check_positive("params", params)
     check_fraction("utilization", utilization, what="a fraction of peak FLOP/s")
@@ -92,8 +103,8 @@ def compare_hardware(
     mem = float(training.model_state_bytes(params))
     chips_a = float(training.min_chips_for_memory(mem, ha.memory_bytes)) if ha.memory_bytes else None
     chips_b = float(training.min_chips_for_memory(mem, hb.memory_bytes)) if hb.memory_bytes else None
-    price_a, src_a = _price(ha, price_a, tier)
-    price_b, src_b = _price(hb, price_b, tier)
+    price_a, src_a = _price(ha, price_a, tier, book, when)
+    price_b, src_b = _price(hb, price_b, tier, book, when)
     upf_a = price_a / (pa * utilization * SECONDS_PER_HOUR) if price_a else None
     upf_b = price_b / (pb * utilization * SECONDS_PER_HOUR) if price_b else None
     return HardwareComparison(
@@ -120,4 +131,6 @@ def compare_hardware(
         usd_per_flop_a=upf_a,
         usd_per_flop_b=upf_b,
         cost_per_flop_advantage=_ratio(upf_a, upf_b),
+        date=when,
+        tier=tier,
     )

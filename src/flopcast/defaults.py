@@ -15,8 +15,12 @@ SAMPLING_CHOICES = ("sobol", "random")
 ATTENTION_CHOICES = ("full", "causal", "none")
 DEFAULT_ATTENTION = "full"
 #: cloud price tiers; Cottier et al. use the 3-year committed-use price
-CLOUD_TIERS = ("on-demand", "1y", "3y")
+CLOUD_TIERS = ("on-demand", "1y", "3y", "spot")
 DEFAULT_CLOUD_TIER = "3y"
+#: how the amortized method depreciates hardware: at the price-performance trend (Cottier et al.) or
+#: straight-line over a book life
+DEPRECIATION_CHOICES = ("price-performance", "straight-line")
+DEFAULT_DEPRECIATION = "price-performance"
 #: ``--method``: every cost method the inputs allow (``flopcast.methods.METHOD_CHOICES``)
 DEFAULT_METHOD = "all"
 #: the one cost method of the questions that need one (trends, diffusion)

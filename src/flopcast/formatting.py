@@ -13,7 +13,28 @@ _UNIT_STYLE = {
     "bytes": "bytes",
     "chip-hours": "count",
     "chips": "count",
+    "W": "power",
+    "J": "energy",
+    "kg CO2e": "emissions",
     "": "sci",
+}
+
+
+#: what a training estimate's outputs are called in tables and reports
+OUTPUT_LABELS = {
+    "training_compute_flop": "Training compute",
+    "compute_from_params_flop": "  from parameters x tokens",
+    "compute_including_base_flop": "  with the base model's",
+    "implied_utilization": "Utilization implied",
+    "chip_hours": "Chip-hours",
+    "duration_s": "Wall-clock time",
+    "chips": "Chips",
+    "memory_bytes": "Training memory",
+    "min_chips": "Fewest chips that hold it",
+    "peak_power_w": "Peak power (facility)",
+    "energy_chip_j": "Energy, chip-level (TDP x hours)",
+    "energy_facility_j": "Energy, facility-level",
+    "emissions_kg_co2e": "Emissions",
 }
 
 
@@ -56,13 +77,21 @@ def format_duration(seconds: float) -> str:
     return f"{seconds / 3600:.3g} hours"
 
 
-def format_bytes(n: float) -> str:
-    if n is None or math.isnan(n):
+_PREFIXES = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def _prefixed(x: float, unit: str) -> str:
+    """``x`` with the largest SI prefix it reaches, three significant figures: ``2.04 TB``, ``700 W``."""
+    if x is None or math.isnan(x):
         return "n/a"
-    for div, suffix in ((1e15, "PB"), (1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
-        if abs(n) >= div:
-            return f"{n / div:.3g} {suffix}"
-    return f"{n:.3g} B"
+    for div, prefix in _PREFIXES:
+        if abs(x) >= div:
+            return f"{x / div:.3g} {prefix}{unit}"
+    return f"{x:.3g} {unit}"
+
+
+def format_bytes(n: float) -> str:
+    return _prefixed(n, "B")
 
 
 def format_count(n: float) -> str:
@@ -75,8 +104,37 @@ def format_count(n: float) -> str:
     return f"{n:,.0f}" if abs(n) >= 10 else f"{n:.3g}"
 
 
+def format_power(watts: float) -> str:
+    """``22.6 MW``, ``700 W``."""
+    return _prefixed(watts, "W")
+
+
+def format_energy(joules: float) -> str:
+    """Energy in watt-hours, as grids and model cards count it: 1,287 MWh is written ``1.29 GWh``."""
+    return _prefixed(joules / 3600.0 if joules is not None else joules, "Wh")
+
+
+def format_emissions(kg: float) -> str:
+    """``552 tCO2e``, ``1,551 tCO2e``, ``12 kg CO2e``, ``1.2 MtCO2e``."""
+    if kg is None or math.isnan(kg):
+        return "n/a"
+    if abs(kg) >= 1e9:
+        return f"{kg / 1e9:.3g} MtCO2e"
+    if abs(kg) >= 1e6:
+        return f"{kg / 1e3:,.0f} tCO2e"
+    if abs(kg) >= 1e3:
+        return f"{kg / 1e3:.3g} tCO2e"
+    return f"{kg:.3g} kg CO2e"
+
+
 def format_value(x: float, unit: str) -> str:
     style = _UNIT_STYLE.get(unit, "sci")
+    if style == "power":
+        return format_power(x)
+    if style == "energy":
+        return format_energy(x)
+    if style == "emissions":
+        return format_emissions(x)
     if style == "usd":
         return format_usd(x)
     if style == "duration":

@@ -45,19 +45,25 @@ def _hardware_value(v: Inputs) -> dict[str, Any]:
 def _amortized(v: Inputs) -> np.ndarray:
     from flopcast import training
 
-    hardware = training.amortized_hardware_cost_usd(
-        v["chip_hours"],
-        v["chip_price_usd"],
-        years_held=v["years_held"],
-        depreciation_oom_per_year=v["depreciation_oom_per_year"],
-        **_hardware_value(v),
-    )
+    common = dict(years_held=v["years_held"], cost_of_capital=v.get("cost_of_capital", 0.0), **_hardware_value(v))
+    if "depreciation_years" in v:  # --depreciation straight-line
+        hardware = training.straight_line_hardware_cost_usd(
+            v["chip_hours"], v["chip_price_usd"], depreciation_years=v["depreciation_years"], **common
+        )
+    else:
+        hardware = training.amortized_hardware_cost_usd(
+            v["chip_hours"], v["chip_price_usd"], depreciation_oom_per_year=v["depreciation_oom_per_year"], **common
+        )
     return hardware + energy_usd(v)
 
 
 def energy_usd(v: Inputs) -> np.ndarray:
     from flopcast import training
 
+    if "energy_facility_j" in v:  # the pipeline has the run's facility energy already
+        from flopcast.power import J_PER_KWH
+
+        return v["energy_facility_j"] / J_PER_KWH * v["usd_per_kwh"]
     return training.energy_cost_usd(
         v["chip_hours"],
         v["tdp_w"],
@@ -91,7 +97,8 @@ COST_METHODS: dict[str, CostMethod] = {
             "amortized",
             "Amortized hardware + energy",
             "the share of the cluster's value (chips, servers, interconnect) used up by the run, depreciating "
-            "at the hardware price-performance rate, plus the energy it drew",
+            "at the hardware price-performance rate (or straight-line over a book life, with "
+            "`--depreciation straight-line`), plus the energy it drew",
             (*_HARDWARE, "years_held", "depreciation_oom_per_year", *_ENERGY),
             _amortized,
         ),

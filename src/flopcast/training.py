@@ -17,7 +17,6 @@ from flopcast.units import (
     BYTES_PER_VALUE,
     HOURS_PER_YEAR,
     SECONDS_PER_HOUR,
-    W_PER_KW,
     FloatOrArray,
     check_fraction,
     check_positive,
@@ -178,18 +177,73 @@ def amortized_hardware_cost_usd(
     interconnect_fraction: FloatOrArray = 0.19,
     years_held: FloatOrArray = 0.0,
     depreciation_oom_per_year: FloatOrArray = 0.14,
+    cost_of_capital: FloatOrArray = 0.0,
 ) -> np.ndarray:
     """Method (b), capital part: the hardware value used up by the run.
 
     value per chip = price x server overhead / (1 - interconnect fraction), depreciated
-    from acquisition to the training start, then amortized per chip-hour.
+    from acquisition to the training start, then amortized per chip-hour. A
+    ``cost_of_capital`` r adds the return the tied-up value forgoes, ``value x ln(1 + r)``
+    a year (0 in Cottier et al.'s method).
     """
     check_positive("chip_hours", chip_hours)
     check_positive("server_overhead", server_overhead)
     _check_interconnect(interconnect_fraction)
+    _check_rate(cost_of_capital)
     value = depreciated_value_usd(chip_price_usd, years_held, depreciation_oom_per_year)
     value = value * server_overhead / (1.0 - np.asarray(interconnect_fraction, dtype=float))
-    return np.asarray(chip_hours, dtype=float) * value * amortization_per_chip_hour(depreciation_oom_per_year)
+    per_hour = amortization_per_chip_hour(depreciation_oom_per_year) + np.log1p(cost_of_capital) / HOURS_PER_YEAR
+    return np.asarray(chip_hours, dtype=float) * value * per_hour
+
+
+def capital_recovery_factor(cost_of_capital: FloatOrArray, years: FloatOrArray) -> np.ndarray:
+    """The annual charge per dollar of capital over ``years``: ``r / (1 - (1 + r) ** -years)``, ``1 / years`` at r = 0.
+
+    >>> round(float(capital_recovery_factor(0.08, 5)), 4)  # an 8%, 5-year annuity
+    0.2505
+    """
+    check_positive("depreciation_years", years)
+    _check_rate(cost_of_capital)
+    r = np.asarray(cost_of_capital, dtype=float)
+    n = np.asarray(years, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crf = r / -np.expm1(-n * np.log1p(r))
+    return np.where(r > 0, crf, 1.0 / n)
+
+
+def straight_line_hardware_cost_usd(
+    chip_hours: FloatOrArray,
+    chip_price_usd: FloatOrArray,
+    *,
+    depreciation_years: FloatOrArray,
+    server_overhead: FloatOrArray = 1.0,
+    interconnect_fraction: FloatOrArray = 0.19,
+    years_held: FloatOrArray = 0.0,
+    cost_of_capital: FloatOrArray = 0.0,
+) -> np.ndarray:
+    """Method (b), capital part, straight-line: the cluster's value over its book life, per chip-hour.
+
+    A chip-hour costs value x capital recovery factor(r, N) / 8,766 h, where value = price x
+    server overhead / (1 - interconnect fraction) and N is the book life (1/N a year at r = 0,
+    how hyperscalers book servers over 4-6 years). Hardware held past its book life is fully
+    depreciated: it adds nothing.
+    """
+    check_positive("chip_hours", chip_hours)
+    check_positive("chip_price_usd", chip_price_usd)
+    check_positive("server_overhead", server_overhead)
+    _check_interconnect(interconnect_fraction)
+    value = np.asarray(chip_price_usd, dtype=float) * server_overhead / (1.0 - np.asarray(interconnect_fraction))
+    per_year = value * capital_recovery_factor(cost_of_capital, depreciation_years)
+    in_service = np.asarray(years_held, dtype=float) < np.asarray(depreciation_years, dtype=float)
+    return np.asarray(chip_hours, dtype=float) * per_year / HOURS_PER_YEAR * in_service
+
+
+def _check_rate(rate: FloatOrArray) -> None:
+    arr = np.asarray(rate, dtype=float)
+    if np.isnan(arr).any() or ((arr < 0) | (arr >= 1)).any():
+        raise InvalidInputError(
+            f"cost_of_capital={float(np.ravel(arr)[0]):g} is outside [0, 1); it is an annual rate such as 0.08"
+        )
 
 
 def energy_cost_usd(
@@ -201,17 +255,18 @@ def energy_cost_usd(
     pue: FloatOrArray,
     usd_per_kwh: FloatOrArray,
 ) -> np.ndarray:
-    """Method (b), energy part: TDP x server/chip power x average power x PUE x hours x $/kWh."""
-    check_positive("chip_hours", chip_hours)
-    check_positive("tdp_w", tdp_w)
-    check_positive("server_power_ratio", server_power_ratio)
-    check_fraction("average_power_fraction", average_power_fraction, what="average power as a fraction of TDP")
-    check_positive("pue", pue)
-    if np.any(np.asarray(pue) < 1):
-        raise InvalidInputError(f"pue={float(np.min(pue)):g} is below 1; power usage effectiveness is >= 1")
+    """Method (b), energy part: the facility energy (:func:`flopcast.power.facility_energy_j`) x $/kWh."""
+    from flopcast.power import J_PER_KWH, facility_energy_j
+
     check_positive("usd_per_kwh", usd_per_kwh)
-    kw = np.asarray(tdp_w, dtype=float) / W_PER_KW * server_power_ratio * average_power_fraction * pue
-    return kw * chip_hours * usd_per_kwh
+    energy = facility_energy_j(
+        chip_hours,
+        tdp_w,
+        server_power_ratio=server_power_ratio,
+        average_power_fraction=average_power_fraction,
+        pue=pue,
+    )
+    return energy / J_PER_KWH * usd_per_kwh
 
 
 def acquisition_cost_usd(

@@ -32,6 +32,7 @@ BYTES_PER_VALUE = {
     "fp16": 2.0,
     "bf16": 2.0,
     "fp8": 1.0,
+    "fp4": 0.5,
     "int8": 1.0,
     "int4": 0.5,
 }
@@ -40,6 +41,11 @@ BYTES_PER_VALUE = {
 def check_positive(name: str, value: ArrayLike, *, allow_zero: bool = False, what: str = "") -> None:
     """Raise InvalidInputError unless every element of ``value`` is finite and > 0 (>= 0)."""
     arr = np.asarray(value, dtype=float)
+    if arr.size == 0:
+        return
+    lo, hi = arr.min(), arr.max()  # two reductions, no temporary arrays; a NaN makes both NaN
+    if (lo >= 0 if allow_zero else lo > 0) and hi < math.inf:
+        return
     extra = f"; {what}" if what else ""
     if np.isnan(arr).any():
         raise InvalidInputError(f"{name}=nan is not a number; give a finite positive value{extra}")
@@ -54,6 +60,8 @@ def check_positive(name: str, value: ArrayLike, *, allow_zero: bool = False, wha
 def check_fraction(name: str, value: ArrayLike, *, what: str = "a fraction") -> None:
     """Raise InvalidInputError unless every element lies in (0, 1]."""
     arr = np.asarray(value, dtype=float)
+    if arr.size == 0 or (arr.min() > 0 and arr.max() <= 1):  # the common case: two reductions, no temporaries
+        return
     if np.isnan(arr).any():
         raise InvalidInputError(f"{name}=nan is not a number; it must lie in (0, 1], {what}")
     bad = (arr <= 0) | (arr > 1)

@@ -21,7 +21,7 @@ from flopcast.errors import AmbiguousNameError, CatalogError, InvalidInputError,
 #: Precisions in the order Cottier et al. 2024 prefer them when none is given:
 #: tensor FP16/BF16, then TF32, then FP32 (TPUs list their BF16 rate as fp16/bf16).
 PRECISION_PREFERENCE = ("bf16", "fp16", "tf32", "fp32")
-PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8")
+PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "fp4", "int8")
 
 _COLUMNS = (
     "key",
@@ -40,6 +40,7 @@ _COLUMNS = (
     "peak_fp16_flop_per_s",
     "peak_bf16_flop_per_s",
     "peak_fp8_flop_per_s",
+    "peak_fp4_flop_per_s",
     "peak_int8_op_per_s",
     "memory_bytes",
     "memory_bandwidth_bytes_per_s",
@@ -299,6 +300,7 @@ def _row_to_hardware(row: dict, label: str) -> Hardware:
         ("fp16", "peak_fp16_flop_per_s"),
         ("bf16", "peak_bf16_flop_per_s"),
         ("fp8", "peak_fp8_flop_per_s"),
+        ("fp4", "peak_fp4_flop_per_s"),
         ("int8", "peak_int8_op_per_s"),
     ):
         v = num(row, col, label)

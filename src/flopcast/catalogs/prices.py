@@ -15,13 +15,22 @@ github.com/epoch-research/training-cost-trends, ``prices.py``):
   latest price on or before the lookup date (else the earliest after), in the
   requested tier; a missing tier is converted from another with the vendor's
   committed-use discount.
+
+That is the published method (``cloud_vendor="organization"``). By default a cloud price is the
+market's instead (:meth:`PriceBook.market_cloud_price`): every dated quote for the chip in the
+tier, from every provider, moved to the date asked along the hardware price-performance trend;
+the quotes nearest in time give the median and their spread the interval
+(:func:`market_price`). :meth:`PriceBook.market_purchase_price` does the same for purchase
+prices, per chip and per server.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from collections.abc import Iterable
+import statistics
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -29,13 +38,24 @@ from typing import TYPE_CHECKING, Any
 from flopcast.catalogs._table import date, num, read_rows
 from flopcast.catalogs.hardware import Hardware
 from flopcast.defaults import CLOUD_TIERS
-from flopcast.errors import InvalidInputError, MissingInputError
+from flopcast.errors import CatalogError, InvalidInputError, MissingInputError
 
 if TYPE_CHECKING:
+    from flopcast.catalogs.constants import Constant
     from flopcast.datasets.epoch import EpochPrice
+    from flopcast.uncertainty import LogNormal
 
 TIERS = CLOUD_TIERS
+#: the providers Cottier et al.'s rule picks from (``cloud_vendor="organization"``)
 VENDORS = ("aws", "azure", "gcp", "lambda")
+#: what ``cloud_vendor`` accepts besides a provider key: every quote (the default), Cottier et al.'s
+#: provider from the developer, or the quotes of one kind of provider
+MARKET = "market"
+ORGANIZATION = "organization"
+VENDOR_KINDS = ("hyperscaler", "neocloud", "marketplace")
+VENDOR_RULES = (MARKET, ORGANIZATION, *VENDOR_KINDS)
+_HYPERSCALERS = frozenset({"aws", "azure", "gcp", "oracle"})
+_MARKETPLACES = frozenset({"vast", "salad"})
 _VENDOR_NAMES = {
     "amazon web services": "aws",
     "aws": "aws",
@@ -45,6 +65,8 @@ _VENDOR_NAMES = {
     "gcp": "gcp",
     "lambda labs": "lambda",
     "lambda": "lambda",
+    "oracle cloud": "oracle",
+    "vast.ai": "vast",
 }
 _FAMILY = re.compile(r"(tpu\s*v\d+[a-z]?|[abhlkpvt]\d{1,3}[a-z]?|mi\d{3}x?|gaudi\s*\d)", re.I)
 
@@ -64,8 +86,18 @@ def family_token(name: str) -> str:
 
 
 def vendor_key(name: str | None) -> str:
+    """A provider's short key: ``Amazon Web Services`` -> ``aws``, ``Cudo Compute`` -> ``cudo-compute``."""
     s = (name or "").strip().lower()
-    return _VENDOR_NAMES.get(s, s)
+    if s in _VENDOR_NAMES:
+        return _VENDOR_NAMES[s]
+    return re.sub(r"[^a-z0-9.]+", "-", s).strip("-")
+
+
+def vendor_kind(vendor: str) -> str:
+    """``hyperscaler``, ``neocloud`` or ``marketplace`` for a provider key (the curated rows say it themselves)."""
+    if vendor in _HYPERSCALERS:
+        return "hyperscaler"
+    return "marketplace" if vendor in _MARKETPLACES else "neocloud"
 
 
 @dataclass(frozen=True)
@@ -101,9 +133,199 @@ class CloudRow:
     three_year: float | None
     source: str
     notes: str = ""
+    spot: float | None = None
+    #: hyperscaler, neocloud or marketplace ("" : from the vendor key)
+    kind: str = ""
 
     def tier(self, tier: str) -> float | None:
-        return {"on-demand": self.on_demand, "1y": self.one_year, "3y": self.three_year}[tier]
+        return {"on-demand": self.on_demand, "1y": self.one_year, "3y": self.three_year, "spot": self.spot}[tier]
+
+    @property
+    def vendor_kind(self) -> str:
+        return self.kind or vendor_kind(self.vendor)
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    """One dated price observation: a cloud price per chip-hour or a purchase price per chip."""
+
+    hardware: str
+    vendor: str
+    date: dt.date
+    price_usd: float
+    source: str
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class PriceEstimate:
+    """A price at a date from the dated quotes (:func:`market_price`): a median and a 90% interval.
+
+    ``quotes`` are the quotes used, each with its price moved to ``when`` along the trend
+    (``adjusted``); ``nearest`` is the quote closest in time to ``when``.
+    """
+
+    hardware: str
+    #: "cloud 3y", "purchase (chip)", "purchase (server, per chip)"...
+    what: str
+    when: dt.date
+    median_usd: float
+    low_usd: float
+    high_usd: float
+    #: log-standard deviation of the price (the interval is median x exp(+-1.645 sigma))
+    sigma: float
+    quotes: tuple[PriceQuote, ...]
+    adjusted_usd: tuple[float, ...]
+    nearest: PriceQuote
+    #: "market", a vendor kind or a provider key
+    vendor: str
+    trend_oom_per_year: float
+
+    @property
+    def gap_days(self) -> int:
+        """Days between ``when`` and the nearest quote."""
+        return abs((self.when - self.nearest.date).days)
+
+    @property
+    def extrapolated(self) -> bool:
+        """True when no quote lies within a year of ``when``: the price is the trend's."""
+        return self.gap_days > _WINDOW_DAYS
+
+    def vendors(self) -> list[str]:
+        return sorted({q.vendor for q in self.quotes if q.vendor})
+
+    def describe(self) -> str:
+        """Where the price comes from, in one line."""
+        dates = sorted(q.date for q in self.quotes)
+        span = f"{dates[0]}" if dates[0] == dates[-1] else f"{dates[0]}..{dates[-1]}"
+        who = ", ".join(self.vendors()) or "catalog"
+        n = len(self.quotes)
+        head = f"median of {n} {self.what} quotes ({who}; {span})" if n > 1 else f"{self.what} quote ({who}, {span})"
+        tail = (
+            f"; moved to {self.when} along the price-performance trend ({self.trend_oom_per_year:g} OOM/year)"
+            if any(q.date != self.when for q in self.quotes)
+            else ""
+        )
+        warn = (
+            f"; no quote within a year of {self.when}: the nearest is {self.nearest.date} "
+            f"({self._money(self.nearest.price_usd)}), so the price is the trend's"
+            if self.extrapolated
+            else ""
+        )
+        return head + tail + warn
+
+    def _money(self, usd: float) -> str:
+        from flopcast.formatting import format_usd
+
+        return f"${usd:.2f}/h" if self.what.startswith("cloud") else format_usd(usd)
+
+    def short(self) -> str:
+        """``3y market, 6 quotes of 2025-03..2026-11`` (and ``, the trend's`` when extrapolated)."""
+        dates = sorted(q.date for q in self.quotes)
+        span = (
+            f"{dates[0]:%Y-%m}"
+            if f"{dates[0]:%Y-%m}" == f"{dates[-1]:%Y-%m}"
+            else f"{dates[0]:%Y-%m}..{dates[-1]:%Y-%m}"
+        )
+        n = len(self.quotes)
+        return f"{self.vendor}, {n} quote{'s' if n > 1 else ''} of {span}" + (
+            f", moved {self.gap_days / 365.25:.1f} years along the trend" if self.extrapolated else ""
+        )
+
+    def distribution(self) -> LogNormal:
+        from flopcast.uncertainty import LogNormal
+
+        return LogNormal(math.log(self.median_usd), self.sigma)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "what": self.what,
+            "date": self.when.isoformat(),
+            "vendor": self.vendor,
+            "median_usd": self.median_usd,
+            "p5_usd": self.low_usd,
+            "p95_usd": self.high_usd,
+            "quotes": len(self.quotes),
+            "nearest_quote": {
+                "date": self.nearest.date.isoformat(),
+                "vendor": self.nearest.vendor,
+                "price_usd": self.nearest.price_usd,
+                "source": self.nearest.source,
+            },
+            "extrapolated": self.extrapolated,
+            "source": self.describe(),
+        }
+
+
+#: quotes within this many days of the date asked give the market price (else the nearest ones do)
+_WINDOW_DAYS = 365
+#: the least spread a market price gets: a log-sd of 0.1 (about +-18% at 90%)
+_MIN_SIGMA = 0.1
+_Z90 = 1.6448536269514722
+
+
+def market_price(
+    quotes: Sequence[PriceQuote],
+    when: dt.date,
+    *,
+    what: str,
+    vendor: str = MARKET,
+    trend_oom_per_year: float = 0.14,
+    trend_sd_oom_per_year: float = 0.0243,
+) -> PriceEstimate | None:
+    """The price at ``when`` from dated ``quotes``: None when there are none.
+
+    Each quote's price is moved to ``when`` along the hardware price-performance trend
+    (``price x 10 ** (-rate x years)``, the rate Cottier et al. depreciate hardware at), so a chip
+    gets cheaper as newer chips arrive. The quotes within a year of ``when`` are used, or, when
+    there are none, those within a year of the nearest quote. The median of the moved prices is
+    the price; the interval is a lognormal whose log-sd combines their spread (at least 0.1) and
+    the trend's own uncertainty over the years moved (``trend_sd_oom_per_year`` is the 0.10-0.18
+    90% interval of the rate as a standard deviation).
+    """
+    if not quotes:
+        return None
+    gaps = [abs((when - q.date).days) for q in quotes]
+    nearest_gap = min(gaps)
+    reach = max(_WINDOW_DAYS, nearest_gap + _WINDOW_DAYS)
+    used = [q for q, g in zip(quotes, gaps, strict=True) if g <= reach]
+    years = [(when - q.date).days / 365.25 for q in used]
+    adjusted = [q.price_usd * 10.0 ** (-trend_oom_per_year * y) for q, y in zip(used, years, strict=True)]
+    logs = sorted(math.log(a) for a in adjusted)
+    median = math.exp(statistics.median(logs))
+    spread = 0.0
+    if len(logs) >= 5:
+        spread = (_quantile(logs, 0.95) - _quantile(logs, 0.05)) / (2 * _Z90)
+    elif len(logs) >= 2:
+        spread = statistics.stdev(logs)
+    mean_years = statistics.fmean(abs(y) for y in years)
+    drift = math.log(10.0) * trend_sd_oom_per_year * mean_years
+    sigma = math.sqrt(max(spread, _MIN_SIGMA) ** 2 + drift**2)
+    near_gap = min(abs((when - q.date).days) for q in used)
+    closest = sorted((q for q in used if abs((when - q.date).days) == near_gap), key=lambda q: q.price_usd)
+    nearest = closest[(len(closest) - 1) // 2]  # of the quotes on the nearest date, the middle one
+    return PriceEstimate(
+        hardware=used[0].hardware,
+        what=what,
+        when=when,
+        median_usd=median,
+        low_usd=median * math.exp(-_Z90 * sigma),
+        high_usd=median * math.exp(_Z90 * sigma),
+        sigma=sigma,
+        quotes=tuple(used),
+        adjusted_usd=tuple(adjusted),
+        nearest=nearest,
+        vendor=vendor,
+        trend_oom_per_year=trend_oom_per_year,
+    )
+
+
+def _quantile(sorted_values: list[float], q: float) -> float:
+    """Linear-interpolated quantile of sorted values (numpy's default rule)."""
+    pos = q * (len(sorted_values) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
 class PriceBook:
@@ -147,9 +369,12 @@ class PriceBook:
 
     def _tier_price(self, row: CloudRow, tier: str) -> float | None:
         direct = row.tier(tier)
-        if direct is not None:
+        if direct is not None or tier == "spot":
             return direct
-        disc = self.discounts.get(row.vendor, self.discounts["aws"])
+        kind = row.vendor_kind
+        if kind == "marketplace":  # a marketplace sells by the hour: no committed-use tiers to convert to
+            return None
+        disc = self.discounts.get(row.vendor) or self.discounts.get(kind) or self.discounts["aws"]
         on_demand = row.on_demand
         if on_demand is None:
             for t in ("3y", "1y"):
@@ -206,11 +431,158 @@ class PriceBook:
             return CloudPrice(hw.key, v, row.date, tier, price, row.source, row.notes)
         return None
 
+    # -- the market: every dated quote, moved to the date asked along the trend ------------------
+
+    def all_purchases(self) -> tuple[PurchasePrice, ...]:
+        """Every purchase row of this book (and of the books it chains)."""
+        return self.purchases
+
+    def all_cloud(self) -> tuple[CloudRow, ...]:
+        """Every cloud row of this book (and of the books it chains)."""
+        return self.cloud
+
+    def _cloud_index(self) -> dict[str, list[CloudRow]]:
+        """The cloud rows by chip key or family (built once per book)."""
+        cache = self.__dict__.get("_cloud_by_name")
+        if cache is None:
+            cache = {}
+            for r in self.all_cloud():
+                cache.setdefault(r.hardware, []).append(r)
+            self.__dict__["_cloud_by_name"] = cache
+        return cache
+
+    def vendors(self) -> tuple[str, ...]:
+        """The provider keys of the cloud rows."""
+        cache = self.__dict__.get("_vendors")
+        if cache is None:
+            cache = self.__dict__["_vendors"] = tuple(sorted({r.vendor for r in self.all_cloud() if r.vendor}))
+        return cache
+
+    def check_vendor(self, vendor: str | None) -> None:
+        """An InvalidInputError unless ``vendor`` is None, a rule (market, organization, a kind) or a provider."""
+        if vendor is None or vendor in VENDOR_RULES or vendor in self.vendors():
+            return
+        raise InvalidInputError(
+            f"cloud_vendor={vendor!r} is not one of {', '.join(VENDOR_RULES)} or a provider of the price tables "
+            f"({', '.join(self.vendors())})"
+        )
+
+    def cloud_quotes(self, hw: Hardware, tier: str, vendor: str | None = MARKET) -> list[PriceQuote]:
+        """The dated quotes for ``hw`` (its key or family) in ``tier``, from ``vendor``'s rows (every row by default).
+
+        A quote missing the tier is converted from another with the provider's committed-use
+        discount (Cottier et al.'s rule); repeated quotes (same provider, date and price) count once.
+        """
+        if tier not in TIERS:
+            raise InvalidInputError(f"cloud tier={tier!r} is not one of {', '.join(TIERS)}")
+        rule = vendor or MARKET
+        cache = self.__dict__.setdefault("_quotes", {})
+        key = (self._names(hw), tier, rule)
+        if key not in cache:
+            cache[key] = self._cloud_quotes(hw, tier, rule)
+        return list(cache[key])
+
+    def _cloud_quotes(self, hw: Hardware, tier: str, rule: str) -> list[PriceQuote]:
+        seen: set[tuple[str, dt.date, float]] = set()
+        out: list[PriceQuote] = []
+        index = self._cloud_index()
+        rows = [r for name in dict.fromkeys(self._names(hw)) for r in index.get(name, ())]
+        for r in rows:
+            if rule in VENDOR_KINDS and r.vendor_kind != rule:
+                continue
+            if rule not in (MARKET, *VENDOR_KINDS) and r.vendor != rule:
+                continue
+            price = self._tier_price(r, tier)
+            if price is None or (r.vendor, r.date, round(price, 6)) in seen:
+                continue
+            seen.add((r.vendor, r.date, round(price, 6)))
+            out.append(PriceQuote(hw.key, r.vendor, r.date, price, r.source, r.notes))
+        return sorted(out, key=lambda q: (q.date, q.vendor, q.price_usd))
+
+    def market_cloud_price(
+        self, hw: Hardware, *, when: dt.date, tier: str = "3y", vendor: str | None = MARKET
+    ) -> PriceEstimate:
+        """The cloud price per chip-hour of ``hw`` at ``when`` (:func:`market_price` over :meth:`cloud_quotes`).
+
+        A MissingInputError when the tables hold no quote for the chip in the tier (from that
+        provider): the message names what is missing and the nearest dated price there is.
+        """
+        from flopcast.catalogs import constants as K
+
+        self.check_vendor(vendor)
+        rule = vendor or MARKET
+        quotes = self.cloud_quotes(hw, tier, rule)
+        c = K.constant("depreciation_oom_per_year")
+        est = market_price(
+            quotes, when, what=f"cloud {tier}", vendor=rule, trend_oom_per_year=c.value, trend_sd_oom_per_year=_sd(c)
+        )
+        if est is None:
+            raise MissingInputError(self._no_cloud_price(hw, tier, rule, when))
+        return est
+
+    def _no_cloud_price(self, hw: Hardware, tier: str, rule: str, when: dt.date) -> str:
+        who = "" if rule == MARKET else f" from {rule}"
+        head = f"no {tier} cloud price for {hw.name}{who} in the price tables"
+        other: list[str] = []
+        if rule != MARKET:
+            near = _nearest(self.cloud_quotes(hw, tier, MARKET), when)
+            if near is not None:
+                other.append(f"the nearest {tier} quote is {near.vendor}'s of {near.date} (${near.price_usd:,.4g}/h)")
+        for t in TIERS:
+            if t != tier and not other:
+                near = _nearest(self.cloud_quotes(hw, t, MARKET), when)
+                if near is not None:
+                    other.append(
+                        f"the nearest quote is {near.vendor}'s {t} price of {near.date} (${near.price_usd:,.4g}/h)"
+                    )
+        hint = f" ({'; '.join(other)})" if other else f" (none for the {hw.family} family in any tier)"
+        return f"{head}{hint}; give price_usd_per_chip_hour (--price-per-chip-hour)"
+
+    def purchase_quotes(self, hw: Hardware, *, server: bool) -> list[PriceQuote]:
+        """Dated purchase quotes for ``hw`` (its key or family): whole-server prices per chip, or chip prices."""
+        names = self._names(hw)
+        seen: set[tuple[dt.date, float]] = set()
+        out = []
+        for p in self.all_purchases():
+            if p.hardware in names and p.includes_server == server and (p.date, p.price_usd_per_chip) not in seen:
+                seen.add((p.date, p.price_usd_per_chip))
+                out.append(PriceQuote(hw.key, "", p.date, p.price_usd_per_chip, p.source, p.notes))
+        return sorted(out, key=lambda q: (q.date, q.price_usd))
+
+    def market_purchase_price(self, hw: Hardware, *, when: dt.date, server: bool) -> PriceEstimate | None:
+        """The purchase price per chip of ``hw`` at ``when`` (a whole server's per chip with ``server``); None if unpriced."""
+        from flopcast.catalogs import constants as K
+
+        c = K.constant("depreciation_oom_per_year")
+        what = "purchase (server, per chip)" if server else "purchase (chip)"
+        return market_price(
+            self.purchase_quotes(hw, server=server),
+            when,
+            what=what,
+            trend_oom_per_year=c.value,
+            trend_sd_oom_per_year=_sd(c),
+        )
+
+
+def _sd(c: Constant) -> float:
+    """The standard deviation of a constant's 90% interval, read as normal."""
+    return (c.high - c.low) / (2 * _Z90) if c.low is not None and c.high is not None else 0.0
+
+
+def _nearest(quotes: list[PriceQuote], when: dt.date) -> PriceQuote | None:
+    return min(quotes, key=lambda q: abs((when - q.date).days)) if quotes else None
+
 
 class _ChainedBook(PriceBook):
     def __init__(self, first: PriceBook, rest: PriceBook):
         super().__init__(first.purchases, first.cloud, rest.discounts, f"{first.label}+{rest.label}")
         self.first, self.rest = first, rest
+
+    def all_purchases(self) -> tuple[PurchasePrice, ...]:
+        return self.first.all_purchases() + self.rest.all_purchases()
+
+    def all_cloud(self) -> tuple[CloudRow, ...]:
+        return self.first.all_cloud() + self.rest.all_cloud()
 
     def purchase_price(self, hw: Hardware) -> PurchasePrice | None:
         return self.first.purchase_price(hw) if _has_purchase(self.first, hw) else self.rest.purchase_price(hw)
@@ -233,7 +605,7 @@ def epoch_price_rows(rows: Iterable[EpochPrice]) -> tuple[list[PurchasePrice], l
 
     Rows are filed under the chip's family (``NVIDIA A100 SXM4 40 GB`` -> ``a100``), as
     Cottier et al.'s code matches prices by family name. A purchase price whose notes or
-    name say DGX is a whole server's, per chip; the others are chip prices.
+    name say DGX, HGX or 8 GPUs is a whole server's, per chip; the others are chip prices.
     """
     purchases: list[PurchasePrice] = []
     cloud: list[CloudRow] = []
@@ -244,7 +616,7 @@ def epoch_price_rows(rows: Iterable[EpochPrice]) -> tuple[list[PurchasePrice], l
         notes = r.notes or ""
         if r.purchase:
             purchases.append(
-                PurchasePrice(fam, r.date, r.purchase, "dgx" in (notes + r.hardware).lower(), r.source or "", notes)
+                PurchasePrice(fam, r.date, r.purchase, _is_server(notes, r.hardware), r.source or "", notes)
             )
         if r.on_demand or r.one_year or r.three_year:
             cloud.append(
@@ -253,6 +625,14 @@ def epoch_price_rows(rows: Iterable[EpochPrice]) -> tuple[list[PurchasePrice], l
                 )
             )
     return purchases, cloud
+
+
+_SERVER = re.compile(r"\b(dgx|hgx)\b|\b8\s*x?\s*gpus?\b", re.I)
+
+
+def _is_server(notes: str, hardware: str) -> bool:
+    """Whether an Epoch purchase row is a whole server's price per chip: its notes or name say DGX, HGX or 8 GPUs."""
+    return bool(_SERVER.search(f"{notes} {hardware}"))
 
 
 @lru_cache(maxsize=1)
@@ -284,6 +664,8 @@ def bundled_price_book() -> PriceBook:
             num(r, "three_year", label),
             r["source"].strip(),
             (r.get("notes") or "").strip(),
+            num(r, "spot", label) if "spot" in r else None,
+            _kind(r, label),
         )
         for r in rows
     )
@@ -296,6 +678,13 @@ def bundled_price_book() -> PriceBook:
         for r in rows
     }
     return PriceBook(purchases, cloud, discounts)
+
+
+def _kind(row: dict, label: str) -> str:
+    kind = (row.get("vendor_kind") or "").strip().lower()
+    if kind and kind not in VENDOR_KINDS:
+        raise CatalogError(f"{label} line {row['_line']}: vendor_kind={kind!r} is not one of {', '.join(VENDOR_KINDS)}")
+    return kind
 
 
 def vendor_for(organization: str, hw: Hardware) -> str:
@@ -331,15 +720,6 @@ def electricity_price_usd_per_kwh(year: int) -> float:
     return table[y]
 
 
-def _all_purchases(book: PriceBook) -> list[PurchasePrice]:
-    out: list[PurchasePrice] = []
-    b: PriceBook | None = book
-    while b is not None:
-        out += list(b.first.purchases) if isinstance(b, _ChainedBook) else list(b.purchases)
-        b = b.rest if isinstance(b, _ChainedBook) else None
-    return out
-
-
 def _trend_level(book: PriceBook, rate: float) -> float | None:
     """log10(FLOP/s per $) at 2000-01-01 on a trend of slope ``rate``: the median over the priced chips.
 
@@ -357,7 +737,7 @@ def _trend_level(book: PriceBook, rate: float) -> float | None:
         return cache[rate]
     catalog = bundled_hardware()
     pts = []
-    for p in _all_purchases(book):
+    for p in book.all_purchases():
         hw = catalog.find(family_token(p.hardware))
         if hw is None or hw.default_precision() is None:
             continue
@@ -392,3 +772,49 @@ def trend_price(hw: Hardware, book: PriceBook, when: dt.date) -> PurchasePrice |
         "price-performance trend",
         f"price-performance trend ({rate} OOM/year, level fitted to the priced chips)",
     )
+
+
+@dataclass(frozen=True)
+class ChipPrices:
+    """A chip's prices at one date: the market's cloud price in each tier and its purchase prices.
+
+    A price the tables cannot give is None, with the reason in ``missing`` (never a zero).
+    """
+
+    hardware: str
+    when: dt.date
+    cloud: dict[str, PriceEstimate | None]
+    purchase_chip: PriceEstimate | None
+    purchase_server: PriceEstimate | None
+    missing: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        def one(e: PriceEstimate | None) -> dict[str, Any] | None:
+            return e.to_dict() if e is not None else None
+
+        return {
+            "date": self.when.isoformat(),
+            "cloud_usd_per_chip_hour": {t: one(e) for t, e in self.cloud.items()},
+            "purchase_usd_per_chip": one(self.purchase_chip),
+            "purchase_server_usd_per_chip": one(self.purchase_server),
+            "missing": dict(self.missing),
+        }
+
+
+def chip_prices(book: PriceBook, hw: Hardware, when: dt.date, vendor: str | None = MARKET) -> ChipPrices:
+    """Every price of ``hw`` at ``when``: cloud by tier (from ``vendor``'s quotes) and purchase per chip and server."""
+    cloud: dict[str, PriceEstimate | None] = {}
+    missing: dict[str, str] = {}
+    for tier in TIERS:
+        try:
+            cloud[tier] = book.market_cloud_price(hw, when=when, tier=tier, vendor=vendor)
+        except MissingInputError as exc:
+            cloud[tier] = None
+            missing[f"cloud {tier}"] = str(exc).split("; give")[0]
+    chip = book.market_purchase_price(hw, when=when, server=False)
+    server = book.market_purchase_price(hw, when=when, server=True)
+    if chip is None:
+        missing["purchase (chip)"] = f"no chip purchase price for {hw.name} in the price tables"
+    if server is None:
+        missing["purchase (server)"] = f"no server purchase price for {hw.name} in the price tables"
+    return ChipPrices(hw.key, when, cloud, chip, server, missing)

@@ -15,11 +15,13 @@ import typer
 from flopcast.cli import forecast, web_cmd
 from flopcast.cli import options as opt
 from flopcast.cli.data_cmd import data_app
+from flopcast.cli.hardware_cmd import hardware_app
 from flopcast.cli.mfu_cmd import mfu_app
 from flopcast.cli.parse import echo_json, parse_date
 from flopcast.defaults import (
     DEFAULT_ATTENTION,
     DEFAULT_CLOUD_TIER,
+    DEFAULT_DEPRECIATION,
     DEFAULT_METHOD,
     DEFAULT_SAMPLES,
     DEFAULT_SAMPLING,
@@ -34,7 +36,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-hardware_app = typer.Typer(help="The hardware catalog: list, show, compare.", no_args_is_help=True)
 models_app = typer.Typer(help="The model catalog: list, show.", no_args_is_help=True)
 app.add_typer(hardware_app, name="hardware")
 app.add_typer(models_app, name="models")
@@ -79,11 +80,14 @@ def estimate(
     chip_price: Annotated[str | None, typer.Option(help="Purchase price of one chip in USD.")] = None,
     method: opt.Method = DEFAULT_METHOD,
     cloud_tier: opt.CloudTier = DEFAULT_CLOUD_TIER,
-    cloud_vendor: Annotated[
-        str | None, typer.Option(help="aws, azure, gcp or lambda (default: from the organization).")
-    ] = None,
+    cloud_vendor: opt.CloudVendor = None,
+    depreciation: opt.Depreciation = DEFAULT_DEPRECIATION,
+    depreciation_years: opt.DepreciationYears = None,
+    cost_of_capital: opt.CostOfCapital = 0.0,
+    grid: opt.Grid = None,
     organization: Annotated[
-        str | None, typer.Option(help="Developer; picks the cloud vendor and the data-center PUE.")
+        str | None,
+        typer.Option(help="Developer; sets the data-center PUE (and the provider with --cloud-vendor organization)."),
     ] = None,
     start_date: Annotated[
         str | None, typer.Option(help="Training start, YYYY-MM-DD (dates prices and depreciation).")
@@ -136,6 +140,7 @@ def estimate(
         point=point,
         sensitivity=sensitivity,
         max_samples=1_000_000,
+        money=opt.money_options(depreciation, depreciation_years, cost_of_capital, grid),
     )
     if as_json:
         echo_json(result.to_dict())
@@ -156,6 +161,11 @@ def costs(
     include_finetunes: opt.IncludeFinetunes = False,
     method: opt.Method = DEFAULT_METHOD,
     cloud_tier: opt.CloudTier = DEFAULT_CLOUD_TIER,
+    cloud_vendor: opt.CloudVendor = None,
+    depreciation: opt.Depreciation = DEFAULT_DEPRECIATION,
+    depreciation_years: opt.DepreciationYears = None,
+    cost_of_capital: opt.CostOfCapital = 0.0,
+    grid: opt.Grid = None,
     year_dollars: opt.YearDollars = None,
     price_index: opt.PriceIndex = None,
     attention: opt.Attention = DEFAULT_ATTENTION,
@@ -189,12 +199,14 @@ def costs(
         include_finetunes=True if include_finetunes else None,
         method=method,
         cloud_tier=cloud_tier,
+        cloud_vendor=cloud_vendor,
         year_dollars=year_dollars,
         price_index=price_index,
         attention=attention,
         samples=samples,
         seed=seed,
         sampling=sampling,
+        money=opt.money_options(depreciation, depreciation_years, cost_of_capital, grid),
     )
     result = table.result
     if fmt == "table" and out is None:
@@ -208,83 +220,6 @@ def costs(
         sys.stderr.write(f"wrote {len(result.estimates)} models to {out} ({result.source})\n")
     else:
         typer.echo(text, nl=False)
-
-
-@hardware_app.command("list")
-def hardware_list(
-    all_chips: Annotated[
-        bool,
-        typer.Option("--all", help="Every chip of the database (Epoch's chip table too), not only the curated ones."),
-    ] = False,
-    search: Annotated[str | None, typer.Option(help="Only chips whose key or name contains this.")] = None,
-    data: opt.Data = None,
-    as_json: opt.Json = False,
-) -> None:
-    """List the chips: the curated, cited ones (default) or every chip of the database (--all)."""
-    from flopcast.reporting.tables import hardware_row, print_hardware_list
-    from flopcast.service import database
-
-    rows = [h for h in database(data).hardware if all_chips or h.origin != "epoch"]
-    if search:
-        rows = [h for h in rows if search.lower() in h.key.lower() or search.lower() in h.name.lower()]
-    if as_json:
-        echo_json([hardware_row(h) for h in rows])
-    else:
-        print_hardware_list(rows)
-
-
-@hardware_app.command("show")
-def hardware_show(name: str, data: opt.Data = None, as_json: opt.Json = False) -> None:
-    """Show one chip's specs and sources (curated rows, or a row of Epoch's chip table)."""
-    from flopcast.reporting.tables import hardware_row, print_hardware
-    from flopcast.service import database
-
-    hw, note = database(data).hardware.resolve(name)
-    if as_json:
-        echo_json(dict(hardware_row(hw), resolved_from=name, note=note))
-    else:
-        print_hardware(hw, note)
-
-
-@hardware_app.command("compare")
-def hardware_compare(
-    a: str,
-    b: str,
-    params: Annotated[
-        str, typer.Option(help="Model parameters whose training state must fit (16 bytes each).")
-    ] = "175e9",
-    precision: Annotated[str | None, typer.Option(help="Compare peaks at this precision.")] = None,
-    price_a: Annotated[
-        str | None, typer.Option(help="USD per chip-hour for A (default: catalog on-demand price).")
-    ] = None,
-    price_b: Annotated[str | None, typer.Option(help="USD per chip-hour for B.")] = None,
-    utilization: Annotated[str, typer.Option(help="Utilization for cost per delivered FLOP.")] = "1.0",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Compare chip B with chip A: peak, memory, chips to hold a model, cost per FLOP."""
-    from flopcast.cli.parse import parse_value
-    from flopcast.errors import InvalidInputError
-    from flopcast.service import hardware_comparison
-
-    values = {k: parse_value(k, v) for k, v in (("params", params), ("price-a", price_a), ("price-b", price_b))}
-    u = parse_value("utilization", utilization, fraction=True)
-    if any(isinstance(v, tuple) for v in (*values.values(), u)):
-        raise InvalidInputError("hardware compare takes point values, not intervals")
-    result = hardware_comparison(
-        a,
-        b,
-        params=values["params"],
-        precision=precision,
-        price_a=values["price-a"],
-        price_b=values["price-b"],
-        utilization=u,
-    )
-    if as_json:
-        echo_json(result.to_dict())
-    else:
-        from flopcast.reporting.tables import print_comparison
-
-        print_comparison(result)
 
 
 @models_app.command("list")

@@ -10,9 +10,15 @@ from typing import Annotated
 
 import typer
 
-from flopcast.defaults import ATTENTION_CHOICES, CLOUD_TIERS, DEFAULT_SAMPLES, SAMPLING_CHOICES
+from flopcast.defaults import (
+    ATTENTION_CHOICES,
+    CLOUD_TIERS,
+    DEFAULT_SAMPLES,
+    DEPRECIATION_CHOICES,
+    SAMPLING_CHOICES,
+)
 from flopcast.errors import InvalidInputError
-from flopcast.service import METHOD_CHOICES, METHOD_NAMES
+from flopcast.service import METHOD_CHOICES, METHOD_NAMES, MoneyOptions
 
 Data = Annotated[
     str | None,
@@ -42,6 +48,34 @@ IncludeFinetunes = Annotated[
 Method = Annotated[str, typer.Option(help=f"Cost method: {', '.join(METHOD_CHOICES)}.")]
 CostMethod = Annotated[str, typer.Option(help=f"The one cost method to use: {', '.join(METHOD_NAMES)}.")]
 CloudTier = Annotated[str, typer.Option(help=f"Cloud price tier: {', '.join(CLOUD_TIERS)} (Cottier et al. use 3y).")]
+CloudVendor = Annotated[
+    str | None,
+    typer.Option(
+        help="Whose cloud prices: market (default: every provider's dated quotes near the run's date), "
+        "organization (Cottier et al.'s rule: the developer's provider), hyperscaler, neocloud, marketplace, "
+        "or one provider (aws, azure, gcp, lambda, coreweave...)."
+    ),
+]
+Depreciation = Annotated[
+    str,
+    typer.Option(
+        help=f"How the amortized method depreciates hardware: {', '.join(DEPRECIATION_CHOICES)} "
+        "(Cottier et al.'s 0.14 OOM/year is the default)."
+    ),
+]
+DepreciationYears = Annotated[
+    float | None, typer.Option(help="Book life for --depreciation straight-line, in years (default 5).")
+]
+CostOfCapital = Annotated[
+    float, typer.Option(help="Annual cost of the capital in hardware for the amortized method, e.g. 0.08 (default 0).")
+]
+Grid = Annotated[
+    str | None,
+    typer.Option(
+        help="The grid for emissions: a region (us, eu, china, france...) or kg CO2e per kWh "
+        "(default: the developer's country, else the world average)."
+    ),
+]
 YearDollars = Annotated[
     int | None,
     typer.Option(
@@ -74,3 +108,18 @@ def check_selection(since: int | None, until: int | None, price_index: str | Non
         raise InvalidInputError(f"--since {since} is after --until {until}")
     if price_index is not None and year_dollars is None:
         raise InvalidInputError("--price-index needs --year-dollars")
+
+
+def money_options(
+    depreciation: str, depreciation_years: float | None, cost_of_capital: float, grid: str | None
+) -> MoneyOptions:
+    """The service's MoneyOptions from the CLI's options; ``--grid`` is a number or a region name."""
+    value: str | float | None = grid
+    if grid is not None:
+        try:
+            value = float(grid)
+        except ValueError:
+            value = grid
+    return MoneyOptions(
+        depreciation=depreciation, depreciation_years=depreciation_years, cost_of_capital=cost_of_capital, grid=value
+    )

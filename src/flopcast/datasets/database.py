@@ -168,6 +168,7 @@ def _epoch_record(m: EpochModel, key: str, file: str) -> ModelRecord:
         utilization=m.utilization,
         accessibility=m.accessibility or "",
         training_power_draw_w=m.training_power_draw_w,
+        countries=tuple(m.country),
     )
     notes = [f"training tokens: {why}"] if why and m.dataset_size is not None and language else []
     for attr in ("finetune_compute_flop", "post_training_compute_flop"):

@@ -66,7 +66,10 @@ class ModelRecord:
     kv_cache_fraction: float | None = None
     precision: str | None = None
     accessibility: str = ""
+    #: Epoch's "Training power draw (W)": hardware quantity x TDP x server overhead x PUE (Epoch's method)
     training_power_draw_w: float | None = None
+    #: the developers' countries (Epoch's "Country (of organization)")
+    countries: tuple[str, ...] = ()
     #: the Epoch row's line in its file (0 for curated additions)
     line: int = 0
     #: "epoch", "epoch+curated" (overlaid) or "curated" (an addition)

@@ -31,6 +31,7 @@ from flopcast.datasets.records import ModelRecord
 from flopcast.defaults import (
     DEFAULT_ATTENTION,
     DEFAULT_CLOUD_TIER,
+    DEFAULT_DEPRECIATION,
     DEFAULT_SAMPLES,
     DEFAULT_SAMPLING,
     DEFAULT_SEED,
@@ -134,6 +135,10 @@ def estimate(
     year_dollars: int | None = None,
     price_index: PriceIndex | str | Path | None = None,
     attention: str = DEFAULT_ATTENTION,
+    depreciation: str = DEFAULT_DEPRECIATION,
+    depreciation_years: float | None = None,
+    cost_of_capital: float = 0.0,
+    grid: str | float | None = None,
     **run: Any,
 ) -> TrainingEstimate:
     """Estimate a training run: a database model by name, a run described by keywords, or both.
@@ -141,7 +146,10 @@ def estimate(
     Keywords that are fields of :class:`RunSpec` (``params``, ``tokens``, ``hardware``, ``chips``,
     ``utilization``, ``price_usd_per_chip_hour``...) take a number, ``ci(low, high)`` or another
     distribution. The result is the same as ``flopcast estimate`` with the same values, and as
-    that model's row of ``flopcast costs`` for the same samples and seed.
+    that model's row of ``flopcast costs`` for the same samples and seed. ``cloud_vendor`` picks whose
+    prices (``market`` by default, ``organization`` for Cottier et al.'s rule, a kind or a provider);
+    ``depreciation``, ``depreciation_years`` and ``cost_of_capital`` set the amortized method's
+    capital charge; ``grid`` the grid of the emissions (a region or kg CO2e per kWh).
 
     >>> round(estimate("gpt-3").training_compute_flop.median / 1e23, 2)
     3.14
@@ -161,6 +169,10 @@ def estimate(
         year_dollars=year_dollars,
         price_index=price_index,
         attention=attention,
+        depreciation=depreciation,
+        depreciation_years=depreciation_years,
+        cost_of_capital=cost_of_capital,
+        grid=grid,
     )
     record = db.find(model) if isinstance(model, str) else model
     est = estimate_run(

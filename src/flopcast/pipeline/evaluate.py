@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from flopcast import compute as C
+from flopcast import power as P
 from flopcast import training
 from flopcast.catalogs import constants as K
 from flopcast.methods import COST_METHODS
@@ -91,14 +92,53 @@ def _stage(v: dict, run: Run, settings: Settings) -> dict[str, np.ndarray]:
         out["memory_bytes"] = mem
         if "_chip_memory" in v:
             out["min_chips"] = training.min_chips_for_memory(mem, v["_chip_memory"])
+    cluster = out.get("chips")
+    if run.path is not None and cluster is None:  # the cluster of Cottier et al.'s default training time
+        cluster = np.ceil(out["chip_hours"] / K.constant("training_time_hours", "default").value)
+    if cluster is not None and "tdp_w" in v:
+        _power(v, out, cluster)
     if run.methods:
-        w = dict(v, chip_hours=out["chip_hours"], chips=out.get("chips"))
-        if w["chips"] is None:
-            w["chips"] = np.ceil(out["chip_hours"] / K.constant("training_time_hours", "default").value)
+        w = dict(v, chip_hours=out["chip_hours"], chips=cluster)
+        if "energy_facility_j" in out:
+            w["energy_facility_j"] = out["energy_facility_j"]
         infl = v["_inflation"]
         for m in run.methods:
             out[f"cost_usd.{m}"] = COST_METHODS[m].cost(w) * infl
     return out
+
+
+def _power(v: dict, out: dict[str, np.ndarray], chips: np.ndarray) -> None:
+    """Peak power, energy by both conventions and emissions (:mod:`flopcast.power`)."""
+    hours = out["chip_hours"]
+    # one number per model when chips, TDP, server ratio and PUE all are (a point output, like any other)
+    out["peak_power_w"] = P.cluster_peak_power_w(
+        chips, v["tdp_w"], server_power_ratio=v["server_power_ratio"], pue=v["pue"]
+    )
+    out["energy_chip_j"] = P.chip_energy_j(hours, v["tdp_w"])
+    out["energy_facility_j"] = P.facility_energy_j(
+        hours,
+        v["tdp_w"],
+        server_power_ratio=v["server_power_ratio"],
+        average_power_fraction=v["average_power_fraction"],
+        pue=v["pue"],
+    )
+    if "grid_kg_co2e_per_kwh" in v:
+        out["emissions_kg_co2e"] = P.emissions_kg_co2e(out["energy_facility_j"], v["grid_kg_co2e_per_kwh"])
+
+
+#: outputs that are another output times one input and a constant: (output, input, constant)
+_SCALED = {"energy_chip_j": ("chip_hours", "tdp_w", SECONDS_PER_HOUR)}
+
+
+def _quantiles(x: np.ndarray, *, scratch: bool = False) -> np.ndarray:
+    """p5, p50 and p95 of each row; a row that does not vary (a point input's output) is its value, unsorted.
+
+    ``scratch``: ``x`` is not needed in sample order afterwards, so it is partitioned in place (no copy).
+    """
+    # a sampled output differs between its first two samples: only where none does is the whole row checked
+    if x.shape[1] == 1 or ((x[:, 0] == x[:, 1]).all() and (x.min(axis=1) == x.max(axis=1)).all()):
+        return np.repeat(x[:, :1].T, 3, axis=0)
+    return np.quantile(x, [0.05, 0.5, 0.95], axis=1, overwrite_input=scratch and x.flags.writeable)
 
 
 def _chunk_size(samples: int) -> int:
@@ -175,11 +215,17 @@ def _evaluate_chunk(
         centrals["flop_convention"] = np.ones((len(chunk), 1))
     out = _stage(drawn, r0, settings)
     cen = _stage(centrals, r0, settings)
-    q = {
-        k: np.quantile(x, [0.05, 0.5, 0.95], axis=1) if x.shape[1] > 1 else np.repeat(x.T, 3, axis=0)
-        for k, x in out.items()
-    }
     means = {k: np.mean(x, axis=1) for k, x in out.items()}
+    # without samples to keep or rank, each output is partitioned in place (the batch: no copies)
+    scratch = not keep_samples and not with_sensitivity
+    q: dict[str, np.ndarray] = {}
+    for k, x in out.items():
+        base = _SCALED.get(k)
+        if base is not None and base[0] in q and drawn[base[1]].shape[1] == 1:
+            # chip energy is chip-hours x 3600 x a TDP that is one number per model: its quantiles are chip-hours'
+            q[k] = q[base[0]] * (drawn[base[1]][:, 0] * base[2])
+        else:
+            q[k] = _quantiles(x, scratch=scratch)
     results = []
     for i, run in enumerate(chunk):
         summ: dict[str, Summary] = {}
@@ -212,6 +258,11 @@ def _evaluate_chunk(
                 chips=summ.get("chips"),
                 memory_bytes=summ.get("memory_bytes"),
                 min_chips=summ.get("min_chips"),
+                peak_power_w=summ.get("peak_power_w"),
+                energy_chip_j=summ.get("energy_chip_j"),
+                energy_facility_j=summ.get("energy_facility_j"),
+                emissions_kg_co2e=summ.get("emissions_kg_co2e"),
+                reported_power_w=rec.training_power_draw_w if rec is not None else None,
                 cost_usd={m: summ[f"cost_usd.{m}"] for m in run.methods},
                 central=central,
                 compute_from_params_flop=summ.get("compute_from_params_flop"),

@@ -20,6 +20,7 @@ from flopcast.units import DAYS_PER_YEAR
 if TYPE_CHECKING:
     from flopcast.catalogs.hardware import Hardware
     from flopcast.datasets.database import Database
+    from flopcast.datasets.records import ModelRecord
     from flopcast.pipeline.spec import InputRecord, RunSpec, Settings
     from flopcast.quantities import Quantity
 
@@ -31,6 +32,8 @@ class _MoneyInputs:
     spec: RunSpec
     s: Settings
     db: Database
+    #: the model record (None for a run described by the user alone)
+    r: ModelRecord | None
     inputs: dict[str, InputRecord]
     notes: list[str]
     #: the chip (None for a compute-only run)
@@ -61,24 +64,37 @@ class _MoneyInputs:
         return self.pub
 
     def _cloud_inputs(self) -> None:
+        """The cloud price: the market's at the run's date (every provider's dated quotes), or Cottier's rule."""
+        from flopcast.catalogs.prices import ORGANIZATION
+
         hw = self._need_hardware()
         spec = self.spec
         if spec.price_usd_per_chip_hour is not None:
             self.add("price_usd_per_chip_hour", spec.price_usd_per_chip_hour, "user", "given")
             return
         gap = int(K.constant("training_start_gap_days").value)
-        cp = self.db.price_book.cloud_price(
-            hw,
-            vendor=self.s.cloud_vendor,
-            tier=self.s.cloud_tier,
-            on=self.start - dt.timedelta(days=gap),
-            organization=self.organization,
-        )
+        on = self.start - dt.timedelta(days=gap)
+        book = self.db.price_book
+        if self.s.cloud_vendor == ORGANIZATION:
+            cp = book.cloud_price(hw, tier=self.s.cloud_tier, on=on, organization=self.organization)
+            self.add(
+                "price_usd_per_chip_hour",
+                cp.price_usd_per_chip_hour,
+                "reported",
+                f"{cp.vendor} {cp.tier} price of {cp.date} (the developer's provider, Cottier et al.'s rule): "
+                f"{cp.source}",
+            )
+            return
+        est = book.market_cloud_price(hw, when=on, tier=self.s.cloud_tier, vendor=self.s.cloud_vendor)
+        if est.extrapolated:
+            self.notes.append(f"cloud price of {hw.name}: {est.describe()}")
         self.add(
             "price_usd_per_chip_hour",
-            cp.price_usd_per_chip_hour,
-            "reported",
-            f"{cp.vendor} {cp.tier} price of {cp.date}: {cp.source}",
+            est.distribution(),
+            "imputed" if est.extrapolated else "reported",
+            f"{est.vendor} price on {on} (60 days before the training start): {est.describe()}; "
+            f"nearest: {est.nearest.source}",
+            est.median_usd,
         )
 
     def _hardware_value_inputs(self) -> None:
@@ -119,7 +135,8 @@ class _MoneyInputs:
             )
             self.add("server_overhead", dist, "default", f"{c.name} = {c.value:g}: {c.source}", c.value)
         self._constant("interconnect_fraction")
-        self._constant("depreciation_oom_per_year")
+        if self.s.depreciation != "straight-line":
+            self._constant("depreciation_oom_per_year")
         after = int(K.constant("acquisition_after_release_days").value)
         release = hw.release_date or price_date
         if hw.is_tpu:  # TPUs are not sold: in service from release (Cottier et al.'s rule)
@@ -145,23 +162,27 @@ class _MoneyInputs:
             + f", training start {self.start}",
             years,
         )
+        self._depreciation_inputs()
+
+    def _depreciation_inputs(self) -> None:
+        """Straight-line book life and the cost of capital, when the settings ask for them."""
+        s = self.s
+        if s.depreciation == "straight-line":
+            years = s.depreciation_years
+            if years is None:
+                c = K.constant("depreciation_years")
+                self.add("depreciation_years", c.value, "default", f"{c.name} = {c.value:g}: {c.source}")
+            else:
+                self.add("depreciation_years", years, "user", "given (--depreciation-years)")
+        if s.cost_of_capital > 0:
+            self.add("cost_of_capital", s.cost_of_capital, "user", "given (--cost-of-capital)")
 
     def _acquisition_inputs(self) -> None:
         self._hardware_value_inputs()
 
     def _amortized_inputs(self) -> None:
-        hw = self._need_hardware()
-        tdp, prov, src = hw.tdp_w, "reported", hw.source
-        if tdp is None and hw.family == "tpu-v4":
-            tdp, prov, src = K.constant("tpu_v4_tdp_w").value, "default", K.constant("tpu_v4_tdp_w").source
-        if tdp is None:
-            tdp, prov = self.db.hardware.median_tdp_w(tpu=hw.is_tpu), "imputed"
-            src = f"median TDP of the {'TPUs' if hw.is_tpu else 'other chips'} in the chip tables"
+        self._energy_inputs()
         self._hardware_value_inputs()
-        self.add("tdp_w", tdp, prov, src)
-        self._constant("server_power_ratio", hw.family)
-        self._constant("average_power_fraction", "tpu" if hw.is_tpu else "gpu")
-        self._constant("pue", "hyperscaler" if _is_hyperscaler(self.organization) else "default")
         year = self._publication().year
         price = electricity_price_usd_per_kwh(year)
         f = K.constant("electricity_price_factor")
@@ -171,6 +192,53 @@ class _MoneyInputs:
             "reported",
             f"US industrial electricity price of {year} (EIA, nearest year in the table); x{f.low:g}-{f.high:g}",
             price,
+        )
+
+    def _energy_inputs(self) -> None:
+        """The chip's TDP, server power per chip, average power and PUE (energy, power and emissions)."""
+        if "tdp_w" in self.inputs:
+            return
+        hw = self._need_hardware()
+        tdp, prov, src = hw.tdp_w, "reported", hw.source
+        if tdp is None and hw.family == "tpu-v4":
+            tdp, prov, src = K.constant("tpu_v4_tdp_w").value, "default", K.constant("tpu_v4_tdp_w").source
+        if tdp is None:
+            tdp, prov = self.db.hardware.median_tdp_w(tpu=hw.is_tpu), "imputed"
+            src = f"median TDP of the {'TPUs' if hw.is_tpu else 'other chips'} in the chip tables"
+            self.notes.append(f"{hw.name} has no TDP in the chip tables; power and energy use the {src}, {tdp:g} W")
+        self.add("tdp_w", tdp, prov, src)
+        self._constant("server_power_ratio", hw.family)
+        self._constant("average_power_fraction", "tpu" if hw.is_tpu else "gpu")
+        self._constant("pue", "hyperscaler" if _is_hyperscaler(self.organization) else "default")
+
+    def _power_inputs(self) -> None:
+        """The energy inputs and the grid's carbon intensity: every run with a chip gets power and emissions."""
+        from flopcast.catalogs.grid import WORLD, grid_for_countries, grid_intensity
+
+        self._energy_inputs()
+        grid = self.s.grid
+        if grid is not None and not isinstance(grid, str):
+            self.add("grid_kg_co2e_per_kwh", float(grid), "user", "given (--grid)")
+            return
+        if grid is not None:
+            g, why = grid_intensity(grid), "the grid asked for (--grid)"
+        else:
+            countries = self.r.countries if self.r is not None else ()
+            found = grid_for_countries(countries)
+            g, why = (found, "the developer's country") if found is not None else (grid_intensity(WORLD), "")
+            why = why or (
+                "the world average (the developer's country is not in the catalog)"
+                if countries
+                else "the world average"
+            )
+        f = K.constant("grid_intensity_factor")
+        self.add(
+            "grid_kg_co2e_per_kwh",
+            _scaled(g.kg_co2e_per_kwh, f.distribution()) if self.s.grid is None else g.kg_co2e_per_kwh,
+            "default",
+            f"{g.name} {g.year}, {why}: {g.source}"
+            + (f"; x{f.low:g}-{f.high:g} (the datacenter's grid may differ)" if self.s.grid is None else ""),
+            g.kg_co2e_per_kwh,
         )
 
     def _constant(self, name: str, variant: str | None = None) -> None:

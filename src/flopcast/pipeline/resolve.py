@@ -84,6 +84,8 @@ class _Resolver(_MoneyInputs):
                     raise
                 self.skipped[m] = str(exc)
         methods = tuple(m for m in self.s.methods if m not in self.skipped)
+        if self.path is not None:
+            self._power_inputs()
         dollars, inflation = self._dollars()
         return Run(
             name=self.name,
@@ -477,11 +479,7 @@ class _Resolver(_MoneyInputs):
             self.start = dt.date.today()
         if self.pub is None:
             self.pub = self.start
-        if (
-            self.path is not None
-            and "training_time_hours" not in self.inputs
-            and ("chips" not in self.inputs or "acquisition" in self.s.methods)
-        ):
+        if self.path is not None and "training_time_hours" not in self.inputs and "chips" not in self.inputs:
             c = K.constant("training_time_hours", "default")
             f = K.constant("training_time_factor")
             self.add(

@@ -53,6 +53,16 @@ class TrainingEstimate:
     domain: str = ""
     #: where the chip came from ("reported", "imputed", "user"; "" for compute only)
     hardware_provenance: str = ""
+    #: the facility power the cluster needs at full load, W (chips x TDP x server power ratio x PUE)
+    peak_power_w: Summary | None = None
+    #: chip-hours x TDP, J (the model-card convention)
+    energy_chip_j: Summary | None = None
+    #: chip energy x server power ratio x average power fraction x PUE, J (Cottier et al.'s)
+    energy_facility_j: Summary | None = None
+    #: facility energy x grid carbon intensity, kg CO2e
+    emissions_kg_co2e: Summary | None = None
+    #: the database's own figure for the power draw (Epoch's "Training power draw (W)"), W
+    reported_power_w: float | None = None
 
     _OPTIONAL = (
         "compute_from_params_flop",
@@ -63,6 +73,10 @@ class TrainingEstimate:
         "chips",
         "memory_bytes",
         "min_chips",
+        "peak_power_w",
+        "energy_chip_j",
+        "energy_facility_j",
+        "emissions_kg_co2e",
     )
 
     def outputs(self) -> dict[str, Summary]:
@@ -97,6 +111,7 @@ class TrainingEstimate:
             "samples": self.samples,
             "seed": self.seed,
             "sampling": self.sampling,
+            "reported_power_w": self.reported_power_w,
         }
         for k, s in self.outputs().items():
             if not k.startswith("cost_usd."):
@@ -190,6 +205,10 @@ class BatchResult:
         }
 
 
+#: the power columns of a flat row (each with _p5 and _p95)
+_POWER_COLUMNS = ("peak_power_w", "energy_chip_j", "energy_facility_j", "emissions_kg_co2e")
+
+
 def flat_row(e: TrainingEstimate, methods: Sequence[str]) -> dict:
     row = {
         "model": e.name,
@@ -216,6 +235,10 @@ def flat_row(e: TrainingEstimate, methods: Sequence[str]) -> dict:
         row[f"cost_{m}_usd"], row[f"cost_{m}_usd_p5"], row[f"cost_{m}_usd_p95"] = (
             (s.median, s.p5, s.p95) if s is not None else (None, None, None)
         )
+    for k in _POWER_COLUMNS:
+        s = getattr(e, k)
+        row[k], row[f"{k}_p5"], row[f"{k}_p95"] = (s.median, s.p5, s.p95) if s is not None else (None, None, None)
+    row["reported_power_w"] = e.reported_power_w
     row["imputed_inputs"] = ";".join(e.imputed_inputs())
     row["notes"] = "; ".join(
         [*e.notes, *e.warnings, *(f"{m} cost skipped: {why}" for m, why in e.skipped_methods.items())]

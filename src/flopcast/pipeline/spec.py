@@ -18,7 +18,9 @@ from flopcast.defaults import (
     CLOUD_TIERS,
     DEFAULT_ATTENTION,
     DEFAULT_CLOUD_TIER,
+    DEFAULT_DEPRECIATION,
     DEFAULT_METHOD,
+    DEPRECIATION_CHOICES,
 )
 from flopcast.errors import InvalidInputError, MissingInputError
 from flopcast.methods import METHOD_CHOICES, METHOD_NAMES, parse_methods
@@ -62,6 +64,10 @@ SLOTS = (
     "average_power_fraction",
     "pue",
     "usd_per_kwh",
+    # added after the first 25, so earlier slots keep their columns (and their draws)
+    "grid_kg_co2e_per_kwh",
+    "depreciation_years",
+    "cost_of_capital",
 )
 _UNITS = {
     "params_per_token": "parameters",
@@ -89,6 +95,9 @@ _UNITS = {
     "average_power_fraction": "fraction",
     "pue": "ratio",
     "usd_per_kwh": "USD/kWh",
+    "grid_kg_co2e_per_kwh": "kg CO2e/kWh",
+    "depreciation_years": "years",
+    "cost_of_capital": "fraction/year",
 }
 #: physical bounds of sampled inputs whose interval reaches them: tails beyond are clipped
 _BOUNDS = {
@@ -107,11 +116,39 @@ OUTPUT_UNITS = {
     "chips": "chips",
     "memory_bytes": "bytes",
     "min_chips": "chips",
+    "peak_power_w": "W",
+    "energy_chip_j": "J",
+    "energy_facility_j": "J",
+    "emissions_kg_co2e": "kg CO2e",
 }
 #: utilization implied by compute and hardware x time: above this a warning, above 1 an error
 IMPLIED_MFU_WARNING = 0.7
 #: below this, compute and hardware x time disagree too (a warning)
 IMPLIED_MFU_LOW = 0.01
+
+
+def check_book_life(years: float) -> None:
+    """A straight-line book life: a number of years in [1, 30]."""
+    if not isinstance(years, int | float) or not (1.0 <= float(years) <= 30.0):
+        raise InvalidInputError(
+            f"depreciation_years={years!r} is outside 1-30; it is the book life of the hardware in years "
+            "(hyperscalers book servers over 4-6)"
+        )
+
+
+def check_grid_intensity(value: float) -> None:
+    """A grid carbon intensity: kg CO2e per kWh in [0, 2] (coal plants emit about 1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (0.0 <= float(value) <= 2.0):
+        raise InvalidInputError(
+            f"grid={value!r} is outside 0-2 kg CO2e/kWh; give a region (such as us, eu, france) or a number "
+            "such as 0.38"
+        )
+
+
+def check_cost_of_capital(rate: float) -> None:
+    """A cost of capital: an annual rate in [0, 1)."""
+    if not isinstance(rate, int | float) or not (0.0 <= float(rate) < 1.0):
+        raise InvalidInputError(f"cost_of_capital={rate!r} is outside [0, 1); it is an annual rate such as 0.08 for 8%")
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -191,6 +228,15 @@ class Settings:
     optimizer: str = "adam"
     micro_batch: int = 1
     recompute: str = "selective"
+    #: how the amortized method depreciates hardware (:data:`DEPRECIATION_CHOICES`)
+    depreciation: str = DEFAULT_DEPRECIATION
+    #: the book life of straight-line depreciation (None: the catalog's default)
+    depreciation_years: float | None = None
+    #: the annual cost of the capital tied up in hardware (0: none, Cottier et al.'s method)
+    cost_of_capital: float = 0.0
+    #: the grid: a region of the grid-intensity catalog or kg CO2e per kWh (None: the developer's country,
+    #: else the world average)
+    grid: str | float | None = None
 
     @classmethod
     def from_options(
@@ -203,21 +249,37 @@ class Settings:
         year_dollars: int | None = None,
         price_index: PriceIndex | str | Path | None = None,
         attention: str = DEFAULT_ATTENTION,
+        depreciation: str = DEFAULT_DEPRECIATION,
+        depreciation_years: float | None = None,
+        cost_of_capital: float = 0.0,
+        grid: str | float | None = None,
     ) -> Settings:
         """The settings of the options every front-end shares, each checked (the field, the value, what is allowed).
 
         ``price_index``: a PriceIndex, a FRED-style CSV path, or None for the database's index; it needs
         ``year_dollars``.
         """
+        from flopcast.catalogs.grid import grid_intensity
         from flopcast.catalogs.price_index import PriceIndex, load_price_index
-        from flopcast.catalogs.prices import VENDORS
 
         if isinstance(method, str) and method not in METHOD_CHOICES:
             raise InvalidInputError(f"method={method!r} is not one of {', '.join(METHOD_CHOICES)}")
         if cloud_tier not in CLOUD_TIERS:
             raise InvalidInputError(f"cloud_tier={cloud_tier!r} is not one of {', '.join(CLOUD_TIERS)}")
-        if cloud_vendor is not None and cloud_vendor not in VENDORS:
-            raise InvalidInputError(f"cloud_vendor={cloud_vendor!r} is not one of {', '.join(VENDORS)}")
+        db.price_book.check_vendor(cloud_vendor)
+        if depreciation not in DEPRECIATION_CHOICES:
+            raise InvalidInputError(f"depreciation={depreciation!r} is not one of {', '.join(DEPRECIATION_CHOICES)}")
+        if depreciation_years is not None:
+            if depreciation != "straight-line":
+                raise InvalidInputError(
+                    f"depreciation_years={depreciation_years:g} needs depreciation='straight-line' (--depreciation)"
+                )
+            check_book_life(depreciation_years)
+        check_cost_of_capital(cost_of_capital)
+        if isinstance(grid, str):
+            grid_intensity(grid)  # an unknown region is an error naming the known ones
+        elif grid is not None:
+            check_grid_intensity(grid)
         if price_index is not None and year_dollars is None:
             raise InvalidInputError(
                 "a price index needs year_dollars (--year-dollars): the year whose dollars to express costs in"
@@ -239,6 +301,10 @@ class Settings:
             year_dollars=year_dollars,
             price_index=index,
             convention=C.convention(attention),
+            depreciation=depreciation,
+            depreciation_years=depreciation_years,
+            cost_of_capital=float(cost_of_capital),
+            grid=grid,
         )
 
 

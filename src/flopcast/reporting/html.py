@@ -20,6 +20,7 @@ import numpy as np
 
 from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_SAMPLES, DEFAULT_SEED
 from flopcast.errors import FlopcastError, MissingInputError
+from flopcast.formatting import OUTPUT_LABELS
 
 #: chips the report compares the model's chip with, newest first
 COMPARE_WITH = ("h100", "a100", "v100")
@@ -190,7 +191,7 @@ def build_report(
     hw = []
     for other in compare_with:
         try:
-            c = _compare(est.hardware, other, params)
+            c = _compare(est.hardware, other, params, est.publication_date)
         except FlopcastError as exc:
             hw.append({"other": other, "error": str(exc)})
             continue
@@ -206,7 +207,9 @@ def build_report(
 
     outputs = []
     for key, s in est.outputs().items():
-        outputs.append({"name": key, "summary": s, "central": est.central.get(key)})
+        outputs.append(
+            {"name": key, "label": OUTPUT_LABELS.get(key, key), "summary": s, "central": est.central.get(key)}
+        )
     html = env.get_template("report.html.j2").render(
         est=est,
         outputs=outputs,
@@ -225,7 +228,7 @@ def _input_median(est, name: str):
     return None
 
 
-def _compare(model_hw: str, other: str, params: float):
+def _compare(model_hw: str, other: str, params: float, when):
     from flopcast.catalogs import bundled_hardware
     from flopcast.catalogs.prices import family_token
     from flopcast.comparison import compare_hardware
@@ -241,7 +244,7 @@ def _compare(model_hw: str, other: str, params: float):
     b, _ = cat.resolve(other)
     if a.key == b.key:
         return None
-    return compare_hardware(a.key, b.key, params=float(params))
+    return compare_hardware(a.key, b.key, params=float(params), when=when)
 
 
 def _deployment_section(name, est, scenario: str, load, seed: int) -> Section:
@@ -254,7 +257,9 @@ def _deployment_section(name, est, scenario: str, load, seed: int) -> Section:
             if params is None:
                 sec.ok, sec.note = False, "an ad-hoc run without a parameter count cannot be served"
                 return sec
-            d = estimate_deployment(params=params, scenario=load, samples=4_000, seed=seed)
+            d = estimate_deployment(
+                params=params, scenario=load, samples=4_000, seed=seed, price_date=est.publication_date
+            )
         else:
             from flopcast.catalogs import bundled_models
 
@@ -268,7 +273,9 @@ def _deployment_section(name, est, scenario: str, load, seed: int) -> Section:
                     ),
                 )
                 return sec
-            d = estimate_deployment(spec, scenario=load, vs_training=True, samples=4_000, seed=seed)
+            d = estimate_deployment(
+                spec, scenario=load, vs_training=True, samples=4_000, seed=seed, price_date=est.publication_date
+            )
     except FlopcastError as exc:
         sec.ok, sec.note = False, f"not estimated: {exc}"
         return sec

@@ -293,4 +293,65 @@ def plot_reproduction(
     return p
 
 
-__all__ = ["FORMATS", "check_plot_path", "plot_reproduction", "plot_trend"]
+def plot_plan(plan, path, *, path_label: str = "plot path") -> Path:
+    """A run planned across chips (:class:`flopcast.planning.RunPlan`): cost by method and energy, per chip.
+
+    Two panels, log scale: the median cost of each method with its 90% interval, and facility energy
+    with peak power written above each bar. A chip without an estimate is left out and named in the
+    caption.
+    """
+    p, fmt = _check_path(path, path_label)
+    rows = [r for r in plan.rows if r.estimate is not None]
+    if not rows:
+        raise InvalidInputError("the plan has no chip with an estimate to plot")
+    matplotlib, Figure, FigureCanvasAgg = _import_matplotlib()
+    from flopcast.formatting import format_power
+
+    names = [r.estimate.hardware for r in rows]
+    x = np.arange(len(rows))
+    width = 0.8 / max(len(plan.methods), 1)
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "flopcast", "font.size": 9}):
+        fig = Figure(figsize=(FIGSIZE_IN[0], FIGSIZE_IN[1] * 1.3), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax, ax2 = fig.subplots(2, 1, sharex=True)
+        for i, m in enumerate(plan.methods):
+            med, lo, hi = [], [], []
+            for r in rows:
+                s = r.estimate.cost_usd.get(m)
+                med.append(s.median if s is not None else np.nan)
+                lo.append(s.median - s.p5 if s is not None else 0.0)
+                hi.append(s.p95 - s.median if s is not None else 0.0)
+            ax.bar(x + (i - (len(plan.methods) - 1) / 2) * width, med, width, yerr=[lo, hi], capsize=2, label=m)
+        ax.set_yscale("log")
+        ax.set_ylabel("Cost (USD), median and 90% interval")
+        ax.set_title(f"The run on each chip: {plan.describe}", fontsize=10)
+        ax.legend(fontsize=8, frameon=False)
+        ax.grid(True, axis="y", alpha=0.3)
+        energy = [r.estimate.energy_facility_j for r in rows]
+        vals = [e.median / 3.6e9 if e is not None else np.nan for e in energy]
+        errs = [
+            [(e.median - e.p5) / 3.6e9 if e is not None else 0.0 for e in energy],
+            [(e.p95 - e.median) / 3.6e9 if e is not None else 0.0 for e in energy],
+        ]
+        ax2.bar(x, vals, 0.5, yerr=errs, capsize=3, color=_POINT_COLOR)
+        for xi, r, e in zip(x, rows, energy, strict=True):
+            pk = r.estimate.peak_power_w
+            if pk is not None and e is not None:
+                top = e.p95 / 3.6e9
+                ax2.text(xi, top * 1.02, f"peak {format_power(pk.median)}", ha="center", va="bottom", fontsize=8)
+        ax2.margins(y=0.12)
+        ax2.set_ylabel("Facility energy (MWh)")
+        ax2.set_xticks(x, names, rotation=15, ha="right")
+        ax2.grid(True, axis="y", alpha=0.3)
+        left_out = [r.hardware for r in plan.rows if r.estimate is None]
+        caption = f"Training start {plan.start_date}; {plan.dollars}."
+        if left_out:
+            caption += f" No estimate for: {', '.join(left_out)}."
+        fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
+        fig.text(0.01, 0.005, caption, fontsize=7.5, color="#444444", ha="left", va="bottom")
+        kwargs = {"dpi": PNG_DPI} if fmt == "png" else {"metadata": {"Date": None}}
+        _save(fig, p, fmt, path_label, **kwargs)
+    return p
+
+
+__all__ = ["FORMATS", "check_plot_path", "plot_plan", "plot_reproduction", "plot_trend"]

@@ -5,19 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from flopcast.formatting import format_bytes, format_sci, format_summary, format_usd
-
-_LABELS = {
-    "training_compute_flop": "Training compute",
-    "compute_from_params_flop": "  from parameters x tokens",
-    "compute_including_base_flop": "  with the base model's",
-    "implied_utilization": "Utilization implied",
-    "chip_hours": "Chip-hours",
-    "duration_s": "Wall-clock time",
-    "chips": "Chips",
-    "memory_bytes": "Training memory",
-    "min_chips": "Fewest chips that hold it",
-}
+from flopcast.formatting import OUTPUT_LABELS, format_bytes, format_sci, format_summary, format_usd
 
 
 def _console() -> Console:
@@ -35,7 +23,7 @@ def print_estimate(result, show_sensitivity: bool = False) -> None:
         if key.startswith("cost_usd."):
             continue
         central = result.central.get(key)
-        table.add_row(_LABELS.get(key, key), format_summary(s), _fmt_central(central, s.unit))
+        table.add_row(OUTPUT_LABELS.get(key, key), format_summary(s), _fmt_central(central, s.unit))
     for method, s in result.cost_usd.items():
         table.add_row(
             f"Cost, {method}", format_summary(s), _fmt_central(result.central.get(f"cost_usd.{method}"), "USD")
@@ -50,6 +38,13 @@ def print_estimate(result, show_sensitivity: bool = False) -> None:
         f"Source: {result.source}. Dollars: {result.dollars}. {sampled}. Point estimate: every input at its "
         "central value (the published method)."
     )
+    if result.reported_power_w:
+        from flopcast.formatting import format_power
+
+        con.print(
+            f"Epoch's database gives a training power draw of {format_power(result.reported_power_w)} "
+            "(its method: chips x TDP x server overhead x PUE; see docs/power.md)."
+        )
     for m, why in result.skipped_methods.items():
         con.print(f"[yellow]{m} cost skipped:[/yellow] {why}")
     for n in result.notes:
@@ -103,45 +98,66 @@ def hardware_row(h) -> dict:
     }
 
 
-def print_hardware_list(rows) -> None:
-    t = Table(title="Hardware catalog (dense peak FLOP/s)")
-    for col in ("key", "name", "bf16/fp16", "fp32", "memory", "TDP", "released"):
+def _price_cell(e, per: str = "/h") -> str:
+    """``$2.10/h (1.7-2.6)``; a missing price reads as missing, never as zero."""
+    if e is None:
+        return "missing"
+    mark = " ~" if e.extrapolated else ""
+    if per == "/h":
+        return f"${e.median_usd:.2f}{per} ({e.low_usd:.2f}-{e.high_usd:.2f}){mark}"
+    return f"{format_usd(e.median_usd)} ({format_usd(e.low_usd)}-{format_usd(e.high_usd)}){mark}"
+
+
+def print_hardware_list(priced) -> None:
+    """``priced``: (Hardware, ChipPrices) pairs."""
+    when = priced[0][1].when if priced else None
+    t = Table(title=f"Hardware catalog (dense peak FLOP/s; market prices on {when})")
+    for col in ("key", "name", "bf16/fp16", "fp8", "memory", "TDP", "released", "cloud 3y", "buy (chip)"):
         t.add_column(col)
-    for h in rows:
+    for h, prices in priced:
         p = h.peak_flop_per_s_by_precision
         t.add_row(
             h.key + (" *" if h.family_default else ""),
             h.name,
             format_sci(p.get("bf16", p.get("fp16"))),
-            format_sci(p.get("fp32")),
+            format_sci(p["fp8"]) if "fp8" in p else "",
             format_bytes(h.memory_bytes),
-            f"{h.tdp_w:g} W" if h.tdp_w else "",
+            f"{h.tdp_w:g} W" if h.tdp_w else "missing",
             str(h.release_date or ""),
+            _price_cell(prices.cloud.get("3y")),
+            _price_cell(prices.purchase_chip or prices.purchase_server, per=""),
         )
     con = _console()
     con.print(t)
     con.print("* the variant a bare family name (a100, v100, h100...) resolves to")
+    con.print(
+        "Prices: median (90% interval) of the dated quotes nearest the date, moved to it along the price-performance "
+        "trend; ~ marks a price with no quote within a year (the trend's). `hardware show KEY` lists every tier."
+    )
 
 
-def print_hardware(h, note: str = "") -> None:
+def print_hardware(h, note: str = "", prices=None) -> None:
     con = _console()
     t = Table(title=h.name, show_header=False)
     t.add_column("field")
     t.add_column("value", overflow="fold")
     for prec, v in h.peak_flop_per_s_by_precision.items():
         t.add_row(f"peak {prec} (dense)", f"{format_sci(v)} {'OP/s' if prec == 'int8' else 'FLOP/s'}")
-    t.add_row("memory", format_bytes(h.memory_bytes))
+    t.add_row("memory", format_bytes(h.memory_bytes) if h.memory_bytes else "missing")
     t.add_row(
         "memory bandwidth",
-        f"{format_bytes(h.memory_bandwidth_bytes_per_s)}/s" if h.memory_bandwidth_bytes_per_s else "",
+        f"{format_bytes(h.memory_bandwidth_bytes_per_s)}/s" if h.memory_bandwidth_bytes_per_s else "missing",
     )
     t.add_row(
-        "interconnect",
-        f"{format_bytes(h.interconnect_bandwidth_bytes_per_s)}/s" if h.interconnect_bandwidth_bytes_per_s else "",
+        "scale-up interconnect",
+        f"{format_bytes(h.interconnect_bandwidth_bytes_per_s)}/s"
+        if h.interconnect_bandwidth_bytes_per_s
+        else "missing",
     )
-    t.add_row("TDP", f"{h.tdp_w:g} W" if h.tdp_w else "")
-    t.add_row("released", str(h.release_date or ""))
-    t.add_row("release price", format_usd(h.release_price_usd) if h.release_price_usd else "")
+    t.add_row("TDP", f"{h.tdp_w:g} W" if h.tdp_w else "missing")
+    t.add_row("released", str(h.release_date or "missing"))
+    if h.release_price_usd:
+        t.add_row("release price", format_usd(h.release_price_usd))
     t.add_row("aliases", ", ".join(h.aliases))
     t.add_row("source", h.source)
     t.add_row("as of", h.as_of)
@@ -149,11 +165,26 @@ def print_hardware(h, note: str = "") -> None:
     con.print(t)
     if note:
         con.print(f"[dim]note:[/dim] {note}")
+    if prices is None:
+        return
+    pt = Table(title=f"Prices on {prices.when} (median and 90% interval)")
+    for col in ("price", "value", "from"):
+        pt.add_column(col, overflow="fold")
+    for tier, e in prices.cloud.items():
+        pt.add_row(
+            f"cloud {tier}, per chip-hour", _price_cell(e), e.describe() if e else prices.missing[f"cloud {tier}"]
+        )
+    for label, e, key in (
+        ("purchase, per chip", prices.purchase_chip, "purchase (chip)"),
+        ("purchase, whole server per chip", prices.purchase_server, "purchase (server)"),
+    ):
+        pt.add_row(label, _price_cell(e, per=""), e.describe() if e else prices.missing[key])
+    con.print(pt)
 
 
 def print_comparison(c) -> None:
     con = _console()
-    t = Table(title=f"{c.b} vs {c.a}")
+    t = Table(title=f"{c.b} vs {c.a}, priced on {c.date} ({c.tier})")
     t.add_column("")
     t.add_column(c.a)
     t.add_column(c.b)
@@ -192,7 +223,61 @@ def print_comparison(c) -> None:
 
 
 def _usd(v, src):
-    return "n/a" if v is None else f"${v:.2f} ({src})"
+    return f"missing ({src})" if v is None else f"${v:.2f} ({src})"
+
+
+def _two_lines(s) -> str:
+    """A summary as its median over its 90% interval, for narrow table cells."""
+    from flopcast.formatting import format_range, format_value
+
+    if s is None:
+        return "-"
+    head = format_value(s.median, s.unit)
+    return head if s.is_point else f"{head}\n({format_range(s.p5, s.p95, s.unit)})"
+
+
+def print_plan(plan) -> None:
+    """A run planned across chips (:class:`flopcast.planning.RunPlan`): one column per chip."""
+    from flopcast.planning import PLAN_OUTPUTS
+
+    con = _console()
+    t = Table(title=f"The run on each chip: {plan.describe}", show_lines=True)
+    labels = {
+        "min_chips": "Chips to hold the training state",
+        "chips": "Chips",
+        "duration_s": "Wall-clock time",
+        "chip_hours": "Chip-hours",
+        "peak_power_w": "Peak power (facility)",
+        "energy_chip_j": "Energy, chip-level",
+        "energy_facility_j": "Energy, facility-level",
+        "emissions_kg_co2e": "Emissions",
+    }
+    t.add_column("median (90% interval)")
+    for r in plan.rows:
+        t.add_column(r.estimate.hardware if r.estimate is not None else r.hardware, justify="right")
+    for k in PLAN_OUTPUTS:
+        t.add_row(labels[k], *(_two_lines(r.value(k)) if r.estimate is not None else "-" for r in plan.rows))
+    for m in plan.methods:
+        t.add_row(
+            f"Cost, {m}",
+            *(
+                (_two_lines(r.estimate.cost_usd[m]) if m in r.estimate.cost_usd else "skipped")
+                if r.estimate is not None
+                else "-"
+                for r in plan.rows
+            ),
+        )
+    con.print(t)
+    con.print(
+        f"Training start {plan.start_date}. Dollars: {plan.dollars}. Samples: {plan.samples:,} (seed {plan.seed}). "
+        "Each column is `flopcast estimate` with that chip."
+    )
+    for r in plan.rows:
+        if r.estimate is None:
+            con.print(f"[yellow]{r.hardware}:[/yellow] {r.error}")
+            continue
+        for m, why in r.estimate.skipped_methods.items():
+            con.print(f"[yellow]{r.estimate.hardware}: {m} cost skipped:[/yellow] {why}")
 
 
 def record_row(r) -> dict:

@@ -10,7 +10,9 @@ The option names and defaults here are the ones every front-end shows (:data:`DE
 
 - :mod:`flopcast.service.training`: estimates, cost tables, model listings, histograms.
 - :mod:`flopcast.service.forecasts`: trends and bands, diffusion, catch-up lags, emulation.
-- :mod:`flopcast.service.serving`: serving cost (:mod:`flopcast.serving`), hardware comparison.
+- :mod:`flopcast.service.serving`: serving cost (:mod:`flopcast.serving`).
+- :mod:`flopcast.service.hardware`: the chips, their prices at a date, two chips compared at one date,
+  and a run planned across chips (:mod:`flopcast.planning`).
 - :mod:`flopcast.service.data`: the database in use, the cache, pulling and checking Epoch's files.
 - :mod:`flopcast.service.utilization`: MFU from reported figures, and measured on this machine.
 - :mod:`flopcast.service.checks`: the one check of physically impossible values (the limits of
@@ -43,13 +45,22 @@ from flopcast.service.forecasts import (
     trend_analysis,
     trend_band,
 )
+from flopcast.service.hardware import (
+    DEFAULT_PLAN_CHIPS,
+    hardware_comparison,
+    hardware_details,
+    hardware_list,
+    hardware_prices,
+    run_plan,
+)
 from flopcast.service.health import serving_data_check
-from flopcast.service.serving import deployment_estimate, hardware_comparison
+from flopcast.service.serving import deployment_estimate
 from flopcast.service.training import (
     DEFAULTS,
     MAX_SAMPLES,
     CostTable,
     ModelSelection,
+    MoneyOptions,
     as_input,
     cost_table,
     database,
@@ -68,6 +79,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ATTENTION_CHOICES",
     "DEFAULTS",
+    "DEFAULT_PLAN_CHIPS",
     "MAX_SAMPLES",
     "METHOD_CHOICES",
     "METHOD_NAMES",
@@ -79,6 +91,7 @@ __all__ = [
     "DiffusionAnalysis",
     "LagAnalysis",
     "ModelSelection",
+    "MoneyOptions",
     "Reference",
     "TrendAnalysis",
     "as_input",
@@ -93,6 +106,9 @@ __all__ = [
     "diffusion_reference",
     "emulation",
     "hardware_comparison",
+    "hardware_details",
+    "hardware_list",
+    "hardware_prices",
     "histogram",
     "lag_analysis",
     "mfu_calculation",
@@ -100,6 +116,7 @@ __all__ = [
     "mfu_measurement",
     "price_performance_fit",
     "reference_cost",
+    "run_plan",
     "select_models",
     "serving_data_check",
     "settings",

@@ -1,7 +1,7 @@
-"""Serving and hardware questions: what it costs to serve a model for a load, and how two chips compare.
+"""Serving questions: what it costs to serve a model for a load.
 
 Front-ends parse their input into plain values (a number or a ``(low, high)`` 90% interval) and
-format what comes back; the work is in :mod:`flopcast.serving` and :mod:`flopcast.comparison`.
+format what comes back; the work is in :mod:`flopcast.serving`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from flopcast.service.checks import check_chips, check_duration, check_fraction,
 from flopcast.service.training import as_input
 
 if TYPE_CHECKING:
-    from flopcast.comparison import HardwareComparison
     from flopcast.datasets.database import Database
     from flopcast.serving import DeploymentEstimate
 
@@ -101,37 +100,4 @@ def deployment_estimate(
         seed=seed,
         sampling=sampling,
         db=db,
-    )
-
-
-def hardware_comparison(
-    a: str,
-    b: str,
-    *,
-    params: float = 175e9,
-    precision: str | None = None,
-    price_a: float | None = None,
-    price_b: float | None = None,
-    utilization: float = 1.0,
-    tier: str = "on-demand",
-) -> HardwareComparison:
-    """Chip ``b`` against chip ``a`` (every ratio b / a), behind ``flopcast hardware compare``:
-    peak FLOP/s, memory, chips to hold the training state of a ``params`` model, and cost per FLOP
-    (``price / (peak x utilization x 3600)``; prices default to the catalog's latest in ``tier``).
-    """
-    from flopcast.comparison import compare_hardware
-
-    check_params("params", params)
-    check_positive("price_a", price_a)
-    check_positive("price_b", price_b)
-    check_fraction("utilization", utilization, what="a fraction of peak FLOP/s")
-    return compare_hardware(
-        a,
-        b,
-        params=params,
-        precision=precision,
-        price_a=price_a,
-        price_b=price_b,
-        utilization=utilization,
-        tier=tier,
     )

@@ -13,6 +13,7 @@ from flopcast.defaults import (
     DEFAULT_ATTENTION,
     DEFAULT_CLOUD_TIER,
     DEFAULT_COST_METHOD,
+    DEFAULT_DEPRECIATION,
     DEFAULT_METHOD,
     DEFAULT_SAMPLES,
     DEFAULT_SAMPLING,
@@ -86,6 +87,14 @@ def as_input(
     return value
 
 
+def days_to_hours(days: QuantityInput | list[float]) -> QuantityInput:
+    """A time in days (a number or a ``(low, high)`` interval) in hours."""
+    if isinstance(days, (tuple, list)):
+        lo, hi = days
+        return (lo * 24, hi * 24)
+    return None if days is None else days * 24
+
+
 def database(data: str | None = None, db: Database | None = None) -> Database:
     """The database for ``data`` (a folder, "cache", "embedded" or None), or ``db`` when one is given."""
     if db is not None:
@@ -113,10 +122,12 @@ def settings(
     year_dollars: int | None = None,
     price_index: str | None = None,
     attention: str = DEFAULT_ATTENTION,
+    money: MoneyOptions | None = None,
 ) -> Settings:
     """The pipeline's settings from the options every command shares (each checked)."""
     from flopcast.pipeline import Settings
 
+    m = money or MoneyOptions()
     return Settings.from_options(
         db,
         method=method,
@@ -125,7 +136,29 @@ def settings(
         year_dollars=year_dollars,
         price_index=price_index,
         attention=attention,
+        depreciation=m.depreciation,
+        depreciation_years=m.depreciation_years,
+        cost_of_capital=m.cost_of_capital,
+        grid=m.grid,
     )
+
+
+@dataclass(frozen=True)
+class MoneyOptions:
+    """How hardware is depreciated and which grid a run draws from (the options ``estimate``, ``costs`` and
+    ``hardware plan`` share).
+
+    - ``depreciation``: ``price-performance`` (Cottier et al.'s 0.14 OOM/year, the default) or ``straight-line``
+    - ``depreciation_years``: the straight-line book life (default 5; hyperscalers book 4-6)
+    - ``cost_of_capital``: an annual rate such as 0.08 (default 0, as Cottier et al.)
+    - ``grid``: a region of the grid-intensity catalog (``us``, ``eu``, ``france``...) or kg CO2e per kWh
+      (default: the developer's country, else the world average)
+    """
+
+    depreciation: str = DEFAULT_DEPRECIATION
+    depreciation_years: float | None = None
+    cost_of_capital: float = 0.0
+    grid: str | float | None = None
 
 
 def training_estimate(
@@ -161,6 +194,7 @@ def training_estimate(
     sensitivity: bool = False,
     max_samples: int = MAX_SAMPLES,
     db: Database | None = None,
+    money: MoneyOptions | None = None,
 ) -> TrainingEstimate:
     """The training estimate behind ``flopcast estimate``: a database model (``name``), a run described by the
     keywords, or a model with overrides. Numbers or ``(low, high)`` 90% intervals in; a TrainingEstimate out.
@@ -201,11 +235,8 @@ def training_estimate(
     check_positive("chip_price", chip_price)
     check_date("start_date", start_date)
     check_year("year_dollars", year_dollars)
-    if isinstance(days, (tuple, list)):
-        lo, hi = days
-        hours = (lo * 24, hi * 24)
-    elif days is not None:
-        hours = days * 24
+    if days is not None:
+        hours = days_to_hours(days)
     spec = RunSpec(
         params=as_input(params),
         tokens=as_input(tokens),
@@ -234,6 +265,7 @@ def training_estimate(
         year_dollars=year_dollars,
         price_index=price_index,
         attention=attention,
+        money=money,
     )
     record = db.find(name) if name is not None else None
     est = estimate_run(
@@ -270,6 +302,7 @@ def cost_table(
     include_finetunes: bool | None = None,
     method: str = DEFAULT_METHOD,
     cloud_tier: str = DEFAULT_CLOUD_TIER,
+    cloud_vendor: str | None = None,
     year_dollars: int | None = None,
     price_index: str | None = None,
     attention: str = DEFAULT_ATTENTION,
@@ -278,6 +311,7 @@ def cost_table(
     sampling: str = DEFAULT_SAMPLING,
     max_samples: int = 1_000_000,
     db: Database | None = None,
+    money: MoneyOptions | None = None,
 ) -> CostTable:
     """Every selected model's estimate: ``estimate NAME`` for each, on the same draws.
 
@@ -296,9 +330,11 @@ def cost_table(
         db,
         method=method,
         cloud_tier=cloud_tier,
+        cloud_vendor=cloud_vendor,
         year_dollars=year_dollars,
         price_index=price_index,
         attention=attention,
+        money=money,
     )
     chosen = select(
         db.records, since=since, until=until, domain=domain, org=org, top=top, include_finetunes=include_finetunes

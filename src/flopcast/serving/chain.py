@@ -10,6 +10,7 @@ stage functions over chips, precisions and batch sizes.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -204,6 +205,7 @@ def estimate_deployment(
     hardware_catalog: HardwareCatalog | None = None,
     model_catalog: ModelCatalog | None = None,
     price_book: PriceBook | None = None,
+    price_date: dt.date | None = None,
 ) -> DeploymentEstimate:
     """Serve ``model`` (a catalog name or ModelSpec) or an ad-hoc ``params`` model for a load.
 
@@ -216,7 +218,7 @@ def estimate_deployment(
     Chips and prices come from ``hardware_catalog`` and ``price_book``, else from ``db``'s
     (a :class:`~flopcast.datasets.database.Database`, also the one ``vs_training`` estimates
     the training cost on), else the bundled catalogs; models from ``model_catalog``, else the
-    bundled curated catalog.
+    bundled curated catalog. A cloud price is the market's at ``price_date`` (default today).
     """
     notes: list[str] = []
     layout = _Layout(precision, kv_precision, kv_fraction, batch, context, overlap, parallelism, weight_kernel)
@@ -226,7 +228,9 @@ def estimate_deployment(
     sc, duration = _resolve_load(scenario, tokens_per_day, duration_days)
     inputs = _load_inputs(sc, tokens_per_day, load_factor)
     prices = price_book or (db.price_book if db is not None else bundled_price_book())
-    price, price_source = _resolve_price(inst.hw, price_usd_per_chip_hour, owned, cloud_tier, prices)
+    price, price_source = _resolve_price(
+        inst.hw, price_usd_per_chip_hour, owned, cloud_tier, prices, price_date or dt.date.today()
+    )
     inputs["price_usd_per_chip_hour"] = price
     if vs_training:
         inputs["experiments_multiplier"] = K.constant("experiments_multiplier").distribution()
@@ -358,7 +362,7 @@ def _load_inputs(sc: Scenario | None, tokens_per_day: Input | None, load_factor:
 
 
 def _resolve_price(
-    hw: Hardware, given: Input | None, owned: bool, cloud_tier: str, prices: PriceBook
+    hw: Hardware, given: Input | None, owned: bool, cloud_tier: str, prices: PriceBook, when: dt.date
 ) -> tuple[Distribution, str]:
     """USD per chip-hour and where it comes from: given, owned (amortized purchase plus energy) or cloud."""
     if given is not None:
@@ -378,8 +382,8 @@ def _resolve_price(
             f"owned: ${pp.price_usd_per_chip:,.0f} a chip ({pp.date}) amortized at Cottier et al.'s rate plus energy"
         )
         return as_distribution(float(price)), source
-    cp = prices.cloud_price(hw, tier=cloud_tier)
-    return as_distribution(cp.price_usd_per_chip_hour), f"{cp.vendor} {cp.tier} price of {cp.date}: {cp.source}"
+    est = prices.market_cloud_price(hw, when=when, tier=cloud_tier)
+    return est.distribution(), f"market {cloud_tier} price on {when}: {est.describe()}"
 
 
 def _serve(

@@ -3,6 +3,7 @@ batch sizes, from the same stage functions as :func:`~flopcast.serving.estimate_
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -63,7 +64,7 @@ def sweep(
 def _on_demand_price(hw: Hardware) -> float | None:
     """The catalog's on-demand price of ``hw``, or None (a chip without one still gets throughput)."""
     try:
-        return bundled_price_book().cloud_price(hw, tier="on-demand").price_usd_per_chip_hour
+        return bundled_price_book().market_cloud_price(hw, when=dt.date.today(), tier="on-demand").median_usd
     except Exception:  # a chip without a catalog price still gets throughput
         return None
 

@@ -8,6 +8,7 @@ Checks that need Epoch's databases are skipped, not failed, when no data folder 
 
 The modules, by idea: :mod:`~flopcast.validation.rules` (checks, outcomes, the pass rules and the context),
 :mod:`~flopcast.validation.training` (compute, cost, trend, emulation and diffusion),
+:mod:`~flopcast.validation.power` (power, energy and emissions),
 :mod:`~flopcast.validation.serving` (deployment, and the BLOOM table of :func:`bloom_validation`),
 :mod:`~flopcast.validation.hardware` (utilization and hardware ratios) and
 :mod:`~flopcast.validation.report` (the Markdown table). This package lists and runs them.
@@ -18,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flopcast.validation.hardware import hardware_checks
+from flopcast.validation.power import power_checks
 from flopcast.validation.report import render_markdown, value_text
 from flopcast.validation.rules import (
     FAIL,
@@ -58,9 +60,9 @@ __all__ = [
 
 
 def all_checks() -> list[Check]:
-    """Every check, in the order of docs/validation.md: training, deployment, utilization and hardware,
-    then one per row of the BLOOM table."""
-    return training_checks() + serving_checks() + hardware_checks() + bloom_checks()
+    """Every check, in the order of docs/validation.md: training, power and energy, deployment, utilization
+    and hardware, then one per row of the BLOOM table."""
+    return training_checks() + power_checks() + serving_checks() + hardware_checks() + bloom_checks()
 
 
 def run_checks(data: str | Path | None = None, only: str | None = None) -> list[Result]:

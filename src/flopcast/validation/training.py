@@ -14,7 +14,12 @@ from flopcast.validation.rules import Check, Context, Outcome, close, covers, in
 
 
 def _gpt3_central(ctx: Context) -> Any:
-    return ctx.estimate("gpt-3", point=True)
+    return ctx.estimate("gpt-3", point=True, cloud_vendor="organization")
+
+
+def _cloud_gpt3_market(ctx: Context) -> Outcome:
+    s = ctx.estimate("gpt-3").cost_usd["cloud"]
+    return covers(4_120_320, s.median, s.p5, s.p95, "USD", max_factor=1.25)
 
 
 def _compute_gpt3(ctx: Context) -> Outcome:
@@ -83,7 +88,7 @@ def _compute_interval_gpt4(ctx: Context) -> Outcome:
         g4.p95,
         g4.median / 2.1e25,
         w4 > w3,
-        note=f"90% interval {w4:.3g}x wide against GPT-3's {w3:.3g}x (Epoch: 'Speculative')",
+        note=f"90% interval {w4:,.0f}x wide against GPT-3's {w3:.3g}x (Epoch: 'Speculative')",
     )
 
 
@@ -204,11 +209,21 @@ def _cost_checks() -> list[Check]:
         Check(
             "cost-gpt3-cloud",
             "cost",
-            "GPT-3 cloud cost, point estimate (3,552,000 chip-hours x $1.16)",
+            "GPT-3 cloud cost, point estimate (3,552,000 chip-hours x $1.16), the developer's provider's price "
+            "(--cloud-vendor organization)",
             "Cottier et al. 2024 (arXiv 2405.21015), method and code",
             "$4,120,320",
             "within 0.0001%",
             _cloud_gpt3,
+        ),
+        Check(
+            "cost-gpt3-cloud-market",
+            "cost",
+            "GPT-3 cloud cost at the market's V100 3-year price of 2019-08 (the default)",
+            "Cottier et al. 2024 (arXiv 2405.21015): Azure's $1.16 of 2018-12",
+            "$4,120,320",
+            "inside flopcast's 90% interval, median within 1.25x",
+            _cloud_gpt3_market,
         ),
         Check(
             "cost-gpt3-amortized",

@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from flopcast.errors import FlopcastError, InvalidInputError
-from flopcast.service import histogram
+from flopcast.service import MoneyOptions, histogram
 from flopcast.web.guards import BodyLimit, Busy, HostGuard, WorkLimiter, error_body
 from flopcast.web.schemas import (
     ChipInfo,
@@ -283,7 +283,8 @@ def create_app(
     def run_estimate(req: TrainingRequest) -> dict:
         from flopcast.service import training_estimate
 
-        fields = req.model_dump(exclude={"model", "samples", "seed", "sensitivity"}, exclude_none=True)
+        money_fields = ("depreciation", "depreciation_years", "cost_of_capital", "grid")
+        fields = req.model_dump(exclude={"model", "samples", "seed", "sensitivity", *money_fields}, exclude_none=True)
         est = training_estimate(
             req.model,
             samples=req.samples,
@@ -291,6 +292,7 @@ def create_app(
             sensitivity=req.sensitivity,
             max_samples=100_000,
             db=database(),
+            money=MoneyOptions(**req.model_dump(include=set(money_fields))),
             **fields,
         )
         out = est.to_dict()

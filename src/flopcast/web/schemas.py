@@ -6,7 +6,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_METHOD, DEFAULT_SAMPLES, DEFAULT_SEED
+from flopcast.defaults import (
+    CLOUD_TIERS,
+    DEFAULT_CLOUD_TIER,
+    DEFAULT_COST_METHOD,
+    DEFAULT_DEPRECIATION,
+    DEFAULT_METHOD,
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    DEPRECIATION_CHOICES,
+)
 from flopcast.service import METHOD_CHOICES, METHOD_NAMES, TREND_METRICS
 
 MAX_SAMPLES = 100_000
@@ -96,6 +105,20 @@ class TrainingRequest(_Body):
         None, description="express dollars in this year's (default: nominal dollars of the publication month)"
     )
     method: Literal[METHOD_CHOICES] = DEFAULT_METHOD  # type: ignore[valid-type]
+    cloud_tier: Literal[CLOUD_TIERS] = DEFAULT_CLOUD_TIER  # type: ignore[valid-type]
+    cloud_vendor: Annotated[str, Field(max_length=40)] | None = Field(
+        None,
+        description="market (default: every provider's dated quotes), organization (Cottier et al.'s rule), "
+        "hyperscaler, neocloud, marketplace, or a provider such as aws",
+    )
+    depreciation: Literal[DEPRECIATION_CHOICES] = DEFAULT_DEPRECIATION  # type: ignore[valid-type]
+    depreciation_years: Annotated[float, Field(ge=1, le=30)] | None = Field(
+        None, description="book life for straight-line depreciation, years"
+    )
+    cost_of_capital: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    grid: Annotated[str, Field(max_length=40)] | Annotated[float, Field(ge=0, le=2)] | None = Field(
+        None, description="grid for emissions: a region (us, eu, france...) or kg CO2e per kWh"
+    )
     samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
     sensitivity: bool = False

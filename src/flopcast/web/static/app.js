@@ -131,10 +131,19 @@ const RENDER = {
   estimate(d, table, chart, extra) {
     const entries = [["training compute", d.training_compute_flop], ["chip-hours", d.chip_hours]];
     if (d.duration_s) entries.push(["duration", { ...d.duration_s, median: d.duration_s.median / 86400, p5: d.duration_s.p5 / 86400, p95: d.duration_s.p95 / 86400, unit: "days" }]);
+    const scaled = (s, k, unit) => ({ ...s, median: s.median / k, p5: s.p5 / k, p95: s.p95 / k, unit });
+    if (d.peak_power_w) entries.push(["peak power (facility)", scaled(d.peak_power_w, 1e6, "MW")]);
+    if (d.energy_chip_j) entries.push(["energy, chip-level (TDP × hours)", scaled(d.energy_chip_j, 3.6e9, "MWh")]);
+    if (d.energy_facility_j) entries.push(["energy, facility-level", scaled(d.energy_facility_j, 3.6e9, "MWh")]);
+    if (d.emissions_kg_co2e) entries.push(["emissions", scaled(d.emissions_kg_co2e, 1e3, "tCO2e")]);
     for (const [m, s] of Object.entries(d.cost_usd)) entries.push([`cost (${m})`, { ...s, unit: "USD" }]);
     table.innerHTML = summaryRows(entries.map(([n, s]) => [n, { unit: "", ...s }]));
     histogramChart(chart, d.histograms, "USD");
     let html = `<p class="muted">${esc(d.dollars)} · ${esc(d.source || "")}</p>`;
+    if (d.reported_power_w) html += `<p class="muted">Epoch's database gives a training power draw of ${fmtNum(d.reported_power_w / 1e6)} MW (its method: chips × TDP × server overhead × PUE).</p>`;
+    html += Object.entries(d.skipped_methods || {}).map(([m, why]) => `<p class="note">${esc(m)} cost skipped: ${esc(why)}</p>`).join("");
+    html += (d.warnings || []).map((w) => `<p class="note">warning: ${esc(w)}</p>`).join("");
+    html += (d.notes || []).map((n) => `<p class="muted">note: ${esc(n)}</p>`).join("");
     if (d.sensitivity) {
       const key = Object.keys(d.sensitivity).find((k) => k.startsWith("cost_usd")) || Object.keys(d.sensitivity)[0];
       html += `<h3>Which inputs drive ${esc(key)}</h3><table>${row(["input", "rank correlation", "share"], true)}${d.sensitivity[key].map((r) => row([esc(r.input), r.rank_correlation.toFixed(2), `${(100 * r.share).toFixed(0)}%`])).join("")}</table>`;
@@ -155,7 +164,7 @@ const RENDER = {
       row(["peak FLOP/s", fmtNum(d.peak_flop_per_s_a), fmtNum(d.peak_flop_per_s_b), `${d.peak_flop_per_s_ratio.toFixed(2)}x`]) +
       row(["memory, bytes", fmtNum(d.memory_bytes_a), fmtNum(d.memory_bytes_b), d.memory_bytes_ratio ? `${d.memory_bytes_ratio.toFixed(2)}x` : "-"]) +
       row(["fewest chips for the training state", fmtNum(d.min_chips_a), fmtNum(d.min_chips_b), ""]) +
-      row(["USD per chip-hour", fmtUsd(d.price_usd_per_chip_hour_a), fmtUsd(d.price_usd_per_chip_hour_b), ""]) +
+      row([`USD per chip-hour, ${esc(d.tier)} market price on ${esc(d.date)}`, fmtUsd(d.price_usd_per_chip_hour_a), fmtUsd(d.price_usd_per_chip_hour_b), ""]) +
       row(["cheaper per FLOP", "", "", d.cost_per_flop_advantage ? `${d.cost_per_flop_advantage.toFixed(2)}x` : "-"]);
   },
   trend(d, table, chart, extra) {
