@@ -263,7 +263,9 @@ def render(
             f"{batch['cli_median_s']:.2f} s |"
         )
         w(f"| whole command, pinned to one core | {batch['cli_one_core_median_s']:.2f} s |")
-        w(f"| in process: imports (numpy, scipy.stats for Sobol) | {ip['import_s']:.2f} s |")
+        w(
+            f"| in process: imports (numpy, scipy.special; the Sobol points from their disk cache) | {ip['import_s']:.2f} s |"
+        )
         w(f"| in process: read the database (4 files, curated overlay) | {ip['load_s']:.2f} s |")
         w(f"| in process: estimate every model | {ip['estimate_s']:.2f} s |")
         w(f"| peak memory (max RSS) | {batch['cli_max_rss_mb']:.0f} MB |")

@@ -30,14 +30,17 @@ def epoch_folder() -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
-    """No test sees the user's pulled cache: it would change the default database."""
-    old = os.environ.get("FLOPCAST_CACHE_DIR")
+    """No test sees the user's pulled cache (it would change the default database), and the Sobol points the
+    tests make are kept in a folder of their own, not the user's cache."""
+    saved = {k: os.environ.get(k) for k in ("FLOPCAST_CACHE_DIR", "FLOPCAST_SOBOL_CACHE")}
     os.environ["FLOPCAST_CACHE_DIR"] = str(tmp_path_factory.mktemp("flopcast-cache"))
+    os.environ["FLOPCAST_SOBOL_CACHE"] = str(tmp_path_factory.mktemp("flopcast-sobol"))
     yield
-    if old is None:
-        os.environ.pop("FLOPCAST_CACHE_DIR", None)
-    else:
-        os.environ["FLOPCAST_CACHE_DIR"] = old
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture(scope="session")

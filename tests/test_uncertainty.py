@@ -207,3 +207,29 @@ def test_summaries_are_ordered(lo, ratio, seed):
     s = summarize(x)
     assert s.p5 <= s.median <= s.p95
     assert (x > 0).all()
+
+
+def test_sobol_points_are_cached_exactly(tmp_path, monkeypatch):
+    """The disk cache of scrambled Sobol points gives exactly what scipy makes, and survives a bad file."""
+    from scipy.stats import qmc
+
+    from flopcast.uncertainty import sampling
+
+    monkeypatch.setenv("FLOPCAST_SOBOL_CACHE", str(tmp_path))
+    expected = qmc.Sobol(d=5, scramble=True, seed=np.random.default_rng(7)).random_base2(6)
+    first = sampling.sobol_points(5, 6, 7)
+    (path,) = tmp_path.glob("sobol-d5-m6-seed7-*.npy")
+    second = sampling.sobol_points(5, 6, 7)  # read back
+    assert np.array_equal(first, expected) and np.array_equal(second, expected)
+    # a seed gives the same uniforms through the cache as through a fresh generator
+    assert np.array_equal(
+        sampling.uniforms(5, 50, 7, "sobol"), sampling.uniforms(5, 50, np.random.default_rng(7), "sobol")
+    )
+    path.write_bytes(b"not an array")  # a damaged file is made again
+    assert np.array_equal(sampling.sobol_points(5, 6, 7), expected)
+    assert np.array_equal(np.load(path), expected)
+    monkeypatch.setenv("FLOPCAST_SOBOL_CACHE", str(tmp_path / "file"))
+    (tmp_path / "file").write_text("a file where the folder would be")  # a folder that cannot be made
+    assert np.array_equal(sampling.sobol_points(5, 6, 7), expected)
+    monkeypatch.setenv("FLOPCAST_SOBOL_CACHE", "off")
+    assert np.array_equal(sampling.sobol_points(5, 6, 7), expected)

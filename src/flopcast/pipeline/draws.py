@@ -29,7 +29,8 @@ class Draws:
         if sampling not in SAMPLING_CHOICES:
             raise InvalidInputError(f"sampling={sampling!r} is not one of {', '.join(SAMPLING_CHOICES)}")
         self.samples, self.seed, self.sampling = check_samples(samples), seed, sampling
-        u = uniforms(len(SLOTS), self.samples, make_rng(seed), sampling)
+        # a whole-number seed goes as it is: its Sobol points may come from the disk cache
+        u = uniforms(len(SLOTS), self.samples, seed if isinstance(seed, int) else make_rng(seed), sampling)
         self.u = np.ascontiguousarray(u.T)  # (slots, samples)
         self._z: dict[int, np.ndarray] = {}
         self._ppf: dict[tuple[int, str], tuple[Distribution, np.ndarray]] = {}
