@@ -168,3 +168,13 @@ def test_depreciation_options_in_an_estimate():
         estimate("gpt-3", depreciation="straight-line", depreciation_years=40)
     with pytest.raises(InvalidInputError, match="depreciation='linear' is not one of price-performance, straight"):
         estimate("gpt-3", depreciation="linear")
+
+
+def test_grace_superchips_are_families_of_their_own():
+    # Epoch's price rows are filed by family: a GB200 or GH200 quote is not a B200's or an H200's
+    from flopcast.catalogs.prices import family_token
+
+    assert family_token("NVIDIA GB200 NVL2") == "gb200" and family_token("NVIDIA GH200") == "gh200"
+    assert family_token("NVIDIA B200") == "b200" and family_token("NVIDIA H200 SXM") == "h200"
+    # the Quadro GP100 is a P100-class chip, priced as one (as Cottier et al.'s code does)
+    assert family_token("NVIDIA Quadro GP100") == "p100"

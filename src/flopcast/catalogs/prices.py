@@ -68,7 +68,8 @@ _VENDOR_NAMES = {
     "oracle cloud": "oracle",
     "vast.ai": "vast",
 }
-_FAMILY = re.compile(r"(tpu\s*v\d+[a-z]?|[abhlkpvt]\d{1,3}[a-z]?|mi\d{3}x?|gaudi\s*\d)", re.I)
+#: a chip family in a free-form name; Grace superchips (GB200, GH200) are families of their own, not B200 or H200
+_FAMILY = re.compile(r"(tpu\s*v\d+[a-z]?|\bg[bh]\d{3}|[abhlkpvt]\d{1,3}[a-z]?|mi\d{3}x?|gaudi\s*\d)", re.I)
 
 
 #: variants whose letter suffix is not a family of its own (the V100S is a faster-clocked V100)

@@ -125,14 +125,17 @@ def print_hardware_list(priced) -> None:
             f"{h.tdp_w:g} W" if h.tdp_w else "missing",
             str(h.release_date or ""),
             _price_cell(prices.cloud.get("3y")),
-            _price_cell(prices.purchase_chip or prices.purchase_server, per=""),
+            _price_cell(prices.purchase_chip, per="")
+            if prices.purchase_chip is not None or prices.purchase_server is None
+            else _price_cell(prices.purchase_server, per="") + " (server)",
         )
     con = _console()
     con.print(t)
     con.print("* the variant a bare family name (a100, v100, h100...) resolves to")
     con.print(
         "Prices: median (90% interval) of the dated quotes nearest the date, moved to it along the price-performance "
-        "trend; ~ marks a price with no quote within a year (the trend's). `hardware show KEY` lists every tier."
+        "trend; ~ marks a price with no quote within a year (the trend's); (server) a whole server's price per chip "
+        "where no chip price is quoted. `hardware show KEY` lists every tier."
     )
 
 
