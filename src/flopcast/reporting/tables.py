@@ -281,6 +281,8 @@ def print_plan(plan) -> None:
             continue
         for m, why in r.estimate.skipped_methods.items():
             con.print(f"[yellow]{r.estimate.hardware}: {m} cost skipped:[/yellow] {why}")
+        for n in r.estimate.notes:
+            con.print(f"[dim]{r.estimate.hardware}: note:[/dim] {n}")
 
 
 def record_row(r) -> dict:
