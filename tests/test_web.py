@@ -142,6 +142,11 @@ def test_trend_and_hardware(client, capsys, epoch_dir):
         ({"model": "../../../etc/passwd"}, "model", "unknown model"),  # a name, looked up; never a file
         ({"model": "<script>"}, "model", "String should match pattern"),
         ({"params": 7e9, "hardware": "zzz", "tokens": 1e12, "chips": 8}, "hardware", "unknown hardware"),
+        ({"model": "gpt-3", "grid": "mars"}, "grid", "unknown grid 'mars'"),
+        ({"model": "gpt-3", "grid": 5}, "grid", "less than or equal to 2"),
+        ({"model": "gpt-3", "cost_of_capital": 1.5}, "cost_of_capital", "less than 1"),
+        ({"model": "gpt-3", "cloud_vendor": "ibm"}, "cloud_vendor", "is not one of market, organization"),
+        ({"model": "gpt-3", "depreciation_years": 4}, "depreciation_years", "needs depreciation='straight-line'"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(client, body, field, message):
@@ -149,6 +154,20 @@ def test_bad_input_is_a_422_naming_the_field(client, body, field, message):
     assert r.status_code == 422
     detail = r.json()["detail"]
     assert any(field in e["loc"] and message in e["msg"] for e in detail), detail
+
+
+def test_money_options_reach_the_estimate(client, capsys):
+    # the same run through the API and the CLI, with straight-line depreciation, a cost of capital and a grid
+    body = {"model": "gpt-3", "samples": 2000, "depreciation": "straight-line", "cost_of_capital": 0.08}
+    api = client.post("/api/estimate", json={**body, "grid": "france"}).json()
+    argv = ["estimate", "gpt-3", "--samples", "2000", "--depreciation", "straight-line", "--cost-of-capital", "0.08"]
+    code, out, _ = run([*argv, "--grid", "france", "--json"], capsys)
+    cli = json.loads(out)
+    assert code == 0 and api["cost_usd"]["amortized"] == cli["cost_usd"]["amortized"]
+    assert api["emissions_kg_co2e"] == cli["emissions_kg_co2e"]
+    inputs = {r["name"]: r for r in api["inputs"]}
+    assert inputs["depreciation_years"]["central"] == 5 and inputs["cost_of_capital"]["central"] == 0.08
+    assert inputs["grid_kg_co2e_per_kwh"]["central"] == pytest.approx(0.0442)
 
 
 def test_no_file_access_and_size_limits(client):
