@@ -7,8 +7,7 @@ from dataclasses import asdict, dataclass
 
 from flopcast import training
 from flopcast.catalogs.hardware import Hardware, HardwareCatalog, bundled_hardware
-from flopcast.catalogs.prices import PriceBook, bundled_price_book
-from flopcast.errors import MissingInputError
+from flopcast.catalogs.prices import MissingPriceError, PriceBook, bundled_price_book
 from flopcast.units import SECONDS_PER_HOUR, check_fraction, check_positive
 
 
@@ -67,8 +66,8 @@ def _price(hw: Hardware, given: float | None, tier: str, book: PriceBook, when: 
         return float(given), "given"
     try:
         est = book.market_cloud_price(hw, when=when, tier=tier)
-    except MissingInputError as exc:
-        return None, str(exc).split("; give")[0]
+    except MissingPriceError as exc:
+        return None, exc.reason
     return est.median_usd, f"{tier} {est.short()}"
 
 

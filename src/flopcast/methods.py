@@ -54,24 +54,15 @@ def _amortized(v: Inputs) -> np.ndarray:
         hardware = training.amortized_hardware_cost_usd(
             v["chip_hours"], v["chip_price_usd"], depreciation_oom_per_year=v["depreciation_oom_per_year"], **common
         )
-    return hardware + energy_usd(v)
+    return hardware + _energy(v)
 
 
-def energy_usd(v: Inputs) -> np.ndarray:
-    from flopcast import training
+def _energy(v: Inputs) -> np.ndarray:
+    """The run's facility energy (the pipeline's ``energy_facility_j``, made from the energy inputs this method
+    needs by :func:`flopcast.power.facility_energy_j`) at the electricity price."""
+    from flopcast.power import J_PER_KWH
 
-    if "energy_facility_j" in v:  # the pipeline has the run's facility energy already
-        from flopcast.power import J_PER_KWH
-
-        return v["energy_facility_j"] / J_PER_KWH * v["usd_per_kwh"]
-    return training.energy_cost_usd(
-        v["chip_hours"],
-        v["tdp_w"],
-        server_power_ratio=v["server_power_ratio"],
-        average_power_fraction=v["average_power_fraction"],
-        pue=v["pue"],
-        usd_per_kwh=v["usd_per_kwh"],
-    )
+    return v["energy_facility_j"] / J_PER_KWH * v["usd_per_kwh"]
 
 
 def _acquisition(v: Inputs) -> np.ndarray:

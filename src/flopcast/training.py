@@ -189,7 +189,7 @@ def amortized_hardware_cost_usd(
     check_positive("chip_hours", chip_hours)
     check_positive("server_overhead", server_overhead)
     _check_interconnect(interconnect_fraction)
-    _check_rate(cost_of_capital)
+    check_cost_of_capital(cost_of_capital)
     value = depreciated_value_usd(chip_price_usd, years_held, depreciation_oom_per_year)
     value = value * server_overhead / (1.0 - np.asarray(interconnect_fraction, dtype=float))
     per_hour = amortization_per_chip_hour(depreciation_oom_per_year) + np.log1p(cost_of_capital) / HOURS_PER_YEAR
@@ -203,7 +203,7 @@ def capital_recovery_factor(cost_of_capital: FloatOrArray, years: FloatOrArray) 
     0.2505
     """
     check_positive("depreciation_years", years)
-    _check_rate(cost_of_capital)
+    check_cost_of_capital(cost_of_capital)
     r = np.asarray(cost_of_capital, dtype=float)
     n = np.asarray(years, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -238,11 +238,16 @@ def straight_line_hardware_cost_usd(
     return np.asarray(chip_hours, dtype=float) * per_year / HOURS_PER_YEAR * in_service
 
 
-def _check_rate(rate: FloatOrArray) -> None:
-    arr = np.asarray(rate, dtype=float)
-    if np.isnan(arr).any() or ((arr < 0) | (arr >= 1)).any():
+def check_cost_of_capital(rate: FloatOrArray) -> None:
+    """A cost of capital: an annual rate in [0, 1) (a number or an array of them)."""
+    try:
+        arr = np.asarray(rate, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"cost_of_capital={rate!r} is not a number; give an annual rate such as 0.08") from None
+    bad = np.isnan(arr) | (arr < 0) | (arr >= 1)
+    if bad.any():
         raise InvalidInputError(
-            f"cost_of_capital={float(np.ravel(arr)[0]):g} is outside [0, 1); it is an annual rate such as 0.08"
+            f"cost_of_capital={float(arr[bad].flat[0]):g} is outside [0, 1); it is an annual rate such as 0.08 for 8%"
         )
 
 

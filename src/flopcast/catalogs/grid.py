@@ -76,10 +76,7 @@ def grid_catalog() -> dict[str, GridIntensity]:
 def grid_intensity(region: str) -> GridIntensity:
     """The grid of ``region`` (a key such as ``us`` or a country name as Epoch spells it)."""
     cat = grid_catalog()
-    key = region.strip().lower() if isinstance(region, str) else region
-    if key in cat:
-        return cat[key]
-    found = cat.get(_key(region)) if isinstance(region, str) else None
+    found = cat.get(_key(region))
     if found is None:
         raise UnknownNameError("grid", region, list(cat))
     return found

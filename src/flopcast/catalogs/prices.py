@@ -41,7 +41,6 @@ from flopcast.defaults import CLOUD_TIERS
 from flopcast.errors import CatalogError, InvalidInputError, MissingInputError
 
 if TYPE_CHECKING:
-    from flopcast.catalogs.constants import Constant
     from flopcast.datasets.epoch import EpochPrice
     from flopcast.uncertainty import LogNormal
 
@@ -94,11 +93,20 @@ def vendor_key(name: str | None) -> str:
     return re.sub(r"[^a-z0-9.]+", "-", s).strip("-")
 
 
-def vendor_kind(vendor: str) -> str:
+def kind_of_vendor(vendor: str) -> str:
     """``hyperscaler``, ``neocloud`` or ``marketplace`` for a provider key (the curated rows say it themselves)."""
     if vendor in _HYPERSCALERS:
         return "hyperscaler"
     return "marketplace" if vendor in _MARKETPLACES else "neocloud"
+
+
+class MissingPriceError(MissingInputError):
+    """No price for a chip in the tables. ``reason`` says what is missing and the nearest dated price; the message
+    adds how to give one."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(f"{reason}; give price_usd_per_chip_hour (--price-per-chip-hour)")
 
 
 @dataclass(frozen=True)
@@ -143,7 +151,7 @@ class CloudRow:
 
     @property
     def vendor_kind(self) -> str:
-        return self.kind or vendor_kind(self.vendor)
+        return self.kind or kind_of_vendor(self.vendor)
 
 
 @dataclass(frozen=True)
@@ -508,36 +516,34 @@ class PriceBook:
         A MissingInputError when the tables hold no quote for the chip in the tier (from that
         provider): the message names what is missing and the nearest dated price there is.
         """
-        from flopcast.catalogs import constants as K
-
         self.check_vendor(vendor)
         rule = vendor or MARKET
-        quotes = self.cloud_quotes(hw, tier, rule)
-        c = K.constant("depreciation_oom_per_year")
+        rate, sd = _trend()
         est = market_price(
-            quotes, when, what=f"cloud {tier}", vendor=rule, trend_oom_per_year=c.value, trend_sd_oom_per_year=_sd(c)
+            self.cloud_quotes(hw, tier, rule),
+            when,
+            what=f"cloud {tier}",
+            vendor=rule,
+            trend_oom_per_year=rate,
+            trend_sd_oom_per_year=sd,
         )
         if est is None:
-            raise MissingInputError(self._no_cloud_price(hw, tier, rule, when))
+            raise MissingPriceError(self._no_cloud_price(hw, tier, rule, when))
         return est
 
     def _no_cloud_price(self, hw: Hardware, tier: str, rule: str, when: dt.date) -> str:
+        """What is missing, and the nearest dated quote there is: in the tier from any provider, else in another tier."""
         who = "" if rule == MARKET else f" from {rule}"
         head = f"no {tier} cloud price for {hw.name}{who} in the price tables"
-        other: list[str] = []
-        if rule != MARKET:
-            near = _nearest(self.cloud_quotes(hw, tier, MARKET), when)
-            if near is not None:
-                other.append(f"the nearest {tier} quote is {near.vendor}'s of {near.date} (${near.price_usd:,.4g}/h)")
-        for t in TIERS:
-            if t != tier and not other:
-                near = _nearest(self.cloud_quotes(hw, t, MARKET), when)
-                if near is not None:
-                    other.append(
-                        f"the nearest quote is {near.vendor}'s {t} price of {near.date} (${near.price_usd:,.4g}/h)"
-                    )
-        hint = f" ({'; '.join(other)})" if other else f" (none for the {hw.family} family in any tier)"
-        return f"{head}{hint}; give price_usd_per_chip_hour (--price-per-chip-hour)"
+        for t in ([tier] if rule != MARKET else []) + [t for t in TIERS if t != tier]:
+            near = _nearest(self.cloud_quotes(hw, t, MARKET), when)
+            if near is None:
+                continue
+            price = f"{near.date} (${near.price_usd:,.4g}/h)"
+            if t == tier:
+                return f"{head} (the nearest {tier} quote is {near.vendor}'s of {price})"
+            return f"{head} (the nearest quote is {near.vendor}'s {t} price of {price})"
+        return f"{head} (none for the {hw.family} family in any tier)"
 
     def purchase_quotes(self, hw: Hardware, *, server: bool) -> list[PriceQuote]:
         """Dated purchase quotes for ``hw`` (its key or family): whole-server prices per chip, or chip prices."""
@@ -552,22 +558,21 @@ class PriceBook:
 
     def market_purchase_price(self, hw: Hardware, *, when: dt.date, server: bool) -> PriceEstimate | None:
         """The purchase price per chip of ``hw`` at ``when`` (a whole server's per chip with ``server``); None if unpriced."""
-        from flopcast.catalogs import constants as K
-
-        c = K.constant("depreciation_oom_per_year")
+        rate, sd = _trend()
         what = "purchase (server, per chip)" if server else "purchase (chip)"
         return market_price(
-            self.purchase_quotes(hw, server=server),
-            when,
-            what=what,
-            trend_oom_per_year=c.value,
-            trend_sd_oom_per_year=_sd(c),
+            self.purchase_quotes(hw, server=server), when, what=what, trend_oom_per_year=rate, trend_sd_oom_per_year=sd
         )
 
 
-def _sd(c: Constant) -> float:
-    """The standard deviation of a constant's 90% interval, read as normal."""
-    return (c.high - c.low) / (2 * _Z90) if c.low is not None and c.high is not None else 0.0
+def _trend() -> tuple[float, float]:
+    """The price-performance trend prices move along: Cottier et al.'s depreciation rate (OOM/year) and the
+    standard deviation of its 90% interval, read as normal."""
+    from flopcast.catalogs import constants as K
+
+    c = K.constant("depreciation_oom_per_year")
+    sd = (c.high - c.low) / (2 * _Z90) if c.low is not None and c.high is not None else 0.0
+    return c.value, sd
 
 
 def _nearest(quotes: list[PriceQuote], when: dt.date) -> PriceQuote | None:
@@ -809,9 +814,9 @@ def chip_prices(book: PriceBook, hw: Hardware, when: dt.date, vendor: str | None
     for tier in TIERS:
         try:
             cloud[tier] = book.market_cloud_price(hw, when=when, tier=tier, vendor=vendor)
-        except MissingInputError as exc:
+        except MissingPriceError as exc:
             cloud[tier] = None
-            missing[f"cloud {tier}"] = str(exc).split("; give")[0]
+            missing[f"cloud {tier}"] = exc.reason
     chip = book.market_purchase_price(hw, when=when, server=False)
     server = book.market_purchase_price(hw, when=when, server=True)
     if chip is None:

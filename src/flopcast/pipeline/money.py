@@ -220,24 +220,22 @@ class _MoneyInputs:
         if grid is not None and not isinstance(grid, str):
             self.add("grid_kg_co2e_per_kwh", float(grid), "user", "given (--grid)")
             return
-        if grid is not None:
-            g, why = grid_intensity(grid), "the grid asked for (--grid)"
+        if grid is not None:  # a region asked for: used as given
+            g = grid_intensity(grid)
+            self.add("grid_kg_co2e_per_kwh", g.kg_co2e_per_kwh, "user", f"{g.name} {g.year} (--grid): {g.source}")
+            return
+        countries = self.r.countries if self.r is not None else ()
+        g = grid_for_countries(countries) or grid_intensity(WORLD)
+        if g.key == WORLD:
+            why = "the world average" + (" (the developer's country is not in the catalog)" if countries else "")
         else:
-            countries = self.r.countries if self.r is not None else ()
-            found = grid_for_countries(countries)
-            g, why = (found, "the developer's country") if found is not None else (grid_intensity(WORLD), "")
-            why = why or (
-                "the world average (the developer's country is not in the catalog)"
-                if countries
-                else "the world average"
-            )
+            why = "the developer's country"
         f = K.constant("grid_intensity_factor")
         self.add(
             "grid_kg_co2e_per_kwh",
-            _scaled(g.kg_co2e_per_kwh, f.distribution()) if self.s.grid is None else g.kg_co2e_per_kwh,
+            _scaled(g.kg_co2e_per_kwh, f.distribution()),
             "default",
-            f"{g.name} {g.year}, {why}: {g.source}"
-            + (f"; x{f.low:g}-{f.high:g} (the datacenter's grid may differ)" if self.s.grid is None else ""),
+            f"{g.name} {g.year}, {why}: {g.source}; x{f.low:g}-{f.high:g} (the datacenter's grid may differ)",
             g.kg_co2e_per_kwh,
         )
 

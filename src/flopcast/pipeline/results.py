@@ -206,7 +206,7 @@ class BatchResult:
 
 
 #: the power columns of a flat row (each with _p5 and _p95)
-_POWER_COLUMNS = ("peak_power_w", "energy_chip_j", "energy_facility_j", "emissions_kg_co2e")
+POWER_COLUMNS = ("peak_power_w", "energy_chip_j", "energy_facility_j", "emissions_kg_co2e")
 
 
 def flat_row(e: TrainingEstimate, methods: Sequence[str]) -> dict:
@@ -235,7 +235,7 @@ def flat_row(e: TrainingEstimate, methods: Sequence[str]) -> dict:
         row[f"cost_{m}_usd"], row[f"cost_{m}_usd_p5"], row[f"cost_{m}_usd_p95"] = (
             (s.median, s.p5, s.p95) if s is not None else (None, None, None)
         )
-    for k in _POWER_COLUMNS:
+    for k in POWER_COLUMNS:
         s = getattr(e, k)
         row[k], row[f"{k}_p5"], row[f"{k}_p95"] = (s.median, s.p5, s.p95) if s is not None else (None, None, None)
     row["reported_power_w"] = e.reported_power_w

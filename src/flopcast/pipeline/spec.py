@@ -145,12 +145,6 @@ def check_grid_intensity(value: float) -> None:
         )
 
 
-def check_cost_of_capital(rate: float) -> None:
-    """A cost of capital: an annual rate in [0, 1)."""
-    if not isinstance(rate, int | float) or not (0.0 <= float(rate) < 1.0):
-        raise InvalidInputError(f"cost_of_capital={rate!r} is outside [0, 1); it is an annual rate such as 0.08 for 8%")
-
-
 # ----------------------------------------------------------------------------- inputs
 
 
@@ -275,6 +269,8 @@ class Settings:
                     f"depreciation_years={depreciation_years:g} needs depreciation='straight-line' (--depreciation)"
                 )
             check_book_life(depreciation_years)
+        from flopcast.training import check_cost_of_capital
+
         check_cost_of_capital(cost_of_capital)
         if isinstance(grid, str):
             grid_intensity(grid)  # an unknown region is an error naming the known ones

@@ -318,7 +318,9 @@ def batch_csv(result: BatchResult) -> str:
     fields = list(CSV_FIELDS)
     for m in result.methods:
         fields += [f"cost_{m}_usd", f"cost_{m}_usd_p5", f"cost_{m}_usd_p95"]
-    for k in ("peak_power_w", "energy_chip_j", "energy_facility_j", "emissions_kg_co2e"):
+    from flopcast.pipeline.results import POWER_COLUMNS
+
+    for k in POWER_COLUMNS:
         fields += [k, f"{k}_p5", f"{k}_p95"]
     fields += ["reported_power_w", "imputed_inputs", "notes"]
     buf = io.StringIO()

@@ -245,21 +245,11 @@ def print_plan(plan) -> None:
 
     con = _console()
     t = Table(title=f"The run on each chip: {plan.describe}", show_lines=True)
-    labels = {
-        "min_chips": "Chips to hold the training state",
-        "chips": "Chips",
-        "duration_s": "Wall-clock time",
-        "chip_hours": "Chip-hours",
-        "peak_power_w": "Peak power (facility)",
-        "energy_chip_j": "Energy, chip-level",
-        "energy_facility_j": "Energy, facility-level",
-        "emissions_kg_co2e": "Emissions",
-    }
     t.add_column("median (90% interval)")
     for r in plan.rows:
         t.add_column(r.estimate.hardware if r.estimate is not None else r.hardware, justify="right")
     for k in PLAN_OUTPUTS:
-        t.add_row(labels[k], *(_two_lines(r.value(k)) if r.estimate is not None else "-" for r in plan.rows))
+        t.add_row(OUTPUT_LABELS[k], *(_two_lines(r.value(k)) if r.estimate is not None else "-" for r in plan.rows))
     for m in plan.methods:
         t.add_row(
             f"Cost, {m}",
