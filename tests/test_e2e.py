@@ -130,7 +130,11 @@ def test_deployment_hardware_and_trend_pages(page, server):
     page.fill("input[name=samples]", "2000")
     _submit(page)
     assert "$ per million tokens" in page.inner_text("#results-table")
+    assert "time per output token" in page.inner_text("#results-table")
     assert page.locator("#chart svg rect.bar").count() == 60
+    # the planner's answer: the configuration it chose and whether a latency target binds, as the CLI says
+    results = page.inner_text("#results")
+    assert "configurations that fit, within time to first token" in results and "binds" in results
 
     _open(page, server + "/hardware")
     _submit(page)

@@ -24,7 +24,26 @@ CASES = [
     ("two ways to give the time", "estimate --params 175B --tokens 300B --hours 10 --days 1", 2),
     ("an unknown chip", "hardware show zzz", 2),
     ("an unknown model", "estimate gpt-5q", 2),
-    ("a model that does not fit", "deploy bloom-176b --tokens-per-day 1e9 --chips 2", 2),
+    (
+        "a model that does not fit",
+        "deploy bloom-176b --tokens-per-day 1e9 --hardware a100-80gb --chips 2 --precision bf16",
+        2,
+    ),
+    (
+        "a model that fits on no candidate chip",
+        "deploy llama-3.1-405b --tokens-per-day 1e9 --hardware l4 --price-per-chip-hour 0.8",
+        2,
+    ),
+    (
+        "a latency target no configuration meets",
+        "deploy llama-3-70b --tokens-per-day 1e9 --hardware h100 --tpot 0.001",
+        2,
+    ),
+    (
+        "chips that do not divide the layout",
+        "deploy deepseek-v3 --tokens-per-day 1e9 --hardware h200 --chips 8 --tp 3",
+        2,
+    ),
     ("a batch out of range", "deploy bloom-176b --tokens-per-day 1e9 --batch 0", 2),
     ("an unknown precision", "deploy bloom-176b --tokens-per-day 1e9 --precision fp2", 2),
     ("years in the wrong order", "trend cost --since 2024 --until 2020", 2),

@@ -175,7 +175,7 @@ def test_no_file_access_and_size_limits(client):
     r = client.post("/api/deploy", json={"model": "bloom-176b", "scenario": "/etc/passwd"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "scenario"
     r = client.post("/api/deploy", json={"model": "bloom-176b"})
-    assert r.status_code == 422 and "scenario or tokens_per_day" in r.json()["detail"][0]["msg"]
+    assert r.status_code == 422 and "a scenario, tokens_per_day or requests_per_s" in r.json()["detail"][0]["msg"]
     r = client.post("/api/estimate", content=b"{" + b" " * 20_000 + b"}", headers={"content-type": "application/json"})
     assert r.status_code == 413
     r = client.post("/api/estimate", content=b"not json", headers={"content-type": "application/json"})

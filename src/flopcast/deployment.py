@@ -6,13 +6,15 @@ load and dollars per token. :mod:`flopcast.serving` orchestrates them into a
 :class:`~flopcast.serving.DeploymentEstimate`; :mod:`flopcast.validation.serving` checks them
 against published measurements.
 
-Roofline. One decode step of a batch of ``b`` sequences reads every weight once and the
-KV cache of every sequence, and does ``b x (2 N_active + 2 n_layers n_ctx d_model)``
-FLOP. Its time is the memory time ``bytes / (chips x bandwidth x eff_mem)`` and the
-compute time ``FLOP / (chips x peak x eff_compute)``: added (``overlap="none"``, the
-default: measured serving systems track the sum, see docs/deployment.md) or the larger
-of the two (``overlap="full"``, the ideal roofline). Prefill of the prompt is
-compute-bound: ``prompt tokens x 2 N_active`` FLOP at ``eff_compute``.
+Roofline. One decode step of a batch of ``b`` sequences reads the weights (for a mixture of
+experts, the shared ones and the experts its tokens touch) and the KV cache of every sequence,
+and does ``b x (2 N_active + attention per position x n_ctx)`` FLOP. Its time is the memory time
+``bytes / (chips x bandwidth x eff_memory)``, the compute time ``FLOP / (chips x peak x
+eff_compute)`` and the exposed communication (tensor-parallel all-reduces, expert-parallel
+all-to-alls): added (``overlap="none"``, the default: measured serving systems track the sum,
+see docs/deployment.md) or the largest (``overlap="full"``, the ideal roofline). Prefill reads a
+prompt at ``2 N_active`` FLOP a token plus causal attention; continuous batching, speculative
+decoding and the prefix cache are their own functions below.
 
 Parallelism: ``tensor`` splits every layer over the instance's chips (all chips work on
 every step; bandwidth and FLOP/s add up); ``pipeline`` places whole layers on each chip
@@ -44,11 +46,13 @@ from flopcast.units import BYTES_PER_VALUE, SECONDS_PER_HOUR, check_fraction, ch
 #: batch size...); a number comes back as a numpy float (a float) where every input was a number
 Values: TypeAlias = float | np.ndarray
 
-WEIGHT_PRECISIONS = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")
+WEIGHT_PRECISIONS = ("fp32", "bf16", "fp16", "fp8", "fp4", "int8", "int4")
 OVERLAPS = ("none", "full")
 PARALLELISMS = ("tensor", "pipeline", "zero")
 WEIGHT_KERNELS = ("fused", "dequantize")
-QUANTIZED = ("fp8", "int8", "int4")
+QUANTIZED = ("fp8", "fp4", "int8", "int4")
+#: the KV cache's precisions
+KV_PRECISIONS = ("bf16", "fp16", "fp8", "fp4", "int8")
 MAX_BATCH = 65_536
 MAX_CONTEXT = 10_000_000
 
@@ -123,11 +127,13 @@ def kv_cache_fraction(given: float | None, catalog: float | None = None, model: 
 
 
 def decode_peak_flop_per_s(hw: ChipPeaks, precision: str, weight_kernel: str = "fused") -> float:
-    """Peak FLOP/s of the decode GEMMs: fp8 weights on fp8 tensor cores, int8/int4 on int8 ones
-    when the chip has them and the kernel is fused; 16-bit otherwise (a dequantizing kernel
-    runs a dense 16-bit GEMM)."""
+    """Peak FLOP/s of the decode GEMMs: fp4 weights on fp4 tensor cores (else fp8 ones: W4A8), fp8
+    weights on fp8 tensor cores, int8/int4 on int8 ones when the chip has them and the kernel is
+    fused; 16-bit otherwise (a dequantizing kernel runs a dense 16-bit GEMM)."""
     have = hw.peak_flop_per_s_by_precision
-    if weight_kernel == "fused" and precision == "fp8" and "fp8" in have:
+    if weight_kernel == "fused" and precision == "fp4" and "fp4" in have:
+        return hw.peak_flop_per_s("fp4")
+    if weight_kernel == "fused" and precision in ("fp8", "fp4") and "fp8" in have:
         return hw.peak_flop_per_s("fp8")
     if weight_kernel == "fused" and precision in ("int8", "int4") and "int8" in have:
         return hw.peak_flop_per_s("int8")
@@ -175,13 +181,6 @@ def kv_bytes_per_token(
     return 2.0 * np.asarray(n_layers, dtype=float) * d_model * _bytes(kv_precision) * kv_heads_fraction
 
 
-def serving_memory_bytes(weights_bytes: Values, kv_per_token_bytes: Values, batch: Values, context: Values) -> Values:
-    """Weights plus the KV cache of ``batch`` sequences of ``context`` tokens."""
-    check_batch(batch)
-    check_context(context)
-    return np.asarray(weights_bytes, dtype=float) + np.asarray(kv_per_token_bytes, dtype=float) * batch * context
-
-
 def min_chips_to_fit(memory_bytes: Values, chip_memory_bytes: Values, usable_fraction: Values = 0.9) -> Values:
     """Fewest chips whose usable memory holds ``memory_bytes`` (the rest: activations, fragmentation)."""
     check_positive("memory_bytes", memory_bytes)
@@ -214,13 +213,17 @@ def decode_step_s(
     eff_memory: Values = 0.5,
     n_layers: Values | None = None,
     d_model: Values | None = None,
+    attention_flop_per_position: Values | None = None,
     overlap: str = "none",
     parallelism: str = "tensor",
     interconnect_bytes_per_s: Values | None = None,
 ) -> Values:
-    """Seconds for one decode step: every sequence of the batch gets one token.
+    """Seconds for one decode step: every sequence of the batch gets one token (no communication term;
+    the planner's configurations add theirs, see :func:`allreduce_s`).
 
-    ``weights_bytes`` is the weights' memory traffic per step (:func:`weight_bytes_read`).
+    ``weights_bytes`` is the weights' memory traffic per step (:func:`weight_bytes_read`). Attention
+    costs ``attention_flop_per_position`` per context position (:func:`attention_flop_per_position`),
+    else that of multi-head attention of width ``d_model`` over ``n_layers``, else nothing.
     With ``parallelism="zero"`` the batch is shared out over the chips, and every chip also
     receives the ``(chips - 1) / chips`` of the weights it does not hold, at half the
     catalog's (bidirectional) ``interconnect_bytes_per_s`` times ``eff_memory``.
@@ -237,49 +240,47 @@ def decode_step_s(
     if parallelism not in PARALLELISMS:
         raise UnknownNameError("parallelism", parallelism, PARALLELISMS)
     b = np.asarray(batch, dtype=float)
-    bytes_read = np.asarray(weights_bytes, dtype=float) + np.asarray(kv_per_token_bytes) * b * context
     flop_per_token = 2.0 * np.asarray(params_active, dtype=float)
-    if n_layers is not None and d_model is not None:
-        flop_per_token = flop_per_token + 2.0 * np.asarray(n_layers) * d_model * context
-    flop = b * flop_per_token
+    if attention_flop_per_position is None and n_layers is not None and d_model is not None:
+        attention_flop_per_position = attention_flop_per_position_mha(n_layers, d_model)
+    if attention_flop_per_position is not None:
+        flop_per_token = flop_per_token + np.asarray(attention_flop_per_position) * context
+    kv = np.asarray(kv_per_token_bytes, dtype=float)
+    w = np.asarray(weights_bytes, dtype=float)
     if parallelism == "zero":
         if interconnect_bytes_per_s is None:
             raise InvalidInputError("parallelism=zero needs the chip's interconnect bandwidth (none in the catalog)")
         check_positive("interconnect_bytes_per_s", interconnect_bytes_per_s)
         n = np.asarray(chips, dtype=float)
-        w = np.asarray(weights_bytes, dtype=float)
         per_chip = b / n
         t_gather = w * (n - 1.0) / n / (0.5 * np.asarray(interconnect_bytes_per_s, dtype=float) * eff_memory)
-        t_mem = (w + np.asarray(kv_per_token_bytes) * per_chip * context) / (memory_bandwidth_bytes_per_s * eff_memory)
-        t_compute = per_chip * flop_per_token / (peak_flop_per_s * eff_compute)
-        return t_gather + t_mem + t_compute if overlap == "none" else np.maximum(np.maximum(t_gather, t_mem), t_compute)
+        return roofline_s(
+            bytes_moved=w + kv * per_chip * context,
+            flop=per_chip * flop_per_token,
+            chips=1.0,
+            memory_bandwidth_bytes_per_s=memory_bandwidth_bytes_per_s,
+            peak_flop_per_s=peak_flop_per_s,
+            eff_memory=eff_memory,
+            eff_compute=eff_compute,
+            comm_s=t_gather,
+            overlap=overlap,
+        )
     working = 1.0 if parallelism == "pipeline" else np.asarray(chips, dtype=float)
-    t_mem = bytes_read / (working * memory_bandwidth_bytes_per_s * eff_memory)
-    t_compute = flop / (working * peak_flop_per_s * eff_compute)
-    return t_mem + t_compute if overlap == "none" else np.maximum(t_mem, t_compute)
+    return roofline_s(
+        bytes_moved=w + kv * b * context,
+        flop=b * flop_per_token,
+        chips=working,
+        memory_bandwidth_bytes_per_s=memory_bandwidth_bytes_per_s,
+        peak_flop_per_s=peak_flop_per_s,
+        eff_memory=eff_memory,
+        eff_compute=eff_compute,
+        overlap=overlap,
+    )
 
 
-def prefill_s_per_token(
-    *,
-    params_active: Values,
-    chips: Values,
-    peak_flop_per_s: Values,
-    eff_compute: Values = 0.5,
-    parallelism: str = "tensor",
-) -> Values:
-    """Seconds of instance time to read one prompt token (compute-bound: 2 N_active FLOP)."""
-    check_positive("params_active", params_active)
-    working = 1.0 if parallelism == "pipeline" else np.asarray(chips, dtype=float)
-    return 2.0 * np.asarray(params_active, dtype=float) / (working * peak_flop_per_s * eff_compute)
-
-
-def instance_throughput(
-    step_s: Values, batch: Values, prompt_per_generated: Values = 0.0, prefill_s_token: Values = 0.0
-) -> Values:
-    """Generated tokens per second per instance, counting the time to read prompts."""
-    check_positive("decode step", step_s)
-    s_per_generated = np.asarray(step_s, dtype=float) / batch + np.asarray(prompt_per_generated) * prefill_s_token
-    return 1.0 / s_per_generated
+def attention_flop_per_position_mha(n_layers: Values, d_model: Values) -> Values:
+    """:func:`attention_flop_per_position` of multi-head attention of width ``d_model``: ``4 x layers x d_model``."""
+    return attention_flop_per_position(n_layers, 1.0, d_model, d_model)
 
 
 def instances_for_load(tokens_per_day: Values, tokens_per_s_per_instance: Values, load_factor: Values = 1.0) -> Values:
@@ -293,6 +294,214 @@ def instances_for_load(tokens_per_day: Values, tokens_per_s_per_instance: Values
 def fleet_load_factor(tokens_per_day: Values, tokens_per_s_per_instance: Values, instances: Values) -> Values:
     """Average fraction of the fleet's capacity used."""
     return np.asarray(tokens_per_day, dtype=float) / 86_400 / (np.asarray(tokens_per_s_per_instance) * instances)
+
+
+# -- 2026 serving: attention, experts, collectives, prefill, speculation, batching ------
+
+
+def attention_flop_per_position(n_layers: Values, n_heads: Values, qk_dim: Values, v_dim: Values) -> Values:
+    """FLOP one query token spends on one position of its context: ``2 x layers x heads x (qk + v)``.
+
+    The scores (q . k over ``qk_dim``) and the weighted sum of values (over ``v_dim``), two FLOP a
+    multiply-add: Hoffmann et al. 2022 (arXiv 2203.15556), Appendix F, "attention logits" and
+    "softmax @ query reduction". Multi-head and grouped-query attention: ``qk = v = head_dim``
+    (GQA shares keys and values between heads, but every head does its own products, so GQA
+    saves KV bytes, not FLOP). Multi-head latent attention, decoding with the up-projections
+    absorbed (DeepSeek-AI 2024, arXiv 2412.19437, Section 2.1.1; FlashMLA): ``qk = kv_lora_rank +
+    rope_head_dim`` (576) and ``v = kv_lora_rank`` (512), 128 x 1,088 / 7,168 = 19x the
+    ``2 x d_model`` a multi-head model of DeepSeek-V3's width would spend.
+    """
+    for name, v in (("n_layers", n_layers), ("n_heads", n_heads), ("qk_dim", qk_dim), ("v_dim", v_dim)):
+        check_positive(name, v)
+    return 2.0 * np.asarray(n_layers, dtype=float) * n_heads * (np.asarray(qk_dim, dtype=float) + v_dim)
+
+
+def moe_params(
+    params: Values, params_active: Values, n_experts: Values, experts_per_token: Values
+) -> tuple[Values, Values]:
+    """Always-read parameters (embeddings, attention, dense layers, shared experts) and the routed
+    experts' parameters, from the total and active counts: ``shared + E x e = params`` and
+    ``shared + k x e = active`` (DeepSeek-V3: 671B and 37B with 8 of 256 experts give 16.6B shared
+    and 654B routed)."""
+    check_positive("params", params)
+    check_positive("params_active", params_active)
+    check_positive("n_experts", n_experts)
+    check_positive("experts_per_token", experts_per_token)
+    p, a = np.asarray(params, dtype=float), np.asarray(params_active, dtype=float)
+    e, k = np.asarray(n_experts, dtype=float), np.asarray(experts_per_token, dtype=float)
+    if (a > p).any() or (k >= e).any():
+        raise InvalidInputError("a mixture of experts needs params_active <= params and experts_per_token < n_experts")
+    per_expert = (p - a) / (e - k)
+    return a - k * per_expert, e * per_expert
+
+
+def experts_touched_fraction(tokens: Values, experts_per_token: Values, n_experts: Values) -> Values:
+    """Expected share of routed experts that at least one of ``tokens`` tokens is sent to:
+    ``1 - (1 - k / E) ^ tokens`` (each token picks ``k`` of ``E``, routing balanced). One token of
+    DeepSeek-V3 touches 8/256 = 3%; a step of 128 tokens, 98%."""
+    check_positive("tokens", tokens)
+    check_positive("n_experts", n_experts)
+    check_positive("experts_per_token", experts_per_token)
+    share = np.asarray(experts_per_token, dtype=float) / n_experts
+    return 1.0 - (1.0 - share) ** np.asarray(tokens, dtype=float)
+
+
+def allreduce_s(
+    tokens: Values,
+    d_model: Values,
+    n_layers: Values,
+    tp: Values,
+    link_bytes_per_s: Values,
+    *,
+    eff_network: Values = 0.7,
+    latency_s: Values = 1e-5,
+    value_bytes: float = 2.0,
+    per_layer: float = 2.0,
+) -> Values:
+    """Seconds of a forward pass's tensor-parallel all-reduces over ``tokens`` tokens: ``per_layer`` a
+    layer (Megatron-LM, Shoeybi et al. 2019, arXiv 1909.08053: after attention and after the MLP).
+
+    A ring all-reduce sends and receives ``2 (tp - 1) / tp`` of the ``tokens x d_model x value_bytes``
+    message on every chip (NCCL's bus bandwidth), each way at half the catalog's bidirectional link
+    bandwidth, times ``eff_network``, plus ``latency_s`` per all-reduce. Zero for ``tp = 1``.
+    """
+    check_positive("tokens", tokens)
+    check_positive("tp", tp)
+    check_positive("link_bytes_per_s", link_bytes_per_s)
+    check_fraction("eff_network", eff_network, what="achieved / peak link bandwidth")
+    check_positive("latency_s", latency_s, allow_zero=True)
+    t = np.asarray(tp, dtype=float)
+    message = np.asarray(tokens, dtype=float) * d_model * value_bytes
+    one = 2.0 * (t - 1.0) / t * message / (0.5 * np.asarray(link_bytes_per_s, dtype=float) * eff_network) + latency_s
+    return np.where(t > 1, per_layer * np.asarray(n_layers, dtype=float) * one, 0.0)
+
+
+def all_to_all_s(
+    tokens_per_chip: Values,
+    experts_per_token: Values,
+    d_model: Values,
+    moe_layers: Values,
+    ep: Values,
+    link_bytes_per_s: Values,
+    *,
+    eff_network: Values = 0.7,
+    latency_s: Values = 1e-5,
+    dispatch_bytes: float = 1.0,
+    combine_bytes: float = 2.0,
+) -> Values:
+    """Seconds of a forward pass's expert-parallel dispatch and combine: every token's hidden vector
+    goes to its ``k`` experts and comes back, in fp8 and bf16 (DeepSeek-AI 2024, Section 3.4; DeepEP),
+    and the ``(ep - 1) / ep`` of it bound for other chips crosses the link (half the catalog's
+    bidirectional bandwidth each way, times ``eff_network``), with two latencies a layer. Zero for
+    ``ep = 1``."""
+    check_positive("tokens_per_chip", tokens_per_chip)
+    check_positive("ep", ep)
+    check_positive("link_bytes_per_s", link_bytes_per_s)
+    check_fraction("eff_network", eff_network, what="achieved / peak link bandwidth")
+    e = np.asarray(ep, dtype=float)
+    sent = np.asarray(tokens_per_chip, dtype=float) * experts_per_token * d_model * (dispatch_bytes + combine_bytes)
+    per_layer = sent * (e - 1.0) / e / (0.5 * np.asarray(link_bytes_per_s, dtype=float) * eff_network)
+    return np.where(e > 1, np.asarray(moe_layers, dtype=float) * (per_layer + 2.0 * np.asarray(latency_s)), 0.0)
+
+
+def prefill_flop(
+    prompt_tokens: Values, params_active: Values, attention_per_position: Values, cached_fraction: Values = 0.0
+) -> Values:
+    """FLOP to read one prompt: ``2 N_active`` per new token plus causal attention, token ``i`` attending
+    to ``i`` positions, ``attention_per_position x (p^2 - c^2) / 2`` with ``c = cached_fraction x p``
+    tokens found in the prefix cache and skipped (vLLM's automatic prefix caching; SGLang's
+    RadixAttention, Zheng et al. 2024, arXiv 2312.07104)."""
+    check_positive("prompt_tokens", prompt_tokens, allow_zero=True)
+    check_positive("params_active", params_active)
+    h = np.asarray(cached_fraction, dtype=float)
+    if np.isnan(h).any() or (h < 0).any() or (h >= 1).any():
+        raise InvalidInputError(f"prefix cache hit rate={float(np.ravel(h)[0]):g} is outside [0, 1)")
+    p = np.asarray(prompt_tokens, dtype=float)
+    return (
+        2.0 * np.asarray(params_active, dtype=float) * p * (1.0 - h)
+        + np.asarray(attention_per_position) * p**2 * (1.0 - h**2) / 2.0
+    )
+
+
+def speculative_tokens_per_step(acceptance: Values, draft_tokens: Values) -> Values:
+    """Expected tokens one verification step yields with ``g`` draft tokens, each accepted with
+    probability ``a``: ``(1 - a^(g + 1)) / (1 - a)`` (Leviathan et al. 2023, arXiv 2211.17192, eq. 1);
+    1 with no drafts."""
+    a = np.asarray(acceptance, dtype=float)
+    g = np.asarray(draft_tokens, dtype=float)
+    if np.isnan(a).any() or (a < 0).any() or (a >= 1).any():
+        raise InvalidInputError(f"draft acceptance={float(np.ravel(a)[0]):g} is outside [0, 1)")
+    check_positive("draft_tokens", g, allow_zero=True)
+    return (1.0 - a ** (g + 1.0)) / (1.0 - a)
+
+
+def mean_decode_context(prompt_tokens: Values, output_tokens: Values) -> Values:
+    """Mean context over a request's decode steps, ``prompt + (output - 1) / 2``: under continuous
+    batching the batch holds sequences at every stage of their output at once."""
+    check_positive("prompt_tokens", prompt_tokens, allow_zero=True)
+    check_positive("output_tokens", output_tokens)
+    return np.asarray(prompt_tokens, dtype=float) + (np.asarray(output_tokens, dtype=float) - 1.0) / 2.0
+
+
+def steady_state_batch(requests_per_s: Values, output_tokens: Values, time_per_output_token_s: Values) -> Values:
+    """Sequences decoding at once at a load under continuous batching (Orca, Yu et al. 2022): Little's
+    law, arrivals x time in decode, ``requests/s x output tokens x time per output token``."""
+    check_positive("requests_per_s", requests_per_s, allow_zero=True)
+    return np.asarray(requests_per_s, dtype=float) * output_tokens * time_per_output_token_s
+
+
+def roofline_s(
+    *,
+    bytes_moved: Values,
+    flop: Values,
+    chips: Values,
+    memory_bandwidth_bytes_per_s: Values,
+    peak_flop_per_s: Values,
+    eff_memory: Values = 0.5,
+    eff_compute: Values = 0.5,
+    comm_s: Values = 0.0,
+    overlap: str = "none",
+) -> Values:
+    """Seconds of a step that moves ``bytes_moved`` and does ``flop`` over ``chips`` chips: memory time
+    ``bytes / (chips x bandwidth x eff_memory)``, compute time ``flop / (chips x peak x eff_compute)``
+    and exposed communication ``comm_s``, added (``overlap="none"``) or the largest (``"full"``)."""
+    check_fraction("eff_compute", eff_compute, what="achieved / peak FLOP/s")
+    check_fraction("eff_memory", eff_memory, what="achieved / peak memory bandwidth")
+    if overlap not in OVERLAPS:
+        raise UnknownNameError("overlap", overlap, OVERLAPS)
+    n = np.asarray(chips, dtype=float)
+    t_mem = np.asarray(bytes_moved, dtype=float) / (n * memory_bandwidth_bytes_per_s * eff_memory)
+    t_compute = np.asarray(flop, dtype=float) / (n * peak_flop_per_s * eff_compute)
+    if overlap == "none":
+        return t_mem + t_compute + comm_s
+    return np.maximum(np.maximum(t_mem, t_compute), comm_s)
+
+
+def request_rate(
+    prefill_s: Values, step_s: Values, batch: Values, output_tokens: Values, tokens_per_step: Values = 1.0
+) -> Values:
+    """Requests per second one instance completes: ``1 / (prefill + output x step / (batch x tokens per
+    step))``. The instance interleaves prefill chunks with decode steps (chunked prefill: Agrawal et al.
+    2024, Sarathi-Serve, arXiv 2403.02310), so a request costs its prefill time and its share of the
+    decode steps of the batch it joins."""
+    check_positive("decode step", step_s)
+    check_positive("prefill_s", prefill_s, allow_zero=True)
+    per_request = np.asarray(prefill_s, dtype=float) + np.asarray(output_tokens, dtype=float) * step_s / (
+        np.asarray(batch, dtype=float) * tokens_per_step
+    )
+    return 1.0 / per_request
+
+
+def time_per_output_token_s(step_s: Values, tokens_per_step: Values, prefill_share: Values) -> Values:
+    """What a user sees between tokens: the step over the tokens it yields, stretched by the share of
+    the instance's time spent on other requests' prefills, ``step / tokens / (1 - share)``."""
+    share = np.asarray(prefill_share, dtype=float)
+    return np.asarray(step_s, dtype=float) / tokens_per_step / np.maximum(1.0 - share, 1e-9)
+
+
+def time_to_first_token_s(prefill_s: Values, step_s: Values) -> Values:
+    """Time to the first token with no queue: the prompt's prefill on the instance, then one step."""
+    return np.asarray(prefill_s, dtype=float) + step_s
 
 
 # -- dollars ---------------------------------------------------------------------------
@@ -356,3 +565,17 @@ def words_to_tokens(words: Values, words_per_token: Values = 0.75) -> Values:
     check_positive("words", words)
     check_positive("words_per_token", words_per_token)
     return np.asarray(words, dtype=float) / words_per_token
+
+
+def inference_implied_by_shares(training: Values, experimentation: Values, shares: Mapping[str, float]) -> Values:
+    """Inference compute (or energy) a published lifetime split implies for a model's training and experiments:
+    ``training x inference / training share`` (Wu et al. 2022: 70 / 20 = 3.5x the final runs), or, where the split
+    lumps experiments with training, ``(training + experimentation) x inference / that share`` (Patterson et al.
+    2022: 3/5 against 2/5, 1.5x)."""
+    if "training" in shares:
+        return np.asarray(training, dtype=float) * shares["inference"] / shares["training"]
+    return (
+        (np.asarray(training, dtype=float) + experimentation)
+        * shares["inference"]
+        / shares["experimentation_and_training"]
+    )

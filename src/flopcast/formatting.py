@@ -38,6 +38,31 @@ OUTPUT_LABELS = {
 }
 
 
+#: what the serving outputs are called wherever they are shown (CLI, web, report)
+DEPLOYMENT_LABELS = {
+    "tokens_per_s_per_instance": "Output tokens/s per instance",
+    "time_per_output_token_s": "Time per output token",
+    "time_to_first_token_s": "Time to first token",
+    "latency_per_token_s": "Time per decode step",
+    "tokens_per_day": "Output tokens a day",
+    "prompt_tokens_per_day": "Prompt tokens a day",
+    "instances": "Instances",
+    "fleet_load_factor": "Fleet load factor",
+    "usd_per_million_tokens": "$ per million tokens (prompt and output)",
+    "usd_per_million_output_tokens": "$ per million output tokens",
+    "usd_per_day": "$ a day",
+    "usd_per_year": "$ a year",
+    "usd_total": "$ over the period",
+}
+
+
+def deployment_label(key: str, duration_days: float | None = None) -> str:
+    """The label of a serving output; the total names its period ("$ over 30 days", "$ over 1 day")."""
+    if key == "usd_total" and duration_days is not None:
+        return f"$ over {duration_days:g} day" + ("" if duration_days == 1 else "s")
+    return DEPLOYMENT_LABELS.get(key, key)
+
+
 def format_sci(x: float, digits: int = 2) -> str:
     """``3.1e23`` style; small magnitudes in plain notation."""
     if x is None or (isinstance(x, float) and math.isnan(x)):

@@ -86,7 +86,7 @@ _TOP_KEYS = {
 }
 _REQUIRED_TOP = ("name", "duration_days", "inputs", "load")
 _INPUT_KEYS = ("value", "low", "high", "kind", "unit", "source", "note", "as_of")
-_LOAD_KEYS = ("generated_tokens_per_day", "prompt_tokens_per_generated_token")
+_LOAD_KEYS = ("generated_tokens_per_day", "prompt_tokens_per_generated_token", "output_tokens_per_request")
 _KINDS = ("lognormal", "normal", "beta")
 
 
@@ -113,11 +113,14 @@ class LoadSpec:
 
     ``generated_factors``: generated tokens per day = the product of these inputs.
     ``prompt_ratio_input``: the input giving prompt tokens read per generated token, or
-    ``None`` when prompts are ignored.
+    ``None`` when prompts are ignored. ``output_tokens_per_request``: a request's output (a code
+    completion is tens of tokens, a chat answer hundreds), which with the ratio sets its prompt.
     """
 
     generated_factors: tuple[str, ...]
     prompt_ratio_input: str | None = None
+    #: output tokens of one request (None: the serving default)
+    output_tokens_per_request: float | None = None
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -336,7 +339,10 @@ def _parse_load(label: str, table: object, inputs: Mapping[str, ScenarioInput]) 
     prompt = table.get("prompt_tokens_per_generated_token")
     if prompt is not None:
         prompt = _input_ref(label, "load.prompt_tokens_per_generated_token", prompt, inputs)
-    return LoadSpec(factors, prompt)
+    out = table.get("output_tokens_per_request")
+    if out is not None:
+        out = _number(label, "load.output_tokens_per_request", out)
+    return LoadSpec(factors, prompt, out)
 
 
 def parse_scenario(data: dict[str, Any], label: str) -> Scenario:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +48,19 @@ class ModelSpec:
     max_context_length: float | None = None
     #: KV-cache elements per token and layer over multi-head attention's 2 x d_model (GQA, MQA, MLA); None = 1
     kv_cache_fraction: float | None = None
+    #: attention: mha (multi-head), gqa (grouped-query), mqa (multi-query) or mla (multi-head latent)
+    attention: str | None = None
+    n_heads: float | None = None
+    #: KV heads (gqa, mqa; None for mha = n_heads, and for mla)
+    n_kv_heads: float | None = None
+    head_dim: float | None = None
+    #: multi-head latent attention (mla): the cached latent's width and the decoupled RoPE key's
+    kv_lora_rank: float | None = None
+    rope_head_dim: float | None = None
+    #: mixture of experts: routed experts, experts each token is routed to, and layers with experts
+    n_experts: float | None = None
+    experts_per_token: float | None = None
+    moe_layers: float | None = None
     precision: str | None = None
     training_start_date: dt.date | None = None
     confidence: str = "likely"
@@ -57,6 +70,17 @@ class ModelSpec:
     notes: str = ""
     #: the row of Epoch's AI models table this curated row corrects and completes ("" = an addition)
     epoch_name: str = ""
+
+    @property
+    def kv_values_per_token_layer(self) -> float | None:
+        """KV-cache values per token and layer: 2 x KV heads x head width (mha, gqa, mqa), the latent
+        plus the RoPE key (mla, DeepSeek-AI 2024 Section 2.1.1); None without an attention shape."""
+        if self.attention == "mla" and self.kv_lora_rank is not None and self.rope_head_dim is not None:
+            return self.kv_lora_rank + self.rope_head_dim
+        if self.attention is None or self.n_heads is None or self.head_dim is None:
+            return None
+        kv_heads = self.n_kv_heads if self.attention in ("gqa", "mqa") and self.n_kv_heads else self.n_heads
+        return 2.0 * kv_heads * self.head_dim
 
     @property
     def params_per_token(self) -> float | None:
@@ -109,6 +133,40 @@ def _fraction(row: dict, col: str, label: str) -> float | None:
     return v
 
 
+ATTENTIONS = ("mha", "gqa", "mqa", "mla")
+_ARCHITECTURE = (
+    "n_heads",
+    "n_kv_heads",
+    "head_dim",
+    "kv_lora_rank",
+    "rope_head_dim",
+    "n_experts",
+    "experts_per_token",
+    "moe_layers",
+)
+
+
+def _architecture(row: dict, label: str) -> dict:
+    """The attention and expert columns of a row, checked against each other and the KV-cache fraction."""
+    where = f"{label} line {row['_line']}"
+    attention = (row.get("attention") or "").strip().lower() or None
+    if attention is not None and attention not in ATTENTIONS:
+        raise CatalogError(f"{where}: attention={attention!r} is not one of {', '.join(ATTENTIONS)}")
+    out: dict = {"attention": attention, **{c: num(row, c, label) for c in _ARCHITECTURE}}
+    if attention is not None and (out["n_heads"] is None or out["head_dim"] is None):
+        raise CatalogError(f"{where}: attention={attention} needs n_heads and head_dim")
+    if attention in ("gqa", "mqa") and out["n_kv_heads"] is None:
+        raise CatalogError(f"{where}: attention={attention} needs n_kv_heads")
+    if attention == "mla" and (out["kv_lora_rank"] is None or out["rope_head_dim"] is None):
+        raise CatalogError(f"{where}: attention=mla needs kv_lora_rank and rope_head_dim")
+    experts = (out["n_experts"], out["experts_per_token"], out["moe_layers"])
+    if any(v is not None for v in experts) and not all(v is not None for v in experts):
+        raise CatalogError(f"{where}: a mixture of experts needs n_experts, experts_per_token and moe_layers")
+    if out["n_experts"] is not None and out["experts_per_token"] > out["n_experts"]:
+        raise CatalogError(f"{where}: experts_per_token={out['experts_per_token']:g} exceeds n_experts")
+    return out
+
+
 def _row_to_model(row: dict, label: str) -> ModelSpec:
     conf = (row.get("confidence") or "likely").strip().lower()
     if conf not in _CONFIDENCE:
@@ -138,6 +196,7 @@ def _row_to_model(row: dict, label: str) -> ModelSpec:
         context_length=num(row, "context_length", label),
         max_context_length=num(row, "max_context_length", label),
         kv_cache_fraction=_fraction(row, "kv_cache_fraction", label),
+        **_architecture(row, label),
         precision=(row.get("precision") or "").strip().lower() or None,
         training_start_date=date(row, "training_start_date", label),
         confidence=conf,
@@ -153,11 +212,25 @@ def load_models(name: str | None = None, path: str | Path | None = None) -> Mode
     if name is None and path is None:
         name = "models.csv"
     rows, label = read_rows(name, path, required=_REQUIRED)
-    items = [_row_to_model(r, label) for r in rows]
+    items = [_with_kv_fraction(_row_to_model(r, label), label) for r in rows]
     for m in items:
         if not m.source:
             raise CatalogError(f"{label}: model {m.key!r} has no source; every row must cite one")
     return ModelCatalog(items, label)
+
+
+def _with_kv_fraction(m: ModelSpec, label: str) -> ModelSpec:
+    """The KV-cache fraction from the attention shape where the row gives one, checked against the column."""
+    kv = m.kv_values_per_token_layer
+    if kv is None or m.d_model is None:
+        return m
+    derived = kv / (2.0 * m.d_model)
+    if m.kv_cache_fraction is not None and abs(m.kv_cache_fraction / derived - 1.0) > 0.01:
+        raise CatalogError(
+            f"{label}: model {m.key!r} has kv_cache_fraction={m.kv_cache_fraction:g}, but its attention shape "
+            f"gives {kv:g} / (2 x {m.d_model:g}) = {derived:.4g}"
+        )
+    return replace(m, kv_cache_fraction=derived if derived < 1.0 else m.kv_cache_fraction)
 
 
 @lru_cache(maxsize=1)

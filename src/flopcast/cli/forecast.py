@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+import math
+from typing import Annotated, Any
 
 import typer
 
@@ -379,7 +380,7 @@ def trend_cmd(
 
 def deploy_cmd(
     model: Annotated[
-        str | None, typer.Argument(help="A catalog model (e.g. bloom-176b), or none with --params.")
+        str | None, typer.Argument(help="A catalog model (e.g. llama-3-70b), or none with --params.")
     ] = None,
     scenario: Annotated[
         str | None,
@@ -388,16 +389,44 @@ def deploy_cmd(
         ),
     ] = None,
     tokens_per_day: Annotated[
-        str | None, typer.Option(help="Generated tokens a day (point or low..high) instead of a scenario.")
+        str | None, typer.Option(help="Generated (output) tokens a day, point or low..high, instead of a scenario.")
+    ] = None,
+    requests_per_second: Annotated[
+        str | None,
+        typer.Option(help="Requests a second (point or low..high), each of --prompt-tokens and --output-tokens."),
+    ] = None,
+    prompt_tokens: Annotated[
+        float | None, typer.Option(help="Prompt tokens of a request (default 70, LMSYS-Chat-1M's mean).")
+    ] = None,
+    output_tokens: Annotated[
+        float | None, typer.Option(help="Output tokens of a request (default 215, LMSYS-Chat-1M's mean).")
+    ] = None,
+    ttft: Annotated[
+        str | None,
+        typer.Option(help="Target time to first token, seconds, or none (default 2, MLPerf's server target)."),
+    ] = None,
+    tpot: Annotated[
+        str | None,
+        typer.Option(help="Target time per output token, seconds, or none (default 0.2, MLPerf's server target)."),
     ] = None,
     params: Annotated[str | None, typer.Option(help="Parameters of an ad-hoc model.")] = None,
     params_active: Annotated[str | None, typer.Option(help="Active parameters per token (MoE).")] = None,
-    hardware: Annotated[str, typer.Option(help="Chip.")] = "a100",
-    chips: Annotated[
-        int | None, typer.Option(help="Chips per instance (default: the next power of two that holds the model).")
+    hardware: Annotated[
+        str | None, typer.Option(help="Chip, or chips a,b,c to choose from (default: every chip with a price).")
     ] = None,
-    precision: Annotated[str, typer.Option(help="Weights: bf16, fp16, fp8, int8, int4 or fp32.")] = "bf16",
-    batch: Annotated[int, typer.Option(help="Sequences per decode step (1 to 65,536).")] = 32,
+    chips: Annotated[int | None, typer.Option(help="Chips per instance (default: searched).")] = None,
+    tp: Annotated[int | None, typer.Option(help="Tensor-parallel degree of attention (default: searched).")] = None,
+    ep: Annotated[int | None, typer.Option(help="Expert-parallel degree, MoE models (default: every chip).")] = None,
+    precision: Annotated[
+        str | None, typer.Option(help="Weights: bf16, fp16, fp8, fp4, int8, int4 or fp32 (default: searched).")
+    ] = None,
+    kv_precision: Annotated[
+        str | None,
+        typer.Option(help="KV cache: bf16, fp16, fp8, fp4 or int8 (default: fp8 with 8-bit or 4-bit weights)."),
+    ] = None,
+    batch: Annotated[
+        int | None, typer.Option(help="Sequences decoding at once per instance, 1 to 65,536 (default: searched).")
+    ] = None,
     kv_fraction: Annotated[
         float | None,
         typer.Option(
@@ -405,19 +434,31 @@ def deploy_cmd(
         ),
     ] = None,
     context: Annotated[
-        int | None, typer.Option(help="Tokens of context per sequence (default: the model's, up to 8,192).")
+        int | None,
+        typer.Option(help="A fixed mean decode context in tokens (default: prompt + (output - 1) / 2)."),
     ] = None,
+    cache_hit: Annotated[float, typer.Option(help="Prefix-cache hit rate of prompt tokens, [0, 1).")] = 0.0,
+    draft_tokens: Annotated[int, typer.Option(help="Speculative decoding: draft tokens a step (0 to 16).")] = 0,
+    acceptance: Annotated[float, typer.Option(help="Speculative decoding: acceptance rate of a draft token.")] = 0.0,
+    draft_cost: Annotated[
+        float, typer.Option(help="Speculative decoding: a draft token's time over a step's (e.g. 0.05).")
+    ] = 0.0,
     price_per_chip_hour: Annotated[
-        str | None, typer.Option(help="USD per chip-hour (point or low..high; default: catalog on-demand).")
+        str | None, typer.Option(help="USD per chip-hour (point or low..high; default: the market's on-demand price).")
     ] = None,
     owned: Annotated[
         bool,
         typer.Option("--owned", help="Price owned hardware (amortized purchase plus energy) instead of cloud rental."),
     ] = False,
-    load_factor: Annotated[str, typer.Option(help="Average utilization of the fleet, (0, 1].")] = "1.0",
+    load_factor: Annotated[
+        str | None,
+        typer.Option(
+            help="Average load of the fleet over its capacity, (0, 1] or low..high (default 0.82, 0.6..0.95)."
+        ),
+    ] = None,
     days: Annotated[float | None, typer.Option(help="Duration in days (default: the scenario's, else 365).")] = None,
     overlap: Annotated[
-        str, typer.Option(help="none (memory and compute time add up) or full (the larger of the two).")
+        str, typer.Option(help="none (memory, compute and communication time add up) or full (the largest).")
     ] = "none",
     parallelism: Annotated[
         str,
@@ -432,31 +473,42 @@ def deploy_cmd(
         ),
     ] = "fused",
     vs_training: Annotated[
-        bool, typer.Option("--vs-training", help="Compare with the cost of developing the model.")
+        bool, typer.Option("--vs-training", help="Compare with the cost of developing the model, on one basis.")
     ] = False,
     api_price: Annotated[
         str | None, typer.Option(help="API price in USD per 1k tokens, to compare with self-hosting.")
     ] = None,
+    frontier: Annotated[
+        bool, typer.Option("--frontier", help="Also print the frontier of throughput against latency.")
+    ] = False,
+    plot: Annotated[str | None, typer.Option(help="Draw the frontier to this PNG or SVG file.")] = None,
     samples: opt.Samples = DEFAULT_SAMPLES,
     seed: opt.Seed = DEFAULT_SEED,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """What it costs to serve a model for a load: throughput, instances, $/Mtok, $/day and $/year."""
+    """The cheapest way to serve a model for a load within latency targets, with 90% intervals."""
     from flopcast.cli.parse import parse_value
     from flopcast.service import deployment_estimate
 
-    if scenario is not None and tokens_per_day is not None:
-        raise InvalidInputError("give --scenario or --tokens-per-day, not both")
     if not (2 <= samples <= 1_000_000):
         raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
     if days is not None and not days > 0:
         raise InvalidInputError(f"--days={days:g} must be > 0")
+    if plot is not None:
+        from flopcast.reporting.plots import check_plot_path
+
+        check_plot_path(plot)
 
     def point(field: str, text: str | None) -> float | None:
         v = parse_value(field, text)
         if isinstance(v, tuple):
             raise InvalidInputError(f"--{field}={text!r}: give one number here, not an interval")
         return v
+
+    def target(field: str, text: str | None) -> float | None:
+        if text is not None and text.strip().lower() in ("none", "inf", "off"):
+            return math.inf
+        return point(field, text)
 
     # an interval low..high is a 90% CI (a beta for --load-factor below 1): the service's as_input
     est = deployment_estimate(
@@ -465,13 +517,25 @@ def deploy_cmd(
         params_active=point("params-active", params_active),
         hardware=hardware,
         chips=chips,
+        tp=tp,
+        ep=ep,
         precision=precision,
+        kv_precision=kv_precision,
         batch=batch,
+        prompt_tokens=prompt_tokens,
+        output_tokens=output_tokens,
         context=context,
+        cache_hit=cache_hit,
+        draft_tokens=draft_tokens,
+        acceptance=acceptance,
+        draft_cost=draft_cost,
         kv_fraction=kv_fraction,
         tokens_per_day=parse_value("tokens-per-day", tokens_per_day),
+        requests_per_s=parse_value("requests-per-second", requests_per_second),
         scenario=scenario,
         duration_days=days,
+        ttft_s=target("ttft", ttft),
+        tpot_s=target("tpot", tpot),
         price_usd_per_chip_hour=parse_value("price-per-chip-hour", price_per_chip_hour),
         owned=owned,
         load_factor=parse_value("load-factor", load_factor, fraction=True),
@@ -483,38 +547,63 @@ def deploy_cmd(
         samples=samples,
         seed=seed,
     )
+    if plot is not None:
+        from flopcast.reporting.plots import plot_serving_frontier
+
+        plot_serving_frontier(est, plot, path_label="--plot")
     if as_json:
         echo_json(est.to_dict())
         return
+    _print_deployment(est, frontier)
+    if plot:
+        _console().print(f"wrote {plot}")
+
+
+def _print_deployment(est: Any, frontier: bool) -> None:
+    """The deployment as the terminal shows it: the table, the plan, the notes, the comparisons."""
     from rich.table import Table
 
-    from flopcast.formatting import format_summary
+    from flopcast.formatting import deployment_label, format_bytes, format_summary, format_value
 
     con = _console()
-    t = Table(
-        title=f"Serving {est.model} on {est.chips_per_instance} x {est.hardware} ({est.precision}, batch "
-        f"{est.batch:g}, context {est.context:g})" + (f": {est.scenario}" if est.scenario else "")
-    )
+    t = Table(title=f"Serving {est.model}: {est.configuration}" + (f" ({est.scenario})" if est.scenario else ""))
     t.add_column("quantity")
     t.add_column("median (90% CI)")
-    labels = {
-        "tokens_per_s_per_instance": "Tokens/s per instance",
-        "latency_per_token_s": "Time per decode step",
-        "tokens_per_day": "Tokens a day",
-        "instances": "Instances",
-        "fleet_load_factor": "Fleet load factor",
-        "usd_per_million_tokens": "$ per million tokens",
-        "usd_per_day": "$ a day",
-        "usd_per_year": "$ a year",
-        "usd_total": f"$ over {est.duration_days:g} days",
-    }
     for k, s in est.outputs().items():
-        t.add_row(labels[k], format_summary(s))
+        t.add_row(deployment_label(k, est.duration_days), format_summary(s))
     con.print(t)
     con.print(
-        f"Memory per instance {est.memory_per_instance_bytes / 1e9:.0f} GB; at least {est.min_chips_to_fit} chips "
-        f"hold it. Price: {est.price_source}."
+        f"Requests of {est.prompt_tokens:,.0f} prompt and {est.output_tokens:,.0f} output tokens (mean decode context "
+        f"{est.context:,.0f}). Memory per instance {format_bytes(est.memory_per_instance_bytes)}; at least "
+        f"{est.min_chips_to_fit} {'chip holds' if est.min_chips_to_fit == 1 else 'chips hold'} it. Price: {est.price_source}."
     )
+    p = est.plan or {}
+    if p.get("fixed"):
+        verdict = "meets" if p["meets_targets"] else "misses"
+        con.print(f"Every choice was given, so this configuration alone: it {verdict} {p['targets']['text']}.")
+    elif p:
+        head = f"Planner: {p['feasible']:,} of {p['searched']:,} configurations fit; the cheapest within {p['targets']['text']}"
+        if p["binding"]:
+            u = p["unconstrained"]
+            con.print(
+                f"{head}. The target binds ({', '.join(p['binding'])}): without it, {u['configuration']} would cost "
+                f"{format_value(u['usd_per_day'], 'USD')} a day at {format_value(u['time_per_output_token_s'], 's')} a token."
+            )
+        else:
+            con.print(f"{head}; no target binds (the cheapest configuration meets them).")
+    if frontier and p.get("frontier"):
+        f = Table(title="Frontier: on each chip, no configuration is both faster and cheaper (central efficiencies)")
+        for col in ("configuration", "time per output token", "tokens/s per chip", "$/Mtok at capacity"):
+            f.add_column(col)
+        for r in p["frontier"]:
+            f.add_row(
+                f"{r['chips']} x {r['hardware']}, TP{r['tp']}" + (f" EP{r['ep']}" if r["ep"] > 1 else "")
+                + f", {r['precision']}, batch {r['batch']}",
+                format_value(r["time_per_output_token_s"], "s"),
+                f"{r['output_tokens_per_s_per_chip']:,.0f}",
+                format_value(r["usd_per_million_tokens_at_capacity"], "USD"),
+            )  # fmt: skip
+        con.print(f)
     for n in est.notes:
         con.print(f"note: {n}")
     if est.api:
@@ -529,7 +618,7 @@ def deploy_cmd(
         con.print(
             f"Deployment / development cost: {r['median']:.0%} (90% CI {r['p5']:.0%}-{r['p95']:.0%}); "
             + ", ".join(f"{k} = {p:.2f}" for k, p in v["probabilities"].items())
-            + f". {v['published']}."
+            + f". Basis: {v['basis']}. {v['published']}."
         )
         assert est.lifetime is not None  # the deployment sets it with vs_training
         sh = est.lifetime["compute_share"]
@@ -538,3 +627,14 @@ def deploy_cmd(
             + ", ".join(f"{k} {s['median']:.0%}" for k, s in sh.items())
             + " (Facebook 2021: 10:20:70; Google 2022: about 3/5 inference)."
         )
+        imp = est.lifetime.get("implied_by_published_shares", {})
+        if imp:
+            con.print(
+                "Those splits imply a lifetime of inference of "
+                + " and ".join(
+                    f"{format_value(v['inference_flop']['median'], 'FLOP')} ({k.replace('_', ' ')}; this deployment is "
+                    f"{v['this_deployment_over_implied']['median']:.0%} of it)"
+                    for k, v in imp.items()
+                )
+                + "."
+            )

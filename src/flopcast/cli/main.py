@@ -6,9 +6,10 @@ Heavy libraries (numpy, scipy, pandas) are imported inside the commands so that
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -263,10 +264,17 @@ def models_show(name: str, data: opt.Data = None, as_json: opt.Json = False) -> 
         print_model(r, source=db.describe())
 
 
+@functools.cache
+def _command() -> Any:
+    """The click command typer builds from ``app``, built once: typer rebuilds it from every command's
+    signature on each call (about 75 ms), which a process that runs many commands (the tests) pays each time."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: a FlopcastError becomes one line on stderr and exit status 2."""
     try:
-        rc = app(args=argv, standalone_mode=False)
+        rc = _command()(args=argv, standalone_mode=False)
         if isinstance(rc, int) and rc:  # typer.Exit(code) inside a command returns its code here
             sys.exit(rc)
     except FlopcastError as exc:

@@ -47,6 +47,7 @@ def _jinja():
         sci=F.format_sci,
         summary=F.format_summary,
         pct=lambda x: f"{x:.0%}" if x is not None else "-",
+        deploy_label=F.deployment_label,
     )
     return env
 

@@ -354,4 +354,63 @@ def plot_plan(plan, path, *, path_label: str = "plot path") -> Path:
     return p
 
 
-__all__ = ["FORMATS", "check_plot_path", "plot_plan", "plot_reproduction", "plot_trend"]
+def plot_serving_frontier(est, path, *, path_label: str = "plot path") -> Path:
+    """The planner's frontier (:class:`flopcast.serving.DeploymentEstimate`'s ``plan``): output tokens a second
+    per chip against the time per output token, one series per chip, at central efficiencies.
+
+    Every point is a configuration no other beats on both speed and cost at capacity; the chosen one
+    is ringed and the time-per-output-token target drawn as a line.
+    """
+    p, fmt = _check_path(path, path_label)
+    plan = est.plan or {}
+    rows = plan.get("frontier") or []
+    if not rows:
+        raise InvalidInputError("the deployment has no frontier to plot (every choice was fixed)")
+    matplotlib, Figure, FigureCanvasAgg = _import_matplotlib()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "flopcast", "font.size": 9}):
+        fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        for hw in dict.fromkeys(r["hardware"] for r in rows):
+            mine = [r for r in rows if r["hardware"] == hw]
+            ax.plot(
+                [r["time_per_output_token_s"] * 1e3 for r in mine],
+                [r["output_tokens_per_s_per_chip"] for r in mine],
+                marker="o",
+                ms=4,
+                lw=1,
+                label=hw,
+            )
+        chosen = next(
+            (r for r in rows if r["hardware"] == est.hardware and r["chips"] == est.chips_per_instance
+             and r["batch"] == est.batch and r["precision"] == est.precision),
+            None,
+        )  # fmt: skip
+        if chosen is not None:
+            ax.plot(
+                chosen["time_per_output_token_s"] * 1e3, chosen["output_tokens_per_s_per_chip"], "o", ms=11,
+                mfc="none", mec="black", label="chosen",
+            )  # fmt: skip
+        target = (plan.get("targets") or {}).get("tpot_s")
+        if target:
+            ax.axvline(target * 1e3, color="#999999", ls="--", lw=1)
+            ax.text(target * 1e3, ax.get_ylim()[1], " target", va="top", fontsize=8, color="#666666")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("Time per output token (ms)")
+        ax.set_ylabel("Output tokens a second per chip")
+        ax.set_title(f"Serving {est.model}: throughput against latency", fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8, frameon=False)
+        caption = (
+            f"Requests of {est.prompt_tokens:,.0f} prompt and {est.output_tokens:,.0f} output tokens; "
+            f"central efficiencies; chosen: {est.configuration}."
+        )
+        fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
+        fig.text(0.01, 0.005, caption, fontsize=7.5, color="#444444", ha="left", va="bottom")
+        kwargs = {"dpi": PNG_DPI} if fmt == "png" else {"metadata": {"Date": None}}
+        _save(fig, p, fmt, path_label, **kwargs)
+    return p
+
+
+__all__ = ["FORMATS", "check_plot_path", "plot_plan", "plot_reproduction", "plot_serving_frontier", "plot_trend"]

@@ -1,19 +1,20 @@
-"""Serving orchestration: a model, a chip and a load in, a typed :class:`DeploymentEstimate` out.
+"""Serving orchestration: a model, a load and latency targets in, a typed :class:`DeploymentEstimate` out.
 
 Layer: orchestration, as :mod:`flopcast.pipeline` is for training. This module resolves the
-model's shape (the curated model catalog), the chip (the hardware catalog), the price (the
-price book), the load (a number or a :mod:`flopcast.scenarios` scenario) and the uncertain
-inputs, draws them once per sample index, and passes the arrays through the stage functions of
-:mod:`flopcast.deployment`; no serving arithmetic lives here. :func:`~flopcast.serving.sweep.sweep` tabulates the same
-stage functions over chips, precisions and batch sizes.
+model's shape (the curated model catalog), the candidate chips (the hardware catalog), their
+prices (the price book), the load (a number, a request rate or a :mod:`flopcast.scenarios`
+scenario) and the request shape; :func:`flopcast.serving.plan.plan` picks the configuration;
+the uncertain inputs are drawn once per sample index and go through
+:func:`flopcast.serving.config.evaluate` and the fleet's stage functions of
+:mod:`flopcast.deployment`. No serving arithmetic lives here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import numpy as np
@@ -22,32 +23,23 @@ from flopcast.catalogs import Hardware, HardwareCatalog, ModelCatalog, ModelSpec
 from flopcast.catalogs import constants as K
 from flopcast.catalogs.prices import PriceBook, bundled_price_book
 from flopcast.deployment import (
-    PARALLELISMS,
     SHARES_PUBLISHED,
-    WEIGHT_KERNELS,
     Values,
     api_cost_usd,
     check_batch,
     check_context,
-    decode_peak_flop_per_s,
-    decode_step_s,
     fleet_load_factor,
-    instance_throughput,
+    inference_implied_by_shares,
     instances_for_load,
-    kv_bytes_per_token,
     kv_cache_fraction,
-    min_chips_to_fit,
     model_shape,
     owned_usd_per_chip_hour,
-    practical_chips,
-    prefill_s_per_token,
-    serving_memory_bytes,
-    weight_bytes,
-    weight_bytes_read,
 )
-from flopcast.errors import InvalidInputError, MissingInputError, UnknownNameError
+from flopcast.errors import FlopcastError, InvalidInputError, MissingInputError
 from flopcast.quantities import Interval, Quantity
 from flopcast.scenarios import Scenario, load_scenario
+from flopcast.serving.config import Config, Served, Workload, evaluate, memory_bytes, served
+from flopcast.serving.plan import PlanResult, Targets, plan
 from flopcast.uncertainty import Distribution, Summary, as_distribution, draw
 from flopcast.units import check_positive
 
@@ -59,11 +51,15 @@ Input: TypeAlias = "Quantity | Interval"
 
 _OUTPUTS = (
     "tokens_per_s_per_instance",
+    "time_per_output_token_s",
+    "time_to_first_token_s",
     "latency_per_token_s",
     "tokens_per_day",
+    "prompt_tokens_per_day",
     "instances",
     "fleet_load_factor",
     "usd_per_million_tokens",
+    "usd_per_million_output_tokens",
     "usd_per_day",
     "usd_per_year",
     "usd_total",
@@ -72,22 +68,34 @@ _FACTS = (
     "model",
     "hardware",
     "precision",
+    "kv_precision",
     "chips_per_instance",
+    "tp",
+    "ep",
     "min_chips_to_fit",
     "memory_per_instance_bytes",
     "batch",
     "context",
+    "prompt_tokens",
+    "output_tokens",
     "duration_days",
     "price_source",
     "scenario",
     "parallelism",
     "weight_kernel",
+    "configuration",
 )
 
 
 @dataclass(eq=False)
 class DeploymentEstimate:
-    """Serving a model: throughput, latency, fleet size and dollars (USD), each a Summary."""
+    """Serving a model: throughput, latency, fleet size and dollars (USD), each a Summary.
+
+    ``tokens_per_day`` counts generated (output) tokens, ``prompt_tokens_per_day`` the prompts read;
+    ``usd_per_million_tokens`` is over both (the single price a host would charge for input and
+    output), ``usd_per_million_output_tokens`` over the output alone. ``plan`` holds the planner's
+    search: the targets, whether they bind, and the frontier of throughput against latency.
+    """
 
     model: str
     hardware: str
@@ -108,6 +116,17 @@ class DeploymentEstimate:
     usd_total: Summary
     duration_days: float
     price_source: str
+    time_per_output_token_s: Summary | None = None
+    time_to_first_token_s: Summary | None = None
+    prompt_tokens_per_day: Summary | None = None
+    usd_per_million_output_tokens: Summary | None = None
+    kv_precision: str = "bf16"
+    tp: int = 1
+    ep: int = 1
+    prompt_tokens: float = 0.0
+    output_tokens: float = 0.0
+    configuration: str = ""
+    plan: dict[str, Any] | None = None
     inputs: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     vs_training: dict[str, Any] | None = None
@@ -118,58 +137,17 @@ class DeploymentEstimate:
     weight_kernel: str = "fused"
 
     def outputs(self) -> dict[str, Summary]:
-        return {k: getattr(self, k) for k in _OUTPUTS}
+        return {k: s for k in _OUTPUTS if (s := getattr(self, k)) is not None}
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: getattr(self, k) for k in _FACTS}
         out.update({k: s.to_dict() for k, s in self.outputs().items()})
         out["inputs"] = self.inputs
         out["notes"] = list(self.notes)
-        for k in ("vs_training", "api", "lifetime"):
+        for k in ("plan", "vs_training", "api", "lifetime"):
             if getattr(self, k) is not None:
                 out[k] = getattr(self, k)
         return out
-
-
-@dataclass(frozen=True)
-class _Model:
-    """The served model: its catalog row (None for an ad-hoc one), parameters and shape."""
-
-    spec: ModelSpec | None
-    name: str
-    params: float
-    params_active: float
-    n_layers: float
-    d_model: float
-
-
-@dataclass(frozen=True)
-class _Instance:
-    """One serving instance: the chip, the context, the decode peak, the bytes and the chips."""
-
-    hw: Hardware
-    memory_bandwidth_bytes_per_s: float
-    context: float
-    peak_flop_per_s: float
-    weights_read_bytes: float
-    kv_per_token_bytes: float
-    memory_bytes: float
-    min_chips: int
-    chips: int
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """How an instance serves: weight and KV precisions, batch, context, overlap, parallelism, weight kernel."""
-
-    precision: str
-    kv_precision: str
-    kv_fraction: float | None
-    batch: int
-    context: int | None
-    overlap: str
-    parallelism: str
-    weight_kernel: str
 
 
 def estimate_deployment(
@@ -179,20 +157,31 @@ def estimate_deployment(
     params_active: float | None = None,
     n_layers: float | None = None,
     d_model: float | None = None,
-    hardware: str | None = None,
+    hardware: str | Sequence[str] | None = None,
     chips: int | None = None,
-    precision: str = "bf16",
-    kv_precision: str = "bf16",
+    tp: int | None = None,
+    ep: int | None = None,
+    precision: str | None = None,
+    kv_precision: str | None = None,
     kv_fraction: float | None = None,
-    batch: int = 32,
-    context: int | None = None,
+    batch: int | None = None,
+    prompt_tokens: float | None = None,
+    output_tokens: float | None = None,
+    context: float | None = None,
+    cache_hit: float = 0.0,
+    draft_tokens: int = 0,
+    acceptance: float = 0.0,
+    draft_cost: float = 0.0,
     tokens_per_day: Input | None = None,
+    requests_per_s: Input | None = None,
     scenario: str | os.PathLike[str] | Scenario | None = None,
     duration_days: float | None = None,
+    ttft_s: float | None = None,
+    tpot_s: float | None = None,
     price_usd_per_chip_hour: Input | None = None,
     cloud_tier: str = "on-demand",
     owned: bool = False,
-    load_factor: Input = 1.0,
+    load_factor: Input | None = None,
     overlap: str = "none",
     parallelism: str = "tensor",
     weight_kernel: str = "fused",
@@ -207,50 +196,89 @@ def estimate_deployment(
     price_book: PriceBook | None = None,
     price_date: dt.date | None = None,
 ) -> DeploymentEstimate:
-    """Serve ``model`` (a catalog name or ModelSpec) or an ad-hoc ``params`` model for a load.
+    """Serve ``model`` (a catalog name or ModelSpec) or an ad-hoc ``params`` model for a load, on the
+    cheapest configuration that meets the latency targets.
 
-    The load is ``tokens_per_day`` (a number or interval) or a ``scenario`` (a name, a path
-    or a :class:`flopcast.scenarios.Scenario`). Efficiencies, the load and the experiments
-    multiplier are uncertain inputs drawn once per sample index. ``kv_fraction`` is the KV
-    cache relative to multi-head attention's (GQA: KV heads / heads); by default the catalog
-    model's ``kv_cache_fraction``, else 1.
+    The load is ``tokens_per_day`` (generated tokens, a number or interval), ``requests_per_s`` or a
+    ``scenario`` (a name, a path or a :class:`flopcast.scenarios.Scenario`); each request reads
+    ``prompt_tokens`` and writes ``output_tokens`` (defaults: LMSYS-Chat-1M's means, 70 and 215).
+    What is not fixed (``hardware``: one name or several, ``chips``, ``tp``, ``ep``, ``precision``,
+    ``batch``) the planner (:func:`flopcast.serving.plan.plan`) searches at central efficiencies for the
+    fewest dollars a day within ``ttft_s`` and ``tpot_s`` (defaults: MLPerf Inference's server targets,
+    2 s and 200 ms; ``math.inf`` for none) for a fleet that runs at ``load_factor`` of its capacity on
+    average (default: DeepSeek's published average / peak, 0.82, 90% CI 0.6-0.95); the chosen
+    configuration then goes through the Monte Carlo.
+    With every choice fixed, that configuration is reported alone and the targets are only compared.
 
-    Chips and prices come from ``hardware_catalog`` and ``price_book``, else from ``db``'s
-    (a :class:`~flopcast.datasets.database.Database`, also the one ``vs_training`` estimates
-    the training cost on), else the bundled catalogs; models from ``model_catalog``, else the
-    bundled curated catalog. A cloud price is the market's at ``price_date`` (default today).
+    Chips and prices come from ``hardware_catalog`` and ``price_book``, else from ``db``'s (a
+    :class:`~flopcast.datasets.database.Database`, also the one ``vs_training`` estimates the training
+    cost on), else the bundled catalogs; models from ``model_catalog``, else the bundled curated catalog.
+    A cloud price is the market's at ``price_date`` (default today); the candidates by default are the
+    chips with one.
     """
     notes: list[str] = []
-    layout = _Layout(precision, kv_precision, kv_fraction, batch, context, overlap, parallelism, weight_kernel)
-    m = _resolve_model(model, params, params_active, n_layers, d_model, model_catalog or bundled_models(), notes)
-    chips_catalog = hardware_catalog or (db.hardware if db is not None else bundled_hardware())
-    inst = _resolve_instance(m, chips_catalog.resolve(hardware or "a100"), chips, layout, notes)
-    sc, duration = _resolve_load(scenario, tokens_per_day, duration_days)
-    inputs = _load_inputs(sc, tokens_per_day, load_factor)
-    prices = price_book or (db.price_book if db is not None else bundled_price_book())
-    price, price_source = _resolve_price(
-        inst.hw, price_usd_per_chip_hour, owned, cloud_tier, prices, price_date or dt.date.today()
+    if batch is not None:
+        check_batch(batch)
+    srv = _resolve_model(
+        model, params, params_active, n_layers, d_model, kv_fraction, model_catalog or bundled_models(), notes
     )
+    chips_catalog = hardware_catalog or (db.hardware if db is not None else bundled_hardware())
+    prices = price_book or (db.price_book if db is not None else bundled_price_book())
+    when = price_date or dt.date.today()
+    sc, duration = _resolve_load(scenario, tokens_per_day, requests_per_s, duration_days)
+    work = _workload(sc, prompt_tokens, output_tokens, context, cache_hit, draft_tokens, acceptance, draft_cost, srv)
+    candidates = _candidates(chips_catalog, hardware, price_usd_per_chip_hour, owned, cloud_tier, prices, when, notes)
+    fixed = hardware is not None and isinstance(hardware, str) and None not in (chips, precision, batch)
+    targets = _targets(ttft_s, tpot_s)
+    central_load = _central_load(sc, tokens_per_day, requests_per_s, work)
+    lf = K.constant("serving_load_factor").distribution() if load_factor is None else load_factor
+    central_lf = float(as_distribution(lf, "load_factor").median)
+    price_of = {
+        hw.key: _resolve_price(hw, price_usd_per_chip_hour, owned, cloud_tier, prices, when) for hw in candidates
+    }
+    result = plan(
+        srv,
+        work,
+        hardware=candidates,
+        price=lambda hw: float(price_of[hw.key][0].median),
+        output_tokens_per_day=central_load,
+        load_factor=central_lf,
+        targets=Targets() if fixed else targets,
+        chips=chips,
+        tp=tp,
+        ep=ep,
+        precision=precision,
+        kv_precision=kv_precision,
+        batch=batch,
+        weight_kernel=weight_kernel,
+        parallelism=parallelism,
+        overlap=overlap,
+    )
+    cfg = result.config
+    price, price_source = price_of[cfg.hw.key]
+    inputs = _load_inputs(sc, tokens_per_day, requests_per_s, lf)
     inputs["price_usd_per_chip_hour"] = price
     if vs_training:
         inputs["experiments_multiplier"] = K.constant("experiments_multiplier").distribution()
     if api_usd_per_1k_tokens is not None:
         inputs["api_usd_per_1k_tokens"] = as_distribution(api_usd_per_1k_tokens, "api_usd_per_1k_tokens")
     v = draw(inputs, samples, seed, sampling)
-    out = _serve(m, inst, layout, sc, v, duration)
-    est = _estimate(m, inst, layout, out, inputs, sc, duration, price_source, notes)
+    out = _serve(srv, cfg, work, sc, v, duration)
+    est = _estimate(srv, cfg, work, out, inputs, sc, duration, price_source, notes)
+    est.plan = _plan_dict(result, targets, fixed, est)
     if api_usd_per_1k_tokens is not None:
         est.api = _versus_api(out, v["api_usd_per_1k_tokens"], duration)
     if vs_training:
         est.vs_training, est.lifetime = _versus_training(
-            m.spec,
-            out["tokens_per_day"],
-            m.params_active,
+            srv.spec,
+            out,
+            srv.params_active,
             duration,
-            out["usd_total"],
             v["experiments_multiplier"],
             samples,
             seed,
+            owned=owned,
+            when=when,
             db=db,
         )
     return est
@@ -262,10 +290,12 @@ def _resolve_model(
     params_active: float | None,
     n_layers: float | None,
     d_model: float | None,
+    kv_fraction: float | None,
     catalog: ModelCatalog,
     notes: list[str],
-) -> _Model:
-    """The catalog row of ``model`` (if any) with the given values over it; a standard shape when none."""
+) -> Served:
+    """The catalog row of ``model`` (if any) with the given values over it (a standard shape when it has
+    none), as the configuration arithmetic takes it, with the notes on the shape and the KV cache."""
     spec = catalog.get(model) if isinstance(model, str) else model
     name = spec.name if spec is not None else "custom model"
     params = params if params is not None else (spec.params if spec else None)
@@ -280,82 +310,165 @@ def _resolve_model(
     )
     if shape_note:
         notes.append(shape_note)
-    return _Model(spec, name, params, p_active, layers, width)
-
-
-def _resolve_instance(
-    m: _Model, chip: tuple[Hardware, str], chips: int | None, layout: _Layout, notes: list[str]
-) -> _Instance:
-    """The chip (with how its name resolved), the context and the instance's chips: the next power of
-    two that holds the weights and the KV cache, or the given number when it holds them."""
-    hw, hw_note = chip
-    if hw_note:
-        notes.append(hw_note)
-    if not hw.memory_bytes or not hw.memory_bandwidth_bytes_per_s:
-        raise InvalidInputError(f"{hw.name} has no memory size or bandwidth in the catalog")
-    precision, batch = layout.precision, layout.batch
-    weight_kernel, parallelism = layout.weight_kernel, layout.parallelism
-    check_batch(batch)
-    spec = m.spec
-    longest = (spec.max_context_length or spec.context_length) if spec else None
-    context = layout.context
-    ctx = float(context if context is not None else min(float(longest), 8192.0) if longest else 2048.0)
-    check_context(ctx)
-    if weight_kernel not in WEIGHT_KERNELS:
-        raise UnknownNameError("weight kernel", weight_kernel, WEIGHT_KERNELS)
-    if parallelism not in PARALLELISMS:
-        raise UnknownNameError("parallelism", parallelism, PARALLELISMS)
-    if parallelism == "zero" and not hw.interconnect_bandwidth_bytes_per_s:
-        raise InvalidInputError(f"parallelism=zero needs {hw.name}'s interconnect bandwidth, which the catalog lacks")
-    peak = decode_peak_flop_per_s(hw, precision, weight_kernel)
-    w = float(weight_bytes(m.params, precision))
-    w_read = float(weight_bytes_read(m.params, precision, weight_kernel))
-    kv_frac, kv_note = kv_cache_fraction(
-        layout.kv_fraction,
-        getattr(spec, "kv_cache_fraction", None) if spec is not None else None,
-        getattr(spec, "name", ""),
+    frac, kv_note = kv_cache_fraction(
+        kv_fraction, spec.kv_cache_fraction if spec is not None else None, spec.name if spec is not None else ""
     )
     if kv_note:
         notes.append(kv_note)
-    kv = float(kv_bytes_per_token(m.n_layers, m.d_model, layout.kv_precision, kv_heads_fraction=kv_frac))
-    usable = K.constant("serving_memory_usable").value
-    mem = float(serving_memory_bytes(w, kv, batch, ctx))
-    need = int(min_chips_to_fit(mem, hw.memory_bytes, usable))
-    if chips is None:
-        chips = int(practical_chips(need))
-        if chips != need:
-            notes.append(f"{need} chips hold the weights and KV cache; {chips} (the next power of two) are used")
-    elif chips < need:
+    return served(spec, name, params, p_active, layers, width, frac)
+
+
+def _workload(
+    sc: Scenario | None,
+    prompt_tokens: float | None,
+    output_tokens: float | None,
+    context: float | None,
+    cache_hit: float,
+    draft_tokens: int,
+    acceptance: float,
+    draft_cost: float,
+    srv: Served,
+) -> Workload:
+    """The request shape: given, else the scenario's prompt ratio times the default output, else the defaults."""
+    if output_tokens is not None:
+        out = float(output_tokens)
+    elif sc is not None and sc.load.output_tokens_per_request:
+        out = float(sc.load.output_tokens_per_request)
+    else:
+        out = float(K.constant("serving_output_tokens").value)
+    check_positive("output_tokens", out)
+    if prompt_tokens is not None:
+        prompt = float(prompt_tokens)
+    elif sc is not None and sc.load.prompt_ratio_input:
+        prompt = out * float(sc.central_values()[sc.load.prompt_ratio_input])
+    elif sc is not None:
+        prompt = 0.0
+    else:
+        prompt = float(K.constant("serving_prompt_tokens").value)
+    if prompt < 0 or not np.isfinite(prompt):
+        raise InvalidInputError(f"prompt_tokens={prompt:g} must be >= 0")
+    if context is not None:
+        check_context(context)
+    elif srv.max_context is not None and prompt + out > srv.max_context:
         raise InvalidInputError(
-            f"chips={chips} cannot hold {m.name} at {precision} with batch {batch:g} x context {ctx:g}: it needs "
-            f"{mem / 1e9:.0f} GB, at least {need} {hw.name} ({hw.memory_bytes / 1e9:.0f} GB, {usable:.0%} usable each); "
-            "give more chips, a smaller batch or context, or a lower precision"
+            f"prompt_tokens + output_tokens = {prompt + out:,.0f} exceeds {srv.name}'s context of {srv.max_context:,.0f} tokens"
         )
-    return _Instance(hw, hw.memory_bandwidth_bytes_per_s, ctx, peak, w_read, kv, mem, need, chips)
+    if not 0 <= cache_hit < 1:
+        raise InvalidInputError(f"cache_hit={cache_hit:g} is outside [0, 1)")
+    if draft_tokens < 0 or draft_tokens > 16 or draft_tokens != int(draft_tokens):
+        raise InvalidInputError(f"draft_tokens={draft_tokens} is outside 0..16")
+    if not 0 <= acceptance < 1:
+        raise InvalidInputError(f"acceptance={acceptance:g} is outside [0, 1)")
+    if draft_tokens and acceptance == 0:
+        raise InvalidInputError("draft_tokens needs an acceptance rate in (0, 1) (--acceptance)")
+    if not 0 <= draft_cost <= 1:
+        raise InvalidInputError(f"draft_cost={draft_cost:g} is outside [0, 1] (a draft token's time / a step's)")
+    return Workload(prompt, out, cache_hit, int(draft_tokens), acceptance, draft_cost, context)
+
+
+def _candidates(
+    catalog: HardwareCatalog,
+    hardware: str | Sequence[str] | None,
+    given_price: Input | None,
+    owned: bool,
+    tier: str,
+    prices: PriceBook,
+    when: dt.date,
+    notes: list[str],
+) -> list[Hardware]:
+    """The chips to search: the named ones, else every chip with a memory size, bandwidth and a price at ``when``."""
+    if hardware is not None:
+        names = [hardware] if isinstance(hardware, str) else list(hardware)
+        if not names:
+            raise InvalidInputError("hardware=[] names no chip; give one or more, e.g. 'h100,h200'")
+        out = []
+        for name in names:
+            hw, note = catalog.resolve(name)
+            if note:
+                notes.append(note)
+            if not hw.memory_bytes or not hw.memory_bandwidth_bytes_per_s:
+                raise InvalidInputError(f"{hw.name} has no memory size or bandwidth in the catalog")
+            out.append(hw)
+        return out
+    out = []
+    for hw in catalog:
+        if not hw.memory_bytes or not hw.memory_bandwidth_bytes_per_s or hw.type not in ("GPU", "TPU", "accelerator"):
+            continue
+        if hw.release_date is not None and hw.release_date > when:  # not yet sold on the price date
+            continue
+        if given_price is not None:
+            out.append(hw)
+            continue
+        try:
+            _resolve_price(hw, None, owned, tier, prices, when)
+        except FlopcastError:
+            continue
+        out.append(hw)
+    if not out:
+        raise MissingInputError(f"no chip in the catalog has a {'purchase' if owned else tier} price on {when}")
+    notes.append(f"searched {len(out)} chips with a price on {when}; --hardware names your own")
+    return out
+
+
+def _targets(ttft_s: float | None, tpot_s: float | None) -> Targets:
+    """The latency targets: given (``inf`` for none), else MLPerf Inference's server targets."""
+    out = []
+    for name, v, const in (("ttft", ttft_s, "serving_ttft_target_s"), ("tpot", tpot_s, "serving_tpot_target_s")):
+        value = K.constant(const).value if v is None else float(v)
+        if not value > 0:
+            raise InvalidInputError(f"{name}={value:g} must be > 0 seconds (inf for no target)")
+        out.append(None if np.isinf(value) else value)
+    return Targets(out[0], out[1])
+
+
+def _central_load(
+    sc: Scenario | None, tokens_per_day: Input | None, requests_per_s: Input | None, work: Workload
+) -> float:
+    """Generated tokens a day at the load's median, for the planner."""
+    if sc is not None:
+        return sc.central_generated_tokens_per_day()
+    if requests_per_s is not None:
+        return float(as_distribution(requests_per_s, "requests_per_s").median) * 86_400 * work.output_tokens
+    return float(as_distribution(tokens_per_day, "tokens_per_day").median)
 
 
 def _resolve_load(
-    scenario: str | os.PathLike[str] | Scenario | None, tokens_per_day: Input | None, duration_days: float | None
+    scenario: str | os.PathLike[str] | Scenario | None,
+    tokens_per_day: Input | None,
+    requests_per_s: Input | None,
+    duration_days: float | None,
 ) -> tuple[Scenario | None, float]:
     """The scenario (loaded when named) and the duration: given, else the scenario's, else a year."""
+    given = [
+        n
+        for n, v in (("scenario", scenario), ("tokens_per_day", tokens_per_day), ("requests_per_s", requests_per_s))
+        if v is not None
+    ]
+    if len(given) > 1:
+        raise InvalidInputError(f"give one load, not {' and '.join(given)}")
     if scenario is not None:
         # a Scenario (or an object like one) as it is, else a bundled name or a TOML path
         sc = cast(Scenario, scenario) if hasattr(scenario, "distributions") else load_scenario(scenario)
         return sc, float(duration_days or sc.duration_days)
-    if tokens_per_day is None:
-        raise InvalidInputError("give tokens_per_day (--tokens-per-day) or a scenario (--scenario)")
+    if not given:
+        raise InvalidInputError(
+            "give tokens_per_day (--tokens-per-day), requests_per_s (--requests-per-second) or a scenario (--scenario)"
+        )
     return None, float(duration_days or 365.0)
 
 
-def _load_inputs(sc: Scenario | None, tokens_per_day: Input | None, load_factor: Input) -> dict[str, Distribution]:
+def _load_inputs(
+    sc: Scenario | None, tokens_per_day: Input | None, requests_per_s: Input | None, load_factor: Input
+) -> dict[str, Distribution]:
     """The uncertain inputs of the roofline and the load, in the order that fixes their draws."""
-    inputs = {
-        "eff_memory": K.constant("serving_eff_memory").distribution(),
-        "eff_compute": K.constant("serving_eff_compute").distribution(),
-        "load_factor": as_distribution(load_factor, "load_factor"),
-    }
+    from flopcast.serving.config import EFFICIENCIES
+
+    inputs = {k: K.constant(c).distribution() for k, c in EFFICIENCIES.items()}
+    inputs["load_factor"] = as_distribution(load_factor, "load_factor")
     if sc is not None:
         inputs.update({f"scenario.{k}": v for k, v in sc.distributions().items()})
+    elif requests_per_s is not None:
+        inputs["requests_per_s"] = as_distribution(requests_per_s, "requests_per_s")
     else:
         inputs["tokens_per_day"] = as_distribution(tokens_per_day, "tokens_per_day")
     return inputs
@@ -387,51 +500,35 @@ def _resolve_price(
 
 
 def _serve(
-    m: _Model, inst: _Instance, layout: _Layout, sc: Scenario | None, v: Mapping[str, Values], duration: float
+    srv: Served, cfg: Config, work: Workload, sc: Scenario | None, v: Mapping[str, Values], duration: float
 ) -> dict[str, Values]:
-    """The stage functions on the drawn inputs: the load, the step, throughput, fleet and dollars."""
-    batch, parallelism = layout.batch, layout.parallelism
-    prompt_ratio: Values = 0.0
+    """The stage functions on the drawn inputs: the load, the instance, the fleet and dollars."""
     if sc is not None:
         scen_vals = {k.split(".", 1)[1]: x for k, x in v.items() if k.startswith("scenario.")}
         tpd = np.asarray(sc.generated_tokens_per_day(scen_vals), dtype=float)
-        prompt_ratio = sc.prompt_tokens_per_day(scen_vals) / tpd
+        if sc.load.prompt_ratio_input:  # the prompt length follows the drawn ratio
+            ratio = np.asarray(scen_vals[sc.load.prompt_ratio_input], dtype=float)
+            work = replace(work, prompt_tokens=ratio * work.output_tokens)
+    elif "requests_per_s" in v:
+        tpd = np.asarray(v["requests_per_s"], dtype=float) * 86_400 * work.output_tokens
     else:
         tpd = np.asarray(v["tokens_per_day"], dtype=float)
-    step = decode_step_s(
-        params_active=m.params_active,
-        weights_bytes=inst.weights_read_bytes,
-        kv_per_token_bytes=inst.kv_per_token_bytes,
-        batch=batch,
-        context=inst.context,
-        chips=inst.chips,
-        peak_flop_per_s=inst.peak_flop_per_s,
-        memory_bandwidth_bytes_per_s=inst.memory_bandwidth_bytes_per_s,
-        eff_compute=v["eff_compute"],
-        eff_memory=v["eff_memory"],
-        n_layers=m.n_layers,
-        d_model=m.d_model,
-        overlap=layout.overlap,
-        parallelism=parallelism,
-        interconnect_bytes_per_s=inst.hw.interconnect_bandwidth_bytes_per_s,
-    )
-    pre = prefill_s_per_token(
-        params_active=m.params_active,
-        chips=inst.chips,
-        peak_flop_per_s=inst.peak_flop_per_s,
-        eff_compute=v["eff_compute"],
-        parallelism=parallelism,
-    )
-    tput = instance_throughput(step, batch, prompt_ratio, pre)
+    one = evaluate(srv, cfg, work, v)
+    tput = np.asarray(one["output_tokens_per_s"], dtype=float)
     n = instances_for_load(tpd, tput, v["load_factor"])
-    per_day = n * inst.chips * 24.0 * v["price_usd_per_chip_hour"]
+    per_day = n * cfg.chips * 24.0 * v["price_usd_per_chip_hour"]
+    prompt_per_day = tpd * np.asarray(work.prompt_tokens, dtype=float) / work.output_tokens
     return {
         "tokens_per_s_per_instance": tput,
-        "latency_per_token_s": step,
+        "time_per_output_token_s": one["time_per_output_token_s"],
+        "time_to_first_token_s": one["time_to_first_token_s"],
+        "latency_per_token_s": one["step_s"],
         "tokens_per_day": tpd,
+        "prompt_tokens_per_day": prompt_per_day,
         "instances": n,
         "fleet_load_factor": fleet_load_factor(tpd, tput, n),
-        "usd_per_million_tokens": per_day / tpd * 1e6,
+        "usd_per_million_tokens": per_day / (tpd + prompt_per_day) * 1e6,
+        "usd_per_million_output_tokens": per_day / tpd * 1e6,
         "usd_per_day": per_day,
         "usd_per_year": per_day * 365.25,
         "usd_total": per_day * duration,
@@ -440,11 +537,15 @@ def _serve(
 
 _UNITS = {
     "tokens_per_s_per_instance": "tokens/s",
+    "time_per_output_token_s": "s",
+    "time_to_first_token_s": "s",
     "latency_per_token_s": "s",
     "tokens_per_day": "tokens/day",
+    "prompt_tokens_per_day": "tokens/day",
     "instances": "instances",
     "fleet_load_factor": "",
     "usd_per_million_tokens": "USD",
+    "usd_per_million_output_tokens": "USD",
     "usd_per_day": "USD",
     "usd_per_year": "USD",
     "usd_total": "USD",
@@ -452,9 +553,9 @@ _UNITS = {
 
 
 def _estimate(
-    m: _Model,
-    inst: _Instance,
-    layout: _Layout,
+    srv: Served,
+    cfg: Config,
+    work: Workload,
     out: Mapping[str, Values],
     inputs: Mapping[str, Distribution],
     sc: Scenario | None,
@@ -462,37 +563,60 @@ def _estimate(
     price_source: str,
     notes: list[str],
 ) -> DeploymentEstimate:
-    """The estimate: the instance's facts, a summary of every output and the inputs it drew."""
-
-    def s(key: str) -> Summary:
-        return Summary.from_samples(out[key], _UNITS[key])
-
+    """The estimate: the configuration's facts, a summary of every output and the inputs it drew."""
+    usable = K.constant("serving_memory_usable").value
+    mem = float(np.ravel(memory_bytes(srv, cfg, work, cfg.batch))[0])
+    need = int(np.ceil(mem / (float(cfg.hw.memory_bytes or 1.0) * usable) - 1e-9))
+    summaries: dict[str, Any] = {k: Summary.from_samples(out[k], _UNITS[k]) for k in _OUTPUTS}
     return DeploymentEstimate(
-        model=m.name,
-        hardware=inst.hw.name,
-        precision=layout.precision,
-        chips_per_instance=int(inst.chips),
-        min_chips_to_fit=inst.min_chips,
-        memory_per_instance_bytes=inst.memory_bytes,
-        batch=float(layout.batch),
-        context=inst.context,
-        tokens_per_s_per_instance=s("tokens_per_s_per_instance"),
-        latency_per_token_s=s("latency_per_token_s"),
-        tokens_per_day=s("tokens_per_day"),
-        instances=s("instances"),
-        fleet_load_factor=s("fleet_load_factor"),
-        usd_per_million_tokens=s("usd_per_million_tokens"),
-        usd_per_day=s("usd_per_day"),
-        usd_per_year=s("usd_per_year"),
-        usd_total=s("usd_total"),
+        model=srv.name,
+        hardware=cfg.hw.name,
+        precision=cfg.precision,
+        kv_precision=cfg.kv_precision,
+        chips_per_instance=int(cfg.chips),
+        tp=cfg.tp,
+        ep=cfg.ep,
+        min_chips_to_fit=need,
+        memory_per_instance_bytes=mem,
+        batch=float(cfg.batch),
+        context=float(np.mean(work.decode_context)),
+        prompt_tokens=float(np.mean(work.prompt_tokens)),
+        output_tokens=work.output_tokens,
+        configuration=cfg.describe(),
         duration_days=duration,
         price_source=price_source,
         notes=notes,
         scenario=getattr(sc, "key", "") or "",
-        parallelism=layout.parallelism,
-        weight_kernel=layout.weight_kernel,
+        parallelism=cfg.parallelism,
+        weight_kernel=cfg.weight_kernel,
         inputs=[{"name": k, "distribution": d.describe(), "median": float(d.median)} for k, d in inputs.items()],
+        **summaries,
     )
+
+
+def _plan_dict(result: PlanResult, targets: Targets, fixed: bool, est: DeploymentEstimate) -> dict[str, Any]:
+    """The planner's answer for the output: the targets, whether they bind, what was searched, the frontier."""
+    tpot = est.time_per_output_token_s.median if est.time_per_output_token_s else None
+    ttft = est.time_to_first_token_s.median if est.time_to_first_token_s else None
+    meets = (targets.tpot_s is None or (tpot is not None and tpot <= targets.tpot_s)) and (
+        targets.ttft_s is None or (ttft is not None and ttft <= targets.ttft_s)
+    )
+    keep = ("hardware", "chips", "tp", "ep", "precision", "kv_precision", "batch", "time_per_output_token_s",
+            "time_to_first_token_s", "output_tokens_per_s", "output_tokens_per_s_per_chip",
+            "usd_per_million_tokens_at_capacity", "usd_per_day")  # fmt: skip
+    unconstrained = result.unconstrained
+    return {
+        "fixed": fixed,
+        "targets": {"ttft_s": targets.ttft_s, "tpot_s": targets.tpot_s, "text": targets.describe()},
+        "meets_targets": meets,
+        "binding": result.binding,
+        "unconstrained": None
+        if unconstrained is None
+        else {k: unconstrained[k] for k in keep} | {"configuration": unconstrained["config"].describe()},
+        "searched": result.searched,
+        "feasible": result.feasible,
+        "frontier": [{k: r[k] for k in keep} for r in result.frontier],
+    }
 
 
 def _versus_api(out: Mapping[str, Values], usd_per_1k_tokens: Values, duration: float) -> dict[str, Any]:
@@ -506,38 +630,61 @@ def _versus_api(out: Mapping[str, Values], usd_per_1k_tokens: Values, duration: 
 
 def _versus_training(
     spec: ModelSpec | None,
-    tokens_per_day: Values,
+    out: Mapping[str, Values],
     params_active: float,
     duration: float,
-    deploy_total: Values,
     multiplier: Values,
     samples: int,
     seed: int | None,
     *,
+    owned: bool,
+    when: dt.date,
     db: Database | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Deployment cost / development cost (training amortized cost x experiments), and the compute split."""
+    """Deployment cost / development cost (the final run x experiments) on one basis, and the compute split.
+
+    Rented serving is set against the training run's cloud cost, owned serving against its amortized
+    cost; the training cost is in dollars of the serving prices' year (the price index's last year
+    when that is later), so both sides are in the same dollars.
+    """
+    from flopcast.catalogs.price_index import bundled_price_index
     from flopcast.pipeline import estimate
 
     if spec is None:
         raise InvalidInputError("--vs-training needs a catalog model (its training cost is estimated)")
-    tr = estimate(spec.key, db=db, methods="amortized", samples=samples, seed=seed)
-    train = tr.cost_usd["amortized"].samples
+    method = "amortized" if owned else "cloud"
+    idx = db.price_index if db is not None and getattr(db, "price_index", None) is not None else bundled_price_index()
+    year = min(when.year, idx.last_year)
+    tr = estimate(spec.key, db=db, methods=method, samples=samples, seed=seed, year_dollars=year)
+    if method not in tr.cost_usd:
+        raise MissingInputError(f"{spec.name}'s training has no {method} cost to compare with: {tr.notes[:1]}")
+    train = tr.cost_usd[method].samples
     train_flop = tr.training_compute_flop.samples
+    deploy_total = np.asarray(out["usd_total"], dtype=float)
     n = len(np.atleast_1d(deploy_total))
-    train = np.resize(train, n) if train is not None else np.full(n, tr.cost_usd["amortized"].median)
+    train = np.resize(train, n) if train is not None else np.full(n, tr.cost_usd[method].median)
     train_flop = np.resize(train_flop, n) if train_flop is not None else np.full(n, tr.training_compute_flop.median)
     development = train * multiplier
     ratio = deploy_total / development
     p = {f"P(ratio >= {x:g})": float(np.mean(ratio >= x)) for x in (0.1, 0.2, 0.5, 1.0)}
-    inference_flop = 2.0 * params_active * tokens_per_day * duration
+    tokens = np.asarray(out["tokens_per_day"]) + np.asarray(out["prompt_tokens_per_day"])
+    inference_flop = 2.0 * params_active * tokens * duration
     experiments_flop = train_flop * (multiplier - 1.0)
     total_flop = experiments_flop + train_flop + inference_flop
     shares = {
         k: Summary.from_samples(x / total_flop, "").to_dict()
         for k, x in (("experimentation", experiments_flop), ("training", train_flop), ("inference", inference_flop))
     }
+    basis = (
+        f"{'owned hardware, amortized' if owned else 'rented cloud hardware'} on both sides, in {year} US dollars: "
+        f"serving at {when:%Y-%m} prices, the training run's {method} cost ({tr.dollars})"
+    )
+    if when.year > year:
+        basis += f"; the price index ends in {year}, so {when:%Y-%m} prices are taken as {year} dollars"
     vs = {
+        "basis": basis,
+        "method": method,
+        "year_dollars": year,
         "training_cost_usd": Summary.from_samples(train, "USD").to_dict(),
         "development_cost_usd": Summary.from_samples(development, "USD").to_dict(),
         "deployment_cost_usd": Summary.from_samples(deploy_total, "USD").to_dict(),
@@ -546,5 +693,19 @@ def _versus_training(
         "training_dollars": tr.dollars,
         "published": "Cottier 2022: about 20% (90% CI 10-68%) for 1% of Twitter or 1M developers for a year",
     }
-    lifetime = {"compute_share": shares, "published": SHARES_PUBLISHED}
+    implied = {
+        key: {
+            "inference_flop": Summary.from_samples(
+                inference_implied_by_shares(train_flop, experiments_flop, cast(Mapping[str, float], split)), "FLOP"
+            ).to_dict(),
+            "this_deployment_over_implied": Summary.from_samples(
+                inference_flop
+                / inference_implied_by_shares(train_flop, experiments_flop, cast(Mapping[str, float], split)),
+                "",
+            ).to_dict(),
+            "source": split["source"],
+        }
+        for key, split in SHARES_PUBLISHED.items()
+    }
+    lifetime = {"compute_share": shares, "published": SHARES_PUBLISHED, "implied_by_published_shares": implied}
     return vs, lifetime

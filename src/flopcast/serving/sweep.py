@@ -1,28 +1,19 @@
-"""The serving sweep: throughput and $/Mtok at central efficiencies over chips, precisions and
-batch sizes, from the same stage functions as :func:`~flopcast.serving.estimate_deployment`."""
+"""The serving sweep: throughput and $/Mtok at central efficiencies over chips, precisions and batch
+sizes, from the planner's search (:func:`flopcast.serving.plan.search`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any, cast
-
-import numpy as np
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from flopcast.catalogs import Hardware, ModelSpec, bundled_hardware, bundled_models
+from flopcast.catalogs import constants as K
 from flopcast.catalogs.prices import bundled_price_book
-from flopcast.deployment import (
-    decode_peak_flop_per_s,
-    decode_step_s,
-    kv_bytes_per_token,
-    kv_cache_fraction,
-    min_chips_to_fit,
-    model_shape,
-    practical_chips,
-    usd_per_million_tokens,
-    weight_bytes,
-)
-from flopcast.serving.chain import _Model
+from flopcast.deployment import model_shape
+from flopcast.errors import FlopcastError
+from flopcast.serving.config import Workload, served
+from flopcast.serving.plan import search
 
 
 def sweep(
@@ -30,105 +21,72 @@ def sweep(
     hardware: Sequence[str] = ("a100", "h100", "h200", "l40s", "mi300x"),
     precisions: Sequence[str] = ("bf16", "fp8", "int8", "int4"),
     batches: Sequence[int] = (1, 2, 4, 8, 16, 32, 64, 128),
-    context: int = 2048,
+    prompt_tokens: float | None = None,
+    output_tokens: float | None = None,
     price_usd_per_chip_hour: float | None = None,
-    eff_memory: float = 0.5,
-    eff_compute: float = 0.5,
 ) -> list[dict[str, Any]]:
-    """Throughput and $/Mtok at central efficiencies over chips x precisions x batch sizes.
+    """For every chip x precision x batch size, the instance (1 to 16 chips) that serves it cheapest at
+    capacity, with its throughput, time per output token and $/Mtok (over prompt and output tokens).
 
-    Configurations that do not fit in 8 chips, or a precision a chip lacks (fp8 on A100), are
-    listed with ``fits=False`` and a reason instead of numbers.
+    A batch that fits no instance, or a precision a chip lacks (fp8 on A100), is listed with
+    ``fits=False`` and a reason instead of numbers.
     """
     spec = bundled_models().get(model) if isinstance(model, str) else model
-    params = cast(float, spec.params)  # a catalog row without one fails in the stage functions' checks
-    layers, width, _ = model_shape(params, spec.n_layers, spec.d_model)
-    kv_frac = kv_cache_fraction(None, getattr(spec, "kv_cache_fraction", None))[0]
-    m = _Model(spec, spec.name, params, spec.params_active or params, layers, width)
-    kv = float(kv_bytes_per_token(layers, width, kv_heads_fraction=kv_frac))
+    if spec.params is None:
+        raise FlopcastError(f"{spec.name} has no parameter count to serve")
+    layers, width, _ = model_shape(spec.params, spec.n_layers, spec.d_model)
+    m = served(
+        spec, spec.name, spec.params, spec.params_active or spec.params, layers, width, spec.kv_cache_fraction or 1.0
+    )
+    work = Workload(
+        float(prompt_tokens if prompt_tokens is not None else K.constant("serving_prompt_tokens").value),
+        float(output_tokens if output_tokens is not None else K.constant("serving_output_tokens").value),
+    )
     rows: list[dict[str, Any]] = []
     for name in hardware:
         hw = bundled_hardware().get(name)
         price = price_usd_per_chip_hour if price_usd_per_chip_hour is not None else _on_demand_price(hw)
         for precision in precisions:
-            if precision == "fp8" and "fp8" not in hw.peak_flop_per_s_by_precision:
-                rows += [
-                    dict(hardware=hw.name, precision=precision, batch=b, fits=False, reason=f"{hw.name} has no fp8")
-                    for b in batches
-                ]
+            if precision in ("fp8", "fp4") and precision not in hw.peak_flop_per_s_by_precision:
+                rows += [_unfit(hw, precision, b, f"{hw.name} has no {precision}") for b in batches]
                 continue
-            rows += _sweep_rows(m, kv, hw, price, precision, batches, context, eff_memory, eff_compute)
+            found, _, _ = search(
+                m, work, hardware=[hw], price=_fixed(price), output_tokens_per_day=1e9, precisions=[precision],
+                batches=batches,
+            )  # fmt: skip
+            for b in batches:
+                mine = [r for r in found if r["batch"] == b]
+                if not mine:
+                    rows.append(_unfit(hw, precision, b, "does not fit in 16 chips"))
+                    continue
+                r = min(mine, key=lambda r: r["usd_per_million_tokens_at_capacity"] if price else r["chips"])
+                rows.append(
+                    dict(
+                        hardware=hw.name,
+                        precision=precision,
+                        batch=b,
+                        fits=True,
+                        chips=r["chips"],
+                        tokens_per_s=r["output_tokens_per_s"],
+                        ms_per_token=r["time_per_output_token_s"] * 1e3,
+                        usd_per_million_tokens=r["usd_per_million_tokens_at_capacity"] if price else None,
+                    )
+                )
     return rows
+
+
+def _fixed(price: float | None) -> Callable[[Hardware], float | None]:
+    """The same price for any chip."""
+    return lambda _hw: price
+
+
+def _unfit(hw: Hardware, precision: str, batch: int, reason: str) -> dict[str, Any]:
+    return dict(hardware=hw.name, precision=precision, batch=batch, fits=False, reason=reason)
 
 
 def _on_demand_price(hw: Hardware) -> float | None:
-    """The catalog's on-demand price of ``hw``, or None (a chip without one still gets throughput)."""
+    """The market's on-demand price of ``hw`` today, or None (a chip without one still gets throughput)."""
     try:
         return bundled_price_book().market_cloud_price(hw, when=dt.date.today(), tier="on-demand").median_usd
-    except Exception:  # a chip without a catalog price still gets throughput
+    except FlopcastError:  # a chip without a catalog price still gets throughput
         return None
-
-
-def _sweep_rows(
-    m: _Model,
-    kv: float,
-    hw: Hardware,
-    price: float | None,
-    precision: str,
-    batches: Sequence[int],
-    context: int,
-    eff_memory: float,
-    eff_compute: float,
-) -> list[dict[str, Any]]:
-    """One chip at one precision over the batch sizes: chips, throughput, step time and $/Mtok."""
-    peak = decode_peak_flop_per_s(hw, precision)
-    w = float(weight_bytes(m.params, precision))
-    b_arr = np.asarray(batches, dtype=float)
-    mem = w + kv * b_arr * context
-    need = np.asarray(min_chips_to_fit(mem, cast(float, hw.memory_bytes)))  # None fails the stage's check
-    chips = np.asarray(practical_chips(need))
-    step = np.asarray(
-        decode_step_s(
-            params_active=m.params_active,
-            weights_bytes=w,
-            kv_per_token_bytes=kv,
-            batch=b_arr,
-            context=context,
-            chips=chips,
-            peak_flop_per_s=peak,
-            memory_bandwidth_bytes_per_s=cast(float, hw.memory_bandwidth_bytes_per_s),
-            eff_compute=eff_compute,
-            eff_memory=eff_memory,
-            n_layers=m.n_layers,
-            d_model=m.d_model,
-        )
-    )
-    tput = b_arr / step
-    rows: list[dict[str, Any]] = []
-    for i, b in enumerate(batches):
-        if chips[i] > 8:
-            rows.append(
-                dict(
-                    hardware=hw.name,
-                    precision=precision,
-                    batch=b,
-                    fits=False,
-                    reason=f"needs {int(need[i])} chips (more than 8)",
-                )
-            )
-            continue
-        rows.append(
-            dict(
-                hardware=hw.name,
-                precision=precision,
-                batch=b,
-                fits=True,
-                chips=int(chips[i]),
-                tokens_per_s=float(tput[i]),
-                ms_per_step=float(step[i]) * 1e3,
-                usd_per_million_tokens=None
-                if price is None
-                else float(usd_per_million_tokens(price, chips[i], tput[i])),
-            )
-        )
-    return rows

@@ -34,7 +34,18 @@ from flopcast.validation.rules import (
     inside,
     within_factor,
 )
-from flopcast.validation.serving import BLOG, BLOOM_BENCH_CONTEXT, bloom_checks, bloom_validation, serving_checks
+from flopcast.validation.serving import (
+    BLOG,
+    BLOOM_BENCH_CONTEXT,
+    bloom_checks,
+    bloom_validation,
+    deepseek_decode,
+    serving_checks,
+    trtllm_checks,
+    trtllm_max_checks,
+    trtllm_max_validation,
+    trtllm_validation,
+)
 from flopcast.validation.training import training_checks
 
 __all__ = [
@@ -51,9 +62,12 @@ __all__ = [
     "bloom_validation",
     "close",
     "covers",
+    "deepseek_decode",
     "inside",
     "render_markdown",
     "run_checks",
+    "trtllm_max_validation",
+    "trtllm_validation",
     "value_text",
     "within_factor",
 ]
@@ -61,8 +75,16 @@ __all__ = [
 
 def all_checks() -> list[Check]:
     """Every check, in the order of docs/validation.md: training, power and energy, deployment, utilization
-    and hardware, then one per row of the BLOOM table."""
-    return training_checks() + power_checks() + serving_checks() + hardware_checks() + bloom_checks()
+    and hardware, then one per row of the TensorRT-LLM and BLOOM tables."""
+    return (
+        training_checks()
+        + power_checks()
+        + serving_checks()
+        + hardware_checks()
+        + trtllm_checks()
+        + trtllm_max_checks()
+        + bloom_checks()
+    )
 
 
 def run_checks(data: str | Path | None = None, only: str | None = None) -> list[Result]:

@@ -48,8 +48,8 @@ def render_markdown(results: list[Result], source: str = "") -> str:
         "`flopcast validate` (`--data DIR` runs it on another copy of Epoch's database).",
         "",
         f"**{n[PASS]} pass, {n[FAIL]} fail, {n[SKIP]} skipped.** The ratio is flopcast's value over the "
-        "published one (for the BLOOM rows: measured over flopcast's). Values in brackets are flopcast's 90% "
-        "interval where the quantity is uncertain.",
+        "published one (for measured serving throughput and latency, the BLOOM, TensorRT-LLM and DeepSeek rows: "
+        "measured over flopcast's). Values in brackets are flopcast's 90% interval where the quantity is uncertain.",
         "",
         "| id | check | source | published | flopcast | ratio | rule | result |",
         "|---|---|---|---|---|---:|---|---|",

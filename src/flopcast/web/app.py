@@ -309,25 +309,18 @@ def create_app(
         return await heavy(req.samples, run_estimate, req)
 
     def run_deploy(req: DeployRequest) -> dict:
+        import math
+
         from flopcast.service import deployment_estimate
 
-        if (req.scenario is None) == (req.tokens_per_day is None):
-            raise InvalidInputError("give a scenario or tokens_per_day (one of them)")
-        est = deployment_estimate(
-            req.model,
-            params=req.params,
-            hardware=req.hardware,
-            chips=req.chips,
-            precision=req.precision,
-            batch=req.batch,
-            context=req.context,
-            tokens_per_day=req.tokens_per_day,
-            scenario=req.scenario,
-            price_usd_per_chip_hour=req.price_per_chip_hour,
-            vs_training=req.vs_training,
-            samples=req.samples,
-            seed=req.seed,
-        )
+        loads = [k for k in ("scenario", "tokens_per_day", "requests_per_s") if getattr(req, k) is not None]
+        if len(loads) != 1:
+            raise InvalidInputError("give one load: a scenario, tokens_per_day or requests_per_s")
+        fields: dict[str, Any] = req.model_dump(exclude={"ttft_s", "tpot_s", "model"}, exclude_none=True)
+        for k in ("ttft_s", "tpot_s"):
+            fields[k] = math.inf if getattr(req, k) == "none" else getattr(req, k)
+        fields["price_usd_per_chip_hour"] = fields.pop("price_per_chip_hour", None)
+        est = deployment_estimate(req.model, **fields)
         out = est.to_dict()
         out["histograms"] = {"usd_per_million_tokens": histogram(est.usd_per_million_tokens.samples)}
         return out

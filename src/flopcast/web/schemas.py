@@ -130,22 +130,47 @@ class TrainingRequest(_Body):
 
 class DeployRequest(_Body):
     model: Name | None = Field(
-        None, description="catalog model, e.g. bloom-176b: a key, name or alias of GET /api/models?curated=true"
+        None, description="catalog model, e.g. llama-3-70b: a key, name or alias of GET /api/models?curated=true"
     )
     params: Positive | None = Field(None, description="parameters of an ad-hoc model")
     scenario: Literal["twitter-1pct", "one-million-developers", "150m-words-per-day", "chat-assistant"] | None = None
-    tokens_per_day: Positive | list[Positive] | None = None
-    hardware: Name = Field("a100", description="chip: a key, name or alias of GET /api/hardware")
+    tokens_per_day: Positive | list[Positive] | None = Field(None, description="generated (output) tokens a day")
+    requests_per_s: Positive | list[Positive] | None = Field(None, description="requests a second")
+    prompt_tokens: Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)] | None = Field(
+        None, description="prompt tokens of a request (default 70, LMSYS-Chat-1M's mean)"
+    )
+    output_tokens: Annotated[float, Field(ge=1, le=10_000_000, allow_inf_nan=False)] | None = Field(
+        None, description="output tokens of a request (default 215)"
+    )
+    ttft_s: Positive | Literal["none"] | None = Field(
+        None, description="target time to first token in seconds, or 'none' (default 2, MLPerf's server target)"
+    )
+    tpot_s: Positive | Literal["none"] | None = Field(
+        None, description="target time per output token in seconds, or 'none' (default 0.2, MLPerf's server target)"
+    )
+    hardware: Name | None = Field(
+        None, description="chip, or chips 'a,b' to choose from: keys, names or aliases of GET /api/hardware "
+        "(default: every chip with a price)"
+    )  # fmt: skip
     chips: Annotated[int, Field(ge=1, le=4096)] | None = None
-    precision: Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"] = "bf16"
-    batch: Annotated[int, Field(ge=1, le=65_536)] = 32
+    tp: Annotated[int, Field(ge=1, le=4096)] | None = None
+    ep: Annotated[int, Field(ge=1, le=4096)] | None = None
+    precision: Literal["fp32", "bf16", "fp16", "fp8", "fp4", "int8", "int4"] | None = None
+    kv_precision: Literal["bf16", "fp16", "fp8", "fp4", "int8"] | None = None
+    batch: Annotated[int, Field(ge=1, le=65_536)] | None = None
     context: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    cache_hit: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.0
+    draft_tokens: Annotated[int, Field(ge=0, le=16)] = 0
+    acceptance: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.0
+    draft_cost: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
     price_per_chip_hour: Positive | list[Positive] | None = None
     vs_training: bool = False
     samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
 
-    _check = field_validator("tokens_per_day", "price_per_chip_hour")(classmethod(lambda cls, v: _interval(v)))
+    _check = field_validator("tokens_per_day", "requests_per_s", "price_per_chip_hour")(
+        classmethod(lambda cls, v: _interval(v))
+    )
 
 
 class TrendRequest(_Body):

@@ -38,7 +38,8 @@ const fmtUsd = (x) => {
   if (a >= 1e3) return `$${(x / 1e3).toPrecision(3)}k`;
   return `$${x.toPrecision(3)}`;
 };
-const fmt = (x, unit) => (unit === "USD" ? fmtUsd(x) : fmtNum(x) + (unit ? ` ${unit}` : ""));
+const fmtSeconds = (x) => (x < 1 ? `${Number((x * 1e3).toPrecision(3))} ms` : `${Number(x.toPrecision(3))} s`);
+const fmt = (x, unit) => (unit === "USD" ? fmtUsd(x) : unit === "s" ? fmtSeconds(x) : fmtNum(x) + (unit ? ` ${unit}` : ""));
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 
 function formBody(form) {
@@ -152,11 +153,16 @@ const RENDER = {
     extra.innerHTML = html;
   },
   deploy(d, table, chart, extra) {
-    const names = { tokens_per_s_per_instance: "tokens/s per instance", latency_per_token_s: "time per decode step (s)", tokens_per_day: "tokens a day", instances: "instances", fleet_load_factor: "fleet load factor", usd_per_million_tokens: "$ per million tokens", usd_per_day: "$ a day", usd_per_year: "$ a year", usd_total: "$ over the duration" };
-    table.innerHTML = summaryRows(Object.entries(names).map(([k, n]) => [n, { ...d[k], unit: k.startsWith("usd") ? "USD" : "" }]));
+    const names = { tokens_per_s_per_instance: "output tokens/s per instance", time_per_output_token_s: "time per output token", time_to_first_token_s: "time to first token", tokens_per_day: "output tokens a day", prompt_tokens_per_day: "prompt tokens a day", instances: "instances", fleet_load_factor: "fleet load factor", usd_per_million_tokens: "$ per million tokens (prompt and output)", usd_per_million_output_tokens: "$ per million output tokens", usd_per_day: "$ a day", usd_per_year: "$ a year" };
+    const unit = (k) => (k.startsWith("usd") ? "USD" : k.endsWith("_s") ? "s" : "");
+    table.innerHTML = summaryRows(Object.entries(names).filter(([k]) => d[k]).map(([k, n]) => [n, { ...d[k], unit: unit(k) }]));
     histogramChart(chart, d.histograms, "USD");
-    let html = `<p class="muted">${d.chips_per_instance} × ${esc(d.hardware)} per instance, ${esc(d.precision)}; ${esc(d.price_source)}</p>`;
-    if (d.vs_training) { const r = d.vs_training.ratio; html += `<p><strong>Deployment / development: ${(100 * r.median).toFixed(0)}%</strong> (90% CI ${(100 * r.p5).toFixed(0)}–${(100 * r.p95).toFixed(0)}%). ${esc(d.vs_training.published)}</p>`; }
+    const p = d.plan || {};
+    let html = `<p><strong>${esc(d.configuration)}</strong>; requests of ${Math.round(d.prompt_tokens)} prompt and ${Math.round(d.output_tokens)} output tokens.</p>`;
+    if (p.fixed) html += `<p>Every choice was given: this configuration ${p.meets_targets ? "meets" : "misses"} ${esc(p.targets.text)}.</p>`;
+    else if (p.targets) html += `<p>Cheapest of ${p.feasible} configurations that fit, within ${esc(p.targets.text)}: ${p.binding && p.binding.length ? `the target binds (${esc(p.binding.join(", "))}); without it, ${esc(p.unconstrained.configuration)} would cost ${fmtUsd(p.unconstrained.usd_per_day)} a day` : "no target binds"}.</p>`;
+    html += `<p class="muted">${esc(d.price_source)}</p>`;
+    if (d.vs_training) { const r = d.vs_training.ratio; html += `<p><strong>Deployment / development: ${(100 * r.median).toFixed(0)}%</strong> (90% CI ${(100 * r.p5).toFixed(0)}–${(100 * r.p95).toFixed(0)}%). ${esc(d.vs_training.basis)}. ${esc(d.vs_training.published)}</p>`; }
     extra.innerHTML = html + d.notes.map((n) => `<p class="muted">${esc(n)}</p>`).join("");
   },
   hardware(d, table) {
