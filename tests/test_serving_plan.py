@@ -228,6 +228,27 @@ def test_speculation_and_prefix_cache_move_the_numbers():
     assert cached.time_to_first_token_s.median < plain.time_to_first_token_s.median * 0.6
 
 
+def test_disaggregated_prefill():
+    # prompts read on prefill instances of their own: decode steps are no longer stretched by other requests'
+    # prefills, and the fleet is decode instances plus prefill instances; each prompt's KV cache (4,000 tokens x
+    # 163,840 B of fp8 KV for Llama 3 70B = 655 MB) crosses 50 GB/s x 0.7: about 19 ms more to the first token
+    kw = dict(hardware="h100", chips=4, precision="fp8", batch=128, tokens_per_day=1e9, prompt_tokens=4000,
+              output_tokens=300, samples=500)  # fmt: skip
+    shared = S.estimate_deployment("llama-3-70b", disaggregated=False, **kw)
+    apart = S.estimate_deployment("llama-3-70b", disaggregated=True, **kw)
+    assert apart.disaggregated and not shared.disaggregated and shared.prefill_instances is None
+    assert apart.time_per_output_token_s.median < shared.time_per_output_token_s.median
+    assert 0 < apart.prefill_instances.median < apart.instances.median
+    move = 4000 * 163_840 / (0.5 * 100e9 * 0.7)
+    assert move == pytest.approx(0.0187, rel=0.01)
+    assert apart.time_to_first_token_s.median > shared.time_to_first_token_s.median
+    # with no prompt there is nothing to take apart: the planner does not try it
+    e = S.estimate_deployment("llama-3-70b", hardware="h100", tokens_per_day=1e9, prompt_tokens=0, samples=300)
+    assert not e.disaggregated
+    code_msg = S.estimate_deployment("llama-3-70b", hardware="h100", tokens_per_day=1e9, samples=300).plan["searched"]
+    assert code_msg > 0
+
+
 def test_moe_deployment_and_its_layouts():
     # DeepSeek-V3 in fp8 (671 GB) fits on 8 H200 (8 x 141 x 0.9 = 1,015 GB); the planner spreads the experts over
     # every chip (EP8) and tries attention tensor- and data-parallel
@@ -235,6 +256,11 @@ def test_moe_deployment_and_its_layouts():
     assert e.ep == e.chips_per_instance >= 8 and e.precision == "fp8"
     with pytest.raises(InvalidInputError, match="tp=3 does not divide chips=8"):
         S.estimate_deployment("deepseek-v3", hardware="h200", chips=8, tp=3, tokens_per_day=1e10, samples=200)
+
+
+def test_an_image_model_is_not_served_per_token():
+    with pytest.raises(InvalidInputError, match="image domain"):
+        S.estimate_deployment("stable-diffusion-v1", tokens_per_day=1e9, samples=200)
 
 
 def test_candidates_are_the_chips_on_sale_at_the_price_date():

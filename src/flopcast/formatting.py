@@ -47,6 +47,7 @@ DEPLOYMENT_LABELS = {
     "tokens_per_day": "Output tokens a day",
     "prompt_tokens_per_day": "Prompt tokens a day",
     "instances": "Instances",
+    "prefill_instances": "  of which prefill instances",
     "fleet_load_factor": "Fleet load factor",
     "usd_per_million_tokens": "$ per million tokens (prompt and output)",
     "usd_per_million_output_tokens": "$ per million output tokens",

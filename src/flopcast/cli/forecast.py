@@ -472,6 +472,13 @@ def deploy_cmd(
             help="fused (each stored weight read once) or dequantize (quantized weights expanded to 16-bit before each GEMM)."
         ),
     ] = "fused",
+    prefill: Annotated[
+        str | None,
+        typer.Option(
+            help="shared (prompts read between decode steps) or separate (on prefill instances of their own; "
+            "default: the cheaper)."
+        ),
+    ] = None,
     vs_training: Annotated[
         bool, typer.Option("--vs-training", help="Compare with the cost of developing the model, on one basis.")
     ] = False,
@@ -498,6 +505,8 @@ def deploy_cmd(
         from flopcast.reporting.plots import check_plot_path
 
         check_plot_path(plot)
+    if prefill is not None and prefill not in ("shared", "separate"):
+        raise InvalidInputError(f"--prefill={prefill!r} is not one of shared, separate")
 
     def point(field: str, text: str | None) -> float | None:
         v = parse_value(field, text)
@@ -542,6 +551,7 @@ def deploy_cmd(
         overlap=overlap,
         parallelism=parallelism,
         weight_kernel=weight_kernel,
+        disaggregated=None if prefill is None else prefill == "separate",
         vs_training=vs_training,
         api_usd_per_1k_tokens=parse_value("api-price", api_price),
         samples=samples,

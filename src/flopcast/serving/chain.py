@@ -30,7 +30,6 @@ from flopcast.deployment import (
     check_context,
     fleet_load_factor,
     inference_implied_by_shares,
-    instances_for_load,
     kv_cache_fraction,
     model_shape,
     owned_usd_per_chip_hour,
@@ -38,7 +37,7 @@ from flopcast.deployment import (
 from flopcast.errors import FlopcastError, InvalidInputError, MissingInputError
 from flopcast.quantities import Interval, Quantity
 from flopcast.scenarios import Scenario, load_scenario
-from flopcast.serving.config import Config, Served, Workload, evaluate, memory_bytes, served
+from flopcast.serving.config import Config, Served, Workload, evaluate, fleet, memory_bytes, served
 from flopcast.serving.plan import PlanResult, Targets, plan
 from flopcast.uncertainty import Distribution, Summary, as_distribution, draw
 from flopcast.units import check_positive
@@ -57,6 +56,7 @@ _OUTPUTS = (
     "tokens_per_day",
     "prompt_tokens_per_day",
     "instances",
+    "prefill_instances",
     "fleet_load_factor",
     "usd_per_million_tokens",
     "usd_per_million_output_tokens",
@@ -84,6 +84,7 @@ _FACTS = (
     "parallelism",
     "weight_kernel",
     "configuration",
+    "disaggregated",
 )
 
 
@@ -117,6 +118,7 @@ class DeploymentEstimate:
     duration_days: float
     price_source: str
     time_per_output_token_s: Summary | None = None
+    prefill_instances: Summary | None = None
     time_to_first_token_s: Summary | None = None
     prompt_tokens_per_day: Summary | None = None
     usd_per_million_output_tokens: Summary | None = None
@@ -126,6 +128,8 @@ class DeploymentEstimate:
     prompt_tokens: float = 0.0
     output_tokens: float = 0.0
     configuration: str = ""
+    #: prompts read on prefill instances of their own (``prefill_instances`` of ``instances``)
+    disaggregated: bool = False
     plan: dict[str, Any] | None = None
     inputs: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -185,6 +189,7 @@ def estimate_deployment(
     overlap: str = "none",
     parallelism: str = "tensor",
     weight_kernel: str = "fused",
+    disaggregated: bool | None = None,
     vs_training: bool = False,
     api_usd_per_1k_tokens: Input | None = None,
     samples: int = 10_000,
@@ -233,14 +238,12 @@ def estimate_deployment(
     central_load = _central_load(sc, tokens_per_day, requests_per_s, work)
     lf = K.constant("serving_load_factor").distribution() if load_factor is None else load_factor
     central_lf = float(as_distribution(lf, "load_factor").median)
-    price_of = {
-        hw.key: _resolve_price(hw, price_usd_per_chip_hour, owned, cloud_tier, prices, when) for hw in candidates
-    }
+
     result = plan(
         srv,
         work,
-        hardware=candidates,
-        price=lambda hw: float(price_of[hw.key][0].median),
+        hardware=[hw for hw, _, _ in candidates.values()],
+        price=lambda hw: float(candidates[hw.key][1].median),
         output_tokens_per_day=central_load,
         load_factor=central_lf,
         targets=Targets() if fixed else targets,
@@ -253,9 +256,10 @@ def estimate_deployment(
         weight_kernel=weight_kernel,
         parallelism=parallelism,
         overlap=overlap,
+        disaggregated=disaggregated,
     )
     cfg = result.config
-    price, price_source = price_of[cfg.hw.key]
+    _, price, price_source = candidates[cfg.hw.key]
     inputs = _load_inputs(sc, tokens_per_day, requests_per_s, lf)
     inputs["price_usd_per_chip_hour"] = price
     if vs_training:
@@ -297,6 +301,11 @@ def _resolve_model(
     """The catalog row of ``model`` (if any) with the given values over it (a standard shape when it has
     none), as the configuration arithmetic takes it, with the notes on the shape and the KV cache."""
     spec = catalog.get(model) if isinstance(model, str) else model
+    if spec is not None and spec.domain and spec.domain not in ("language", "multimodal"):
+        raise InvalidInputError(
+            f"{spec.name} is a model of the {spec.domain} domain; serving is costed per token of text, for "
+            "language and multimodal models"
+        )
     name = spec.name if spec is not None else "custom model"
     params = params if params is not None else (spec.params if spec else None)
     if params is None:
@@ -375,35 +384,33 @@ def _candidates(
     prices: PriceBook,
     when: dt.date,
     notes: list[str],
-) -> list[Hardware]:
-    """The chips to search: the named ones, else every chip with a memory size, bandwidth and a price at ``when``."""
+) -> dict[str, tuple[Hardware, Distribution, str]]:
+    """The chips to search with their prices (a distribution and where it comes from), by key: the named
+    ones, else every accelerator with a memory size and bandwidth that was on sale at ``when`` and has a
+    price then. A named chip without a price is the user's error."""
     if hardware is not None:
         names = [hardware] if isinstance(hardware, str) else list(hardware)
         if not names:
             raise InvalidInputError("hardware=[] names no chip; give one or more, e.g. 'h100,h200'")
-        out = []
+        out = {}
         for name in names:
             hw, note = catalog.resolve(name)
             if note:
                 notes.append(note)
             if not hw.memory_bytes or not hw.memory_bandwidth_bytes_per_s:
                 raise InvalidInputError(f"{hw.name} has no memory size or bandwidth in the catalog")
-            out.append(hw)
+            out[hw.key] = (hw, *_resolve_price(hw, given_price, owned, tier, prices, when))
         return out
-    out = []
+    out = {}
     for hw in catalog:
         if not hw.memory_bytes or not hw.memory_bandwidth_bytes_per_s or hw.type not in ("GPU", "TPU", "accelerator"):
             continue
         if hw.release_date is not None and hw.release_date > when:  # not yet sold on the price date
             continue
-        if given_price is not None:
-            out.append(hw)
-            continue
         try:
-            _resolve_price(hw, None, owned, tier, prices, when)
+            out[hw.key] = (hw, *_resolve_price(hw, given_price, owned, tier, prices, when))
         except FlopcastError:
             continue
-        out.append(hw)
     if not out:
         raise MissingInputError(f"no chip in the catalog has a {'purchase' if owned else tier} price on {when}")
     notes.append(f"searched {len(out)} chips with a price on {when}; --hardware names your own")
@@ -515,7 +522,7 @@ def _serve(
         tpd = np.asarray(v["tokens_per_day"], dtype=float)
     one = evaluate(srv, cfg, work, v)
     tput = np.asarray(one["output_tokens_per_s"], dtype=float)
-    n = instances_for_load(tpd, tput, v["load_factor"])
+    n, prefill_n = fleet(cfg, one, work, tpd, v["load_factor"])
     per_day = n * cfg.chips * 24.0 * v["price_usd_per_chip_hour"]
     prompt_per_day = tpd * np.asarray(work.prompt_tokens, dtype=float) / work.output_tokens
     return {
@@ -526,7 +533,8 @@ def _serve(
         "tokens_per_day": tpd,
         "prompt_tokens_per_day": prompt_per_day,
         "instances": n,
-        "fleet_load_factor": fleet_load_factor(tpd, tput, n),
+        "prefill_instances": prefill_n,
+        "fleet_load_factor": fleet_load_factor(tpd, tput, n - prefill_n),
         "usd_per_million_tokens": per_day / (tpd + prompt_per_day) * 1e6,
         "usd_per_million_output_tokens": per_day / tpd * 1e6,
         "usd_per_day": per_day,
@@ -543,6 +551,7 @@ _UNITS = {
     "tokens_per_day": "tokens/day",
     "prompt_tokens_per_day": "tokens/day",
     "instances": "instances",
+    "prefill_instances": "instances",
     "fleet_load_factor": "",
     "usd_per_million_tokens": "USD",
     "usd_per_million_output_tokens": "USD",
@@ -568,6 +577,8 @@ def _estimate(
     mem = float(np.ravel(memory_bytes(srv, cfg, work, cfg.batch))[0])
     need = int(np.ceil(mem / (float(cfg.hw.memory_bytes or 1.0) * usable) - 1e-9))
     summaries: dict[str, Any] = {k: Summary.from_samples(out[k], _UNITS[k]) for k in _OUTPUTS}
+    if not cfg.disaggregated:
+        summaries["prefill_instances"] = None
     return DeploymentEstimate(
         model=srv.name,
         hardware=cfg.hw.name,
@@ -583,6 +594,7 @@ def _estimate(
         prompt_tokens=float(np.mean(work.prompt_tokens)),
         output_tokens=work.output_tokens,
         configuration=cfg.describe(),
+        disaggregated=cfg.disaggregated,
         duration_days=duration,
         price_source=price_source,
         notes=notes,

@@ -28,6 +28,7 @@ from flopcast.deployment import (
     decode_peak_flop_per_s,
     decode_step_s,
     experts_touched_fraction,
+    instances_for_load,
     kv_bytes_per_token,
     mean_decode_context,
     moe_params,
@@ -171,13 +172,16 @@ class Config:
     weight_kernel: str = "fused"
     parallelism: str = "tensor"
     overlap: str = "none"
+    #: prompts read on instances of their own (prefill and decode disaggregated), not between decode steps
+    disaggregated: bool = False
 
     def describe(self) -> str:
         par = f"TP{self.tp}" + (f" EP{self.ep}" if self.ep > 1 else "")
         if self.tp < self.chips:
             par += f" (attention DP{self.chips // self.tp})"
         kv = "" if self.kv_precision == self.precision else f", KV {self.kv_precision}"
-        return f"{self.chips} x {self.hw.name}, {par}, {self.precision}{kv}, batch {self.batch}"
+        split = ", prefill on instances of its own" if self.disaggregated else ""
+        return f"{self.chips} x {self.hw.name}, {par}, {self.precision}{kv}, batch {self.batch}{split}"
 
 
 def check_config(m: Served, cfg: Config) -> None:
@@ -329,19 +333,49 @@ def evaluate(
     working = 1.0 if cfg.parallelism == "pipeline" else float(cfg.chips)
     group = 1.0 if cfg.parallelism == "pipeline" else float(cfg.tp)
     pf_instance = pf_flop / (working * peak * eff["eff_compute"]) + pf_comm / dp
-    rate = request_rate(pf_instance, step, b, work.output_tokens, tokens_per_step)
-    share = rate * pf_instance
+    first = pf_flop / (group * peak * eff["eff_compute"]) + pf_comm
+    if cfg.disaggregated:
+        # the prompt's KV cache moves from its prefill instance to a decode instance over the scale-out network
+        kv_move = (
+            np.asarray(work.prompt_tokens, dtype=float)
+            * kv_token
+            / (0.5 * float(K.constant("scale_out_bandwidth_bytes_per_s").value) * eff_net)
+        )
+        rate = request_rate(0.0, step, b, work.output_tokens, tokens_per_step)
+        prefill_rate = 1.0 / np.maximum(pf_instance, 1e-30)
+        share: Values = 0.0
+        first = first + kv_move
+    else:
+        rate = request_rate(pf_instance, step, b, work.output_tokens, tokens_per_step)
+        prefill_rate = rate  # the same instances read the prompts
+        share = rate * pf_instance
     return {
         "memory_bytes": memory_bytes(m, cfg, work, b),
         "step_s": step,
         "tokens_per_step": np.asarray(tokens_per_step, dtype=float),
         "requests_per_s": rate,
+        "prefill_requests_per_s": prefill_rate,
         "output_tokens_per_s": rate * work.output_tokens,
         "prompt_tokens_per_s": rate * work.prompt_tokens,
-        "prefill_share": share,
+        "prefill_share": np.asarray(share, dtype=float),
         "time_per_output_token_s": time_per_output_token_s(step, tokens_per_step, share),
-        "time_to_first_token_s": time_to_first_token_s(pf_flop / (group * peak * eff["eff_compute"]) + pf_comm, step),
+        "time_to_first_token_s": time_to_first_token_s(first, step),
     }
+
+
+def fleet(
+    cfg: Config, out: Mapping[str, Values], work: Workload, output_tokens_per_day: Values, load_factor: Values
+) -> tuple[Values, Values]:
+    """Whole instances for the load (:func:`~flopcast.deployment.instances_for_load`): decode instances for the
+    output tokens, plus, when prefill is disaggregated, prefill instances for the requests. Returns
+    (instances in all, prefill instances)."""
+    decode = instances_for_load(output_tokens_per_day, out["output_tokens_per_s"], load_factor)
+    if not cfg.disaggregated:
+        return decode, np.zeros_like(np.asarray(decode, dtype=float))
+    requests_per_day = np.asarray(output_tokens_per_day, dtype=float) / work.output_tokens
+    prefill = instances_for_load(requests_per_day, out["prefill_requests_per_s"], load_factor)
+    prefill = np.where(np.asarray(work.prompt_tokens, dtype=float) > 0, prefill, 0.0)
+    return decode + prefill, prefill
 
 
 def fits(m: Served, cfg: Config, work: Workload, batch: Values | None = None) -> Values:

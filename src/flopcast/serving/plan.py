@@ -12,7 +12,7 @@ the Monte Carlo for its interval.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from flopcast.serving.config import (
     check_config,
     evaluate,
     fits,
+    fleet,
     memory_bytes,
 )
 from flopcast.units import BYTES_PER_VALUE
@@ -139,6 +140,7 @@ def search(
     weight_kernel: str = "fused",
     parallelism: str = "tensor",
     overlap: str = "none",
+    disaggregated: bool | None = None,
 ) -> tuple[list[dict[str, Any]], int, tuple[float, str]]:
     """Every candidate configuration that fits, evaluated at central efficiencies and sized for the
     load: the rows, how many configurations were tried, and the largest instance tried (bytes, name).
@@ -149,6 +151,8 @@ def search(
     searched = 0
     sizes = np.asarray(batches, dtype=float)
     strict = chips is not None or tp is not None or ep is not None or precision is not None
+    prompts = float(np.mean(work.prompt_tokens)) > 0 and parallelism == "tensor"
+    splits = (disaggregated,) if disaggregated is not None else ((False, True) if prompts else (False,))
     for hw in hardware:
         usd = price(hw)
         for n in chip_counts(hw, chips):
@@ -163,14 +167,16 @@ def search(
                         check_config(m, cfg)
                     elif _impossible(m, cfg):
                         continue
-                    searched += len(sizes)
                     ok = np.asarray(fits(m, cfg, work, sizes))
-                    if not ok.any():
-                        continue
-                    out = _arrays(evaluate(m, cfg, work, eff, sizes[ok]))
-                    for i, b in enumerate(sizes[ok]):
-                        one = {k: float(v[min(i, v.size - 1)]) for k, v in out}
-                        rows.append(_row(cfg, int(b), one, usd, output_tokens_per_day, load_factor, work))
+                    for split in splits:
+                        searched += len(sizes)
+                        if not ok.any():
+                            continue
+                        mine = replace(cfg, disaggregated=split)
+                        out = _arrays(evaluate(m, mine, work, eff, sizes[ok]))
+                        for i, b in enumerate(sizes[ok]):
+                            one = {k: float(v[min(i, v.size - 1)]) for k, v in out}
+                            rows.append(_row(mine, int(b), one, usd, output_tokens_per_day, load_factor, work))
     return rows, searched, biggest
 
 
@@ -194,6 +200,7 @@ def plan(
     weight_kernel: str = "fused",
     parallelism: str = "tensor",
     overlap: str = "none",
+    disaggregated: bool | None = None,
 ) -> PlanResult:
     """The cheapest configuration (by the fleet's dollars a day at central values) that fits in memory
     and meets ``targets``, over the candidates left free; fixed choices are checked, not searched."""
@@ -214,6 +221,7 @@ def plan(
         weight_kernel=weight_kernel,
         parallelism=parallelism,
         overlap=overlap,
+        disaggregated=disaggregated,
     )
     if not rows:
         raise InvalidInputError(_no_fit_message(m, work, hardware, biggest, batch, precision, kv_precision, chips))
@@ -255,13 +263,19 @@ def _row(
     load_factor: float,
     work: Workload,
 ) -> dict[str, Any]:
-    per_day = out["output_tokens_per_s"] * 86_400 * load_factor
-    instances = max(np.ceil(output_tokens_per_day / per_day - 1e-9), 1.0)
+    instances, prefill = (float(x) for x in fleet(cfg, out, work, output_tokens_per_day, load_factor))
     usd = float("nan") if usd_per_chip_hour is None else usd_per_chip_hour
     usd_day = instances * cfg.chips * 24.0 * usd
     total_tokens = output_tokens_per_day * (1.0 + float(np.mean(work.prompt_tokens)) / work.output_tokens)
+    # at capacity: one decode instance, and the share of a prefill instance its requests need
+    per_decode = out["output_tokens_per_s"]
+    capacity_chips = cfg.chips * (
+        1.0 + (out["requests_per_s"] / out["prefill_requests_per_s"] if cfg.disaggregated and prefill else 0.0)
+    )
     return {
-        "config": Config(**{**cfg.__dict__, "batch": batch}),
+        "config": replace(cfg, batch=batch),
+        "disaggregated": cfg.disaggregated,
+        "prefill_instances": prefill,
         "hardware": cfg.hw.name,
         "chips": cfg.chips,
         "tp": cfg.tp,
@@ -270,19 +284,21 @@ def _row(
         "kv_precision": cfg.kv_precision,
         "batch": batch,
         **out,
-        "output_tokens_per_s_per_chip": out["output_tokens_per_s"] / cfg.chips,
+        "output_tokens_per_s_per_chip": out["output_tokens_per_s"] / capacity_chips,
         "usd_per_chip_hour": usd,
         "instances": float(instances),
         "usd_per_day": float(usd_day),
         "usd_per_million_tokens": float(usd_day / total_tokens * 1e6),
         "usd_per_million_tokens_at_capacity": float(
-            cfg.chips * usd / 3600.0 / (out["output_tokens_per_s"] * (total_tokens / output_tokens_per_day)) * 1e6
+            capacity_chips * usd / 3600.0 / (per_decode * (total_tokens / output_tokens_per_day)) * 1e6
         ),
     }  # fmt: skip
 
 
-def _cost_key(r: Mapping[str, Any]) -> tuple[float, float, float]:
-    return (r["usd_per_day"], r["usd_per_million_tokens_at_capacity"], r["time_per_output_token_s"])
+def _cost_key(r: Mapping[str, Any]) -> tuple[float, bool, float, float]:
+    """Fewest dollars a day; on a tie, prompts read on the same instances (the simpler fleet), then the
+    lower cost at capacity, then the faster."""
+    return (r["usd_per_day"], r["disaggregated"], r["usd_per_million_tokens_at_capacity"], r["time_per_output_token_s"])
 
 
 def _meets(r: Mapping[str, Any], t: Targets) -> bool:
@@ -355,7 +371,7 @@ def _no_target_message(rows: Sequence[Mapping[str, Any]], t: Targets) -> str:
     ):
         if limit is None:
             continue
-        r = min(rows, key=lambda r: r[key])
+        r = min(rows, key=lambda r: (r[key], r["disaggregated"]))
         if r[key] > limit:
             parts.append(f"the shortest {what} reachable is {_ms(r[key])} ({r['config'].describe()})")
     if not parts:

@@ -163,6 +163,10 @@ class DeployRequest(_Body):
     draft_tokens: Annotated[int, Field(ge=0, le=16)] = 0
     acceptance: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.0
     draft_cost: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
+    disaggregated: bool | None = Field(
+        None,
+        description="prompts on prefill instances of their own (true), between decode steps (false); default: the cheaper",
+    )
     price_per_chip_hour: Positive | list[Positive] | None = None
     vs_training: bool = False
     samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = DEFAULT_SAMPLES
