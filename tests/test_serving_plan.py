@@ -111,6 +111,10 @@ def test_precisions_and_kv_copies():
     # under TP8 MLA's latent sits on every rank (8 copies); Llama's 8 KV heads split one a rank (1 copy); at TP16 two
     ds, llama = _served("deepseek-v3"), _served("llama-3-70b")
     assert ds.kv_copies(8) == 8 and llama.kv_copies(8) == 1 and llama.kv_copies(16) == 2
+    # a shape without heads (an ad-hoc model) is multi-head attention of 128-wide heads: no copies at TP8
+    from flopcast.serving.config import served
+
+    assert served(None, "x", 7e9, 7e9, 32, 4096, 1.0).kv_copies(8) == 1
     # memory of Llama 3 70B at fp8 on 2 H100, batch 256 at a 1,152 mean context: 70 GB + 256 x 1,152 x 163,840 B
     work = Workload(128.0, 2049.0)
     cfg = Config(get_hardware("h100"), 2, 2, 1, "fp8", "fp8", 256)

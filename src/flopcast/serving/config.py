@@ -115,7 +115,8 @@ def served(
         per_position = attention_flop_per_position(n_layers, heads, head_dim, head_dim)
     else:  # a multi-head shape of width d_model
         per_position = attention_flop_per_position(n_layers, 1.0, d_model, d_model)
-    kv_heads = (spec.n_kv_heads if spec is not None and spec.n_kv_heads else None) or heads or 1.0
+    # KV heads: the row's, else its heads; a shape without heads is taken as heads of 128 (d_model / 128)
+    kv_heads = (spec.n_kv_heads if spec is not None and spec.n_kv_heads else None) or heads or d_model / 128.0
     moe = spec is not None and spec.n_experts and spec.experts_per_token and spec.moe_layers and params_active < params
     longest = (spec.max_context_length or spec.context_length) if spec is not None else None
     return Served(
