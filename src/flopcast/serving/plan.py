@@ -12,7 +12,7 @@ the Monte Carlo for its interval.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ import numpy as np
 from flopcast.catalogs import Hardware
 from flopcast.catalogs import constants as K
 from flopcast.errors import InvalidInputError
+from flopcast.formatting import format_duration
 from flopcast.serving.config import (
     EFFICIENCIES,
     Config,
@@ -51,9 +52,9 @@ class Targets:
     def describe(self) -> str:
         parts = []
         if self.ttft_s is not None:
-            parts.append(f"time to first token <= {_ms(self.ttft_s)}")
+            parts.append(f"time to first token <= {format_duration(self.ttft_s)}")
         if self.tpot_s is not None:
-            parts.append(f"time per output token <= {_ms(self.tpot_s)}")
+            parts.append(f"time per output token <= {format_duration(self.tpot_s)}")
         return " and ".join(parts) or "no latency target"
 
 
@@ -64,19 +65,12 @@ class PlanResult:
     config: Config
     row: dict[str, Any]
     targets: Targets
-    #: the latency targets that changed the answer ("" when the cheapest configuration meets them anyway)
+    #: the latency targets that changed the answer (none when the cheapest configuration meets them anyway)
     binding: list[str]
     unconstrained: dict[str, Any] | None
     frontier: list[dict[str, Any]]
     searched: int
     feasible: int
-    notes: list[str] = field(default_factory=list)
-
-
-def _ms(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.3g} s"
-    return f"{seconds * 1e3:,.0f} ms" if seconds >= 0.01 else f"{seconds * 1e3:.2g} ms"
 
 
 def central_efficiencies() -> dict[str, float]:
@@ -310,9 +304,9 @@ def _meets(r: Mapping[str, Any], t: Targets) -> bool:
 def _binding(cheapest: Mapping[str, Any], t: Targets) -> list[str]:
     out = []
     if t.ttft_s is not None and cheapest["time_to_first_token_s"] > t.ttft_s:
-        out.append(f"time to first token <= {_ms(t.ttft_s)}")
+        out.append(f"time to first token <= {format_duration(t.ttft_s)}")
     if t.tpot_s is not None and cheapest["time_per_output_token_s"] > t.tpot_s:
-        out.append(f"time per output token <= {_ms(t.tpot_s)}")
+        out.append(f"time per output token <= {format_duration(t.tpot_s)}")
     return out
 
 
@@ -373,7 +367,7 @@ def _no_target_message(rows: Sequence[Mapping[str, Any]], t: Targets) -> str:
             continue
         r = min(rows, key=lambda r: (r[key], r["disaggregated"]))
         if r[key] > limit:
-            parts.append(f"the shortest {what} reachable is {_ms(r[key])} ({r['config'].describe()})")
+            parts.append(f"the shortest {what} reachable is {format_duration(r[key])} ({r['config'].describe()})")
     if not parts:
         return f"no configuration meets {t.describe()} at once; relax one of them"
     return f"no configuration meets {t.describe()}: " + "; ".join(parts)
