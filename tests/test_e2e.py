@@ -135,6 +135,11 @@ def test_deployment_hardware_and_trend_pages(page, server):
     # the planner's answer: the configuration it chose and whether a latency target binds, as the CLI says
     results = page.inner_text("#results")
     assert "configurations that fit, within time to first token" in results and "binds" in results
+    # prompts on instances of their own, chosen in the form, reach the planner
+    page.select_option("select[name=scenario]", "one-million-developers")
+    page.select_option("select[name=disaggregated]", "true")
+    page.click("button[type=submit]")
+    page.wait_for_function("document.querySelector('#results').innerText.includes('prefill on instances')")
 
     _open(page, server + "/hardware")
     _submit(page)
