@@ -262,6 +262,26 @@ def test_moe_deployment_and_its_layouts():
         S.estimate_deployment("deepseek-v3", hardware="h200", chips=8, tp=3, tokens_per_day=1e10, samples=200)
 
 
+def test_amd_stacks_reach_less_of_their_peaks():
+    # MLPerf Inference v4.1, Llama 2 70B offline: 8x MI300X 23,515 tokens/s, within 3-4% of 8x H100. At the chips'
+    # peaks flopcast would put MI300X at about 1.65x H100; its software factor (0.59, set from this very round, so a
+    # calibration and not a check) brings the best throughput a chip back to about H100's
+    from flopcast.serving.plan import search
+
+    m = _served("llama-2-70b")
+    best = {}
+    for key in ("h100-sxm", "mi300x"):
+        rows, _, _ = search(
+            m, Workload(300.0, 300.0), hardware=[get_hardware(key)], price=lambda _hw: 1.0,
+            output_tokens_per_day=1e9, precision="fp8", batches=[2**i for i in range(13)], disaggregated=False,
+        )  # fmt: skip
+        best[key] = max(r["output_tokens_per_s_per_chip"] for r in rows)
+    assert 0.85 <= best["mi300x"] / best["h100-sxm"] <= 1.15
+    # the Monte Carlo draws the factor (90% CI 0.45-0.77) with the chip's other inputs
+    e = S.estimate_deployment("llama-3-70b", hardware="mi300x", tokens_per_day=1e9, samples=300)
+    assert any(i["name"] == "software_factor" for i in e.inputs)
+
+
 def test_an_image_model_is_not_served_per_token():
     with pytest.raises(InvalidInputError, match="image domain"):
         S.estimate_deployment("stable-diffusion-v1", tokens_per_day=1e9, samples=200)

@@ -261,6 +261,9 @@ def estimate_deployment(
     cfg = result.config
     _, price, price_source = candidates[cfg.hw.key]
     inputs = _load_inputs(sc, tokens_per_day, requests_per_s, lf)
+    software = K.constant("serving_software_factor", cfg.hw.family)
+    if software.value != 1.0:
+        inputs["software_factor"] = software.distribution()
     inputs["price_usd_per_chip_hour"] = price
     if vs_training:
         inputs["experiments_multiplier"] = K.constant("experiments_multiplier").distribution()

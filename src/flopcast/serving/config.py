@@ -217,6 +217,12 @@ def check_config(m: Served, cfg: Config) -> None:
         raise InvalidInputError(f"kv_precision={cfg.kv_precision}: {cfg.hw.name} has no fp8 support; use bf16")
 
 
+def software_factor(hw: Hardware) -> float:
+    """The chip's serving-stack factor on the efficiencies (``serving_software_factor``: 1 for the stacks they
+    were set on, 0.59 for MI300X from MLPerf Inference v4.1; the central value, as the planner compares)."""
+    return float(K.constant("serving_software_factor", hw.family).value)
+
+
 def link_bandwidth(hw: Hardware, group: int) -> float:
     """Bandwidth per chip (both directions) of a collective over ``group`` chips: the scale-up link
     inside the chip's scale-up domain, the scale-out network beyond it."""
@@ -250,6 +256,15 @@ def evaluate(
     """
     b = np.asarray(cfg.batch if batch is None else batch, dtype=float)
     peak = decode_peak_flop_per_s(cfg.hw, cfg.precision, cfg.weight_kernel)
+    # a stack that reaches less of its chip's peaks than those the efficiencies came from (drawn per sample when
+    # ``eff`` carries it, else its central value)
+    software = eff.get("software_factor", software_factor(cfg.hw))
+    if np.any(np.asarray(software) != 1.0):
+        eff = {
+            **eff,
+            "eff_memory": np.minimum(np.asarray(eff["eff_memory"]) * software, 1.0),
+            "eff_compute": np.minimum(np.asarray(eff["eff_compute"]) * software, 1.0),
+        }
     bw = float(cfg.hw.memory_bandwidth_bytes_per_s or 0.0)
     ctx = work.decode_context
     kv_token = kv_bytes_per_token(m.n_layers, m.d_model, cfg.kv_precision, kv_heads_fraction=m.kv_fraction)
