@@ -23,17 +23,14 @@ def _time(fn, runs: int) -> float:
 
 def main() -> None:
     from flopcast.catalogs import bundled_hardware, get_model
-    from flopcast.deployment import model_shape
     from flopcast.serving import estimate_deployment, sweep
-    from flopcast.serving.config import Workload, served
+    from flopcast.serving.config import Workload, served_from_spec
     from flopcast.serving.plan import BATCHES, search
 
     scenario_ms = _time(
         lambda: estimate_deployment("llama-2-70b", hardware="h100", scenario="chat-assistant", samples=10_000), 21
     )
-    spec = get_model("llama-3-70b")
-    layers, width, _ = model_shape(spec.params, spec.n_layers, spec.d_model)
-    m = served(spec, spec.name, spec.params, spec.params, layers, width, spec.kv_cache_fraction)
+    m = served_from_spec(get_model("llama-3-70b"))
     chips = [bundled_hardware().get(h) for h in ("a100", "h100", "h200", "b200", "mi300x")]
 
     def planner_search() -> int:

@@ -266,14 +266,15 @@ def test_amd_stacks_reach_less_of_their_peaks():
     # MLPerf Inference v4.1, Llama 2 70B offline: 8x MI300X 23,515 tokens/s, within 3-4% of 8x H100. At the chips'
     # peaks flopcast would put MI300X at about 1.65x H100; its software factor (0.59, set from this very round, so a
     # calibration and not a check) brings the best throughput a chip back to about H100's
-    from flopcast.serving.plan import search
+    from flopcast.serving.plan import Choices, search
 
     m = _served("llama-2-70b")
     best = {}
     for key in ("h100-sxm", "mi300x"):
         rows, _, _ = search(
             m, Workload(300.0, 300.0), hardware=[get_hardware(key)], price=lambda _hw: 1.0,
-            output_tokens_per_day=1e9, precision="fp8", batches=[2**i for i in range(13)], disaggregated=False,
+            output_tokens_per_day=1e9, choices=Choices(precision="fp8", disaggregated=False),
+            batches=[2**i for i in range(13)],
         )  # fmt: skip
         best[key] = max(r["output_tokens_per_s_per_chip"] for r in rows)
     assert 0.85 <= best["mi300x"] / best["h100-sxm"] <= 1.15
@@ -356,3 +357,36 @@ def test_sweep_is_the_planners_search():
     fp8 = {r["batch"]: r for r in rows if r["precision"] == "fp8"}
     assert fp8[64]["tokens_per_s"] > fp8[1]["tokens_per_s"]
     assert np.isfinite(fp8[64]["usd_per_million_tokens"])
+
+
+def test_the_docs_serving_figures_are_the_codes():
+    # docs/deployment.md and the README quote these; the code must give them (default samples and seed)
+    from pathlib import Path
+
+    from flopcast.catalogs.prices import bundled_price_book
+    from flopcast.formatting import format_usd
+
+    root = Path(__file__).resolve().parents[1]
+    deployment, readme = (root / "docs" / "deployment.md").read_text(), (root / "README.md").read_text()
+    llama = S.estimate_deployment("llama-3-70b", hardware="h100", tokens_per_day=1e9)
+    s = llama.usd_per_million_tokens
+    quoted = "$0.36 a million tokens (90% CI $0.15-$0.83)"
+    assert (f"{s.median:.2f}", f"{s.p5:.2f}", f"{s.p95:.2f}") == ("0.36", "0.15", "0.83")
+    assert quoted in deployment and "$0.36 a million tokens (90% CI\n  $0.15-$0.83)" in readme
+    # 1% of Twitter on BLOOM-176B, rented at December 2022's market price: one instance of 4 A100 PCIe 80 GB, so a
+    # year costs 4 chips x 24 h x 365.25 days x the price (the instance count and price are the only inputs)
+    tw = S.estimate_deployment(
+        "bloom-176b", scenario="twitter-1pct", vs_training=True, price_date=dt.date(2022, 12, 21)
+    )
+    price = bundled_price_book().market_cloud_price(
+        get_hardware("a100-pcie-80gb"), when=dt.date(2022, 12, 21), tier="on-demand"
+    )
+    assert tw.configuration.startswith("4 x NVIDIA A100 PCIe 80 GB") and tw.instances.median == 1
+    per_instance = np.asarray(tw.usd_per_year.samples) / np.asarray(tw.instances.samples)
+    assert np.median(per_instance) == pytest.approx(4 * 24 * 365.25 * price.distribution().median, rel=0.02)
+    r = tw.vs_training["ratio"]
+    row = (
+        f"| `twitter-1pct` | rented | 4 x A100 PCIe 80 GB, int8, batch 256 | {format_usd(tw.usd_per_year.median)} | "
+        f"{format_usd(tw.vs_training['development_cost_usd']['median'])} | {r['median']:.1%} ({r['p5']:.1%}-{r['p95']:.1%})"
+    )
+    assert row in deployment, row

@@ -38,7 +38,7 @@ from flopcast.errors import FlopcastError, InvalidInputError, MissingInputError
 from flopcast.quantities import Interval, Quantity
 from flopcast.scenarios import Scenario, load_scenario
 from flopcast.serving.config import Config, Served, Workload, evaluate, fleet, memory_bytes, served
-from flopcast.serving.plan import PlanResult, Targets, plan
+from flopcast.serving.plan import Choices, PlanResult, Targets, plan
 from flopcast.uncertainty import Distribution, Summary, as_distribution, draw
 from flopcast.units import check_positive
 
@@ -233,7 +233,11 @@ def estimate_deployment(
     sc, duration = _resolve_load(scenario, tokens_per_day, requests_per_s, duration_days)
     work = _workload(sc, prompt_tokens, output_tokens, context, cache_hit, draft_tokens, acceptance, draft_cost, srv)
     candidates = _candidates(chips_catalog, hardware, price_usd_per_chip_hour, owned, cloud_tier, prices, when, notes)
-    fixed = hardware is not None and isinstance(hardware, str) and None not in (chips, precision, batch)
+    # every choice fixed (a mixture of experts also its tensor parallelism; one way of reading prompts):
+    # that configuration alone, with the targets compared rather than enforced
+    fixed = isinstance(hardware, str) and None not in (chips, precision, batch) and (tp is not None or not srv.moe)
+    if fixed and disaggregated is None:
+        disaggregated = False
     targets = _targets(ttft_s, tpot_s)
     central_load = _central_load(sc, tokens_per_day, requests_per_s, work)
     lf = K.constant("serving_load_factor").distribution() if load_factor is None else load_factor
@@ -247,16 +251,9 @@ def estimate_deployment(
         output_tokens_per_day=central_load,
         load_factor=central_lf,
         targets=Targets() if fixed else targets,
-        chips=chips,
-        tp=tp,
-        ep=ep,
-        precision=precision,
-        kv_precision=kv_precision,
-        batch=batch,
-        weight_kernel=weight_kernel,
-        parallelism=parallelism,
-        overlap=overlap,
-        disaggregated=disaggregated,
+        choices=Choices(
+            chips, tp, ep, precision, kv_precision, batch, disaggregated, weight_kernel, parallelism, overlap
+        ),
     )
     cfg = result.config
     _, price, price_source = candidates[cfg.hw.key]

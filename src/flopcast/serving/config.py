@@ -31,6 +31,7 @@ from flopcast.deployment import (
     instances_for_load,
     kv_bytes_per_token,
     mean_decode_context,
+    model_shape,
     moe_params,
     prefill_flop,
     request_rate,
@@ -73,6 +74,9 @@ class Served:
     experts_per_token: float = 0.0
     moe_layers: float = 0.0
     max_context: float | None = None
+    #: always-read and routed-expert parameters (a dense model: all of them, none), split once in :func:`served`
+    shared_params: float = 0.0
+    routed_params: float = 0.0
 
     @property
     def moe(self) -> bool:
@@ -88,10 +92,7 @@ class Served:
 
     def weight_split(self) -> tuple[float, float]:
         """Always-read and routed-expert parameters (dense models: all of them, none)."""
-        if not self.moe:
-            return self.params, 0.0
-        shared, routed = moe_params(self.params, self.params_active, self.n_experts, self.experts_per_token)
-        return float(shared), float(routed)
+        return self.shared_params, self.routed_params
 
 
 def served(
@@ -117,8 +118,13 @@ def served(
         per_position = attention_flop_per_position(n_layers, 1.0, d_model, d_model)
     # KV heads: the row's, else its heads; a shape without heads is taken as heads of 128 (d_model / 128)
     kv_heads = (spec.n_kv_heads if spec is not None and spec.n_kv_heads else None) or heads or d_model / 128.0
-    moe = spec is not None and spec.n_experts and spec.experts_per_token and spec.moe_layers and params_active < params
     longest = (spec.max_context_length or spec.context_length) if spec is not None else None
+    experts = (0.0, 0.0, 0.0)
+    shared, routed = params, 0.0
+    if spec is not None and spec.n_experts and spec.experts_per_token and spec.moe_layers and params_active < params:
+        experts = (float(spec.n_experts), float(spec.experts_per_token), float(spec.moe_layers))
+        split = moe_params(params, params_active, experts[0], experts[1])
+        shared, routed = float(split[0]), float(split[1])
     return Served(
         spec,
         name,
@@ -130,10 +136,20 @@ def served(
         kv_fraction,
         attention,
         float(kv_heads),
-        float(spec.n_experts) if moe and spec is not None and spec.n_experts else 0.0,
-        float(spec.experts_per_token) if moe and spec is not None and spec.experts_per_token else 0.0,
-        float(spec.moe_layers) if moe and spec is not None and spec.moe_layers else 0.0,
+        *experts,
         float(longest) if longest else None,
+        shared,
+        routed,
+    )
+
+
+def served_from_spec(spec: ModelSpec) -> Served:
+    """A catalog model as it is, with the standard shape where the row gives none (:func:`model_shape`)."""
+    if spec.params is None:
+        raise InvalidInputError(f"{spec.name} has no parameter count to serve")
+    layers, width, _ = model_shape(spec.params, spec.n_layers, spec.d_model)
+    return served(
+        spec, spec.name, spec.params, spec.params_active or spec.params, layers, width, spec.kv_cache_fraction or 1.0
     )
 
 

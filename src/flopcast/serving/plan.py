@@ -115,6 +115,28 @@ def precisions_for(hw: Hardware, fixed: str | None) -> tuple[str, ...]:
     return tuple(p for p in PRECISIONS if p == "bf16" or (p in have and (p != "int8" or "fp8" not in have)))
 
 
+@dataclass(frozen=True)
+class Choices:
+    """What the caller fixed (None: the planner searches it) and the layout options of 2022's stacks."""
+
+    chips: int | None = None
+    tp: int | None = None
+    ep: int | None = None
+    precision: str | None = None
+    kv_precision: str | None = None
+    batch: int | None = None
+    #: prompts on prefill instances of their own (True), between decode steps (False), or the cheaper (None)
+    disaggregated: bool | None = None
+    weight_kernel: str = "fused"
+    parallelism: str = "tensor"
+    overlap: str = "none"
+
+    @property
+    def strict(self) -> bool:
+        """Whether a layout that cannot exist is the caller's error rather than a candidate to skip."""
+        return any(v is not None for v in (self.chips, self.tp, self.ep, self.precision, self.kv_precision))
+
+
 def search(
     m: Served,
     work: Workload,
@@ -123,41 +145,33 @@ def search(
     price: Callable[[Hardware], float | None],
     output_tokens_per_day: float,
     load_factor: float = 1.0,
-    chips: int | None = None,
-    tp: int | None = None,
-    ep: int | None = None,
-    precision: str | None = None,
+    choices: Choices = Choices(),
     precisions: Sequence[str] | None = None,
-    kv_precision: str | None = None,
     batches: Sequence[int] = BATCHES,
     eff: Mapping[str, float] | None = None,
-    weight_kernel: str = "fused",
-    parallelism: str = "tensor",
-    overlap: str = "none",
-    disaggregated: bool | None = None,
 ) -> tuple[list[dict[str, Any]], int, tuple[float, str]]:
     """Every candidate configuration that fits, evaluated at central efficiencies and sized for the
     load: the rows, how many configurations were tried, and the largest instance tried (bytes, name).
-    A fixed choice that cannot exist (``chips``, ``tp``, ``ep``, ``precision``) is the caller's error."""
+    ``precisions`` overrides the precisions tried; ``choices.batch``, when fixed, the batches."""
+    c = choices
     eff = dict(eff or central_efficiencies())
     rows: list[dict[str, Any]] = []
     biggest: tuple[float, str] = (0.0, "")
     searched = 0
-    sizes = np.asarray(batches, dtype=float)
-    strict = chips is not None or tp is not None or ep is not None or precision is not None
-    prompts = float(np.mean(work.prompt_tokens)) > 0 and parallelism == "tensor"
-    splits = (disaggregated,) if disaggregated is not None else ((False, True) if prompts else (False,))
+    sizes = np.asarray((c.batch,) if c.batch is not None else batches, dtype=float)
+    prompts = float(np.mean(work.prompt_tokens)) > 0 and c.parallelism == "tensor"
+    splits = (c.disaggregated,) if c.disaggregated is not None else ((False, True) if prompts else (False,))
     for hw in hardware:
         usd = price(hw)
-        for n in chip_counts(hw, chips):
+        for n in chip_counts(hw, c.chips):
             biggest = max(biggest, (n * float(hw.memory_bytes or 0.0), f"{n} x {hw.name}"))
-            for t, e in layouts(m, n, tp, ep):
-                for prec in precisions or precisions_for(hw, precision):
+            for t, e in layouts(m, n, c.tp, c.ep):
+                for prec in precisions or precisions_for(hw, c.precision):
                     cfg = Config(
-                        hw, n, t, e, prec, kv_precision_for(hw, prec, kv_precision), int(sizes[0]),
-                        weight_kernel, parallelism, overlap,
+                        hw, n, t, e, prec, kv_precision_for(hw, prec, c.kv_precision), int(sizes[0]),
+                        c.weight_kernel, c.parallelism, c.overlap,
                     )  # fmt: skip
-                    if strict:
+                    if c.strict:
                         check_config(m, cfg)
                     elif _impossible(m, cfg):
                         continue
@@ -183,21 +197,12 @@ def plan(
     output_tokens_per_day: float,
     load_factor: float = 1.0,
     targets: Targets = Targets(),
-    chips: int | None = None,
-    tp: int | None = None,
-    ep: int | None = None,
-    precision: str | None = None,
-    kv_precision: str | None = None,
-    batch: int | None = None,
+    choices: Choices = Choices(),
     batches: Sequence[int] = BATCHES,
     eff: Mapping[str, float] | None = None,
-    weight_kernel: str = "fused",
-    parallelism: str = "tensor",
-    overlap: str = "none",
-    disaggregated: bool | None = None,
 ) -> PlanResult:
     """The cheapest configuration (by the fleet's dollars a day at central values) that fits in memory
-    and meets ``targets``, over the candidates left free; fixed choices are checked, not searched."""
+    and meets ``targets``, over what ``choices`` leaves free; fixed choices are checked, not searched."""
     rows, searched, biggest = search(
         m,
         work,
@@ -205,20 +210,12 @@ def plan(
         price=price,
         output_tokens_per_day=output_tokens_per_day,
         load_factor=load_factor,
-        chips=chips,
-        tp=tp,
-        ep=ep,
-        precision=precision,
-        kv_precision=kv_precision,
-        batches=(batch,) if batch is not None else batches,
+        choices=choices,
+        batches=batches,
         eff=eff,
-        weight_kernel=weight_kernel,
-        parallelism=parallelism,
-        overlap=overlap,
-        disaggregated=disaggregated,
     )
     if not rows:
-        raise InvalidInputError(_no_fit_message(m, work, hardware, biggest, batch, precision, kv_precision, chips))
+        raise InvalidInputError(_no_fit_message(m, work, hardware, biggest, choices))
     meets = [r for r in rows if _meets(r, targets)]
     if not meets:
         raise InvalidInputError(_no_target_message(rows, targets))
@@ -325,16 +322,10 @@ def frontier(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _no_fit_message(
-    m: Served,
-    work: Workload,
-    hardware: Sequence[Hardware],
-    biggest: tuple[float, str],
-    batch: int | None,
-    precision: str | None,
-    kv_precision: str | None,
-    chips: int | None = None,
+    m: Served, work: Workload, hardware: Sequence[Hardware], biggest: tuple[float, str], choices: Choices
 ) -> str:
     """What a model that fits nowhere needs: the memory at the smallest precision tried, and the chips."""
+    batch, precision, kv_precision, chips = choices.batch, choices.precision, choices.kv_precision, choices.chips
     usable = K.constant("serving_memory_usable").value
     hw = hardware[0]
     prec = precision or min(precisions_for(hw, None), key=lambda p: BYTES_PER_VALUE[p])

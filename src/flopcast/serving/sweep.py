@@ -10,9 +10,8 @@ from typing import Any
 from flopcast.catalogs import Hardware, ModelSpec, bundled_hardware, bundled_models
 from flopcast.catalogs import constants as K
 from flopcast.catalogs.prices import bundled_price_book
-from flopcast.deployment import model_shape
 from flopcast.errors import FlopcastError
-from flopcast.serving.config import Workload, served
+from flopcast.serving.config import Workload, served_from_spec
 from flopcast.serving.plan import search
 
 
@@ -32,12 +31,7 @@ def sweep(
     ``fits=False`` and a reason instead of numbers.
     """
     spec = bundled_models().get(model) if isinstance(model, str) else model
-    if spec.params is None:
-        raise FlopcastError(f"{spec.name} has no parameter count to serve")
-    layers, width, _ = model_shape(spec.params, spec.n_layers, spec.d_model)
-    m = served(
-        spec, spec.name, spec.params, spec.params_active or spec.params, layers, width, spec.kv_cache_fraction or 1.0
-    )
+    m = served_from_spec(spec)
     work = Workload(
         float(prompt_tokens if prompt_tokens is not None else K.constant("serving_prompt_tokens").value),
         float(output_tokens if output_tokens is not None else K.constant("serving_output_tokens").value),

@@ -24,14 +24,9 @@ BLOOM_BENCH_CONTEXT = 60
 def _served(key: str):
     """The catalog model as :func:`flopcast.serving.config.evaluate` takes it."""
     from flopcast.catalogs import get_model
-    from flopcast.deployment import model_shape
-    from flopcast.serving.config import served
+    from flopcast.serving.config import served_from_spec
 
-    m = get_model(key)
-    if m.params is None:
-        raise CatalogError(f"the catalog lacks {m.name}'s parameters")
-    layers, width, _ = model_shape(m.params, m.n_layers, m.d_model)
-    return served(m, m.name, m.params, m.params_active or m.params, layers, width, m.kv_cache_fraction or 1.0)
+    return served_from_spec(get_model(key))
 
 
 def bloom_validation(eff_memory: float = 0.5, eff_compute: float = 0.5, overlap: str = "none") -> list[dict[str, Any]]:
@@ -144,7 +139,7 @@ def trtllm_max_validation() -> list[dict[str, Any]]:
     from flopcast.catalogs import get_hardware
     from flopcast.catalogs._table import num, read_rows
     from flopcast.serving.config import Workload
-    from flopcast.serving.plan import search
+    from flopcast.serving.plan import Choices, search
 
     rows, label = read_rows(
         "trtllm_llama70b_max.csv",
@@ -157,8 +152,8 @@ def trtllm_max_validation() -> list[dict[str, Any]]:
         tp = int(num(r, "tp", label, required=True))
         isl, osl = num(r, "input_tokens", label, required=True), num(r, "output_tokens", label, required=True)
         found, _, _ = search(
-            m, Workload(isl, osl), hardware=[hw], price=lambda _hw: None, output_tokens_per_day=1e9, chips=tp,
-            precision=r["precision"].strip(), batches=[2**i for i in range(14)],
+            m, Workload(isl, osl), hardware=[hw], price=lambda _hw: None, output_tokens_per_day=1e9,
+            choices=Choices(chips=tp, precision=r["precision"].strip()), batches=[2**i for i in range(14)],
         )  # fmt: skip
         if not found:
             raise CatalogError(f"{label} line {r['_line']}: the configuration fits in no batch")
@@ -202,7 +197,7 @@ def deepseek_decode() -> dict[str, Any]:
     """
     from flopcast.catalogs import get_hardware
     from flopcast.serving.config import Workload
-    from flopcast.serving.plan import Targets, plan
+    from flopcast.serving.plan import Choices, Targets, plan
 
     m, hw = _served("deepseek-v3"), get_hardware("h800-sxm")
     work = Workload(0.0, 1000.0, draft_tokens=1, acceptance=0.875, draft_cost=1 / 61, context=4989.0)
@@ -213,11 +208,7 @@ def deepseek_decode() -> dict[str, Any]:
         price=lambda _hw: 2.0,
         output_tokens_per_day=14.8e3 * 18 * 86_400,
         targets=Targets(tpot_s=1 / 21),
-        chips=144,
-        tp=1,
-        ep=144,
-        precision="fp8",
-        kv_precision="bf16",
+        choices=Choices(chips=144, tp=1, ep=144, precision="fp8", kv_precision="bf16"),
         batches=[144 * k for k in range(1, 257)],
     )
     per_node = result.row["output_tokens_per_s"] / 18
