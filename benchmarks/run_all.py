@@ -280,7 +280,7 @@ def render(
 
     # -- trend ----------------------------------------------------------------------------
     if trend:
-        w("## 4. Trend fits (`bench_trend.py`)\n")
+        w("## 4. Trend fits and forecasts (`bench_trend.py`)\n")
         w("| measure | value | target |\n|---|---:|---:|")
         w(
             f"| `fit_trend`, {trend['points']} points, {trend['bootstrap']:,} bootstrap resamples + breakpoint search, "
@@ -288,8 +288,24 @@ def render(
         )
         w(
             f"| whole `flopcast trend cost --top 10 --since 2016 --until 2023 --extrapolate 2030 --cross 1e9` "
-            f"(data load, cost estimates, fit), median of {trend['cli_runs']} | {trend['cli_median_s']:.2f} s | < 3 s |\n"
+            f"(data load, cost estimates, fit), median of {trend['cli_runs']} | {trend['cli_median_s']:.2f} s | < 3 s |"
+            + ("" if "forecast_mc_median_ms" in trend else "\n")
         )
+        if "forecast_mc_median_ms" in trend:
+            w(
+                f"| `project(points, 'cost', 2035, thresholds=[1e9], samples=10_000)`: the forecast's Monte Carlo over "
+                f"{trend['forecast_runs_fitted']} frontier runs, median of {trend['forecast_mc_runs']} | "
+                f"{trend['forecast_mc_median_ms']:.0f} ms | < 2 s |"
+            )
+            w(
+                "| `frontier_forecast('cost', until=2035, thresholds=[1e9])`: the frontier runs' estimates, the Monte "
+                f"Carlo and the date-move table, median of {trend['forecast_service_runs']} | "
+                f"{trend['forecast_service_median_s']:.2f} s | < 2 s |"
+            )
+            w(
+                f"| whole `flopcast {trend['forecast_cli']}`, median of {trend['forecast_cli_runs']} | "
+                f"{trend['forecast_cli_median_s']:.2f} s | < 3 s |\n"
+            )
 
     # -- deployment -----------------------------------------------------------------------
     if deploy:

@@ -192,6 +192,16 @@ COMMANDS = [
     ),
     ("lag", ["lag"], {"name": ["date-basis"], "whole": ["top", "period"], "year": ["since"]}),
     (
+        "forecast",
+        ["forecast", "compute", "--samples", "200"],
+        {
+            "number": ["threshold"],
+            "name": ["cost-method", "cap", "prior"],
+            "whole": ["samples", "seed"],
+            "year": ["until", "fit-since", "fit-until", "year-dollars"],
+        },
+    ),
+    (
         "diffusion",
         ["diffusion", "gpt-3", "--samples", "200"],
         {
@@ -238,6 +248,7 @@ ARGUMENTS = [
     ("emulate NAME", ["emulate"]),
     ("deploy NAME", ["deploy", "--tokens-per-day", "1e9", "--samples", "200"]),
     ("trend METRIC", ["trend"]),
+    ("forecast METRIC", ["forecast"]),
     ("data check FILE", ["data", "check"]),
 ]
 EST_BASE = ["estimate", *EST]
@@ -290,6 +301,12 @@ SINGLE = [
     ),
     ("trend since at the limit", ["trend", "compute", "--bootstrap", "0", "--since", "1950"]),
     ("trend since after until", ["trend", "cost", "--since", "2024", "--until", "2020"]),
+    ("forecast top zero", ["forecast", "cost", "--top", "0"]),
+    ("forecast largest and top", ["forecast", "cost", "--largest", "--top", "5"]),
+    ("forecast threshold below today", ["forecast", "cost", "--threshold", "1e6", "--samples", "200"]),
+    ("forecast until before the data", ["forecast", "cost", "--until", "2024", "--samples", "200"]),
+    ("forecast prior backwards", ["forecast", "cost", "--prior", "compute=5..3"]),
+    ("forecast prior twice", ["forecast", "cost", "--prior", "compute=3..5", "--prior", "compute=2..4"]),
     ("lag since far", ["lag", "--since", "99999"]),
     ("lag since far json", ["lag", "--since", "99999", "--json"]),
     ("diffusion year far", ["diffusion", "gpt-3", "--year", "99999"]),
@@ -364,6 +381,8 @@ VALID = {
     # no cost of capital is Cottier et al.'s method; a zero-carbon grid is a grid
     *("estimate --cost-of-capital zero", "estimate grid zero"),
     *("hardware plan --seed huge",),
+    # any whole seed >= 0 is a seed
+    "forecast --seed huge",
 }
 
 #: cases that fail today in a part of flopcast this sweep does not change: (case, reason); none left

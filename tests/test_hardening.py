@@ -47,6 +47,9 @@ CASES = [
     ("a batch out of range", "deploy bloom-176b --tokens-per-day 1e9 --batch 0", 2),
     ("an unknown precision", "deploy bloom-176b --tokens-per-day 1e9 --precision fp2", 2),
     ("years in the wrong order", "trend cost --since 2024 --until 2020", 2),
+    ("a threshold below today's value", "forecast cost --threshold 1e6", 2),
+    ("a horizon past 2100", "forecast cost --until 2101", 2),
+    ("a prior with low above high", "forecast cost --prior compute=5..3", 2),
     (
         "no price from that provider",
         "estimate --compute 1e24 --hardware tpu-v4 --method cloud --cloud-vendor lambda",

@@ -14,13 +14,14 @@ def test_every_check_passes_on_the_embedded_database(capsys):
     d = json.loads(out)
     failed = [c for c in d["checks"] if c["status"] != "pass"]
     assert code == 0 and d["failed"] == 0 and d["skipped"] == 0, failed
-    # it covers every area pinned in the tests: compute, costs, trends, emulation, diffusion, power and energy,
+    # it covers every area pinned in the tests: compute, costs, trends, forecasts, emulation, diffusion, power and energy,
     # deployment (the whole BLOOM table), utilization and hardware ratios
     areas = {c["area"] for c in d["checks"]}
     assert areas == {
         "compute",
         "cost",
         "trend",
+        "forecast",
         "emulation",
         "diffusion",
         "power",
@@ -38,6 +39,8 @@ def test_every_check_passes_on_the_embedded_database(capsys):
         "compute-llama31-405b",
         "chip-hours-llama2-70b",
         "trend-cost",
+        "forecast-largest-1b",
+        "forecast-compute-growth",
     } <= ids
 
 

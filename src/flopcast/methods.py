@@ -127,3 +127,27 @@ def markdown_table() -> str:
     for m in COST_METHODS.values():
         lines.append(f"| `{m.name}` | {m.title}: {m.description} | {', '.join(f'`{n}`' for n in m.needs)} |")
     return "\n".join(lines)
+
+
+# -- development beyond the final run (flopcast.pipeline.development) ---------------------
+
+#: where the experiments multiplier comes from: name -> (constant of constants.csv, what it is)
+EXPERIMENT_BASES: dict[str, tuple[str, str]] = {
+    "per-model": (
+        "experiments_multiplier",
+        "Cottier et al. 2024: the experiments that led to one model, 1.2-4x its final run (median 2.2)",
+    ),
+    "lab-wide": (
+        "experiments_multiplier.lab_wide",
+        "Epoch AI 2025-2026: a lab's whole R&D compute, 3.3-10x its final runs (final runs 10-30% of it)",
+    ),
+}
+DEFAULT_EXPERIMENTS = "per-model"
+EXPERIMENT_CHOICES: tuple[str, ...] = tuple(EXPERIMENT_BASES)
+
+
+def check_experiments(experiments: str) -> str:
+    """``experiments`` if it names a basis of :data:`EXPERIMENT_BASES`; else an InvalidInputError."""
+    if experiments not in EXPERIMENT_BASES:
+        raise InvalidInputError(f"experiments={experiments!r} is not one of {', '.join(EXPERIMENT_CHOICES)}")
+    return experiments

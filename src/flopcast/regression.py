@@ -37,8 +37,19 @@ def ols_log10(years: np.ndarray, log10_values: np.ndarray) -> tuple[float, float
     return slope, ybar, t_ref, sxx, float(resid @ resid)
 
 
-def bootstrap_lines(years: np.ndarray, log10_values: np.ndarray, resamples: int, rng, t_ref: float):
+def bootstrap_lines(
+    years: np.ndarray,
+    log10_values: np.ndarray,
+    resamples: int,
+    rng,
+    t_ref: float,
+    sigmas_log10: np.ndarray | None = None,
+):
     """Pairs bootstrap: slopes and intercepts at ``t_ref`` of ``resamples`` refits.
+
+    With ``sigmas_log10`` (each point's own uncertainty, the log10 sd of its 90% interval), each resampled
+    point is also drawn within its interval: ``y + z x sigma``, z standard normal (errors in the variables:
+    the lines then carry the points' own uncertainty as well as their scatter).
 
     Vectorized: draws an index matrix (chunk, n) and computes every slope with array
     operations. Resamples whose dates are all equal (no slope) are redrawn.
@@ -59,6 +70,8 @@ def bootstrap_lines(years: np.ndarray, log10_values: np.ndarray, resamples: int,
         else:  # pragma: no cover - needs ~1000 degenerate draws in a row
             raise InvalidInputError("the bootstrap kept drawing resamples with a single date; add points")
         y = log10_values[idx]
+        if sigmas_log10 is not None:
+            y = y + rng.standard_normal(idx.shape) * sigmas_log10[idx]
         xm = x.mean(axis=1, keepdims=True)
         ym = y.mean(axis=1, keepdims=True)
         xc = x - xm

@@ -26,6 +26,7 @@ decimal year. The compute-optimal emulation lives in :mod:`flopcast.scaling`.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -55,9 +56,14 @@ from flopcast.units import check_positive
 __all__ = [
     "DiffusionInput",
     "ReproductionCost",
+    "affordability_probability",
     "affordability_table",
     "affordability_year",
+    "combined_saving_oom",
     "cost_to_reproduce",
+    "emulated_affordability_table",
+    "emulated_cost_to_reproduce",
+    "probability_affordable",
 ]
 
 _LN10 = math.log(10.0)
@@ -455,6 +461,101 @@ def affordability_year(
     }
 
 
+def probability_affordable(cost_usd, budget_usd) -> float | np.ndarray:
+    """``P(cost <= budget)``: the share of the cost's Monte Carlo samples at or under the budget.
+
+    ``cost_usd`` is a :class:`Summary` (its samples, or its closed-form distribution), a distribution,
+    an array of samples or a number. A lognormal cost is exact: ``Phi((ln budget - mu) / sigma)``; a point
+    cost gives 0 or 1; samples give ``mean(samples <= budget)``. ``budget_usd`` may be an array.
+
+    >>> round(float(probability_affordable(LogNormal(math.log(2e6), 1.0), 1e6)), 4)  # Phi(ln(0.5)) = Phi(-0.693)
+    0.2441
+    """
+    check_positive("budget_usd", budget_usd, what="a budget in USD")
+    b = np.asarray(budget_usd, dtype=float)
+    dist: Distribution
+    if isinstance(cost_usd, Summary):
+        if cost_usd.dist is not None and isinstance(cost_usd.dist, (Point, LogNormal)):
+            dist = cost_usd.dist
+        elif cost_usd.samples is not None and np.size(cost_usd.samples) > 1:
+            dist = Samples(np.asarray(cost_usd.samples, dtype=float))
+        else:
+            dist = Point(cost_usd.median)
+    elif isinstance(cost_usd, np.ndarray) and cost_usd.ndim > 0 and cost_usd.size > 1:
+        dist = Samples(np.asarray(cost_usd, dtype=float))
+    else:
+        dist = as_distribution(cost_usd, "cost_usd")
+    if isinstance(dist, LogNormal):
+        from scipy import special
+
+        p = special.ndtr((np.log(b) - dist.mu) / dist.sigma)
+    elif isinstance(dist, Point):
+        p = (dist.value <= b).astype(float)
+    elif isinstance(dist, Samples):
+        x = np.sort(np.asarray(dist.values, dtype=float).ravel())
+        p = np.searchsorted(x, b, side="right") / x.size
+    else:
+        raise InvalidInputError(
+            f"cost_usd is a {type(dist).__name__}; give a Summary, samples, a number or a lognormal (ci(low, high))"
+        )
+    return float(p) if np.ndim(p) == 0 else np.asarray(p, dtype=float)
+
+
+def affordability_probability(
+    reference_cost_usd,
+    reference_date,
+    target_date,
+    budget_usd,
+    *,
+    price_performance_oom_per_year=None,
+    algorithmic_oom_per_year=None,
+    include_algorithmic: bool = False,
+    samples: int = 10_000,
+    seed: int | None = 0,
+    sampling: str = "random",
+) -> dict:
+    """The probability that ``budget_usd`` covers reproducing the reference at ``target_date``.
+
+    ``P = P(cost_ref x 10^(-rate x (t - t_ref)) <= budget)``, from the same cost (closed form or Monte
+    Carlo) as :func:`cost_to_reproduce`: exact ``Phi((ln budget - mu_t) / sigma_t)`` when the cost at ``t``
+    is lognormal, else the share of the samples at or under the budget. ``target_date`` must not be
+    before ``reference_date`` (what a run costs before it was made is not a question of affordability).
+    Returns ``{"p_affordable", "cost_usd" (the Summary at the target), "target_year", "method"}``;
+    ``budget_usd`` may be an array (``p_affordable`` is then an array).
+
+    >>> r = affordability_probability(LogNormal(math.log(2e6), 1.0), 2020, 2020, 1e6)
+    >>> round(r["p_affordable"], 4)
+    0.2441
+    """
+    check_positive("budget_usd", budget_usd, what="a budget in USD")
+    t_ref = parse_year(reference_date, "reference_date")
+    t = parse_year(target_date, "target_date")
+    if isinstance(t_ref, np.ndarray) or isinstance(t, np.ndarray):
+        raise InvalidInputError("reference_date and target_date must be one date each; give an array of budgets")
+    if t < t_ref:
+        raise InvalidInputError(
+            f"target_date={t:.2f} is before the reference date {t_ref:.2f}; a run is affordable from its date on"
+        )
+    repro = cost_to_reproduce(
+        reference_cost_usd,
+        reference_date,
+        target_date,
+        price_performance_oom_per_year=price_performance_oom_per_year,
+        algorithmic_oom_per_year=algorithmic_oom_per_year,
+        include_algorithmic=include_algorithmic,
+        samples=samples,
+        seed=seed,
+        sampling=sampling,
+    )
+    assert isinstance(repro.cost_usd, Summary)  # one target date
+    return {
+        "p_affordable": probability_affordable(repro.cost_usd, budget_usd),
+        "cost_usd": repro.cost_usd,
+        "target_year": float(t),
+        "method": repro.method,
+    }
+
+
 def _actors(actors) -> list[Actor]:
     if actors is None:
         return load_actors()
@@ -488,13 +589,16 @@ def affordability_table(
     samples: int = 10_000,
     seed: int | None = 0,
     sampling: str = "random",
+    year: float | str | dt.date | None = None,
 ) -> list[dict]:
     """One row per actor: when it can afford to reproduce the reference.
 
     ``actors`` is None (the bundled presets), a CSV path, a ``{name: budget_usd}``
     mapping or a list of :class:`Actor`. Each row holds key, name, budget_usd,
     estimate, low, high (decimal years), credibility, affordable_now and source. All
-    actors share the same draws.
+    actors share the same draws. With ``year`` (a date or decimal year), each row also holds
+    ``p_year`` and ``p_affordable``, the probability that the budget covers the cost at that date
+    (:func:`affordability_probability`; None for a date before the reference's).
     """
     _check_method(sampling)
     samples = check_samples(samples)
@@ -506,7 +610,7 @@ def affordability_table(
         raise InvalidInputError("reference_date must be one date")
     budgets = np.array([a.budget_usd for a in people], dtype=float)
     est, lo, hi, _ = _affordability(cost, t_ref, budgets, rates, credibility, samples, seed, sampling)
-    return [
+    rows = [
         {
             "key": a.key,
             "name": a.name,
@@ -519,4 +623,236 @@ def affordability_table(
             "source": a.source,
         }
         for a, e, low, h in zip(people, est, lo, hi, strict=True)
+    ]
+    if year is not None:
+        t = parse_year(year, "year")
+        if isinstance(t, np.ndarray):
+            raise InvalidInputError("year must be one date")
+        p: list[float | None] = [None] * len(rows)
+        if t >= t_ref:
+            got = affordability_probability(
+                reference_cost_usd,
+                reference_date,
+                t,
+                budgets,
+                price_performance_oom_per_year=price_performance_oom_per_year,
+                algorithmic_oom_per_year=algorithmic_oom_per_year,
+                include_algorithmic=include_algorithmic,
+                samples=samples,
+                seed=seed,
+                sampling=sampling,
+            )
+            p = [float(v) for v in np.atleast_1d(got["p_affordable"])]
+        for row, pv in zip(rows, p, strict=True):
+            row["p_year"], row["p_affordable"] = float(t), pv
+    return rows
+
+
+# -- emulation with algorithmic progress, counted once --------------------------------
+
+#: the rule that keeps an emulation's saving and algorithmic progress from being counted twice
+DOUBLE_COUNTING_RULE = (
+    "compute saved = max(algorithmic rate x years, log10(emulation compute ratio)) orders of magnitude, never "
+    "their sum: compute-optimal reallocation is one of the gains inside Ho et al. 2024's algorithmic rate"
+)
+
+
+def combined_saving_oom(elapsed_years, algorithmic_oom_per_year, emulation_saving_oom):
+    """Orders of magnitude of compute saved for the same capability when an emulation's one-off
+    saving (``log10(compute_ratio)``) and algorithmic progress are both counted.
+
+    The rule (docs/trends.md, "Emulation and algorithmic progress"): the larger of the two,
+    ``max(r_alg x years, log10(compute_ratio))``, never their sum, because compute-optimal
+    reallocation is one of the gains Ho et al. 2024's rate measures (their 2012-2023 data run
+    from models trained near Kaplan et al.'s allocation, GPT-3 at 1.7 tokens per parameter, to
+    compute-optimal ones; they count the switch to Chinchilla scaling as a compute-equivalent
+    gain of the same kind). ``algorithmic_oom_per_year`` of 0 means no algorithmic term: the
+    emulation's saving alone. Arrays broadcast.
+
+    >>> float(combined_saving_oom(6.0, 0.45, 0.47))  # 2.7 OOM of algorithms already hold the 0.47 OOM
+    2.7
+    >>> float(combined_saving_oom(0.5, 0.45, 0.47))  # half a year on, the emulation is the larger
+    0.47
+    """
+    years = np.asarray(elapsed_years, dtype=float)
+    rate = np.asarray(algorithmic_oom_per_year, dtype=float)
+    e = np.asarray(emulation_saving_oom, dtype=float)
+    if (e < 0).any():
+        raise InvalidInputError(
+            "emulation_saving_oom is negative; an emulation never needs more compute (log10 of a ratio >= 1)"
+        )
+    out = np.maximum(rate * years, e)
+    return float(out) if out.ndim == 0 else out
+
+
+def _ratio_input(value) -> DiffusionInput:
+    """The emulation's compute ratio (>= 1): a number, a distribution, samples or a Summary."""
+    name = "emulation_ratio"
+    if isinstance(value, Summary):
+        dist = _from_summary(value)
+    elif isinstance(value, np.ndarray) and value.ndim > 0 and value.size > 1:
+        dist = Samples(np.asarray(value, dtype=float))
+    else:
+        dist = as_distribution(value, name)
+    if isinstance(dist, Point) and not dist.value >= 1:
+        raise InvalidInputError(
+            f"{name}={dist.value:g} is below 1; it is reference compute / compute-optimal compute, which is >= 1"
+        )
+    if isinstance(dist, Samples) and (dist.values < 1).any():
+        raise InvalidInputError(f"{name}: the samples hold values below 1; a compute ratio is >= 1")
+    if isinstance(dist, Normal):
+        raise InvalidInputError(f"{name} is a normal distribution; give a number >= 1, samples or ci(low, high)")
+    source = "user (from a Summary)" if isinstance(value, Summary) else "user"
+    return DiffusionInput(name, dist, float(dist.median), "x", source)
+
+
+def _emulated_draws(cost, rates, ratio, samples, seed, sampling):
+    """(cost, hardware rate, algorithmic rate, log10 ratio) samples: each input drawn once per index."""
+    d = draw(
+        {cost.name: cost.value, **{r.name: r.value for r in rates}, ratio.name: ratio.value}, samples, seed, sampling
+    )
+
+    def col(name):
+        return np.broadcast_to(np.asarray(d[name], dtype=float), (samples,))
+
+    c = col(cost.name)
+    if (c <= 0).any():
+        raise InvalidInputError(f"{cost.name}: the distribution gives costs <= 0; use ci(low, high) with low > 0")
+    r_hw = col(rates[0].name)
+    r_alg = col(rates[1].name) if len(rates) > 1 else np.zeros(samples)
+    # a lognormal ratio can dip under 1; an emulation never needs more compute than its reference
+    e = np.log10(np.maximum(col(ratio.name), 1.0))
+    return c, r_hw, r_alg, e
+
+
+def emulated_cost_to_reproduce(
+    reference_cost_usd,
+    reference_date,
+    target_date,
+    emulation_ratio,
+    *,
+    price_performance_oom_per_year=None,
+    algorithmic_oom_per_year=None,
+    include_algorithmic: bool = False,
+    samples: int = 10_000,
+    seed: int | None = 0,
+    sampling: str = "random",
+) -> ReproductionCost:
+    """:func:`cost_to_reproduce` for the reference's compute-optimal emulation (``emulation_ratio``
+    times less compute for the same loss), with the saving counted once:
+
+    ``cost(t) = cost_ref x 10^(-r_hw x (t - t_ref) - S)``, ``S = max(r_alg x (t - t_ref), log10 ratio)``
+    with the algorithmic term (:func:`combined_saving_oom`), ``S = log10 ratio`` without it.
+    Always sampled (the max is not lognormal); ``inputs`` ends with the ratio.
+
+    >>> r = emulated_cost_to_reproduce(4.6e6, 2020, 2026, 3.0, price_performance_oom_per_year=0.14,
+    ...                                algorithmic_oom_per_year=0.45)
+    >>> round(r.central_usd)  # 4.6e6 x 10^(-0.84 - max(2.7, 0.477)) = 4.6e6 x 10^-3.54, not a further / 3
+    1327
+    """
+    _check_method(sampling)
+    samples = check_samples(samples)
+    cost = _cost_input(reference_cost_usd)
+    rates = _rate_inputs(price_performance_oom_per_year, algorithmic_oom_per_year, include_algorithmic)
+    ratio = _ratio_input(emulation_ratio)
+    t_ref = parse_year(reference_date, "reference_date")
+    if isinstance(t_ref, np.ndarray):
+        raise InvalidInputError("reference_date must be one date; give an array of target dates for a curve")
+    t = parse_year(target_date, "target_date")
+    scalar = not isinstance(t, np.ndarray)
+    elapsed = np.atleast_1d(np.asarray(t, dtype=float)).ravel() - t_ref
+
+    r_hw_c = rates[0].central
+    r_alg_c = rates[1].central if len(rates) > 1 else 0.0
+    e_c = math.log10(max(ratio.central, 1.0))
+    central = cost.central * 10.0 ** (-r_hw_c * elapsed - combined_saving_oom(elapsed, r_alg_c, e_c))
+
+    c, r_hw, r_alg, e = _emulated_draws(cost, rates, ratio, samples, seed, sampling)
+    saving = r_hw[:, None] * elapsed[None, :] + combined_saving_oom(elapsed[None, :], r_alg[:, None], e[:, None])
+    grid = c[:, None] * 10.0 ** (-saving)  # (samples, dates)
+    summaries = [Summary.from_samples(grid[:, j], "USD") for j in range(elapsed.size)]
+    return ReproductionCost(
+        reference_cost_usd=Summary.from_samples(c, "USD"),
+        reference_year=t_ref,
+        target_year=float(t) if scalar else np.asarray(t, dtype=float),
+        elapsed_years=float(elapsed[0]) if scalar else elapsed.reshape(np.shape(t)),
+        cost_usd=summaries[0] if scalar else tuple(summaries),
+        central_usd=float(central[0]) if scalar else np.asarray(central).reshape(np.shape(t)),
+        rate_oom_per_year=Summary.from_samples(r_hw + r_alg, "OOM/year"),
+        include_algorithmic=len(rates) > 1,
+        inputs=(cost, *rates, ratio),
+        method="monte-carlo",
+        samples=samples,
+        seed=seed,
+        sampling=sampling,
+    )
+
+
+def _years_after_emulated(gap_oom, r_hw, r_alg, e):
+    """Years until ``r_hw x years + max(r_alg x years, e) >= gap_oom`` (0 if already, inf if never).
+
+    The saving is continuous and rising in the years, so: 0 when ``gap <= e``; else
+    ``(gap - e) / r_hw`` while the emulation is the larger (``r_alg x years <= e``), and
+    ``gap / (r_hw + r_alg)`` after.
+    """
+    gap, r_hw, r_alg, e = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (gap_oom, r_hw, r_alg, e)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first = np.where(r_hw > 0, (gap - e) / np.where(r_hw > 0, r_hw, 1.0), np.inf)
+        total = r_hw + r_alg
+        second = np.where(total > 0, gap / np.where(total > 0, total, 1.0), np.inf)
+        in_first = r_alg * first <= e
+    return np.where(gap <= e, 0.0, np.where(in_first, first, second))
+
+
+def emulated_affordability_table(
+    reference_cost_usd,
+    reference_date,
+    emulation_ratio,
+    actors=None,
+    *,
+    price_performance_oom_per_year=None,
+    algorithmic_oom_per_year=None,
+    include_algorithmic: bool = False,
+    credibility: float = 0.9,
+    samples: int = 10_000,
+    seed: int | None = 0,
+    sampling: str = "random",
+) -> list[dict]:
+    """:func:`affordability_table` for the reference's compute-optimal emulation, the saving counted
+    once (:func:`emulated_cost_to_reproduce`). Same rows; the interval is sampled."""
+    _check_method(sampling)
+    samples = check_samples(samples)
+    _z(credibility)
+    people = _actors(actors)
+    cost = _cost_input(reference_cost_usd)
+    rates = _rate_inputs(price_performance_oom_per_year, algorithmic_oom_per_year, include_algorithmic)
+    ratio = _ratio_input(emulation_ratio)
+    t_ref = parse_year(reference_date, "reference_date")
+    if isinstance(t_ref, np.ndarray):
+        raise InvalidInputError("reference_date must be one date")
+    budgets = np.array([a.budget_usd for a in people], dtype=float)
+    r_alg_c = rates[1].central if len(rates) > 1 else 0.0
+    e_c = math.log10(max(ratio.central, 1.0))
+    est = t_ref + _years_after_emulated(np.log10(cost.central / budgets), rates[0].central, r_alg_c, e_c)
+    c, r_hw, r_alg, e = _emulated_draws(cost, rates, ratio, samples, seed, sampling)
+    years = _years_after_emulated(
+        np.log10(c[:, None] / budgets[None, :]), r_hw[:, None], r_alg[:, None], e[:, None]
+    )  # (samples, budgets)
+    p_lo, p_hi = 0.5 - credibility / 2, 0.5 + credibility / 2
+    lo = t_ref + _percentile(years, 100 * p_lo)
+    hi = t_ref + _percentile(years, 100 * p_hi)
+    emulated_now = cost.central / max(ratio.central, 1.0)
+    return [
+        {
+            "key": a.key,
+            "name": a.name,
+            "budget_usd": a.budget_usd,
+            "estimate": float(es),
+            "low": float(low),
+            "high": float(h),
+            "credibility": credibility,
+            "affordable_now": bool(a.budget_usd >= emulated_now),
+            "source": a.source,
+        }
+        for a, es, low, h in zip(people, est, lo, hi, strict=True)
     ]

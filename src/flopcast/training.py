@@ -300,3 +300,64 @@ def _check_interconnect(fraction: FloatOrArray) -> None:
         raise InvalidInputError(
             f"interconnect_fraction={float(np.ravel(arr)[0]):g} is outside [0, 1); it is the share of cluster cost"
         )
+
+
+# -- development beyond the final run -------------------------------------------------
+#
+# Cottier et al. 2024 (arXiv 2405.21015), section 4: the compute of the experiments that lead to a model
+# plus its final run is 1.2-4x the final run's (median 2.2), and R&D staff are 29-49% of the total
+# amortized development cost of GPT-4 and Gemini Ultra (hardware 47-67%, energy 2-6%). docs/methods.md,
+# "Development cost beyond the final run".
+
+
+def _check_multiplier(experiments_multiplier: FloatOrArray) -> np.ndarray:
+    m = np.asarray(experiments_multiplier, dtype=float)
+    if np.isnan(m).any() or (m < 1).any() or np.isinf(m).any():
+        bad = m[np.isnan(m) | (m < 1) | np.isinf(m)]
+        raise InvalidInputError(
+            f"experiments_multiplier={float(np.ravel(bad)[0]):g} is not allowed; it is (experiments + final run) / "
+            "final run, a finite ratio >= 1"
+        )
+    return m
+
+
+def experiments_cost_usd(final_run_usd: FloatOrArray, experiments_multiplier: FloatOrArray) -> np.ndarray:
+    """The experiments before a final run: ``final x (multiplier - 1)``, USD (Cottier et al. 2024's multiplier
+    is development compute / final-run compute)."""
+    check_positive("final_run_usd", final_run_usd, allow_zero=True)
+    m = _check_multiplier(experiments_multiplier)
+    return np.asarray(final_run_usd, dtype=float) * (m - 1.0)
+
+
+def development_compute_cost_usd(final_run_usd: FloatOrArray, experiments_multiplier: FloatOrArray) -> np.ndarray:
+    """Hardware and energy of the whole development (experiments + final run): ``final x multiplier``, USD."""
+    check_positive("final_run_usd", final_run_usd, allow_zero=True)
+    return np.asarray(final_run_usd, dtype=float) * _check_multiplier(experiments_multiplier)
+
+
+def _check_share(staff_share: FloatOrArray) -> np.ndarray:
+    s = np.asarray(staff_share, dtype=float)
+    bad = ~((s > 0) & (s < 1))
+    if bad.any():
+        raise InvalidInputError(
+            f"staff_share={float(np.ravel(s[bad])[0]):g} is outside (0, 1); it is R&D staff's share of the total "
+            "development cost (Cottier et al. 2024: 0.29-0.49)"
+        )
+    return s
+
+
+def rd_staff_cost_usd(development_compute_usd: FloatOrArray, staff_share: FloatOrArray) -> np.ndarray:
+    """R&D staff from their share ``s`` of the total development cost: ``compute x s / (1 - s)``, USD.
+
+    With ``total = compute + staff`` and ``staff = s x total``, ``staff = compute x s / (1 - s)``; so
+    ``staff / total`` is ``s`` exactly.
+    """
+    check_positive("development_compute_usd", development_compute_usd, allow_zero=True)
+    s = _check_share(staff_share)
+    return np.asarray(development_compute_usd, dtype=float) * s / (1.0 - s)
+
+
+def total_development_cost_usd(development_compute_usd: FloatOrArray, staff_share: FloatOrArray) -> np.ndarray:
+    """Hardware, energy and R&D staff of the whole development: ``compute / (1 - s)``, USD."""
+    check_positive("development_compute_usd", development_compute_usd, allow_zero=True)
+    return np.asarray(development_compute_usd, dtype=float) / (1.0 - _check_share(staff_share))

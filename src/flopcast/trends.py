@@ -133,6 +133,8 @@ class TrendFit:
     log10_values: np.ndarray | None = field(default=None, repr=False)
     labels: tuple[str, ...] | None = field(default=None, repr=False)
     breakpoint: BreakpointFit | None = None
+    #: each point's own uncertainty (log10 sd of its 90% interval) that the bootstrap drew within; None: none
+    measurement_sd_log10: np.ndarray | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ basics
 
@@ -229,7 +231,18 @@ class TrendFit:
         s = self.residual_sd_log10
         lev = 1.0 / self.n + xc**2 / self.sxx_year2
         half_line = t * s * np.sqrt(lev)
-        half_pred = t * s * np.sqrt(1.0 + lev)
+        boot_a = self.bootstrap_intercepts_log10
+        if (
+            self.measurement_sd_log10 is not None
+            and self.bootstrap_slopes_oom_per_year is not None
+            and boot_a is not None
+        ):
+            # the lines refitted within each point's own interval: where they spread wider than the t band,
+            # the band is theirs (half the width of their central interval, in log10)
+            lines = boot_a[:, None] + np.outer(self.bootstrap_slopes_oom_per_year, np.ravel(xc))
+            lo, hi = np.quantile(lines, [0.5 - c / 2, 0.5 + c / 2], axis=0)
+            half_line = np.maximum(half_line, ((hi - lo) / 2).reshape(np.shape(xc)))
+        half_pred = np.sqrt(half_line**2 + (t * s) ** 2)
         out: dict[str, Any] = {
             "year": x,
             "median": 10.0**mid,
@@ -349,6 +362,7 @@ class TrendFit:
                 if m == "analytic" or self.bootstrap_slopes_oom_per_year is not None
             },
             "bootstrap_resamples": self.bootstrap_resamples,
+            "bootstrap_within_intervals": self.measurement_sd_log10 is not None,
             "breakpoint": None if self.breakpoint is None else self.breakpoint.to_dict(),
         }
 
@@ -372,7 +386,8 @@ class TrendFit:
         if self.bootstrap_slopes_oom_per_year is not None:
             gb = self.growth_per_year("bootstrap")
             lines.append(
-                f"  bootstrap   x{gb['low']:.3g}-x{gb['high']:.3g}/year ({self.bootstrap_resamples:,} resamples)"
+                f"  bootstrap   x{gb['low']:.3g}-x{gb['high']:.3g}/year ({self.bootstrap_resamples:,} resamples"
+                + (", each point drawn within its own 90% interval)" if self.measurement_sd_log10 is not None else ")")
             )
         lines.append(f"  scatter     residual sd {self.residual_sd_log10:.3g} OOM")
         if dtm.get("note"):
@@ -401,6 +416,7 @@ def fit_trend(
     labels=None,
     metric: str = "",
     unit: str = "",
+    sigmas_log10=None,
 ) -> TrendFit:
     """Fit ``log10(values)`` against the dates (decimal years) by OLS, with intervals.
 
@@ -408,6 +424,9 @@ def fit_trend(
     numbers in ``unit``. ``bootstrap`` is the number of pairs-bootstrap resamples (0
     skips it), drawn from ``seed`` (an int, a numpy Generator or None). With
     ``breakpoint=True`` a continuous two-segment line is fitted too and compared by BIC.
+    ``sigmas_log10`` (one per point: the log10 sd of its own 90% interval, e.g. a cost estimate's) makes the
+    bootstrap draw each resampled point within its interval, so the bootstrap intervals, the crossing dates
+    and the band of :meth:`TrendFit.predict` carry the points' own uncertainty (errors in the variables).
     """
     from flopcast.uncertainty.sampling import make_rng  # the uncertainty package imports scipy.stats
 
@@ -420,13 +439,18 @@ def fit_trend(
         labels = tuple("" if lab is None else str(lab) for lab in labels)
         if len(labels) != n:
             raise InvalidInputError(f"labels has {len(labels)} entries but there are {n} points; they must match")
+    sig = None
+    if sigmas_log10 is not None:
+        sig = np.asarray(sigmas_log10, dtype=float).reshape(-1)
+        if sig.size != n or not np.all(np.isfinite(sig)) or np.any(sig < 0):
+            raise InvalidInputError(f"sigmas_log10 must be {n} finite values >= 0, one per point")
     slope, intercept, t_ref, sxx, sse = ols_log10(years, y)
     s = math.sqrt(sse / (n - 2))
     se = s / math.sqrt(sxx)
     half = _t_quantile(c, n - 2) * se
     boot_b = boot_a = boot_ci = None
     if bootstrap > 0:
-        boot_b, boot_a = bootstrap_lines(years, y, int(bootstrap), make_rng(seed), t_ref)
+        boot_b, boot_a = bootstrap_lines(years, y, int(bootstrap), make_rng(seed), t_ref, sig)
         lo, hi = np.quantile(boot_b, [0.5 - c / 2, 0.5 + c / 2])
         boot_ci = (float(lo), float(hi))
     bp = fit_breakpoint(years, y, sse) if breakpoint else None
@@ -451,6 +475,7 @@ def fit_trend(
         log10_values=y,
         labels=labels,
         breakpoint=bp,
+        measurement_sd_log10=sig if bootstrap > 0 else None,
     )
 
 

@@ -96,3 +96,17 @@ def diffusion_constant(name: str) -> Constant:
     if name not in table:
         raise UnknownNameError("diffusion constant", name, table)
     return table[name]
+
+
+@lru_cache(maxsize=1)
+def forecast_constants() -> dict[str, Constant]:
+    """Constraint caps and published forecast anchors (``forecast_constants.csv``): ``"cap.power"``..."""
+    return read_constants("forecast_constants.csv")
+
+
+def forecast_constant(name: str) -> Constant:
+    """A constant of ``forecast_constants.csv``, with its value, 90% interval and source."""
+    table = forecast_constants()
+    if name not in table:
+        raise UnknownNameError("forecast constant", name, table)
+    return table[name]

@@ -68,9 +68,36 @@ def diffusion_cmd(
         str | None, typer.Option(help="A budget in USD: when can it afford the reference? (default: the actor presets)")
     ] = None,
     actors: Annotated[str | None, typer.Option(help="CSV of actors (key,name,budget_usd,source,as_of,notes).")] = None,
+    actor: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME=BUDGET: replace a preset actor's budget (by key or name, e.g. startup=2e7) or add an "
+            "actor; repeatable."
+        ),
+    ] = None,
+    frontier_of: Annotated[
+        int | None,
+        typer.Option(
+            help="Reference: the frontier training run of this year, instead of a MODEL (see --frontier-basis)."
+        ),
+    ] = None,
+    frontier_basis: Annotated[
+        str,
+        typer.Option(
+            help="How --frontier-of finds that run: top-model (the costliest of the year's top-10 models by "
+            "compute) or trend (the trend of frontier costs, with its 90% prediction interval)."
+        ),
+    ] = "top-model",
     algorithmic: Annotated[
         bool, typer.Option("--algorithmic", help="Also count algorithmic efficiency (Ho et al. 2024).")
     ] = False,
+    emulate: Annotated[
+        str | None,
+        typer.Option(
+            help="Price MODEL's compute-optimal emulation under this fit (hoffmann or besiroglu) instead of the "
+            "run itself; with --algorithmic the saving is the larger of the two, never their product."
+        ),
+    ] = None,
     cost_method: opt.CostMethod = DEFAULT_COST_METHOD,
     data: opt.Data = None,
     plot: Annotated[str | None, typer.Option(help="Write the cost curve to this PNG or SVG file.")] = None,
@@ -99,13 +126,43 @@ def diffusion_cmd(
         seed=seed,
         data=data,
         given_as=compute if compute is not None else cost,
+        frontier_of=frontier_of,
+        frontier_basis=frontier_basis,
     )
-    who: dict[str, float] | str | None = actors
+    emu = None
+    if emulate is not None:
+        from flopcast.service import EMULATION_FITS, emulation
+
+        one_fit = [f for f in EMULATION_FITS if f != "both"]
+        if emulate not in one_fit:
+            raise InvalidInputError(f"emulate={emulate!r} is not one of {', '.join(one_fit)} (one fit to price)")
+        if model is None:
+            raise InvalidInputError("--emulate needs a database MODEL (the run to emulate), not --cost or --compute")
+        if budget is not None:
+            raise InvalidInputError("--emulate does not combine with --budget; give the budget as --actor NAME=BUDGET")
+        emu = emulation(model, fit=emulate, data=data).first
+    who: dict[str, float] | str | list[Any] | None = actors
+    if actor:
+        from flopcast.service import actors_with
+
+        who = actors_with(actors, dict(_actor_budget(a) for a in actor))
+    prob = None
     if budget is not None:
         b = parse_value("budget", budget)
         if isinstance(b, tuple):
             raise InvalidInputError("--budget takes one value, not an interval")
         who = {f"budget ${b:,.0f}": b}
+        from flopcast.service import affordability_probability
+
+        prob = affordability_probability(
+            ref,
+            year,
+            b,
+            price_performance_oom_per_year=_price_performance(price_performance, data),
+            include_algorithmic=algorithmic,
+            samples=samples,
+            seed=seed,
+        )
     d = diffusion_analysis(
         ref,
         year,
@@ -115,6 +172,7 @@ def diffusion_cmd(
         curve_points=60 if plot is not None else 0,
         samples=samples,
         seed=seed,
+        emulation=emu,
     )
     repro, table = d.reproduction, d.affordability
     ref_date, label, source = ref.date, ref.label, ref.source
@@ -139,6 +197,12 @@ def diffusion_cmd(
                 "source": source,
                 "reproduction": repro.to_dict(),
                 "affordability": [{k: _finite_or_none(v) for k, v in row.items()} for row in table],
+                **({"p_affordable": prob.p_affordable, "budget_usd": prob.budget_usd} if prob is not None else {}),
+                **(
+                    {"emulation": d.emulation.to_dict(), "double_counting_rule": d.double_counting_rule}
+                    if d.emulation is not None
+                    else {}
+                ),
             }
         )
         return
@@ -153,25 +217,57 @@ def diffusion_cmd(
         f"(falling {repro.rate_oom_per_year.median:.2f} orders of magnitude a year"
         + (", hardware and algorithms)" if algorithmic else ", hardware price-performance)")
     )
+    if d.emulation is not None:
+        r = d.emulation.compute_ratio
+        con.print(
+            f"Priced as its compute-optimal emulation ({d.emulation.title}: {r.median:.2f}x less compute, "
+            f"90% CI {r.p5:.2f}-{r.p95:.2f})"
+            + ("; with algorithms the saving is the larger of the two, not their product" if algorithmic else "")
+        )
     t = Table(title="When can each budget afford it? (decimal year, 90% CI)")
-    for col in ("actor", "budget", "year", "90% CI"):
+    for col in ("actor", "budget", "year", "90% CI", f"P(affordable), mid-{year}"):
         t.add_column(col)
     for row in table:
         yr = "now" if row["affordable_now"] else f"{row['estimate']:.1f}"
         hi = "never" if row["high"] == float("inf") else f"{row['high']:.1f}"
-        t.add_row(row["name"], format_usd(row["budget_usd"]), yr, f"{row['low']:.1f}-{hi}")
+        p = row.get("p_affordable")
+        t.add_row(
+            row["name"], format_usd(row["budget_usd"]), yr, f"{row['low']:.1f}-{hi}", "-" if p is None else f"{p:.0%}"
+        )
     con.print(t)
+    if prob is not None:
+        con.print(
+            f"P(a {format_usd(prob.budget_usd)} budget affords it in mid-{year}) = {prob.p_affordable:.1%} "
+            "(share of the Monte Carlo costs at or under the budget)"
+        )
     if plot:
         con.print(f"wrote {plot}")
+
+
+def _actor_budget(text: str) -> tuple[str, float]:
+    """``NAME=BUDGET`` of ``--actor``: the name and the budget in USD (the service checks it is positive)."""
+    from flopcast.cli.parse import parse_number
+
+    name, sep, value = text.rpartition("=")
+    if not sep or not name.strip():
+        raise InvalidInputError(f"--actor={text!r} is not NAME=BUDGET; write e.g. --actor startup=2e7")
+    return name.strip(), parse_number("actor", value)
 
 
 def emulate_cmd(
     model: Annotated[str | None, typer.Argument(help="A database model with parameters and tokens.")] = None,
     params: Annotated[str | None, typer.Option(help="Parameters N (e.g. 175e9).")] = None,
     tokens: Annotated[str | None, typer.Option(help="Training tokens D (e.g. 300e9).")] = None,
+    fit: Annotated[
+        str,
+        typer.Option(
+            help="Scaling fit: hoffmann (Hoffmann et al. 2022, approach 3), besiroglu (Besiroglu et al. 2024's "
+            "refit) or both, side by side."
+        ),
+    ] = "both",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The compute-optimal model that reaches the same loss (Hoffmann et al. 2022 fit)."""
+    """The compute-optimal model that reaches the same loss, under each Chinchilla fit, with 90% intervals."""
     from flopcast.cli.parse import parse_value
     from flopcast.service import emulation
 
@@ -181,31 +277,43 @@ def emulate_cmd(
         d = parse_value("tokens", tokens) if tokens is not None else None
         if isinstance(n, tuple) or isinstance(d, tuple):
             raise InvalidInputError("emulate takes point values for --params and --tokens")
-    e, label = emulation(model, params=n, tokens=d)
+    a = emulation(model, params=n, tokens=d, fit=fit)
     if as_json:
-        echo_json(dict(e.to_dict(), reference=label))
+        echo_json(a.to_dict())
         return
     from rich.table import Table
 
     from flopcast.formatting import format_sci
 
-    t = Table(title=f"Compute-optimal emulation of {label} (loss {float(e.loss):.4f}, Hoffmann et al. 2022)")
-    for col in ("", "parameters", "tokens", "compute (FLOP)"):
+    ref = a.first.point
+    t = Table(
+        title=f"Compute-optimal emulation of {a.label} ({format_sci(a.params)} params x {format_sci(a.tokens)} "
+        f"tokens, {format_sci(float(ref.compute_ref_flop))} FLOP)"
+    )
+    for col in ("fit", "loss", "parameters", "tokens", "compute (FLOP)", "less compute"):
         t.add_column(col)
-    t.add_row(
-        "reference",
-        format_sci(float(e.params_ref)),
-        format_sci(float(e.tokens_ref)),
-        format_sci(float(e.compute_ref_flop)),
+
+    def cell(point: float, s, fmt) -> str:
+        return f"{fmt(point)} ({fmt(s.p5)}-{fmt(s.p95)})"
+
+    for fe in a.fits.values():
+        p = fe.point
+        t.add_row(
+            fe.name,
+            cell(float(p.loss), fe.loss, lambda v: f"{v:.3f}"),
+            cell(float(p.params_opt), fe.params_opt, format_sci),
+            cell(float(p.tokens_opt), fe.tokens_opt, format_sci),
+            cell(float(p.compute_opt_flop), fe.compute_opt_flop, format_sci),
+            cell(float(p.compute_ratio), fe.compute_ratio, lambda v: f"{v:.2f}x"),
+        )
+    con = _console()
+    con.print(t)
+    for fe in a.fits.values():
+        con.print(f"{fe.name}: {fe.title} ({fe.point.fit.source})")
+    con.print(
+        f"Each fit's published parameters, with a 90% interval (in parentheses) over {a.first.draws} bootstrap "
+        "parameter draws; the loss is in nats/token (docs/trends.md, 'Compute-optimal emulation')."
     )
-    t.add_row(
-        "compute-optimal",
-        format_sci(float(e.params_opt)),
-        format_sci(float(e.tokens_opt)),
-        format_sci(float(e.compute_opt_flop)),
-    )
-    _console().print(t)
-    _console().print(f"The same loss for {float(e.compute_ratio):.2f}x less compute.")
 
 
 def lag_cmd(
@@ -213,19 +321,68 @@ def lag_cmd(
     top: Annotated[int, typer.Option(help="Frontier: the N with the most training compute when published.")] = 10,
     since: Annotated[int | None, typer.Option(help="First reference year.")] = None,
     include_finetunes: opt.IncludeFinetunes = False,
+    include_previews: Annotated[
+        bool,
+        typer.Option(
+            "--include-previews",
+            help="Count previews (a name with the word 'preview') as frontier models and followers.",
+        ),
+    ] = False,
     date_basis: Annotated[
         str, typer.Option(help="publication, or training_end where a model's training end is known.")
     ] = "publication",
     period: Annotated[int, typer.Option(help="Years per row of the summary.")] = 2,
+    bootstrap: Annotated[
+        int, typer.Option(help="Bootstrap resamples for the p5-p95 of each median (0: no intervals).")
+    ] = 1000,
+    exact_compute: Annotated[
+        bool,
+        typer.Option("--exact-compute", help="Take every training compute as exact (no draws within its confidence)."),
+    ] = False,
+    counterfactual: Annotated[
+        str | None,
+        typer.Option(help="Counterfactual timing: followers of this MODEL had they not been sped up (e.g. gpt-3)."),
+    ] = None,
+    speedup_months: Annotated[
+        str | None,
+        typer.Option(
+            help="With --counterfactual: the speedup in months, a point or low..high (default 1..18, Cottier)."
+        ),
+    ] = None,
+    followers: Annotated[
+        str | None,
+        typer.Option(
+            help="With --counterfactual: followers, comma-separated (default: GPT-3's at Google and DeepMind)."
+        ),
+    ] = None,
+    cost_method: opt.CostMethod = DEFAULT_COST_METHOD,
+    samples: opt.Samples = DEFAULT_SAMPLES,
+    seed: opt.Seed = DEFAULT_SEED,
     as_json: opt.Json = False,
 ) -> None:
-    """Months until another organization, and an open-weights model, reached each frontier model's compute."""
-    from flopcast.service import lag_analysis
-
+    """Months until another organization, an open-weights and an API model reached each frontier model's compute."""
     if top < 1:
         raise InvalidInputError(f"--top={top} must be >= 1")
+    if counterfactual is None and (speedup_months is not None or followers is not None):
+        raise InvalidInputError("--speedup-months and --followers go with --counterfactual MODEL")
+    if counterfactual is not None:
+        _lag_counterfactual(
+            counterfactual, speedup_months, followers, date_basis, cost_method, samples, seed, data, as_json
+        )
+        return
+    from flopcast.service import lag_analysis
+
     result = lag_analysis(
-        data=data, top=top, since=since, include_finetunes=include_finetunes, date_basis=date_basis, period=period
+        data=data,
+        top=top,
+        since=since,
+        include_finetunes=include_finetunes,
+        include_previews=include_previews,
+        date_basis=date_basis,
+        period=period,
+        bootstrap=bootstrap,
+        seed=seed,
+        compute_uncertainty=not exact_compute,
     )
     if as_json:
         echo_json(result.to_dict())
@@ -234,25 +391,108 @@ def lag_cmd(
 
     con = _console()
     t = Table(title=f"Catch-up lags of top-{top} frontier models (months from {date_basis.replace('_', ' ')})")
-    for col in ("period", "frontier models", "other org: median", "not yet", "open weights: median", "not yet"):
-        t.add_column(col)
+    kinds = (("other_org", "other org"), ("open_weights", "open weights"), ("api", "API"))
+    t.add_column("period")
+    t.add_column("frontier models")
+    for _, title in kinds:
+        t.add_column(f"{title}: KM median (p5-p95)")
+        t.add_column("not yet")
 
     def f(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.1f}"
 
-    for r in result.summary:
+    def cell(r: dict, kind: str) -> str:
+        med, lo, hi = r[f"{kind}_median_months"], r[f"{kind}_p5_months"], r[f"{kind}_p95_months"]
+        if med is None:
+            return "> table's end" if r[f"{kind}_not_yet"] else "n/a"
+        if lo is None and hi is None:
+            return f(med)
+        return f"{f(med)} [{f(lo)}-{'beyond' if hi is None else f(hi)}]"
+
+    for r in [*result.summary, result.overall]:
+        row = ["all " + r["period"] if r.get("overall") else r["period"], str(r["frontier_models"])]
+        for kind, _ in kinds:
+            row += [cell(r, kind), str(r[f"{kind}_not_yet"])]
+        t.add_row(*row)
+    con.print(t)
+    b = result.bootstrap
+    how = f"{b['samples']} bootstrap resamples ({b['method']})" if b["samples"] else "no intervals (--bootstrap 0)"
+    con.print(
+        f"Source: {result.source}. Frontier: {result.selection}. Months = days / 30.4375. Medians are Kaplan-Meier "
+        f"estimates (a lag not caught up by the table's last date is censored there); p5-p95 from {how}; "
+        "'beyond': more than 5% of resamples had under half caught up. API = API access or open weights."
+    )
+
+
+def _lag_counterfactual(
+    model: str,
+    speedup_text: str | None,
+    followers_text: str | None,
+    date_basis: str,
+    cost_method: str,
+    samples: int,
+    seed: int,
+    data: str | None,
+    as_json: bool,
+) -> None:
+    from flopcast.cli.parse import parse_value
+    from flopcast.service import lag_counterfactual
+
+    speedup = parse_value("speedup-months", speedup_text)
+    names = None
+    if followers_text is not None:
+        names = [n.strip() for n in followers_text.split(",") if n.strip()]
+        if not names:
+            raise InvalidInputError(f"--followers={followers_text!r} names no model; give names separated by commas")
+    res = lag_counterfactual(
+        model,
+        followers=names,
+        speedup_months=speedup,
+        date_basis=date_basis,
+        cost_method=cost_method,
+        samples=samples,
+        seed=seed,
+        data=data,
+    )
+    if as_json:
+        echo_json(res.to_dict())
+        return
+    from rich.table import Table
+
+    from flopcast.formatting import format_usd
+
+    s = res.speedup_months
+    con = _console()
+    t = Table(
+        title=(
+            f"Counterfactual timing after {res.reference} ({res.reference_date}): followers "
+            f"{s['p50']:.1f} months later (90% CI {s['p5']:.1f}-{s['p95']:.1f})"
+        )
+    )
+    for col in (
+        "follower",
+        "published",
+        "lag (months)",
+        "counterfactual lag (speedup p5-p95)",
+        "cost to reproduce then",
+        "counterfactual cost (speedup p5-p95)",
+    ):
+        t.add_column(col)
+    d = res.to_dict()
+    for row in d["followers"]:
+        cl, cc = row["counterfactual_lag_months"], row["counterfactual_cost_usd"]
         t.add_row(
-            r["period"],
-            str(r["frontier_models"]),
-            f(r["other_org_median_months"]),
-            str(r["other_org_not_yet"]),
-            f(r["open_weights_median_months"]),
-            str(r["open_weights_not_yet"]),
+            row["follower"],
+            row["publication_date"],
+            f"{row['lag_months']:.1f}",
+            f"{cl['p50']:.1f} [{cl['p5']:.1f}-{cl['p95']:.1f}]",
+            format_usd(row["cost_usd"]["central"]),
+            f"{format_usd(cc['p50']['central'])} [{format_usd(cc['p5']['central'])}-{format_usd(cc['p95']['central'])}]",
         )
     con.print(t)
     con.print(
-        f"Source: {result.source}. Frontier: {result.selection}. Months = days / 30.4375; 'not yet' = not caught up "
-        "by the table's last date."
+        f"Speedup: {res.speedup} ({res.speedup_source}). Cost: {res.cost_source}, brought to each date at the hardware "
+        "price-performance rate (as `flopcast diffusion`); central values. Source: " + res.source + "."
     )
 
 
@@ -275,6 +515,14 @@ def trend_cmd(
     cross: Annotated[str | None, typer.Option(help="When does the trend reach this value (e.g. 1e9 for $1B)?")] = None,
     breakpoint: Annotated[bool, typer.Option("--breakpoint", help="Also fit two segments and compare by BIC.")] = False,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples (0 to skip).")] = 10_000,
+    medians_only: Annotated[
+        bool,
+        typer.Option(
+            "--medians-only",
+            help="Bootstrap the points' medians alone (by default each resampled cost or compute is also drawn "
+            "within its own 90% interval).",
+        ),
+    ] = False,
     credibility: Annotated[float, typer.Option(help="Interval credibility.")] = 0.9,
     samples: opt.Samples = DEFAULT_SAMPLES,
     seed: opt.Seed = DEFAULT_SEED,
@@ -317,6 +565,7 @@ def trend_cmd(
         samples=samples,
         seed=seed,
         sampling=sampling,
+        within_intervals=not medians_only,
     )
     fit, dates, values, labels, out = t.fit, t.dates, t.values, t.labels, t.out
     series_title, series_unit, series_notes, source_desc = t.title, t.unit, t.notes, t.source

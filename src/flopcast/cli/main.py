@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flopcast.cli import forecast, web_cmd
+from flopcast.cli import explain_cmd, forecast, outlook_cmd, web_cmd
 from flopcast.cli import options as opt
 from flopcast.cli.data_cmd import data_app
 from flopcast.cli.hardware_cmd import hardware_app
@@ -29,6 +29,7 @@ from flopcast.defaults import (
     DEFAULT_SEED,
 )
 from flopcast.errors import FlopcastError
+from flopcast.service import DEFAULT_EXPERIMENTS, EXPERIMENT_BASES
 
 app = typer.Typer(
     name="flopcast",
@@ -47,10 +48,12 @@ app.command("diffusion")(forecast.diffusion_cmd)
 app.command("emulate")(forecast.emulate_cmd)
 app.command("lag")(forecast.lag_cmd)
 app.command("trend")(forecast.trend_cmd)
+app.command("forecast")(outlook_cmd.forecast_cmd)
 app.command("deploy")(forecast.deploy_cmd)
 app.command("report")(web_cmd.report_cmd)
 app.command("serve")(web_cmd.serve_cmd)
 app.command("validate")(web_cmd.validate_cmd)
+app.command("explain")(explain_cmd.explain_cmd)
 
 
 @app.command()
@@ -104,6 +107,21 @@ def estimate(
         bool, typer.Option("--point", help="Central values only: the published method's point estimate.")
     ] = False,
     sensitivity: Annotated[bool, typer.Option("--sensitivity", help="Show which inputs drive the spread.")] = False,
+    experiments: Annotated[
+        str,
+        typer.Option(
+            help="Experiments multiplier of the development lines (shown apart from the final run's cost): "
+            + "; ".join(f"{k} ({why})" for k, (_, why) in EXPERIMENT_BASES.items())
+            + "."
+        ),
+    ] = DEFAULT_EXPERIMENTS,
+    staff_share: Annotated[
+        str | None,
+        typer.Option(
+            help="R&D staff's share of the total development cost, in (0, 1), a point or low..high "
+            "(default 0.29..0.49, Cottier et al. 2024)."
+        ),
+    ] = None,
     as_json: opt.Json = False,
 ) -> None:
     """Estimate the compute, time, memory and dollar cost of a training run (a database model or your own)."""
@@ -142,6 +160,8 @@ def estimate(
         sensitivity=sensitivity,
         max_samples=1_000_000,
         money=opt.money_options(depreciation, depreciation_years, cost_of_capital, grid),
+        experiments=experiments,
+        staff_share=_share("staff-share", staff_share),
     )
     if as_json:
         echo_json(result.to_dict())
@@ -149,6 +169,18 @@ def estimate(
     from flopcast.reporting.tables import print_estimate
 
     print_estimate(result, show_sensitivity=sensitivity)
+
+
+def _share(field: str, text: str | None) -> float | tuple[float, float] | None:
+    """A share in (0, 1) as the user wrote it: a point or ``low..high`` (the service checks the range)."""
+    from flopcast.cli.parse import parse_number
+
+    if text is None:
+        return None
+    if ".." in text:
+        lo, _, hi = text.partition("..")
+        return parse_number(field, lo), parse_number(field, hi)
+    return parse_number(field, text)
 
 
 @app.command()

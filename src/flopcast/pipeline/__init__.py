@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     from flopcast.catalogs.price_index import PriceIndex
     from flopcast.datasets.database import Database
+    from flopcast.uncertainty import Distribution
 
 __all__ = [
     "PROVENANCE",
@@ -110,13 +111,46 @@ def estimate_run(
     sampling: str = DEFAULT_SAMPLING,
     keep_samples: bool = True,
     with_sensitivity: bool = False,
+    development: str | None = None,
+    staff_share: float | Distribution | None = None,
+    experiments_multiplier: float | Distribution | None = None,
 ) -> TrainingEstimate:
-    """One run: the batch of one (the same draws as any batch with these samples, seed and sampling)."""
+    """One run: the batch of one (the same draws as any batch with these samples, seed and sampling).
+
+    ``development`` (a key of :data:`~flopcast.pipeline.development.EXPERIMENT_BASES`, e.g. ``"per-model"``)
+    adds the development lines beyond the final run (:mod:`flopcast.pipeline.development`), drawn on the
+    same sample indices; ``staff_share`` and ``experiments_multiplier`` replace the catalog's. None: no lines.
+    """
     settings = settings or Settings()
+    if development is not None:
+        from flopcast.methods import check_experiments
+
+        check_experiments(development)
     run = resolve(record, spec, settings, db)
-    return evaluate(
-        [run], Draws(samples, seed, sampling), settings, keep_samples=keep_samples, with_sensitivity=with_sensitivity
+    draws = Draws(samples, seed, sampling)
+    est = evaluate(
+        [run], draws, settings, keep_samples=keep_samples or development is not None, with_sensitivity=with_sensitivity
     )[0]
+    if development is not None:
+        from flopcast.pipeline.development import development_cost
+
+        est.development = development_cost(
+            est, draws, experiments=development, staff_share=staff_share, experiments_multiplier=experiments_multiplier
+        )
+        if not keep_samples:
+            est = _drop_samples(est)
+    return est
+
+
+def _drop_samples(est: TrainingEstimate) -> TrainingEstimate:
+    """``est`` without the sample arrays it kept only to draw its development lines on."""
+    from dataclasses import replace
+
+    def bare(s):
+        return None if s is None else replace(s, samples=None)
+
+    out = {n: bare(getattr(est, n)) for n in ("training_compute_flop", *TrainingEstimate._OPTIONAL)}
+    return replace(est, cost_usd={m: bare(s) for m, s in est.cost_usd.items()}, **out)
 
 
 def estimate(
@@ -139,6 +173,8 @@ def estimate(
     depreciation_years: float | None = None,
     cost_of_capital: float = 0.0,
     grid: str | float | None = None,
+    experiments: str | None = "per-model",
+    staff_share: float | Distribution | None = None,
     **run: Any,
 ) -> TrainingEstimate:
     """Estimate a training run: a database model by name, a run described by keywords, or both.
@@ -149,7 +185,9 @@ def estimate(
     that model's row of ``flopcast costs`` for the same samples and seed. ``cloud_vendor`` picks whose
     prices (``market`` by default, ``organization`` for Cottier et al.'s rule, a kind or a provider);
     ``depreciation``, ``depreciation_years`` and ``cost_of_capital`` set the amortized method's
-    capital charge; ``grid`` the grid of the emissions (a region or kg CO2e per kWh).
+    capital charge; ``grid`` the grid of the emissions (a region or kg CO2e per kWh). ``experiments``
+    (``per-model``, Cottier et al.'s multiplier, or ``lab-wide``, Epoch's; None: none) and ``staff_share``
+    set the development lines beyond the final run, ``.development`` (never part of ``cost_usd``).
 
     >>> round(estimate("gpt-3").training_compute_flop.median / 1e23, 2)
     3.14
@@ -185,5 +223,7 @@ def estimate(
         sampling=sampling,
         keep_samples=not point,
         with_sensitivity=with_sensitivity and not point,
+        development=experiments,
+        staff_share=staff_share,
     )
     return est.point() if point else est

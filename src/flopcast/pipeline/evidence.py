@@ -68,3 +68,10 @@ def _counted(r: ModelRecord | None) -> bool:
 def _is_hyperscaler(org: str) -> bool:
     org = (org or "").lower()
     return any(h in org for h in HYPERSCALERS)
+
+
+def compute_distribution(r: ModelRecord) -> Distribution:
+    """The distribution of a record's reported training compute that its estimates draw from."""
+    if not r.training_compute_flop:
+        raise InvalidInputError(f"{r.name} has no training compute")
+    return _compute_interval(r, float(r.training_compute_flop), _counted(r))[0]

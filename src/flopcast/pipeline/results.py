@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flopcast.defaults import (
     DEFAULT_SAMPLING,
@@ -13,6 +13,9 @@ from flopcast.defaults import (
 from flopcast.pipeline.spec import InputRecord
 from flopcast.uncertainty import Summary
 from flopcast.uncertainty.sensitivity import SensitivityRow
+
+if TYPE_CHECKING:
+    from flopcast.pipeline.development import DevelopmentCost
 
 # ----------------------------------------------------------------------------- results
 
@@ -63,6 +66,8 @@ class TrainingEstimate:
     emissions_kg_co2e: Summary | None = None
     #: the database's own figure for the power draw (Epoch's "Training power draw (W)"), W
     reported_power_w: float | None = None
+    #: development beyond the final run (experiments, R&D staff): separate lines, never in ``cost_usd``
+    development: DevelopmentCost | None = None
 
     _OPTIONAL = (
         "compute_from_params_flop",
@@ -124,6 +129,8 @@ class TrainingEstimate:
         if inputs:
             out["inputs"] = [r.to_dict() for r in self.inputs]
         out["notes"], out["warnings"] = list(self.notes), list(self.warnings)
+        if self.development is not None:
+            out["development"] = self.development.to_dict()
         if self.sensitivity:
             out["sensitivity"] = {
                 k: [{"input": r.input, "rank_correlation": r.rank_correlation, "share": r.share} for r in rows]
@@ -153,7 +160,8 @@ class TrainingEstimate:
             if getattr(self, n) is not None
         }
         costs = {m: pt(f"cost_usd.{m}", s) for m, s in self.cost_usd.items()}
-        return replace(self, cost_usd=costs, samples=1, sensitivity={}, **out)
+        dev = self.development.point() if self.development is not None else None
+        return replace(self, cost_usd=costs, samples=1, sensitivity={}, development=dev, **out)
 
     def summary(self) -> str:
         from flopcast.formatting import format_summary
@@ -161,6 +169,8 @@ class TrainingEstimate:
         lines = [f"{self.name} on {self.hardware}"]
         for k, s in self.outputs().items():
             lines.append(f"  {k}: {format_summary(s)}")
+        if self.development is not None:
+            lines += [f"  development.{k}: {format_summary(s)}" for k, s in self.development.lines().items()]
         lines += [f"  note: {n}" for n in self.notes] + [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 

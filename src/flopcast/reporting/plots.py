@@ -413,4 +413,89 @@ def plot_serving_frontier(est, path, *, path_label: str = "plot path") -> Path:
     return p
 
 
-__all__ = ["FORMATS", "check_plot_path", "plot_plan", "plot_reproduction", "plot_serving_frontier", "plot_trend"]
+#: the waterfall's tick label of each factor of :mod:`flopcast.explanation` (``{at}``: the common date)
+_WATERFALL_TICKS = {
+    "compute": "compute\n(FLOP)",
+    "peak_flop_per_s": "chip peak\nFLOP/s",
+    "utilization": "utilization\n(MFU)",
+    "price_per_chip_hour": "price per\nchip-hour",
+    "price_per_chip_hour_at_date": "price per\nchip-hour\non {at}",
+    "price_date": "price drift\nto the runs'\nown dates",
+    "memory_chips": "chips raised\nfor memory",
+    "other": "other\n(Monte Carlo)",
+}
+
+
+def plot_cost_waterfall(ex, path, *, path_label: str = "plot path") -> Path:
+    """Why run A cost more than run B (:class:`flopcast.service.explain.CostExplanation`): a waterfall of factors.
+
+    Log scale, in units of B's cost: B's run is 1, each factor moves the running product up (red) or
+    down (green), and the last bar is A's cost, the ratio. Each bar is labelled with its factor and
+    its share of ln(ratio). A factor of exactly 1 (a factor that does not apply) is left out and
+    named in the caption.
+    """
+    p, fmt = _check_path(path, path_label)
+    shown = [f for f in ex.factors if f.factor != 1.0]
+    matplotlib, Figure, FigureCanvasAgg = _import_matplotlib()
+    import textwrap
+
+    def wrap(text: str) -> str:
+        return "\n".join(textwrap.wrap(text, 16))
+
+    labels = [f"{wrap(ex.b.name)}\n(B = 1)"]
+    bottoms, heights, colors = [1.0], [1.0], ["#7f8c8d"]
+    level = 1.0
+    for f in shown:
+        top = level * f.factor
+        bottoms.append(min(level, top))
+        heights.append(max(level, top))
+        colors.append(_LINE_COLOR if f.factor > 1 else "#27ae60")
+        labels.append(_WATERFALL_TICKS.get(f.name, f.name.replace("_", " ")).format(at=ex.at))
+        level = top
+    labels.append(f"{wrap(ex.a.name)}\n(A / B)")
+    bottoms.append(1.0)
+    heights.append(ex.ratio)
+    colors.append(_POINT_COLOR)
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "flopcast", "font.size": 9}):
+        fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        x = np.arange(len(labels))
+        lo, hi = np.array(bottoms), np.array(heights)
+        flat = hi / lo < 1.0005  # a bar of ~1: a sliver, so that it still shows
+        ax.bar(x, np.where(flat, lo * 1.01, hi) - lo, bottom=lo, color=colors, width=0.6)
+        for i in range(1, len(x) - 1):  # connectors from one bar's end to the next bar's start
+            end = bottoms[i] if shown[i - 1].factor < 1 else heights[i]
+            ax.plot([x[i] + 0.3, x[i] + 0.7], [end, end], color="#999999", lw=0.8)
+        ax.plot([x[0] + 0.3, x[0] + 0.7], [1.0, 1.0], color="#999999", lw=0.8)
+        for i, f in enumerate(shown, start=1):
+            share = "" if f.share is None else f" ({f.share if abs(f.share) >= 0.005 else 0.0:.0%})"
+            ax.text(x[i], heights[i] * 1.04, f"x{f.factor:.3g}{share}", ha="center", va="bottom", fontsize=8)
+        ax.text(x[-1], ex.ratio * 1.04, f"x{ex.ratio:.3g}", ha="center", va="bottom", fontsize=8, weight="bold")
+        ax.set_yscale("log")
+        ax.set_ylim(min(min(bottoms), 1.0) / 1.6, max(max(heights), 1.0) * 1.8)
+        ax.set_xticks(x, labels, fontsize=7.5)
+        ax.set_ylabel(f"{ex.method} cost relative to B's run")
+        what = "point estimates" if ex.point else "medians"
+        ax.set_title(f"Why {ex.a.name} cost {ex.ratio:.3g}x as much as {ex.b.name} ({ex.method}, {what})", fontsize=10)
+        ax.grid(True, axis="y", which="both", alpha=0.3)
+        left_out = [f.name for f in ex.factors if f.factor == 1.0]
+        caption = f"A on {ex.a.hardware}, B on {ex.b.hardware}; {ex.a.dollars} against {ex.b.dollars}."
+        if left_out:
+            caption += f" Factors of 1 left out: {', '.join(left_out)}."
+        fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
+        fig.text(0.01, 0.005, caption, fontsize=7.5, color="#444444", ha="left", va="bottom")
+        kwargs = {"dpi": PNG_DPI} if fmt == "png" else {"metadata": {"Date": None}}
+        _save(fig, p, fmt, path_label, **kwargs)
+    return p
+
+
+__all__ = [
+    "FORMATS",
+    "check_plot_path",
+    "plot_cost_waterfall",
+    "plot_plan",
+    "plot_reproduction",
+    "plot_serving_frontier",
+    "plot_trend",
+]

@@ -29,6 +29,7 @@ def print_estimate(result, show_sensitivity: bool = False) -> None:
             f"Cost, {method}", format_summary(s), _fmt_central(result.central.get(f"cost_usd.{method}"), "USD")
         )
     con.print(table)
+    _print_development(con, result)
     sampled = (
         f"Samples: {result.samples:,} ({result.sampling}, seed {result.seed})"
         if result.samples > 1
@@ -68,6 +69,37 @@ def print_estimate(result, show_sensitivity: bool = False) -> None:
                 if row.share >= 0.005:
                     t.add_row(row.input, f"{row.rank_correlation:+.2f}", f"{row.share:.0%}")
             con.print(t)
+
+
+#: the development lines of ``estimate`` (flopcast.pipeline.development), in order
+DEVELOPMENT_LABELS = {
+    "final_run_usd": "Final run",
+    "experiments_usd": "Experiments",
+    "rd_staff_usd": "R&D staff",
+    "total_usd": "Total development",
+}
+
+
+def _print_development(con, result) -> None:
+    """The development cost beyond the final run: a table of its own, never mixed into the cost rows."""
+    dev = getattr(result, "development", None)
+    if dev is None:
+        return
+    from flopcast.formatting import format_summary
+
+    t = Table(title=f"Development cost beyond the final run ({dev.cost_method} method)", show_lines=False)
+    t.add_column("line")
+    t.add_column("median (90% CI)", justify="left")
+    t.add_column("point estimate", justify="right")
+    for key, s in dev.lines().items():
+        t.add_row(DEVELOPMENT_LABELS[key], format_summary(s), _fmt_central(dev.central.get(key), "USD"))
+    con.print(t)
+    m, sh = dev.experiments_multiplier, dev.staff_share
+    con.print(
+        f"Experiments: final run x (multiplier - 1), multiplier {format_summary(m)} ({dev.experiments}); "
+        f"R&D staff: (final run + experiments) x s / (1 - s), staff share s {format_summary(sh)} "
+        "(Cottier et al. 2024, arXiv 2405.21015). The cost rows above are the final run alone."
+    )
 
 
 def _fmt_central(v, unit):

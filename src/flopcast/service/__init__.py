@@ -10,6 +10,7 @@ The option names and defaults here are the ones every front-end shows (:data:`DE
 
 - :mod:`flopcast.service.training`: estimates, cost tables, model listings, histograms.
 - :mod:`flopcast.service.forecasts`: trends and bands, diffusion, catch-up lags, emulation.
+- :mod:`flopcast.service.outlook`: forecasts of the largest training run by components (``forecast``).
 - :mod:`flopcast.service.serving`: serving cost (:mod:`flopcast.serving`).
 - :mod:`flopcast.service.hardware`: the chips, their prices at a date, two chips compared at one date,
   and a run planned across chips (:mod:`flopcast.planning`).
@@ -29,18 +30,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flopcast.defaults import ATTENTION_CHOICES, SAMPLING_CHOICES
-from flopcast.methods import METHOD_CHOICES, METHOD_NAMES
+from flopcast.methods import DEFAULT_EXPERIMENTS, EXPERIMENT_BASES, EXPERIMENT_CHOICES, METHOD_CHOICES, METHOD_NAMES
 from flopcast.service.data import DataPull, DataStatus, data_check, data_check_all, data_pull, data_status
+from flopcast.service.explain import CostExplanation, cost_explanation
 from flopcast.service.forecasts import (
+    EMULATION_FITS,
+    FRONTIER_BASES,
     TREND_METRICS,
+    AffordabilityProbability,
     DiffusionAnalysis,
+    EmulationAnalysis,
     LagAnalysis,
+    LagCounterfactual,
     Reference,
     TrendAnalysis,
+    actors_with,
+    affordability_probability,
     diffusion_analysis,
     diffusion_reference,
     emulation,
+    frontier_reference,
     lag_analysis,
+    lag_counterfactual,
     price_performance_fit,
     trend_analysis,
     trend_band,
@@ -54,6 +65,13 @@ from flopcast.service.hardware import (
     run_plan,
 )
 from flopcast.service.health import serving_data_check
+from flopcast.service.outlook import (
+    FORECAST_CAPS,
+    FORECAST_COMPONENTS,
+    FORECAST_METRICS,
+    FrontierForecast,
+    frontier_forecast,
+)
 from flopcast.service.serving import deployment_estimate
 from flopcast.service.training import (
     DEFAULTS,
@@ -79,22 +97,38 @@ if TYPE_CHECKING:
 __all__ = [
     "ATTENTION_CHOICES",
     "DEFAULTS",
+    "DEFAULT_EXPERIMENTS",
     "DEFAULT_PLAN_CHIPS",
+    "EMULATION_FITS",
+    "EXPERIMENT_BASES",
+    "EXPERIMENT_CHOICES",
+    "FORECAST_CAPS",
+    "FORECAST_COMPONENTS",
+    "FORECAST_METRICS",
+    "FRONTIER_BASES",
     "MAX_SAMPLES",
     "METHOD_CHOICES",
     "METHOD_NAMES",
     "SAMPLING_CHOICES",
     "TREND_METRICS",
+    "AffordabilityProbability",
+    "CostExplanation",
     "CostTable",
     "DataPull",
     "DataStatus",
     "DiffusionAnalysis",
+    "EmulationAnalysis",
+    "FrontierForecast",
     "LagAnalysis",
+    "LagCounterfactual",
     "ModelSelection",
     "MoneyOptions",
     "Reference",
     "TrendAnalysis",
+    "actors_with",
+    "affordability_probability",
     "as_input",
+    "cost_explanation",
     "cost_table",
     "data_check",
     "data_check_all",
@@ -105,12 +139,15 @@ __all__ = [
     "diffusion_analysis",
     "diffusion_reference",
     "emulation",
+    "frontier_forecast",
+    "frontier_reference",
     "hardware_comparison",
     "hardware_details",
     "hardware_list",
     "hardware_prices",
     "histogram",
     "lag_analysis",
+    "lag_counterfactual",
     "mfu_calculation",
     "mfu_config",
     "mfu_measurement",

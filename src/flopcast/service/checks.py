@@ -41,6 +41,7 @@ __all__ = [
     "check_params",
     "check_positive",
     "check_shape",
+    "check_share",
     "check_year",
 ]
 
@@ -215,6 +216,17 @@ def check_fraction(name: str, value: Any, *, what: str) -> None:
             raise InvalidInputError(f"{shown} is outside (0, 1]; it is {what}")
         if v < MIN_QUANTITY:
             raise InvalidInputError(f"{shown} is under {_e(MIN_QUANTITY)}; it is {what}, in {_e(MIN_QUANTITY)}..1")
+
+
+def check_share(name: str, value: Any, *, what: str) -> None:
+    """A share strictly inside (0, 1), each end of an interval too, and an interval's low <= high."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        lo, hi = value
+        if _is_number(lo) and _is_number(hi) and lo > hi:
+            raise InvalidInputError(f"{name}={_show(lo)}..{_show(hi)}: low is greater than high; write low..high")
+    for shown, v in _numbers(name, value):
+        if not (math.isfinite(v) and 0 < v < 1):
+            raise InvalidInputError(f"{shown} is outside (0, 1); it is {what}")
 
 
 def check_year(name: str, value: Any, *, last: int = YEAR_MAX, why: str = "") -> None:

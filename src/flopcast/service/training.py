@@ -21,6 +21,7 @@ from flopcast.defaults import (
     SAMPLING_CHOICES,
 )
 from flopcast.errors import InvalidInputError
+from flopcast.methods import DEFAULT_EXPERIMENTS, check_experiments
 from flopcast.quantities import Interval, QuantityInput
 from flopcast.service.checks import (
     check_chip_hours,
@@ -31,6 +32,7 @@ from flopcast.service.checks import (
     check_fraction,
     check_params,
     check_positive,
+    check_share,
     check_year,
 )
 
@@ -195,6 +197,8 @@ def training_estimate(
     max_samples: int = MAX_SAMPLES,
     db: Database | None = None,
     money: MoneyOptions | None = None,
+    experiments: str | None = DEFAULT_EXPERIMENTS,
+    staff_share: QuantityInput = None,
 ) -> TrainingEstimate:
     """The training estimate behind ``flopcast estimate``: a database model (``name``), a run described by the
     keywords, or a model with overrides. Numbers or ``(low, high)`` 90% intervals in; a TrainingEstimate out.
@@ -213,6 +217,11 @@ def training_estimate(
     - ``utilization``: model FLOP utilization (MFU), a fraction of peak in (0, 1]
     - ``price_per_chip_hour``: cloud price, USD per chip-hour
     - ``chip_price``: purchase price of one chip, USD
+    - ``staff_share``: R&D staff's share of the total development cost, in (0, 1) (default Cottier et al.'s
+      0.29-0.49)
+
+    ``experiments`` (``per-model``, Cottier et al.'s multiplier, or ``lab-wide``, Epoch's; None: no lines)
+    sets the development lines beyond the final run, ``.development``; ``cost_usd`` is the final run alone.
     """
     from flopcast.pipeline import RunSpec, estimate_run
 
@@ -235,6 +244,9 @@ def training_estimate(
     check_positive("chip_price", chip_price)
     check_date("start_date", start_date)
     check_year("year_dollars", year_dollars)
+    check_share("staff_share", staff_share, what="R&D staff's share of the total development cost")
+    if experiments is not None:
+        check_experiments(experiments)
     if days is not None:
         hours = days_to_hours(days)
     spec = RunSpec(
@@ -278,6 +290,8 @@ def training_estimate(
         sampling=sampling,
         keep_samples=not point,
         with_sensitivity=sensitivity and not point,
+        development=experiments,
+        staff_share=as_input(staff_share, kind="beta") if isinstance(staff_share, (tuple, list)) else staff_share,
     )
     return est.point() if point else est
 
@@ -403,7 +417,9 @@ def reference_cost(
     db: Database | None = None,
 ) -> tuple[Summary, dt.date, TrainingEstimate]:
     """``(cost Summary, publication date, estimate)`` of a database model, for the diffusion questions."""
-    est = training_estimate(model, method=cost_method, samples=samples, seed=seed, sampling=sampling, data=data, db=db)
+    est = training_estimate(
+        model, method=cost_method, samples=samples, seed=seed, sampling=sampling, data=data, db=db, experiments=None
+    )
     assert est.publication_date is not None  # the pipeline dates every run (from its start at the latest)
     return est.cost_usd[cost_method], est.publication_date, est
 

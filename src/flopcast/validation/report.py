@@ -20,6 +20,8 @@ def _fmt(x: float | None, unit: str) -> str:
         return f"{x:.3g}x"
     if unit in ("ms", "months"):
         return f"{x:.3g} {unit}"
+    if unit == "year":
+        return f"{x:.1f}"
     if unit == "ratio":
         return f"{x:.0%}"
     if unit == "FLOP":

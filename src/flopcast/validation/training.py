@@ -7,6 +7,7 @@ context's database; the checks that need Epoch's databases say so (``needs_data`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -125,19 +126,81 @@ def _trend_cost(ctx: Context) -> Outcome:
     )
 
 
+def _forecast_cottier(ctx: Context) -> Outcome:
+    from flopcast.service import frontier_forecast
+
+    f = ctx.cached(
+        "forecast_cottier",
+        lambda: frontier_forecast(
+            "cost", until=2032, thresholds=[1e9], fit_since=2016, fit_until=2023, year_dollars=2023, db=ctx.db()
+        ),
+    ).forecast
+    c = f.crossings["1e9"]
+    return inside(
+        c["median"],
+        2026.0,
+        2027.99,
+        "year",
+        c["p5"],
+        c["p95"],
+        note=f"median year the largest run passes $1B (2023 USD); cost growth x{f.growth['cost']['growth_per_year']:.2f}"
+        f" a year on {f.n_runs} runs",
+    )
+
+
+def _forecast_compute_growth(ctx: Context) -> Outcome:
+    from flopcast.service import frontier_forecast
+
+    f = ctx.cached(
+        "forecast_compute",
+        lambda: frontier_forecast("compute", until=2030, fit_since=2010, samples=2000, db=ctx.db()),
+    ).forecast
+    g = f.growth["compute"]
+    return inside(
+        g["growth_per_year"], 4.0, 5.0, "x/year", g["low"], g["high"], note=f"top 10 at release, {f.n_runs} runs"
+    )
+
+
 def _emulation(attr: str, expected: float, unit: str) -> Callable[[Context], Outcome]:
     def run(ctx: Context) -> Outcome:
-        from flopcast.scaling import emulate
+        from flopcast.service import emulation
 
-        return close(float(getattr(emulate(175e9, 300e9), attr)), expected, 0.01, unit)
+        fe = emulation(params=175e9, tokens=300e9, fit="hoffmann").first  # what `flopcast emulate` shows
+        s = getattr(fe, attr)
+        return close(float(getattr(fe.point, attr)), expected, 0.01, unit, low=s.p5, high=s.p95)
 
     return run
+
+
+def _refit_spread(ctx: Context) -> Outcome:
+    import numpy as np
+
+    from flopcast.scaling import fit_draws
+
+    # the draws behind the refit's interval against Besiroglu et al.'s bootstrap standard error of B
+    return close(float(np.std(fit_draws("besiroglu")["B"], ddof=1)), 1293.23, 0.05, "nats/token")
 
 
 def _lag_opt(ctx: Context) -> Outcome:
     from flopcast.lags import lag_between
 
     return close(lag_between(ctx.db().records, "gpt-3", "opt-175b"), 23, 0.05, "months")
+
+
+def _lag_open_weights(ctx: Context) -> Outcome:
+    from flopcast.service import lag_analysis
+
+    a = ctx.cached(
+        "lag_open_weights", lambda: lag_analysis(top=1, since=2018, bootstrap=1000, seed=0, db=ctx.db())
+    ).overall
+    med = a["open_weights_median_months"]
+    note = (
+        f"Kaplan-Meier median over {a['frontier_models']} record-holders since 2018 "
+        f"({a['open_weights_not_yet']} not yet caught up, censored); p5-p95 from 1000 bootstrap resamples"
+    )
+    if med is None:
+        return Outcome(math.inf, "months", None, None, None, False, note + "; fewer than half caught up")
+    return inside(med, 5, 22, "months", a["open_weights_p5_months"], a["open_weights_p95_months"], note=note)
 
 
 def training_checks() -> list[Check]:
@@ -280,6 +343,26 @@ def _forecast_checks() -> list[Check]:
             True,
         ),
         Check(
+            "forecast-largest-1b",
+            "forecast",
+            "Year the largest training run passes $1B, their trend (top 10 at release, 2016-2023) extrapolated",
+            "Cottier et al. 2024: 'the largest training runs will cost more than a billion dollars by 2027'",
+            "by 2027",
+            "median year in 2026-2027",
+            _forecast_cottier,
+            True,
+        ),
+        Check(
+            "forecast-compute-growth",
+            "forecast",
+            "Growth of frontier training compute, top 10 at release, 2010 on",
+            "Sevilla and Roldan (Epoch, 2024): 4-5x a year",
+            "4-5 x/year",
+            "estimate inside the interval",
+            _forecast_compute_growth,
+            True,
+        ),
+        Check(
             "emulate-params",
             "emulation",
             "Compute-optimal model matching GPT-3's loss: parameters",
@@ -298,6 +381,15 @@ def _forecast_checks() -> list[Check]:
             _emulation("compute_ratio", 3.0, "x"),
         ),
         Check(
+            "emulate-refit-spread",
+            "emulation",
+            "Spread of the refit's parameter draws (the emulation interval): standard deviation of B",
+            "Besiroglu et al. 2024 (arXiv 2404.10102), bootstrap standard error of B",
+            "1293.23",
+            "within 5%",
+            _refit_spread,
+        ),
+        Check(
             "lag-opt",
             "diffusion",
             "OPT-175B after GPT-3 (publication dates)",
@@ -305,6 +397,16 @@ def _forecast_checks() -> list[Check]:
             "23 months",
             "within 5%",
             _lag_opt,
+            True,
+        ),
+        Check(
+            "lag-open-weights",
+            "diffusion",
+            "Open-weights catch-up of the compute record-holders (top 1 at release) since 2018, KM median",
+            "Epoch (2024), 'How far behind are open models?': open models trail closed ones by about 5-22 months",
+            "5-22 months",
+            "KM median inside the interval",
+            _lag_open_weights,
             True,
         ),
     ]

@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from flopcast.defaults import DEFAULT_SAMPLES
 from flopcast.errors import FlopcastError, InvalidInputError
 from flopcast.service import MoneyOptions, histogram
 from flopcast.web.guards import BodyLimit, Busy, HostGuard, WorkLimiter, error_body
@@ -30,6 +31,7 @@ from flopcast.web.schemas import (
     ChipInfo,
     DeployRequest,
     ErrorResponse,
+    ForecastRequest,
     ModelInfo,
     TrainingRequest,
     TrendRequest,
@@ -369,6 +371,34 @@ def create_app(
     )
     async def trend(req: TrendRequest) -> dict:
         return await heavy(req.samples * TREND_WEIGHT, run_trend, req)
+
+    def run_forecast(req: ForecastRequest) -> dict:
+        from flopcast.service import frontier_forecast
+
+        return frontier_forecast(
+            req.metric,
+            until=req.until,
+            largest=req.largest,
+            top=req.top,
+            thresholds=req.thresholds,
+            priors={k: (v[0], v[1]) for k, v in req.priors.items()},
+            caps=req.caps,
+            fit_since=req.fit_since,
+            fit_until=req.fit_until,
+            cost_method=req.cost_method,
+            samples=req.samples,
+            seed=req.seed,
+            db=database(),
+        ).to_dict()
+
+    @app.post(
+        "/api/forecast",
+        summary="The largest training run (or the top-N frontier) year by year, by components",
+        responses=heavy_responses,
+        dependencies=json_only,
+    )
+    async def forecast(req: ForecastRequest) -> dict:
+        return await heavy(DEFAULT_SAMPLES * TREND_WEIGHT, run_forecast, req)
 
     @app.get("/api/health", include_in_schema=False)
     async def health() -> dict:

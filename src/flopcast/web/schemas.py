@@ -16,7 +16,14 @@ from flopcast.defaults import (
     DEFAULT_SEED,
     DEPRECIATION_CHOICES,
 )
-from flopcast.service import METHOD_CHOICES, METHOD_NAMES, TREND_METRICS
+from flopcast.service import (
+    FORECAST_CAPS,
+    FORECAST_COMPONENTS,
+    FORECAST_METRICS,
+    METHOD_CHOICES,
+    METHOD_NAMES,
+    TREND_METRICS,
+)
 
 MAX_SAMPLES = 100_000
 #: a positive finite number, or a 90% interval [low, high]
@@ -186,3 +193,29 @@ class TrendRequest(_Body):
     cost_method: Literal[METHOD_NAMES] = DEFAULT_COST_METHOD  # type: ignore[valid-type]
     samples: Annotated[int, Field(ge=2, le=DEFAULT_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
+
+
+class ForecastRequest(_Body):
+    """``flopcast forecast``: the largest run (or the top-N frontier's trend) year by year."""
+
+    metric: Literal[FORECAST_METRICS] = "cost"  # type: ignore[valid-type]
+    largest: bool = True
+    top: Annotated[int, Field(ge=1, le=1000)] = 10
+    until: Annotated[int, Field(ge=1950, le=2100)] = 2032
+    fit_since: Annotated[int, Field(ge=1950, le=2100)] | None = 2016
+    fit_until: Annotated[int, Field(ge=1950, le=2100)] | None = None
+    thresholds: Annotated[list[Annotated[float, Field(gt=0, le=1e100, allow_inf_nan=False)]], Field(max_length=10)] = []
+    #: component -> [low, high] growth a year (x), a 90% interval
+    priors: dict[Literal[FORECAST_COMPONENTS], Annotated[list[Positive], Field(min_length=2, max_length=2)]] = {}  # type: ignore[valid-type]
+    caps: Annotated[list[Literal[(*FORECAST_CAPS, "all")]], Field(max_length=5)] = []  # type: ignore[valid-type]
+    cost_method: Literal[METHOD_NAMES] = DEFAULT_COST_METHOD  # type: ignore[valid-type]
+    samples: Annotated[int, Field(ge=100, le=DEFAULT_SAMPLES)] = DEFAULT_SAMPLES
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
+
+    @field_validator("priors")
+    @classmethod
+    def _ordered(cls, v):
+        for name, (lo, hi) in v.items():
+            if lo > hi:
+                raise ValueError(f"{name}: low {lo:g} is greater than high {hi:g}")
+        return v

@@ -141,6 +141,12 @@ const RENDER = {
     table.innerHTML = summaryRows(entries.map(([n, s]) => [n, { unit: "", ...s }]));
     histogramChart(chart, d.histograms, "USD");
     let html = `<p class="muted">${esc(d.dollars)} · ${esc(d.source || "")}</p>`;
+    if (d.development) {  // development beyond the final run: its own table, never in the cost rows
+      const dv = d.development;
+      const lines = [["final run", dv.final_run_usd], ["experiments", dv.experiments_usd], ["R&D staff", dv.rd_staff_usd], ["total development", dv.total_usd]];
+      html += `<h3>Development cost beyond the final run (${esc(dv.cost_method)})</h3><table class="development">${summaryRows(lines.map(([n, s]) => [n, { ...s, unit: "USD" }]))}</table>`;
+      html += `<p class="muted">Experiments multiplier ${fmtNum(dv.experiments_multiplier.median)} (${esc(dv.experiments)}), R&D staff share ${(100 * dv.staff_share.median).toFixed(0)}% (Cottier et al. 2024).</p>`;
+    }
     if (d.reported_power_w) html += `<p class="muted">Epoch's database gives a training power draw of ${fmtNum(d.reported_power_w / 1e6)} MW (its method: chips × TDP × server overhead × PUE).</p>`;
     html += Object.entries(d.skipped_methods || {}).map(([m, why]) => `<p class="note">${esc(m)} cost skipped: ${esc(why)}</p>`).join("");
     html += (d.warnings || []).map((w) => `<p class="note">warning: ${esc(w)}</p>`).join("");
