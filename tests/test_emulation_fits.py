@@ -18,10 +18,9 @@ import pytest
 from flopcast.errors import InvalidInputError
 from flopcast.reproduction import (
     DOUBLE_COUNTING_RULE,
+    affordability_table,
     combined_saving_oom,
     cost_to_reproduce,
-    emulated_affordability_table,
-    emulated_cost_to_reproduce,
 )
 from flopcast.scaling import (
     FIT_NAMES,
@@ -190,7 +189,7 @@ def test_emulate_cli_both_side_by_side(capsys):
         (lambda: emulate_with_interval(np.array([1e9, 2e9]), 1e11), r"^params must be one number"),
         (lambda: emulate_with_interval(175e9, -1.0), r"^tokens=-1"),
         (lambda: emulate_parameters(175e9, 300e9, 1.69, 406.4, 410.7, -0.34, 0.28), r"^alpha=-0.34"),
-        (lambda: emulated_cost_to_reproduce(1e6, 2020, 2026, 0.5), r"^emulation_ratio=0.5 is below 1"),
+        (lambda: cost_to_reproduce(1e6, 2020, 2026, emulation_ratio=0.5), r"^emulation_ratio=0.5 is below 1"),
         (lambda: combined_saving_oom(1.0, 0.45, -0.1), r"^emulation_saving_oom is negative"),
     ],
 )
@@ -227,17 +226,17 @@ def test_combined_saving_is_the_larger_not_the_product():
 def test_emulated_cost_counts_the_saving_once():
     kw = dict(price_performance_oom_per_year=0.14, algorithmic_oom_per_year=0.45, samples=1000)
     # 6 years: 4.6e6 x 10^(-0.14 x 6 - max(0.45 x 6, log10 3)) = 4.6e6 x 10^-3.54 = 1326.65 USD
-    both = emulated_cost_to_reproduce(4.6e6, 2020, 2026, 3.0, **kw)
+    both = cost_to_reproduce(4.6e6, 2020, 2026, emulation_ratio=3.0, **kw)
     assert both.central_usd == pytest.approx(4.6e6 * 10**-3.54, rel=1e-9)
     algorithms_only = cost_to_reproduce(4.6e6, 2020, 2026, **kw)
     assert both.central_usd == pytest.approx(algorithms_only.central_usd, rel=1e-12)
     product = algorithms_only.central_usd / 3.0  # what multiplying the two savings would give: 442 USD
     assert both.central_usd > 2.9 * product
     # half a year: the emulation is the larger, 4.6e6 x 10^(-0.07 - 0.4771) = 1.31e6 USD
-    early = emulated_cost_to_reproduce(4.6e6, 2020, 2020.5, 3.0, **kw)
+    early = cost_to_reproduce(4.6e6, 2020, 2020.5, emulation_ratio=3.0, **kw)
     assert early.central_usd == pytest.approx(4.6e6 * 10 ** (-0.07 - math.log10(3)), rel=1e-9)
     # without algorithms the two are different things and multiply: 4.6e6 / 3 x 10^-0.84 = 221k USD
-    hw = emulated_cost_to_reproduce(4.6e6, 2020, 2026, 3.0, price_performance_oom_per_year=0.14, samples=1000)
+    hw = cost_to_reproduce(4.6e6, 2020, 2026, emulation_ratio=3.0, price_performance_oom_per_year=0.14, samples=1000)
     assert hw.central_usd == pytest.approx(4.6e6 / 3 * 10**-0.84, rel=1e-9)
     assert both.cost_usd.median == pytest.approx(both.central_usd, rel=1e-9)  # point inputs: no spread
 
@@ -248,8 +247,14 @@ def test_emulated_affordability_every_branch():
     #   $1.2M: gap 0.5836; (0.5836 - 0.4771) / 0.14 = 0.7607 years, with 0.45 x 0.7607 = 0.342 <= 0.4771 -> 2020.7607
     #   $100k: gap 1.6628; (1.6628 - 0.4771) / 0.14 = 8.47 years, but 0.45 x 8.47 > 0.4771, so 1.6628 / 0.59 = 2.8183
     budgets = {"a": 2e6, "b": 1.2e6, "c": 1e5}
-    rows = emulated_affordability_table(
-        4.6e6, 2020, 3.0, budgets, price_performance_oom_per_year=0.14, algorithmic_oom_per_year=0.45, samples=100
+    rows = affordability_table(
+        4.6e6,
+        2020,
+        budgets,
+        emulation_ratio=3.0,
+        price_performance_oom_per_year=0.14,
+        algorithmic_oom_per_year=0.45,
+        samples=100,
     )
     got = {r["key"]: r["estimate"] for r in rows}
     assert got["a"] == 2020 and rows[0]["affordable_now"]

@@ -326,7 +326,7 @@ def test_cli_table(capsys):
     [
         (
             ["--threshold", "1e5"],
-            "threshold=100000 is not above the largest run's cost at the last data point (2025.3: $338M)",
+            "threshold=100000 is not above the largest run's cost at the last data point (2025.3: $",
         ),
         (["--until", "2101"], "until=2101 is outside 1950..2100"),
         (["--prior", "compute=5..3"], "low 5 is greater than high 3"),
@@ -423,3 +423,26 @@ def test_the_api_gives_the_cli_numbers(capsys):
     assert r.json()["years"] == cli["years"] and r.json()["crossings"] == cli["crossings"]
     bad = TestClient(create_app()).post("/api/forecast", json={"priors": {"compute": [5, 3]}})
     assert bad.status_code == 422 and "low 5 is greater than high 3" in bad.json()["detail"][0]["msg"]
+
+
+def test_cli_plot_writes_a_chart(capsys, tmp_path):
+    out_svg = tmp_path / "forecast.svg"
+    code, _out, err = run(
+        ["forecast", "cost", "--threshold", "1e9", "--until", "2030", "--samples", "500", "--plot", str(out_svg)],
+        capsys,
+    )
+    assert code == 0, err
+    svg = out_svg.read_text()
+    # the title, the threshold's line label and the caption's variance shares are in the chart
+    assert "Forecast: cost of the largest run" in svg and "$1B: median" in svg and "largest run" in svg
+    code, _out, err = run(["forecast", "cost", "--plot", str(tmp_path / "f.gif")], capsys)
+    assert code == 2 and "--plot" in err
+
+
+def test_the_curve_starts_at_the_last_data_point(cottier):
+    f = cottier.forecast
+    assert f.curve["year"][0] == pytest.approx(f.anchor_year, abs=1e-4)
+    assert f.curve["year"][-1] == pytest.approx(2032.5)
+    assert all(lo <= m <= hi for lo, m, hi in zip(f.curve["p5"], f.curve["median"], f.curve["p95"], strict=True))
+    # the median at the anchor is the threshold floor
+    assert f.curve["median"][0] == pytest.approx(f.anchor_value, rel=1e-12)

@@ -119,6 +119,10 @@ class Forecast:
     caps: list[dict[str, Any]] = field(default_factory=list)
     #: the median level of the target at the anchor (the threshold floor)
     anchor_value: float = 0.0
+    #: the runs fitted: ``{year, value, label}`` with the metric's median (the chart's points)
+    points: list[dict[str, Any]] = field(default_factory=list)
+    #: the forecast from the last data point on, every quarter year: ``{year, median, p5, p95}`` lists
+    curve: dict[str, list[float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     samples: int = 0
     seed: int = 0
@@ -138,6 +142,8 @@ class Forecast:
             "caps": self.caps,
             "crossings": self.crossings,
             "years": [y.to_dict() for y in self.years],
+            "points": self.points,
+            "curve": self.curve,
             "notes": self.notes,
             "samples": self.samples,
             "seed": self.seed,
@@ -218,7 +224,7 @@ def project(
     grid = grid[grid >= t0]
     report_years = list(range(math.floor(t0) + 1, until + 1))
     ty = np.array([y + 0.5 for y in report_years])
-    ts = np.unique(np.concatenate([grid, ty]))
+    ts = np.unique(np.concatenate([[t0], grid, ty]))
     dt = ts - t0
 
     prior_draws = {k: p.draws_oom_per_year(samples, rng) for k, p in prior_by.items()}
@@ -276,7 +282,7 @@ def project(
             notes.append(f"the caps are estimates for {cap_year:.0f}; after {cap_year:.0f} they are held flat")
 
     thr = [float(t) for t in thresholds]
-    anchor_value = float(10.0 ** (m_lvl0 + off0))
+    anchor_value = float(10.0 ** np.median(total[0]))  # ts[0] is the last data point
     for t in thr:
         if not (math.isfinite(t) and t > anchor_value):
             from flopcast.formatting import format_value
@@ -310,6 +316,13 @@ def project(
             label: first_year_at_least(list(ts), exceed[:, j], level)
             for label, level in (("p5", 0.05), ("median", 0.5), ("p95", 0.95))
         }
+
+    quarter = sorted({0, *(np.flatnonzero(np.diff(np.floor((ts - t0) * 4)) > 0) + 1), ts.size - 1})
+    q = np.quantile(total[quarter], [0.5, 0.05, 0.95], axis=1)
+    curve = {
+        "year": [round(float(t), 4) for t in ts[quarter]],
+        **{k: [float(v) for v in 10.0 ** q[i]] for i, k in enumerate(("median", "p5", "p95"))},
+    }
 
     growth = {}
     for k in (*COMPONENTS, *([metric] if metric != "compute" else [])):
@@ -346,6 +359,11 @@ def project(
         priors=list(priors),
         caps=cap_rows,
         anchor_value=anchor_value,
+        points=[
+            {"year": float(t), "value": float(10.0**v), "label": lab}
+            for t, v, lab in zip(x, m_pts, points.labels, strict=True)
+        ],
+        curve=curve,
         notes=notes,
         samples=samples,
         seed=seed,

@@ -61,8 +61,6 @@ __all__ = [
     "affordability_year",
     "combined_saving_oom",
     "cost_to_reproduce",
-    "emulated_affordability_table",
-    "emulated_cost_to_reproduce",
     "probability_affordable",
 ]
 
@@ -273,6 +271,7 @@ def cost_to_reproduce(
     samples: int = 10_000,
     seed: int | None = 0,
     sampling: str = "random",
+    emulation_ratio=None,
 ) -> ReproductionCost:
     """Cost of the same training run (or, with algorithms, the same capability) at ``target_date``.
 
@@ -280,6 +279,12 @@ def cost_to_reproduce(
     cited catalog values (see the module docstring); giving ``algorithmic_oom_per_year``
     turns on the algorithmic term. ``target_date`` may be an array of dates for a curve;
     all dates then share the same draws, so the curve of each sample is smooth.
+
+    With ``emulation_ratio`` (the reference's compute / its compute-optimal emulation's, >= 1: a number,
+    a distribution, samples or a Summary) the run priced is the emulation, the saving counted once:
+    ``cost(t) = cost_ref x 10^(-r_hw x (t - t_ref) - S)``, ``S = max(r_alg x (t - t_ref), log10 ratio)``
+    with the algorithmic term (:func:`combined_saving_oom`), ``S = log10 ratio`` without it. That is always
+    sampled (the max is not lognormal), and ``inputs`` ends with the ratio.
 
     >>> r = cost_to_reproduce(4.6e6, 2020, 2025, price_performance_oom_per_year=0.14)
     >>> round(r.central_usd)  # 4.6e6 x 10^(-0.7) = 4.6e6 x 0.199526
@@ -295,11 +300,25 @@ def cost_to_reproduce(
     t = parse_year(target_date, "target_date")
     scalar = not isinstance(t, np.ndarray)
     elapsed = np.atleast_1d(np.asarray(t, dtype=float)).ravel() - t_ref
+    inputs: tuple[DiffusionInput, ...] = (cost, *rates)
 
     rate_central = sum(r.central for r in rates)
     central = cost.central * 10.0 ** (-rate_central * elapsed)
 
-    if _closed_form_ok(cost, rates):
+    if emulation_ratio is not None:
+        ratio = _ratio_input(emulation_ratio)
+        inputs = (*inputs, ratio)
+        r_alg_c = rates[1].central if len(rates) > 1 else 0.0
+        e_c = math.log10(max(ratio.central, 1.0))
+        central = cost.central * 10.0 ** (-rates[0].central * elapsed - combined_saving_oom(elapsed, r_alg_c, e_c))
+        c, r_hw, r_alg, e = _emulated_draws(cost, rates, ratio, samples, seed, sampling)
+        saving = r_hw[:, None] * elapsed[None, :] + combined_saving_oom(elapsed[None, :], r_alg[:, None], e[:, None])
+        grid = c[:, None] * 10.0 ** (-saving)  # (samples, dates)
+        summaries = [Summary.from_samples(grid[:, j], "USD") for j in range(elapsed.size)]
+        rate = Summary.from_samples(r_hw + r_alg, "OOM/year")
+        ref = Summary.from_samples(c, "USD")
+        method = "monte-carlo"
+    elif _closed_form_ok(cost, rates):
         # ln cost(t) = ln cost_ref - ln(10) x rate x elapsed: normal when ln cost_ref and rate are normal
         cv = cost.value
         assert isinstance(cv, (Point, LogNormal))  # _closed_form_ok
@@ -342,7 +361,7 @@ def cost_to_reproduce(
         central_usd=float(central[0]) if scalar else central.reshape(np.shape(t)),
         rate_oom_per_year=rate,
         include_algorithmic=len(rates) > 1,
-        inputs=(cost, *rates),
+        inputs=inputs,
         method=method,
         samples=samples if method == "monte-carlo" else 0,
         seed=seed if method == "monte-carlo" else None,
@@ -513,8 +532,10 @@ def affordability_probability(
     samples: int = 10_000,
     seed: int | None = 0,
     sampling: str = "random",
+    emulation_ratio=None,
 ) -> dict:
-    """The probability that ``budget_usd`` covers reproducing the reference at ``target_date``.
+    """The probability that ``budget_usd`` covers reproducing the reference (or, with ``emulation_ratio``,
+    its compute-optimal emulation: :func:`cost_to_reproduce`) at ``target_date``.
 
     ``P = P(cost_ref x 10^(-rate x (t - t_ref)) <= budget)``, from the same cost (closed form or Monte
     Carlo) as :func:`cost_to_reproduce`: exact ``Phi((ln budget - mu_t) / sigma_t)`` when the cost at ``t``
@@ -546,6 +567,7 @@ def affordability_probability(
         samples=samples,
         seed=seed,
         sampling=sampling,
+        emulation_ratio=emulation_ratio,
     )
     assert isinstance(repro.cost_usd, Summary)  # one target date
     return {
@@ -590,8 +612,11 @@ def affordability_table(
     seed: int | None = 0,
     sampling: str = "random",
     year: float | str | dt.date | None = None,
+    emulation_ratio=None,
 ) -> list[dict]:
-    """One row per actor: when it can afford to reproduce the reference.
+    """One row per actor: when it can afford to reproduce the reference (or, with ``emulation_ratio``, its
+    compute-optimal emulation, the saving counted once as in :func:`cost_to_reproduce`; its interval is then
+    sampled).
 
     ``actors`` is None (the bundled presets), a CSV path, a ``{name: budget_usd}``
     mapping or a list of :class:`Actor`. Each row holds key, name, budget_usd,
@@ -609,7 +634,13 @@ def affordability_table(
     if isinstance(t_ref, np.ndarray):
         raise InvalidInputError("reference_date must be one date")
     budgets = np.array([a.budget_usd for a in people], dtype=float)
-    est, lo, hi, _ = _affordability(cost, t_ref, budgets, rates, credibility, samples, seed, sampling)
+    now = cost.central
+    if emulation_ratio is None:
+        est, lo, hi, _ = _affordability(cost, t_ref, budgets, rates, credibility, samples, seed, sampling)
+    else:
+        ratio = _ratio_input(emulation_ratio)
+        est, lo, hi = _emulated_affordability(cost, t_ref, budgets, rates, ratio, credibility, samples, seed, sampling)
+        now = cost.central / max(ratio.central, 1.0)
     rows = [
         {
             "key": a.key,
@@ -619,7 +650,7 @@ def affordability_table(
             "low": float(low),
             "high": float(h),
             "credibility": credibility,
-            "affordable_now": bool(a.budget_usd >= cost.central),
+            "affordable_now": bool(a.budget_usd >= now),
             "source": a.source,
         }
         for a, e, low, h in zip(people, est, lo, hi, strict=True)
@@ -641,6 +672,7 @@ def affordability_table(
                 samples=samples,
                 seed=seed,
                 sampling=sampling,
+                emulation_ratio=emulation_ratio,
             )
             p = [float(v) for v in np.atleast_1d(got["p_affordable"])]
         for row, pv in zip(rows, p, strict=True):
@@ -725,69 +757,6 @@ def _emulated_draws(cost, rates, ratio, samples, seed, sampling):
     return c, r_hw, r_alg, e
 
 
-def emulated_cost_to_reproduce(
-    reference_cost_usd,
-    reference_date,
-    target_date,
-    emulation_ratio,
-    *,
-    price_performance_oom_per_year=None,
-    algorithmic_oom_per_year=None,
-    include_algorithmic: bool = False,
-    samples: int = 10_000,
-    seed: int | None = 0,
-    sampling: str = "random",
-) -> ReproductionCost:
-    """:func:`cost_to_reproduce` for the reference's compute-optimal emulation (``emulation_ratio``
-    times less compute for the same loss), with the saving counted once:
-
-    ``cost(t) = cost_ref x 10^(-r_hw x (t - t_ref) - S)``, ``S = max(r_alg x (t - t_ref), log10 ratio)``
-    with the algorithmic term (:func:`combined_saving_oom`), ``S = log10 ratio`` without it.
-    Always sampled (the max is not lognormal); ``inputs`` ends with the ratio.
-
-    >>> r = emulated_cost_to_reproduce(4.6e6, 2020, 2026, 3.0, price_performance_oom_per_year=0.14,
-    ...                                algorithmic_oom_per_year=0.45)
-    >>> round(r.central_usd)  # 4.6e6 x 10^(-0.84 - max(2.7, 0.477)) = 4.6e6 x 10^-3.54, not a further / 3
-    1327
-    """
-    _check_method(sampling)
-    samples = check_samples(samples)
-    cost = _cost_input(reference_cost_usd)
-    rates = _rate_inputs(price_performance_oom_per_year, algorithmic_oom_per_year, include_algorithmic)
-    ratio = _ratio_input(emulation_ratio)
-    t_ref = parse_year(reference_date, "reference_date")
-    if isinstance(t_ref, np.ndarray):
-        raise InvalidInputError("reference_date must be one date; give an array of target dates for a curve")
-    t = parse_year(target_date, "target_date")
-    scalar = not isinstance(t, np.ndarray)
-    elapsed = np.atleast_1d(np.asarray(t, dtype=float)).ravel() - t_ref
-
-    r_hw_c = rates[0].central
-    r_alg_c = rates[1].central if len(rates) > 1 else 0.0
-    e_c = math.log10(max(ratio.central, 1.0))
-    central = cost.central * 10.0 ** (-r_hw_c * elapsed - combined_saving_oom(elapsed, r_alg_c, e_c))
-
-    c, r_hw, r_alg, e = _emulated_draws(cost, rates, ratio, samples, seed, sampling)
-    saving = r_hw[:, None] * elapsed[None, :] + combined_saving_oom(elapsed[None, :], r_alg[:, None], e[:, None])
-    grid = c[:, None] * 10.0 ** (-saving)  # (samples, dates)
-    summaries = [Summary.from_samples(grid[:, j], "USD") for j in range(elapsed.size)]
-    return ReproductionCost(
-        reference_cost_usd=Summary.from_samples(c, "USD"),
-        reference_year=t_ref,
-        target_year=float(t) if scalar else np.asarray(t, dtype=float),
-        elapsed_years=float(elapsed[0]) if scalar else elapsed.reshape(np.shape(t)),
-        cost_usd=summaries[0] if scalar else tuple(summaries),
-        central_usd=float(central[0]) if scalar else np.asarray(central).reshape(np.shape(t)),
-        rate_oom_per_year=Summary.from_samples(r_hw + r_alg, "OOM/year"),
-        include_algorithmic=len(rates) > 1,
-        inputs=(cost, *rates, ratio),
-        method="monte-carlo",
-        samples=samples,
-        seed=seed,
-        sampling=sampling,
-    )
-
-
 def _years_after_emulated(gap_oom, r_hw, r_alg, e):
     """Years until ``r_hw x years + max(r_alg x years, e) >= gap_oom`` (0 if already, inf if never).
 
@@ -804,33 +773,9 @@ def _years_after_emulated(gap_oom, r_hw, r_alg, e):
     return np.where(gap <= e, 0.0, np.where(in_first, first, second))
 
 
-def emulated_affordability_table(
-    reference_cost_usd,
-    reference_date,
-    emulation_ratio,
-    actors=None,
-    *,
-    price_performance_oom_per_year=None,
-    algorithmic_oom_per_year=None,
-    include_algorithmic: bool = False,
-    credibility: float = 0.9,
-    samples: int = 10_000,
-    seed: int | None = 0,
-    sampling: str = "random",
-) -> list[dict]:
-    """:func:`affordability_table` for the reference's compute-optimal emulation, the saving counted
-    once (:func:`emulated_cost_to_reproduce`). Same rows; the interval is sampled."""
-    _check_method(sampling)
-    samples = check_samples(samples)
+def _emulated_affordability(cost, t_ref, budgets, rates, ratio, credibility, samples, seed, sampling):
+    """(estimate, low, high) decimal-year arrays, one element per budget, for the emulation (sampled)."""
     _z(credibility)
-    people = _actors(actors)
-    cost = _cost_input(reference_cost_usd)
-    rates = _rate_inputs(price_performance_oom_per_year, algorithmic_oom_per_year, include_algorithmic)
-    ratio = _ratio_input(emulation_ratio)
-    t_ref = parse_year(reference_date, "reference_date")
-    if isinstance(t_ref, np.ndarray):
-        raise InvalidInputError("reference_date must be one date")
-    budgets = np.array([a.budget_usd for a in people], dtype=float)
     r_alg_c = rates[1].central if len(rates) > 1 else 0.0
     e_c = math.log10(max(ratio.central, 1.0))
     est = t_ref + _years_after_emulated(np.log10(cost.central / budgets), rates[0].central, r_alg_c, e_c)
@@ -839,20 +784,4 @@ def emulated_affordability_table(
         np.log10(c[:, None] / budgets[None, :]), r_hw[:, None], r_alg[:, None], e[:, None]
     )  # (samples, budgets)
     p_lo, p_hi = 0.5 - credibility / 2, 0.5 + credibility / 2
-    lo = t_ref + _percentile(years, 100 * p_lo)
-    hi = t_ref + _percentile(years, 100 * p_hi)
-    emulated_now = cost.central / max(ratio.central, 1.0)
-    return [
-        {
-            "key": a.key,
-            "name": a.name,
-            "budget_usd": a.budget_usd,
-            "estimate": float(es),
-            "low": float(low),
-            "high": float(h),
-            "credibility": credibility,
-            "affordable_now": bool(a.budget_usd >= emulated_now),
-            "source": a.source,
-        }
-        for a, es, low, h in zip(people, est, lo, hi, strict=True)
-    ]
+    return est, t_ref + _percentile(years, 100 * p_lo), t_ref + _percentile(years, 100 * p_hi)

@@ -69,6 +69,7 @@ def forecast_cmd(
     samples: Annotated[int, typer.Option(help="Monte Carlo samples of the forecast.")] = 10_000,
     seed: opt.Seed = 0,
     data: opt.Data = None,
+    plot: Annotated[str | None, typer.Option(help="Write the chart to this PNG or SVG file.")] = None,
     as_json: opt.Json = False,
 ) -> None:
     """The largest training run's cost, compute, power or chips each year, with its interval and the chance
@@ -81,6 +82,10 @@ def forecast_cmd(
     if top is not None and top < 1:
         raise InvalidInputError(f"--top={top} must be >= 1")
     thresholds = [parse_number("threshold", t) for t in threshold or []]
+    if plot is not None:
+        from flopcast.reporting.plots import check_plot_path
+
+        check_plot_path(plot)  # a plot that cannot be written fails before the work
     pairs = [_prior(p) for p in prior or []]
     priors = dict(pairs)
     if len(priors) < len(pairs):
@@ -106,6 +111,10 @@ def forecast_cmd(
         seed=seed,
         data=data,
     )
+    if plot is not None:
+        from flopcast.reporting.plots import plot_forecast
+
+        plot_forecast(result, plot, path_label="--plot")
     if as_json:
         echo_json(result.to_dict())
         return

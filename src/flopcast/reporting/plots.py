@@ -499,3 +499,63 @@ __all__ = [
     "plot_serving_frontier",
     "plot_trend",
 ]
+
+
+_FORECAST_AXIS = {"cost": "Cost (USD)", "compute": "Training compute (FLOP)", "power": "Power (W)", "chips": "Chips"}
+
+
+def plot_forecast(result, path, *, path_label: str = "plot path") -> Path:
+    """A forecast (:class:`flopcast.service.outlook.FrontierForecast`): the frontier runs it was fitted to, the
+    median of each year and its 90% band (log scale), each threshold as a dashed line with the median year it
+    is passed, and the assumptions in the caption."""
+    p, fmt = _check_path(path, path_label)
+    fc = result.forecast
+    if not fc.years:
+        raise InvalidInputError("plot_forecast needs at least one forecast year")
+    from flopcast.formatting import format_value
+
+    matplotlib, Figure, FigureCanvasAgg = _import_matplotlib()
+    from matplotlib.ticker import MaxNLocator
+
+    curve = fc.curve or {
+        "year": [y.year + 0.5 for y in fc.years],
+        "median": [y.median for y in fc.years],
+        "p5": [y.p5 for y in fc.years],
+        "p95": [y.p95 for y in fc.years],
+    }
+    years = np.array(curve["year"])
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "flopcast", "font.size": 10}):
+        fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.set_yscale("log")
+        px = np.array([q["year"] for q in fc.points])
+        py = np.array([q["value"] for q in fc.points])
+        ax.scatter(px, py, s=14, color=_POINT_COLOR, alpha=0.7, label=f"frontier runs fitted ({fc.n_runs})")
+        ax.fill_between(years, curve["p5"], curve["p95"], color=_LINE_COLOR, alpha=0.2, lw=0, label="90% interval")
+        what = "largest run" if fc.target == "largest" else "top-frontier trend"
+        ax.plot(years, curve["median"], color=_LINE_COLOR, lw=2, label=f"median, {what}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        for key, c in fc.crossings.items():
+            t = float(key)
+            when = "not by the horizon" if c["median"] is None else f"median {c['median']:.1f}"
+            ax.axhline(t, color="#555555", lw=0.8, ls="--")
+            ax.text(px.min(), t * 1.15, f"{format_value(t, fc.unit)}: {when}", fontsize=8, color="#333333")
+        ax.axvline(fc.anchor_year, color="#999999", lw=0.8, ls=":")
+        ax.set_xlabel("Year (forecast values at mid-year)")
+        ax.set_ylabel(_FORECAST_AXIS.get(fc.metric, fc.metric))
+        ax.set_title(f"Forecast: {fc.metric} of the {what}", fontsize=12)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        a = result.assumptions
+        shares = fc.years[-1].variance
+        spread = ", ".join(f"{k} {v:.0%}" for k, v in shares.items())
+        caption = (
+            f"{a['selection']}, {a['fit_since'] or 'first'}-{a['fit_until'] or 'last'}; {a['cost_method']} cost, "
+            f"{a['dollars']}. Variance in {fc.years[-1].year}: {spread}. {a['source']}."
+        )
+        fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
+        fig.text(0.01, 0.01, caption, fontsize=7.5, color="#444444", ha="left", va="bottom", wrap=True)
+        kwargs = {"dpi": PNG_DPI} if fmt == "png" else {"metadata": {"Date": None}}
+        _save(fig, p, fmt, path_label, **kwargs)
+    return p

@@ -328,7 +328,9 @@ def cost_explanation(
     if not math.isclose(math.prod(v for k, v in values.items() if k != OTHER), central_ratio, rel_tol=1e-9):
         out_notes.append("the named factors do not multiply to the ratio of the central costs")  # pragma: no cover
     if ia.dollars != ib.dollars:
-        out_notes.append(f"costs in {ia.dollars} (A) and {ib.dollars} (B); --year-dollars puts both in one year's")
+        out_notes.append(
+            f"costs in {ia.dollars} (A) and {ib.dollars} (B); --year-dollars puts both in one year's dollars"
+        )
     for tag, e in (("A", ests[0]), ("B", ests[1])):
         out_notes += [f"{tag}: {n}" for n in e.notes]
     for tag, x in (("A", at_ests[0]), ("B", at_ests[1])):

@@ -540,7 +540,12 @@ def diffusion_analysis(
         seed=seed,
     )
     if emulation is not None:
-        return _emulated_diffusion(reference, target, year, budgets, emulation, curve_points, kw)
+        import numpy as np
+
+        from flopcast.uncertainty import Samples
+
+        drawn = emulation.compute_ratio.samples
+        kw["emulation_ratio"] = Samples(np.asarray(drawn)) if drawn is not None else emulation.compute_ratio.median
     repro = cost_to_reproduce(reference.cost, reference.date, target, **kw)
     table = affordability_table(reference.cost, reference.date, budgets, year=target, **kw)
     curve = None
@@ -552,7 +557,7 @@ def diffusion_analysis(
         start = float(decimal_year(reference.date))
         years = np.linspace(start, min(max(year, start + 1) + 4, YEAR_MAX), curve_points)
         curve = cost_to_reproduce(reference.cost, reference.date, years, **kw)
-    return DiffusionAnalysis(reference, target, repro, table, include_algorithmic, curve)
+    return DiffusionAnalysis(reference, target, repro, table, include_algorithmic, curve, emulation)
 
 
 #: the ``fit`` choices of :func:`emulation`: each shipped fit (``flopcast.scaling.FIT_NAMES``) or both
@@ -621,30 +626,6 @@ def emulation(
         n, d, label = float(params), float(tokens), f"N={params:.3g}, D={tokens:.3g}"
     names = FIT_NAMES if fit == "both" else (fit,)
     return EmulationAnalysis(label, n, d, {name: emulate_with_interval(n, d, fit=name) for name in names})
-
-
-def _emulated_diffusion(reference, target, year, budgets, emulation, curve_points, kw) -> DiffusionAnalysis:
-    """:func:`diffusion_analysis` for the reference's compute-optimal emulation (the saving counted once)."""
-    import numpy as np
-
-    from flopcast.dates import decimal_year
-    from flopcast.reproduction import emulated_affordability_table, emulated_cost_to_reproduce, probability_affordable
-    from flopcast.uncertainty import Samples
-
-    ratio_samples = emulation.compute_ratio.samples
-    ratio = Samples(np.asarray(ratio_samples)) if ratio_samples is not None else emulation.compute_ratio.median
-    repro = emulated_cost_to_reproduce(reference.cost, reference.date, target, ratio, **kw)
-    table = emulated_affordability_table(reference.cost, reference.date, ratio, budgets, **kw)
-    after = float(decimal_year(target)) >= float(decimal_year(reference.date))
-    for row in table:
-        row["p_year"] = float(decimal_year(target))
-        row["p_affordable"] = float(probability_affordable(repro.cost_usd, row["budget_usd"])) if after else None
-    curve = None
-    if curve_points:
-        start = float(decimal_year(reference.date))
-        years = np.linspace(start, min(max(year, start + 1) + 4, YEAR_MAX), curve_points)
-        curve = emulated_cost_to_reproduce(reference.cost, reference.date, years, ratio, **kw)
-    return DiffusionAnalysis(reference, target, repro, table, kw["include_algorithmic"], curve, emulation)
 
 
 @dataclass
