@@ -1,7 +1,7 @@
 """``flopcast explain A B``: a cost ratio as a product of factors (flopcast.explanation, flopcast.service.explain).
 
 Published figures beside the numbers: Cottier (2022-23, "Understanding the diffusion of large language
-models"; /work/shared/reference/published-figures.md) puts Stable Diffusion (5e22 FLOP) at about 36x cheaper
+models", the sequence on LessWrong and the EA Forum) puts Stable Diffusion (5e22 FLOP) at about 36x cheaper
 than GPT-3 (3.14e23 FLOP): 6.28x less compute, and up to 6x from the A100 (312 TFLOP/s dense) against the V100
 (125 TFLOP/s), with better utilization and price.
 """
