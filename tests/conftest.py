@@ -10,6 +10,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 _FOLDER: list[Path] = []
 
+# pytest-xdist's workers set COLUMNS=80 and LINES=24: the tests read what a pipe gets (120 columns) unless a
+# test sets a width itself (tests/test_cli_terminal.py)
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
 
 def epoch_folder() -> Path:
     """The embedded snapshot decompressed into a temporary folder, once per test run."""

@@ -122,7 +122,7 @@ def test_one_option_name_across_commands():
 
 def test_sensitivity_table(capsys):
     code, out, _ = run(["estimate", "gpt-3", "--sensitivity", "--samples", "3000"], capsys)
-    assert code == 0 and "What drives the spread of cost_usd.amortized" in out
+    assert code == 0 and "What drives the spread of Cost, amortized hardware + energy" in out
 
 
 def test_hardware_compare_v100_a100(capsys):

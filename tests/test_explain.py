@@ -242,7 +242,9 @@ def test_table_and_waterfall_plot(capsys, tmp_path):
     png = tmp_path / "why.png"
     code, out, err = run(["explain", GPT3, SD, "--samples", "2000", "--at", "2021-01-01", "--plot", str(png)], capsys)
     assert code == 0, err
-    assert "compute (training FLOP" in out and "6.28" in out and "product = cost ratio" in out
+    assert "Compute" in out and "6.28" in out and "product = cost ratio" in out  # compact labels
+    code, out, err = run(["explain", GPT3, SD, "--samples", "2000", "--wide"], capsys)
+    assert code == 0 and "compute (training FLOP" in out  # --wide spells each factor out
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
     assert [p.name for p in tmp_path.iterdir()] == ["why.png"]  # written atomically

@@ -188,6 +188,9 @@ def test_project_rejects_bad_input():
         Prior("compute", 5, 3)
     with pytest.raises(InvalidInputError, match="prior 'speed' is not one of compute"):
         Prior("speed", 1, 2)
+    # 1e39x a year to 2100 would overflow a float: growth factors stay within a thousandfold a year
+    with pytest.raises(InvalidInputError, match=r"prior compute high=1e\+39 is outside 0.001..1000"):
+        Prior("compute", 2, 1e39)
     with pytest.raises(InvalidInputError, match="each component at most once"):
         project(pts, "compute", 2030, priors=[Prior("compute", 2, 3), Prior("compute", 3, 4)])
 

@@ -167,8 +167,9 @@ def test_lag_json_has_intervals(capsys):
                 assert lo <= med <= hi, (r["period"], kind)
     assert set(d["kaplan_meier"]) == set(KINDS)
     code, out, _ = run(["lag", "--since", "2016", "--bootstrap", "100"], capsys)
-    assert code == 0 and "KM median" in out and "all 2016-2025" in out
-    assert re.search(r"\d+\.\d \[\d+\.\d-\d+\.\d\]", out)  # a median with its p5-p95: "2.6 [1.3-4.0]"
+    assert code == 0 and "Kaplan-Meier median [p5-p95]" in out and "all 2016-2025" in out
+    # a median over its p5-p95 ("2.6" over "[1.3-4.0]", two lines of one cell that never split a number)
+    assert re.search(r"│\s+\d+\.\d │", out) and re.search(r"\[\d+\.\d-\d+\.\d\]", out)
 
 
 def test_counterfactual_fixed_speedup(records, capsys):

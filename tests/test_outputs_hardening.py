@@ -321,7 +321,7 @@ def test_costs_out_to_standard_output(out, monkeypatch, tmp_path, capsys):
     _small_costs(monkeypatch)
     code, text, err = run(["costs", "--format", "json", "--out", out], capsys)
     assert code == 0 and json.loads(text) == {"x": 1}
-    assert f"wrote 1 models to {out}" in err
+    assert f"wrote 1 model to {out}" in err
     assert list(tmp_path.iterdir()) == []  # no file named '-'
 
 

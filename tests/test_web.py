@@ -132,19 +132,19 @@ def test_trend_and_hardware(client, capsys, epoch_dir):
 @pytest.mark.parametrize(
     "body, field, message",
     [
-        ({"model": "gpt-3", "samples": 1}, "samples", "greater than or equal to 2"),
-        ({"model": "gpt-3", "samples": 10**7}, "samples", "less than or equal to 100000"),
+        ({"model": "gpt-3", "samples": 1}, "samples", "samples=1 must be >= 2"),
+        ({"model": "gpt-3", "samples": 10**7}, "samples", "samples=10000000 must be <= 100000"),
         ({"params": [5e9, 1e9]}, "params", "low 5e+09 is greater than high 1e+09"),
-        ({"params": -1}, "params", "greater than 0"),
-        ({"utilization": 1.5, "params": 1e9}, "utilization", "less than or equal to 1"),
+        ({"params": -1}, "params", "params=-1 must be > 0"),
+        ({"utilization": 1.5, "params": 1e9}, "utilization", "utilization=1.5 must be <= 1"),
         ({"model": "gpt-3", "colour": "red"}, "colour", "Extra inputs are not permitted"),
         ({"model": "nosuchmodel"}, "model", "unknown model"),
         ({"model": "../../../etc/passwd"}, "model", "unknown model"),  # a name, looked up; never a file
         ({"model": "<script>"}, "model", "String should match pattern"),
         ({"params": 7e9, "hardware": "zzz", "tokens": 1e12, "chips": 8}, "hardware", "unknown hardware"),
         ({"model": "gpt-3", "grid": "mars"}, "grid", "unknown grid 'mars'"),
-        ({"model": "gpt-3", "grid": 5}, "grid", "less than or equal to 2"),
-        ({"model": "gpt-3", "cost_of_capital": 1.5}, "cost_of_capital", "less than 1"),
+        ({"model": "gpt-3", "grid": 5}, "grid", "grid=5 must be <= 2"),
+        ({"model": "gpt-3", "cost_of_capital": 1.5}, "cost_of_capital", "cost_of_capital=1.5 must be < 1"),
         ({"model": "gpt-3", "cloud_vendor": "ibm"}, "cloud_vendor", "is not one of market, organization"),
         ({"model": "gpt-3", "depreciation_years": 4}, "depreciation_years", "needs depreciation='straight-line'"),
     ],
@@ -282,3 +282,176 @@ def test_serve_rejects_a_bad_port_or_data_folder(capsys, tmp_path):
     # a wrong data folder fails at start, not at the first trend request
     code, _, err = run(["serve", "--data", str(tmp_path / "nowhere")], capsys)
     assert code == 2 and "is not a folder" in err
+
+
+# -- issue 18: what the pages show ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "x, unit, shown",
+    [
+        (12_288, "", "12,288"),  # GPT-3's d_model, exact (the page showed "12,290")
+        (2_048, "tokens", "2,048 tokens"),
+        (3.53e6, "chip-hours", "3.53M"),  # the CLI's 3.53M (the page showed "3.53e6")
+        (0.06903, "s", "69 ms"),  # 0.06903 s x 1000 = 69.03 ms, three figures (the page showed "0.06903")
+        (8e10, "bytes", "80 GB"),  # 8e10 / 1e9 = 80 (the page showed "8.00e10")
+        (1.75e11, "parameters", "175B parameters"),
+        (355.2, "hours", "14.8 days"),  # 355.2 / 24 = 14.8
+        (0.1968, "fraction", "19.7%"),
+        (1.1836, "USD/chip-hour", "$1.18/chip-hour"),
+        (9_999.9999995, "chips", "10,000"),  # a count drawn around 10,000 is 10,000
+        (11_111.1, "chips", "11.1k"),
+        (4.2e6, "USD", "$4.2M"),
+        (1.0, "years", "1 year"),
+    ],
+)
+def test_one_formatter_for_the_page(x, unit, shown):
+    from flopcast.formatting import format_display
+
+    assert format_display(x, unit) == shown
+
+
+def test_the_estimate_carries_its_display_strings(client):
+    r = client.post("/api/estimate", json={"model": "gpt-3", "samples": 2000, "sensitivity": True}).json()
+    d = r["display"]
+    rows = {x["key"]: x for x in d["rows"]}
+    # GPT-3: 10,000 V100s for 355.2 hours = 3,552,000 chip-hours, which the CLI writes 3.55M
+    assert rows["chip_hours"]["median"] == "3.55M" and rows["chip_hours"]["label"] == "Chip-hours"
+    assert rows["cost_usd.amortized"]["label"] == "Cost, amortized hardware + energy"
+    inputs = {x["key"]: x for x in d["inputs"]}
+    assert inputs["d_attn"]["median"] == "12,288"
+    assert inputs["training_time_hours"]["median"] == "14.8 days"
+    # the numbers for scripts are unchanged beside the strings
+    assert r["chip_hours"]["median"] == pytest.approx(3.552e6, rel=0.01)
+    # the tornado: largest swing first, every row's swing in dollars, nothing at 0%
+    t = d["tornado"]["amortized"]["rows"]
+    assert t and all(x["swing"].startswith("$") for x in t) and "0%" not in [x["share"] for x in t]
+    assert [abs(x["high_usd"] - x["low_usd"]) for x in t] == sorted(
+        (abs(x["high_usd"] - x["low_usd"]) for x in t), reverse=True
+    )
+    ticks = {round(k, 3): v for k, v in d["histogram_ticks"]}
+    assert ticks.get(6.0) == "$1M" and ticks.get(6.301) == "$2M"  # log10(2e6) = 6.301
+
+
+def test_skipped_methods_say_why_beside_the_costs(client):
+    d = client.post("/api/estimate", json={"params": 7e9, "tokens": 1e12, "samples": 200}).json()["display"]
+    skipped = [r for r in d["rows"] if r["median"] == "not estimated"]
+    assert {r["label"] for r in skipped} == {"Cost, cloud rental", "Cost, amortized hardware + energy",
+                                             "Cost, hardware acquisition"}  # fmt: skip
+    assert all("no hardware given" in r["interval"] for r in skipped)
+
+
+def test_warnings_speak_in_labels(client):
+    # GPT-3 given 1e24 FLOP: 6ND with attention is 3.24e23, 1e24 / 3.24e23 = 3.1x, over the 3x threshold
+    d = client.post("/api/estimate", json={"model": "gpt-3", "compute": 1e24, "samples": 500}).json()["display"]
+    assert any(w.startswith("Training compute: the given 1e+24 FLOP") and "differ by 3.1x" in w for w in d["warnings"])
+
+
+def test_errors_are_one_per_field_in_the_cli_words(client):
+    r = client.post("/api/estimate", json={"model": "gpt-3", "params": -5})
+    assert r.json()["detail"] == [{"loc": ["body", "params"], "msg": "params=-5 must be > 0", "type": "greater_than"}]
+    r = client.post("/api/estimate", content=b'{"params": 1e400}', headers={"content-type": "application/json"})
+    assert r.json()["detail"][0]["msg"] == "params=inf is not finite; give a finite positive number"
+    r = client.post("/api/estimate", json={"model": "gpt-3", "params": [1e9, -2]})
+    assert r.json()["detail"][0]["msg"] == "params[1]=-2 must be > 0"
+    r = client.post("/api/estimate", json={"model": "gpt-3", "grid": 5})
+    assert r.json()["detail"] == [{"loc": ["body", "grid"], "msg": "grid=5 must be <= 2", "type": "less_than_equal"}]
+    # a message of the pipeline that names flags: the first flag the form has is the field
+    r = client.post("/api/estimate", json={"model": "gpt-3", "params": 1e12, "samples": 200})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "params"]
+
+
+def test_serving_and_chips_display():
+    from flopcast.web.display import compare_display, deploy_display
+
+    s = {"median": 1.0, "p5": 1.0, "p95": 2.0}
+    d = deploy_display({"instances": s, "usd_total": {"median": 10.0, "p5": 8.0, "p95": 12.0}, "duration_days": 1})
+    rows = {r["key"]: r for r in d["rows"]}
+    assert rows["instances"]["median"] == "1 instance" and rows["instances"]["interval"] == "1 \u2013 2 instances"
+    assert rows["usd_total"]["label"] == "$ over 1 day"
+    c = compare_display(
+        {"a": "V100", "b": "A100", "peak_flop_per_s_a": 1.25e14, "peak_flop_per_s_b": 3.12e14,
+         "peak_flop_per_s_ratio": 2.496, "memory_bytes_a": 3.2e10, "memory_bytes_b": 8e10, "memory_bytes_ratio": 2.5,
+         "params": 175e9, "min_chips_a": 88.0, "min_chips_b": 35.0, "price_usd_per_chip_hour_a": 0.646,
+         "price_usd_per_chip_hour_b": 1.152, "cost_per_flop_advantage": 1.40, "date": "2026-12-01", "tier": "3y"}
+    )  # fmt: skip
+    assert c["rows"][1] == ["Memory", "32 GB", "80 GB", "2.50x"]
+    assert c["rows"][2][1:3] == ["88", "35"] and "175B parameters" in c["rows"][2][0]
+
+
+def test_cost_swings_closed_form():
+    from types import SimpleNamespace
+
+    from flopcast.service import cost_swings
+    from flopcast.uncertainty import Summary
+    from flopcast.uncertainty.sensitivity import SensitivityRow
+
+    est = SimpleNamespace(
+        sensitivity={
+            "cost_usd.amortized": [
+                SensitivityRow("chip_price_usd", 0.9, 0.81),
+                SensitivityRow("years_held", -0.3, 0.09),
+            ]
+        },
+        cost_usd={"amortized": Summary(2e6, 2.2e6, 1e6, 4e6, "USD")},
+        inputs=[],
+    )
+    a, b = cost_swings(est, "amortized")
+    # chip price: sqrt(0.81) / 2 = 0.45; 2e6 x (4e6 / 1e6)^-0.45 = 1.071773e6, 2e6 x 4^0.45 = 3.732132e6
+    assert (a.input, a.cost_at_p5_usd, a.cost_at_p95_usd) == ("chip_price_usd", pytest.approx(1.071773e6, rel=1e-6),
+                                                              pytest.approx(3.732132e6, rel=1e-6))  # fmt: skip
+    # years held lowers the cost: sqrt(0.09) / 2 = 0.15; at its p5 2e6 x 4^0.15 = 2.462289e6, at its p95 2e6 x 4^-0.15
+    assert b.cost_at_p5_usd == pytest.approx(2.462289e6, rel=1e-6) and b.cost_at_p95_usd == pytest.approx(1.624505e6)
+    assert a.swing_usd > b.swing_usd
+
+
+def test_cost_swings_match_a_lognormal_product():
+    """cost = A x B, log-sd 1 and 0.5: A alone at its p95 moves the cost by exp(1.645 x 1) exactly; the closed form
+    from the rank shares finds it within 3% (Spearman's rho of a bivariate normal is (6/pi) asin(rho/2), not rho)."""
+    import numpy as np
+
+    from flopcast.service import cost_swings
+    from flopcast.uncertainty import Summary
+    from flopcast.uncertainty.sensitivity import sensitivity
+
+    rng = np.random.default_rng(0)
+    a, b = np.exp(rng.standard_normal(20_000)), np.exp(0.5 * rng.standard_normal(20_000))
+    cost = 1e6 * a * b
+    p5, p50, p95 = np.quantile(cost, [0.05, 0.5, 0.95])
+    from types import SimpleNamespace
+
+    est = SimpleNamespace(
+        sensitivity={"cost_usd.x": sensitivity({"a": a, "b": b}, cost)},
+        cost_usd={"x": Summary(float(p50), float(cost.mean()), float(p5), float(p95), "USD")},
+        inputs=[],
+    )
+    swing_a = next(w for w in cost_swings(est, "x") if w.input == "a")
+    assert swing_a.cost_at_p95_usd / p50 == pytest.approx(np.exp(1.645), rel=0.03)
+    assert swing_a.cost_at_p5_usd / p50 == pytest.approx(np.exp(-1.645), rel=0.03)
+
+
+def test_gpt3_tornado_on_the_embedded_snapshot(client):
+    """docs/web.md: GPT-3's amortized cost ($1.98M) swings most with the chip's purchase price ($1.03M-$3.82M, 88%
+    of the spread), then depreciation ($1.69M-$2.33M); the default 10,000 Sobol samples, seed 0. The same rows as
+    the report's tornado (flopcast.uncertainty.tornado.swings)."""
+    r = client.post("/api/estimate", json={"model": "gpt-3", "sensitivity": True}).json()
+    t = r["display"]["tornado"]["amortized"]
+    first, second = t["rows"][:2]
+    assert t["median_text"] == "$1.98M"
+    assert (first["label"], first["low"], first["high"], first["share"]) == (
+        "Purchase price per chip", "$1.03M", "$3.82M", "88%")  # fmt: skip
+    assert (second["low"], second["high"]) == ("$1.69M", "$2.33M")
+    # the closed form by hand: median x (p95 / p5)^(-/+ sqrt(share) / 2)
+    s = r["cost_usd"]["amortized"]
+    share = next(x for x in r["sensitivity"]["cost_usd.amortized"] if x["input"] == "chip_price_usd")["share"]
+    assert first["low_usd"] == pytest.approx(s["median"] * (s["p95"] / s["p5"]) ** -(share**0.5 / 2), rel=1e-9)
+    assert first["high_usd"] == pytest.approx(s["median"] * (s["p95"] / s["p5"]) ** (share**0.5 / 2), rel=1e-9)
+
+
+def test_the_default_trend_is_the_whole_database(client):
+    """docs/web.md: the trend page's defaults (the 10 most expensive at release since 2016, amortized) fit 94 models
+    of the embedded snapshot, x2.88 a year (90% CI x2.60-x3.19), on a dollar axis."""
+    r = client.post("/api/trend", json={}).json()
+    rows = {row[0]: row[1:] for row in r["display"]["rows"]}
+    assert rows["Growth a year"] == ["x2.88", "x2.60 \u2013 x3.19"] and rows["Models in the fit"] == ["94", ""]
+    assert r["display"]["y_ticks"]["6"] == "$1M" and r["display"]["y_title"].endswith("(US dollars, log scale)")

@@ -1,5 +1,9 @@
 """flopcast: AI training compute, hardware and dollar cost, with honest uncertainty.
 
+The notebook API is :mod:`flopcast.api`, here at the top: ``flopcast.costs()``, ``flopcast.estimate``,
+``flopcast.deploy``, ``flopcast.trend``, ``flopcast.compare`` and ``flopcast.forecast``, each calling
+:mod:`flopcast.service` and returning a typed result with ``.to_frame()`` and ``.plot()`` (docs/api.md).
+
 Imports are lazy so that ``flopcast --help`` starts fast; ``flopcast.estimate`` and
 friends load numpy/scipy on first use.
 """
@@ -11,7 +15,18 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "estimate": "flopcast.pipeline",
+    "costs": "flopcast.api",
+    "estimate": "flopcast.api",
+    "deploy": "flopcast.api",
+    "trend": "flopcast.api",
+    "compare": "flopcast.api",
+    "forecast": "flopcast.api",
+    "Estimate": "flopcast.api",
+    "Deployment": "flopcast.api",
+    "Trend": "flopcast.api",
+    "Comparison": "flopcast.api",
+    "Forecast": "flopcast.api",
+    "Chart": "flopcast.api",
     "estimate_records": "flopcast.pipeline",
     "RunSpec": "flopcast.pipeline",
     "TrainingEstimate": "flopcast.pipeline",

@@ -16,6 +16,11 @@ _UNIT_STYLE = {
     "W": "power",
     "J": "energy",
     "kg CO2e": "emissions",
+    "hours": "hours",
+    "fraction": "percent",
+    "ratio": "times",
+    "USD/chip-hour": "usd_rate",
+    "USD/kWh": "usd_rate",
     "": "sci",
 }
 
@@ -57,11 +62,126 @@ DEPLOYMENT_LABELS = {
 }
 
 
+#: the cost of each method, wherever a cost is shown
+COST_LABELS = {
+    "cost_usd.cloud": "Cost, cloud rental",
+    "cost_usd.amortized": "Cost, amortized hardware + energy",
+    "cost_usd.acquisition": "Cost, hardware acquisition",
+}
+
+#: every other field a front-end shows, by area; each front-end adds its own fields in its section
+EXTRA_LABELS: dict[str, str] = {
+    # -- labels of the CLI --
+    # (the inputs of a training estimate have their labels in the web app's section below: one label each)
+    # the facts of a database record (`models show`)
+    "key": "Key (what `estimate` takes)",
+    "publication_date": "Published",
+    "organizations": "Organizations",
+    "domains": "Domains",
+    "aliases": "Also known as",
+    "parameters": "Parameters",
+    "params_active": "Active parameters per token",
+    "training_tokens": "Training tokens",
+    "dataset_size": "Dataset size",
+    "dataset_unit": "Dataset unit",
+    "compute_lower_flop": "Training compute, low",
+    "compute_upper_flop": "Training compute, high",
+    "confidence": "Epoch's confidence",
+    "estimation_method": "How the compute was estimated",
+    "base_model": "Base model",
+    "finetune_compute_flop": "Fine-tuning compute",
+    "post_training_compute_flop": "Post-training compute",
+    "compute_rank": "Compute rank when published",
+    "training_hardware": "Training hardware",
+    "hardware_quantity": "Chips used",
+    "training_start_date": "Training start",
+    "d_model": "Model width",
+    "kv_cache_fraction": "KV cache / multi-head attention's",
+    "precision": "Precision",
+    "accessibility": "Accessibility",
+    "training_power_draw_w": "Training power draw (Epoch)",
+    "countries": "Countries",
+    "line": "Line of Epoch's table",
+    "origin": "Origin",
+    "notes": "Notes",
+    "is_finetune": "Fine-tune",
+    # the factors of `explain A B`
+    "factor.compute": "Compute",
+    "factor.peak_flop_per_s": "Chip peak FLOP/s",
+    "factor.utilization": "Utilization",
+    "factor.price_per_chip_hour": "Price per chip-hour",
+    "factor.price_per_chip_hour_at_date": "Price per chip-hour on one date",
+    "factor.price_date": "Price drift between the runs' dates",
+    "factor.memory_chips": "Chips raised for memory",
+    "factor.other": "Other (Monte Carlo)",
+    "hardware": "Hardware",
+    # the quotes of one `mfu measure` run
+    "median_step (headline)": "Median step (the headline)",
+    "mean_of_steps": "Mean of the steps",
+    "total_flop_over_total_time": "Total FLOP / total time",
+    "including_warmup": "Including the warm-up steps",
+    "single_step (first after warm-up)": "One step (the first after warm-up)",
+    "best_step": "Best step",
+    "first_step (cold)": "First step (cold)",
+    # -- labels of the web app --
+    "params_per_token": "Parameters active per token",
+    "params": "Parameters",
+    "tokens": "Training tokens",
+    "epochs": "Epochs",
+    "n_layers": "Layers",
+    "d_attn": "Attention width (model dimension)",
+    "context_length": "Context length",
+    "flop_convention": "FLOP-counting convention (x 6ND)",
+    "peak_flop_per_s": "Peak FLOP/s per chip",
+    "training_time_hours": "Training time",
+    "utilization": "Utilization (MFU)",
+    "price_usd_per_chip_hour": "Cloud price per chip-hour",
+    "chip_price_usd": "Purchase price per chip",
+    "server_overhead": "Server overhead on the chip price",
+    "interconnect_fraction": "Interconnect share of the hardware cost",
+    "depreciation_oom_per_year": "Depreciation (orders of magnitude a year)",
+    "years_held": "Years the hardware was held before training",
+    "tdp_w": "Chip power (TDP)",
+    "server_power_ratio": "Server power / chip power",
+    "average_power_fraction": "Average power / peak power",
+    "pue": "Datacenter PUE",
+    "usd_per_kwh": "Electricity price",
+    "grid_kg_co2e_per_kwh": "Grid carbon intensity",
+    "depreciation_years": "Depreciation life",
+    "cost_of_capital": "Cost of capital",
+    # -- labels of the HTML report --
+    # -- labels of the Python API --
+    "comparison.peak_flop_per_s": "Peak FLOP/s per chip (dense)",
+    "comparison.memory_bytes": "Memory per chip",
+    "comparison.min_chips": "Fewest chips that hold the training state",
+    "comparison.price_usd_per_chip_hour": "Cloud price per chip-hour",
+    "comparison.usd_per_flop": "Cost per delivered FLOP",
+}
+
+#: the one registry of human labels: a field key (``chip_hours``, ``cost_usd.cloud``) -> what people read
+LABELS: dict[str, str] = {**OUTPUT_LABELS, **DEPLOYMENT_LABELS, **COST_LABELS, **EXTRA_LABELS}
+
+
+def label(key: str) -> str:
+    """The human label of a field (:data:`LABELS`). A key with no label is shown with its words spaced
+    ("chip_hours" -> "chip hours"), never raw; ``tests`` walk every label a front-end shows."""
+    if key in LABELS:
+        return LABELS[key]
+    return key.replace("cost_usd.", "cost, ").replace("_", " ").replace(".", " ")
+
+
+def plural(n: float, singular: str, plural_form: str | None = None) -> str:
+    """``1 instance``, ``2 instances``, ``1.5 days``; the count formatted as a whole number where it is one."""
+    word = singular if n == 1 else (plural_form or singular + "s")
+    text = f"{n:,.0f}" if float(n).is_integer() else f"{n:g}"
+    return f"{text} {word}"
+
+
 def deployment_label(key: str, duration_days: float | None = None) -> str:
     """The label of a serving output; the total names its period ("$ over 30 days", "$ over 1 day")."""
     if key == "usd_total" and duration_days is not None:
-        return f"$ over {duration_days:g} day" + ("" if duration_days == 1 else "s")
-    return DEPLOYMENT_LABELS.get(key, key)
+        return f"$ over {plural(duration_days, 'day')}"
+    return LABELS.get(key) or label(key)
 
 
 def format_sci(x: float, digits: int = 2) -> str:
@@ -71,7 +191,8 @@ def format_sci(x: float, digits: int = 2) -> str:
     if x == 0:
         return "0"
     if 1e-3 <= abs(x) < 1e4:
-        return f"{x:.{digits + 1}g}"
+        # "2,020", never "2.02e+03": the plain notation holds every magnitude below 1e4
+        return f"{x:.{digits + 1}g}" if abs(x) < 10 ** (digits + 1) else f"{x:,.0f}"
     mant, exp = f"{x:.{digits - 1}e}".split("e")
     return f"{mant}e{int(exp)}"
 
@@ -123,6 +244,10 @@ def format_bytes(n: float) -> str:
 def format_count(n: float) -> str:
     if n is None or math.isnan(n):
         return "n/a"
+    if abs(n) >= 1e12:
+        return f"{n / 1e12:.3g}T"
+    if abs(n) >= 1e9:
+        return f"{n / 1e9:.3g}B"
     if abs(n) >= 1e6:
         return f"{n / 1e6:.3g}M"
     if abs(n) >= 1e4:
@@ -153,7 +278,25 @@ def format_emissions(kg: float) -> str:
     return f"{kg:.3g} kg CO2e"
 
 
+#: units of things counted one by one: a whole count under a million is written exactly (``12,288``, ``10,000``)
+_EXACT_UNITS = ("", "parameters", "tokens", "chips", "instances", "chip-hours")
+#: counted units whose name follows the number (``175B parameters``, ``2,048 tokens``)
+_NAMED_COUNTS = ("parameters", "tokens", "instances")
+
+
 def format_value(x: float, unit: str) -> str:
+    """A number with its unit, as every front-end writes it: SI prefixes, durations in the largest sensible
+    unit, dollars with k/M/B/T, whole counts under a million exact (d_model ``12,288``, ``10,000`` chips)."""
+    if unit in _EXACT_UNITS and x is not None and not (isinstance(x, float) and math.isnan(x)):
+        r = round(x)
+        if abs(x) < 1e6 and abs(x - r) <= 1e-6 * max(abs(x), 1.0) and (r != 0 or unit):
+            # a count drawn around a whole number (9,999.9999995 chips) is that number
+            word = unit if unit in _NAMED_COUNTS else ""
+            if word and r == 1:
+                word = word[:-1]
+            return f"{r:,}" + (f" {word}" if word else "")
+        if unit in _NAMED_COUNTS:
+            return f"{format_count(x)} {unit}"
     style = _UNIT_STYLE.get(unit, "sci")
     if style == "power":
         return format_power(x)
@@ -169,15 +312,45 @@ def format_value(x: float, unit: str) -> str:
         return format_bytes(x)
     if style == "count":
         return format_count(x)
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if style == "hours":
+        return format_duration(x * 3600.0)
+    if style == "percent":
+        return f"{x:.1%}" if abs(x) >= 0.001 else f"{x * 100:.2g}%"
+    if style == "times":
+        return f"{x:.3g}x"
+    if style == "usd_rate":
+        return format_usd(x) + "/" + unit.split("/", 1)[1]
     text = format_sci(x)
+    if text == "1" and unit in _COUNTED_UNITS:
+        unit = unit[:-1]  # "1 instance", never "1 instances"
     return f"{text} {unit}" if unit else text
+
+
+#: units that count things: one of them is written in the singular
+_COUNTED_UNITS = ("instances", "tokens", "parameters", "chips", "requests", "models", "steps", "days", "years")
 
 
 def format_range(lo: float, hi: float, unit: str) -> str:
     style = _UNIT_STYLE.get(unit, "sci")
     if style == "sci":
         return f"{format_sci(lo)}-{format_sci(hi)}"
-    return f"{format_value(lo, unit)}-{format_value(hi, unit)}"
+    return _joined(format_value(lo, unit), format_value(hi, unit))
+
+
+def _joined(a: str, b: str) -> str:
+    """``a-b``, the unit the two ends share written once: ``11.8-18.5 days``, ``$0.96-$1.46/chip-hour``;
+    ends in different units keep both (``959 MWh-1.18 GWh``). No space inside, so a number never splits."""
+    for sep in (" ", "/"):
+        if sep in a and sep in b:
+            (na, ua), (nb, ub) = (
+                a.rsplit(sep, 1) if sep == " " else a.split(sep, 1),
+                (b.rsplit(sep, 1) if sep == " " else b.split(sep, 1)),
+            )
+            if ua == ub and " " not in na and " " not in nb:
+                return f"{na}-{nb}{sep}{ua}"
+    return f"{a}-{b}"
 
 
 def format_summary(summary, credibility: float = 0.9) -> str:
@@ -190,3 +363,8 @@ def format_summary(summary, credibility: float = 0.9) -> str:
     else:
         lo, hi = summary.interval(credibility)
     return f"{head} ({credibility:.0%} CI {format_range(lo, hi, summary.unit)})"
+
+
+def format_display(x: float | None, unit: str) -> str:
+    """The web app's name for :func:`format_value`: one formatter for every front-end."""
+    return format_value(x, unit)  # type: ignore[arg-type]

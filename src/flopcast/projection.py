@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["UNITS", "Forecast", "ForecastYear", "Prior", "project", "threshold_key"]
 
 UNITS = {"compute": "FLOP", "cost": "USD", "chips": "chips", "power": "W"}
+#: the growth factors a year a prior may take: a thousandfold rise or fall a year, far beyond any trend observed
+PRIOR_MIN, PRIOR_MAX = 1e-3, 1e3
 #: years between the grid points the crossing dates are read from
 _GRID_STEP_YEARS = 0.05
 
@@ -58,6 +60,11 @@ class Prior:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
                 raise InvalidInputError(
                     f"prior {self.component} {side}={v!r} must be a growth factor a year > 0 (e.g. 4 for x4)"
+                )
+            if not PRIOR_MIN <= v <= PRIOR_MAX:
+                raise InvalidInputError(
+                    f"prior {self.component} {side}={v:g} is outside {PRIOR_MIN:g}..{PRIOR_MAX:g} (a growth factor a "
+                    "year: 4 for x4, 0.5 for halving)"
                 )
         if self.low > self.high:
             raise InvalidInputError(f"prior {self.component}: low {self.low:g} is above high {self.high:g}")

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from flopcast.cli import options as opt
 from flopcast.cli.parse import console as _console
-from flopcast.cli.parse import echo_json
+from flopcast.cli.parse import echo_json, print_table
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -63,6 +64,7 @@ def pull_cmd(
     force: Annotated[
         bool, typer.Option("--force", help="Accept a file with more than 10% fewer rows than the cached copy.")
     ] = False,
+    quiet: opt.Quiet = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (no progress bar).")] = False,
 ) -> None:
     """Download Epoch AI's model and hardware databases into the local cache.
@@ -92,10 +94,16 @@ def pull_cmd(
         force=force,
     )
 
+    from flopcast.cli.progress import progress_wanted
+
     if as_json:
         pulled = fetch()
         result = pulled.result
         echo_json(result.to_dict())
+    elif not progress_wanted(quiet=quiet):
+        pulled = fetch()
+        result = pulled.result
+        _print_pulled(result)
     else:
         from rich.progress import (
             BarColumn,
@@ -124,12 +132,16 @@ def pull_cmd(
 
             pulled = fetch(progress=on_progress)
             result = pulled.result
-        con = _console()
-        if result.fetched:
-            con.print(_files_table(result.fetched, "Fetched from Epoch AI"))
-        con.print(f"cache folder: {result.dest}", markup=False, highlight=False)
+        _print_pulled(result)
     if pulled.error is not None:
         raise pulled.error
+
+
+def _print_pulled(result) -> None:
+    con = _console()
+    if result.fetched:
+        print_table(con, _files_table(result.fetched, "Fetched from Epoch AI"))
+    con.print(f"cache folder: {result.dest}", markup=False, highlight=False)
 
 
 @data_app.command("status")
@@ -155,7 +167,7 @@ def status_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
             "nothing cached; `flopcast data pull` fetches Epoch AI's current tables", markup=False, highlight=False
         )
     else:
-        con.print(_files_table(files, "Cached Epoch AI files"))
+        print_table(con, _files_table(files, "Cached Epoch AI files"))
     con.print(f"cache folder: {folder}", markup=False, highlight=False)
 
 
@@ -206,7 +218,7 @@ def _print_report(report: ParseReport, limit: int) -> None:
             t.add_column(col, overflow="fold")
         for it in items[: limit or None]:
             t.add_row(str(it.line), it.column, it.value, it.reason)
-        con.print(t)
+        print_table(con, t)
     if report.duplicates:
         shown = report.duplicates[: limit or None]
         con.print(

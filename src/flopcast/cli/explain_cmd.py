@@ -55,33 +55,37 @@ def explain_cmd(
     ] = False,
     plot: Annotated[str | None, typer.Option(help="Also draw the factors as a waterfall to this PNG or SVG.")] = None,
     data: opt.Data = None,
+    wide: opt.Wide = False,
+    quiet: opt.Quiet = False,
     as_json: opt.Json = False,
 ) -> None:
     """Why the final training run of A cost more than B's: cost(A)/cost(B) as compute x peak x utilization x price."""
+    from flopcast.cli.progress import working
     from flopcast.service import cost_explanation
 
     if plot is not None:
         from flopcast.reporting.plots import check_plot_path
 
         check_plot_path(plot)
-    ex = cost_explanation(
-        a,
-        b,
-        method=cost_method,
-        at=parse_date("at", at),
-        cloud_tier=cloud_tier,
-        cloud_vendor=cloud_vendor,
-        year_dollars=year_dollars,
-        price_index=price_index,
-        attention=attention,
-        samples=samples,
-        seed=seed,
-        sampling=sampling,
-        point=point,
-        data=data,
-        max_samples=1_000_000,
-        money=opt.money_options(depreciation, depreciation_years, cost_of_capital, None),
-    )
+    with working(f"Estimating {a} and {b}", quiet=quiet, as_json=as_json):
+        ex = cost_explanation(
+            a,
+            b,
+            method=cost_method,
+            at=parse_date("at", at),
+            cloud_tier=cloud_tier,
+            cloud_vendor=cloud_vendor,
+            year_dollars=year_dollars,
+            price_index=price_index,
+            attention=attention,
+            samples=samples,
+            seed=seed,
+            sampling=sampling,
+            point=point,
+            data=data,
+            max_samples=1_000_000,
+            money=opt.money_options(depreciation, depreciation_years, cost_of_capital, None),
+        )
     if plot is not None:
         from flopcast.reporting.plots import plot_cost_waterfall
 
@@ -89,15 +93,16 @@ def explain_cmd(
     if as_json:
         echo_json(ex.to_dict())
         return
-    _print_explanation(ex)
+    _print_explanation(ex, wide=wide)
     if plot is not None:
         _console().print(f"wrote {plot}")
 
 
-def _print_explanation(ex: Any) -> None:
+def _print_explanation(ex: Any, wide: bool = False) -> None:
     from rich.table import Table
 
-    from flopcast.formatting import format_sci, format_usd
+    from flopcast.cli.parse import print_table
+    from flopcast.formatting import format_sci, format_usd, format_value, label
 
     con = _console()
     what = "point estimate" if ex.point else "median"
@@ -107,10 +112,10 @@ def _print_explanation(ex: Any) -> None:
     )
     t = Table(title=f"Why {ex.a.name} cost {ex.ratio:.3g}x as much as {ex.b.name} ({ex.method})")
     t.add_column("factor")
-    t.add_column("x", justify="right")
-    t.add_column("share of ln(ratio)", justify="right")
-    t.add_column("A", justify="right")
-    t.add_column("B", justify="right")
+    t.add_column("x", justify="right", no_wrap=True)
+    t.add_column("share of\nln(ratio)", justify="right", no_wrap=True)
+    t.add_column("A", justify="right", no_wrap=True)
+    t.add_column("B", justify="right", no_wrap=True)
     cells = {
         "compute": (format_sci(ex.a.training_compute_flop) + " FLOP", format_sci(ex.b.training_compute_flop) + " FLOP"),
         "peak_flop_per_s": (f"{ex.a.peak_flop_per_s / 1e12:.4g} TFLOP/s", f"{ex.b.peak_flop_per_s / 1e12:.4g} TFLOP/s"),
@@ -126,17 +131,20 @@ def _print_explanation(ex: Any) -> None:
     for f in ex.factors:
         ca, cb = cells.get(f.name, ("", ""))
         share = "" if f.share is None else f"{f.share if abs(f.share) >= 0.005 else 0.0:.0%}"  # no "-0%"
-        t.add_row(f.label, f"{f.factor:.3g}", share, ca, cb)
+        t.add_row(f.label if wide else label(f"factor.{f.name}"), f"{f.factor:.3g}", share, ca, cb)
     t.add_row("product = cost ratio", f"{ex.product():.3g}", "100%", format_usd(ex.a.cost_usd_median),
               format_usd(ex.b.cost_usd_median), style="bold")  # fmt: skip
-    con.print(t)
+    print_table(con, t)
     con.print(
-        f"A: {ex.a.hardware}, {format_sci(ex.a.chip_hours)} chip-hours, {ex.a.dollars}. "
-        f"B: {ex.b.hardware}, {format_sci(ex.b.chip_hours)} chip-hours, {ex.b.dollars}."
+        f"A: {ex.a.hardware}, {format_value(ex.a.chip_hours, 'chip-hours')} chip-hours, {ex.a.dollars}. "
+        f"B: {ex.b.hardware}, {format_value(ex.b.chip_hours, 'chip-hours')} chip-hours, {ex.b.dollars}."
     )
     con.print(f"Source: {ex.source}. Samples: {ex.samples:,} ({ex.sampling}, seed {ex.seed}).")
-    for f in ex.factors:
-        if f.note:
-            con.print(f"{f.name}: {f.note}")
+    if wide:
+        for f in ex.factors:
+            if f.note:
+                con.print(f"{label(f'factor.{f.name}')}: {f.note}")
+    else:
+        con.print("--wide spells out each factor and how it is made.")
     for n in ex.notes:
         con.print(f"note: {n}")

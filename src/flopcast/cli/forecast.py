@@ -10,7 +10,7 @@ import typer
 
 from flopcast.cli import options as opt
 from flopcast.cli.parse import console as _console
-from flopcast.cli.parse import echo_json, parse_date
+from flopcast.cli.parse import echo_json, parse_date, print_table
 from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_SAMPLES, DEFAULT_SAMPLING, DEFAULT_SEED
 from flopcast.errors import InvalidInputError
 
@@ -234,7 +234,7 @@ def diffusion_cmd(
         t.add_row(
             row["name"], format_usd(row["budget_usd"]), yr, f"{row['low']:.1f}-{hi}", "-" if p is None else f"{p:.0%}"
         )
-    con.print(t)
+    print_table(con, t)
     if prob is not None:
         con.print(
             f"P(a {format_usd(prob.budget_usd)} budget affords it in mid-{year}) = {prob.p_affordable:.1%} "
@@ -294,7 +294,7 @@ def emulate_cmd(
         t.add_column(col)
 
     def cell(point: float, s, fmt) -> str:
-        return f"{fmt(point)} ({fmt(s.p5)}-{fmt(s.p95)})"
+        return f"{fmt(point)}\n({fmt(s.p5)} - {fmt(s.p95)})"  # a narrow column wraps between the numbers
 
     for fe in a.fits.values():
         p = fe.point
@@ -307,7 +307,7 @@ def emulate_cmd(
             cell(float(p.compute_ratio), fe.compute_ratio, lambda v: f"{v:.2f}x"),
         )
     con = _console()
-    con.print(t)
+    print_table(con, t)
     for fe in a.fits.values():
         con.print(f"{fe.name}: {fe.title} ({fe.point.fit.source})")
     con.print(
@@ -358,6 +358,8 @@ def lag_cmd(
     cost_method: opt.CostMethod = DEFAULT_COST_METHOD,
     samples: opt.Samples = DEFAULT_SAMPLES,
     seed: opt.Seed = DEFAULT_SEED,
+    wide: opt.Wide = False,
+    quiet: opt.Quiet = False,
     as_json: opt.Json = False,
 ) -> None:
     """Months until another organization, an open-weights and an API model reached each frontier model's compute."""
@@ -370,33 +372,41 @@ def lag_cmd(
             counterfactual, speedup_months, followers, date_basis, cost_method, samples, seed, data, as_json
         )
         return
+    from flopcast.cli.progress import working
     from flopcast.service import lag_analysis
 
-    result = lag_analysis(
-        data=data,
-        top=top,
-        since=since,
-        include_finetunes=include_finetunes,
-        include_previews=include_previews,
-        date_basis=date_basis,
-        period=period,
-        bootstrap=bootstrap,
-        seed=seed,
-        compute_uncertainty=not exact_compute,
-    )
+    with working("Finding each frontier model's followers", quiet=quiet, as_json=as_json):
+        result = lag_analysis(
+            data=data,
+            top=top,
+            since=since,
+            include_finetunes=include_finetunes,
+            include_previews=include_previews,
+            date_basis=date_basis,
+            period=period,
+            bootstrap=bootstrap,
+            seed=seed,
+            compute_uncertainty=not exact_compute,
+        )
     if as_json:
         echo_json(result.to_dict())
         return
     from rich.table import Table
 
+    from flopcast.cli.parse import print_table
+
     con = _console()
-    t = Table(title=f"Catch-up lags of top-{top} frontier models (months from {date_basis.replace('_', ' ')})")
+    t = Table(
+        title=f"Catch-up lags of top-{top} frontier models (months from {date_basis.replace('_', ' ')}): "
+        "Kaplan-Meier median \\[p5-p95]" + ("" if wide else "; --wide adds the models not yet caught up")
+    )
     kinds = (("other_org", "other org"), ("open_weights", "open weights"), ("api", "API"))
-    t.add_column("period")
-    t.add_column("frontier models")
+    t.add_column("period", no_wrap=True)
+    t.add_column("frontier\nmodels", justify="right", no_wrap=True)
     for _, title in kinds:
-        t.add_column(f"{title}: KM median (p5-p95)")
-        t.add_column("not yet")
+        t.add_column(title, no_wrap=True, justify="right")
+        if wide:
+            t.add_column("not yet", justify="right", no_wrap=True)
 
     def f(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.1f}"
@@ -407,14 +417,14 @@ def lag_cmd(
             return "> table's end" if r[f"{kind}_not_yet"] else "n/a"
         if lo is None and hi is None:
             return f(med)
-        return f"{f(med)} [{f(lo)}-{'beyond' if hi is None else f(hi)}]"
+        return f"{f(med)}\n[{f(lo)}-{'beyond' if hi is None else f(hi)}]"
 
     for r in [*result.summary, result.overall]:
         row = ["all " + r["period"] if r.get("overall") else r["period"], str(r["frontier_models"])]
         for kind, _ in kinds:
-            row += [cell(r, kind), str(r[f"{kind}_not_yet"])]
+            row += [cell(r, kind), *([str(r[f"{kind}_not_yet"])] if wide else [])]
         t.add_row(*row)
-    con.print(t)
+    print_table(con, t)
     b = result.bootstrap
     how = f"{b['samples']} bootstrap resamples ({b['method']})" if b["samples"] else "no intervals (--bootstrap 0)"
     con.print(
@@ -489,7 +499,7 @@ def _lag_counterfactual(
             format_usd(row["cost_usd"]["central"]),
             f"{format_usd(cc['p50']['central'])} [{format_usd(cc['p5']['central'])}-{format_usd(cc['p95']['central'])}]",
         )
-    con.print(t)
+    print_table(con, t)
     con.print(
         f"Speedup: {res.speedup} ({res.speedup_source}). Cost: {res.cost_source}, brought to each date at the hardware "
         "price-performance rate (as `flopcast diffusion`); central values. Source: " + res.source + "."
@@ -528,6 +538,7 @@ def trend_cmd(
     seed: opt.Seed = DEFAULT_SEED,
     sampling: opt.Sampling = DEFAULT_SAMPLING,
     plot: Annotated[str | None, typer.Option(help="Write the chart to this PNG or SVG file.")] = None,
+    quiet: opt.Quiet = False,
     as_json: opt.Json = False,
 ) -> None:
     """Fit a log-linear trend of a metric against publication date, with intervals and extrapolation."""
@@ -544,29 +555,32 @@ def trend_cmd(
         from flopcast.reporting.plots import check_plot_path
 
         check_plot_path(plot)  # a plot that cannot be written fails before the work
-    t = trend_analysis(
-        metric,
-        data=data,
-        top=top,
-        since=since,
-        until=until,
-        domain=domain,
-        org=org,
-        include_finetunes=include_finetunes,
-        above_trend=above_trend,
-        cost_method=cost_method,
-        year_dollars=year_dollars,
-        price_index=price_index,
-        extrapolate=extrapolate,
-        cross=target,
-        breakpoint=breakpoint,
-        bootstrap=bootstrap,
-        credibility=credibility,
-        samples=samples,
-        seed=seed,
-        sampling=sampling,
-        within_intervals=not medians_only,
-    )
+    from flopcast.cli.progress import working
+
+    with working(f"Fitting the {metric} trend", quiet=quiet, as_json=as_json):
+        t = trend_analysis(
+            metric,
+            data=data,
+            top=top,
+            since=since,
+            until=until,
+            domain=domain,
+            org=org,
+            include_finetunes=include_finetunes,
+            above_trend=above_trend,
+            cost_method=cost_method,
+            year_dollars=year_dollars,
+            price_index=price_index,
+            extrapolate=extrapolate,
+            cross=target,
+            breakpoint=breakpoint,
+            bootstrap=bootstrap,
+            credibility=credibility,
+            samples=samples,
+            seed=seed,
+            sampling=sampling,
+            within_intervals=not medians_only,
+        )
     fit, dates, values, labels, out = t.fit, t.dates, t.values, t.labels, t.out
     series_title, series_unit, series_notes, source_desc = t.title, t.unit, t.notes, t.source
     if plot is not None:
@@ -740,6 +754,8 @@ def deploy_cmd(
     plot: Annotated[str | None, typer.Option(help="Draw the frontier to this PNG or SVG file.")] = None,
     samples: opt.Samples = DEFAULT_SAMPLES,
     seed: opt.Seed = DEFAULT_SEED,
+    wide: opt.Wide = False,
+    quiet: opt.Quiet = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The cheapest way to serve a model for a load within latency targets, with 90% intervals."""
@@ -769,43 +785,46 @@ def deploy_cmd(
         return point(field, text)
 
     # an interval low..high is a 90% CI (a beta for --load-factor below 1): the service's as_input
-    est = deployment_estimate(
-        model,
-        params=point("params", params),
-        params_active=point("params-active", params_active),
-        hardware=hardware,
-        chips=chips,
-        tp=tp,
-        ep=ep,
-        precision=precision,
-        kv_precision=kv_precision,
-        batch=batch,
-        prompt_tokens=prompt_tokens,
-        output_tokens=output_tokens,
-        context=context,
-        cache_hit=cache_hit,
-        draft_tokens=draft_tokens,
-        acceptance=acceptance,
-        draft_cost=draft_cost,
-        kv_fraction=kv_fraction,
-        tokens_per_day=parse_value("tokens-per-day", tokens_per_day),
-        requests_per_s=parse_value("requests-per-second", requests_per_second),
-        scenario=scenario,
-        duration_days=days,
-        ttft_s=target("ttft", ttft),
-        tpot_s=target("tpot", tpot),
-        price_usd_per_chip_hour=parse_value("price-per-chip-hour", price_per_chip_hour),
-        owned=owned,
-        load_factor=parse_value("load-factor", load_factor, fraction=True),
-        overlap=overlap,
-        parallelism=parallelism,
-        weight_kernel=weight_kernel,
-        disaggregated=None if prefill is None else prefill == "separate",
-        vs_training=vs_training,
-        api_usd_per_1k_tokens=parse_value("api-price", api_price),
-        samples=samples,
-        seed=seed,
-    )
+    from flopcast.cli.progress import working
+
+    with working("Planning the deployment", quiet=quiet, as_json=as_json):
+        est = deployment_estimate(
+            model,
+            params=point("params", params),
+            params_active=point("params-active", params_active),
+            hardware=hardware,
+            chips=chips,
+            tp=tp,
+            ep=ep,
+            precision=precision,
+            kv_precision=kv_precision,
+            batch=batch,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            context=context,
+            cache_hit=cache_hit,
+            draft_tokens=draft_tokens,
+            acceptance=acceptance,
+            draft_cost=draft_cost,
+            kv_fraction=kv_fraction,
+            tokens_per_day=parse_value("tokens-per-day", tokens_per_day),
+            requests_per_s=parse_value("requests-per-second", requests_per_second),
+            scenario=scenario,
+            duration_days=days,
+            ttft_s=target("ttft", ttft),
+            tpot_s=target("tpot", tpot),
+            price_usd_per_chip_hour=parse_value("price-per-chip-hour", price_per_chip_hour),
+            owned=owned,
+            load_factor=parse_value("load-factor", load_factor, fraction=True),
+            overlap=overlap,
+            parallelism=parallelism,
+            weight_kernel=weight_kernel,
+            disaggregated=None if prefill is None else prefill == "separate",
+            vs_training=vs_training,
+            api_usd_per_1k_tokens=parse_value("api-price", api_price),
+            samples=samples,
+            seed=seed,
+        )
     if plot is not None:
         from flopcast.reporting.plots import plot_serving_frontier
 
@@ -813,28 +832,41 @@ def deploy_cmd(
     if as_json:
         echo_json(est.to_dict())
         return
-    _print_deployment(est, frontier)
+    _print_deployment(est, frontier, wide=wide)
     if plot:
         _console().print(f"wrote {plot}")
 
 
-def _print_deployment(est: Any, frontier: bool) -> None:
+def _print_deployment(est: Any, frontier: bool, wide: bool = False) -> None:
     """The deployment as the terminal shows it: the table, the plan, the notes, the comparisons."""
     from rich.table import Table
 
-    from flopcast.formatting import deployment_label, format_bytes, format_summary, format_value
+    from flopcast.cli.parse import print_table
+    from flopcast.formatting import deployment_label, format_bytes, format_range, format_value, plural
 
     con = _console()
     t = Table(title=f"Serving {est.model}: {est.configuration}" + (f" ({est.scenario})" if est.scenario else ""))
     t.add_column("quantity")
-    t.add_column("median (90% CI)")
+    t.add_column("median", justify="right", no_wrap=True)
+    t.add_column("90% CI", no_wrap=True)
+    days = est.duration_days
+    # one number, one row: the total over a year is "$ a year", over one day "$ a day"
+    same = {"usd_per_year": days is not None and abs(days - 365.25) <= 1, "usd_per_day": days == 1}
     for k, s in est.outputs().items():
-        t.add_row(deployment_label(k, est.duration_days), format_summary(s))
-    con.print(t)
+        if same.get(k):
+            continue
+        name = deployment_label(k, days)
+        if k == "usd_total" and same["usd_per_year"]:
+            name += " (a year)"
+        elif k == "usd_total" and same["usd_per_day"]:
+            name += " (a day)"
+        t.add_row(name, format_value(s.median, s.unit), "" if s.is_point else format_range(s.p5, s.p95, s.unit))
+    print_table(con, t)
     con.print(
         f"Requests of {est.prompt_tokens:,.0f} prompt and {est.output_tokens:,.0f} output tokens (mean decode context "
         f"{est.context:,.0f}). Memory per instance {format_bytes(est.memory_per_instance_bytes)}; at least "
-        f"{est.min_chips_to_fit} {'chip holds' if est.min_chips_to_fit == 1 else 'chips hold'} it. Price: {est.price_source}."
+        f"{plural(est.min_chips_to_fit, 'chip')} {'holds' if est.min_chips_to_fit == 1 else 'hold'} it. "
+        + (f"Price: {est.price_source}." if wide else "--wide says where the price comes from.")
     )
     p = est.plan or {}
     if p.get("fixed"):
@@ -852,8 +884,9 @@ def _print_deployment(est: Any, frontier: bool) -> None:
             con.print(f"{head}; no target binds (the cheapest configuration meets them).")
     if frontier and p.get("frontier"):
         f = Table(title="Frontier: on each chip, no configuration is both faster and cheaper (central efficiencies)")
-        for col in ("configuration", "time per output token", "tokens/s per chip", "$/Mtok at capacity"):
-            f.add_column(col)
+        f.add_column("configuration")
+        for col in ("time per\noutput token", "tokens/s\nper chip", "$/Mtok at\ncapacity"):
+            f.add_column(col, justify="right", no_wrap=True)
         for r in p["frontier"]:
             f.add_row(
                 f"{r['chips']} x {r['hardware']}, TP{r['tp']}" + (f" EP{r['ep']}" if r["ep"] > 1 else "")
@@ -862,7 +895,7 @@ def _print_deployment(est: Any, frontier: bool) -> None:
                 f"{r['output_tokens_per_s_per_chip']:,.0f}",
                 format_value(r["usd_per_million_tokens_at_capacity"], "USD"),
             )  # fmt: skip
-        con.print(f)
+        print_table(con, f)
     for n in est.notes:
         con.print(f"note: {n}")
     if est.api:

@@ -25,6 +25,7 @@ def hardware_list(
     search: Annotated[str | None, typer.Option(help="Only chips whose key or name contains this.")] = None,
     date: Date = None,
     data: opt.Data = None,
+    wide: opt.Wide = False,
     as_json: opt.Json = False,
 ) -> None:
     """List the chips with their market prices at a date: the curated, cited ones (default) or every chip (--all)."""
@@ -38,7 +39,7 @@ def hardware_list(
     if as_json:
         echo_json([dict(hardware_row(h), prices=p.to_dict()) for h, p in priced])
     else:
-        print_hardware_list(priced)
+        print_hardware_list(priced, wide=wide)
 
 
 @hardware_app.command("show")

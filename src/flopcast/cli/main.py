@@ -122,6 +122,7 @@ def estimate(
             "(default 0.29..0.49, Cottier et al. 2024)."
         ),
     ] = None,
+    wide: opt.Wide = False,
     as_json: opt.Json = False,
 ) -> None:
     """Estimate the compute, time, memory and dollar cost of a training run (a database model or your own)."""
@@ -168,7 +169,7 @@ def estimate(
         return
     from flopcast.reporting.tables import print_estimate
 
-    print_estimate(result, show_sensitivity=sensitivity)
+    print_estimate(result, show_sensitivity=sensitivity, wide=wide)
 
 
 def _share(field: str, text: str | None) -> float | tuple[float, float] | None:
@@ -209,6 +210,8 @@ def costs(
     out: Annotated[
         str | None, typer.Option(help="Write to this file (atomically; - for standard output) instead of the terminal.")
     ] = None,
+    wide: opt.Wide = False,
+    quiet: opt.Quiet = False,
 ) -> None:
     """Estimate every selected model of the database, with 90% intervals: each row is `estimate NAME`."""
     from flopcast.errors import InvalidInputError
@@ -220,37 +223,41 @@ def costs(
 
     if out is not None:
         output_target(out, label="--out", probe=True)  # a path that cannot be written fails before the work
+    from flopcast.cli.progress import working
     from flopcast.service import cost_table
 
-    table = cost_table(
-        data=data,
-        top=top,
-        since=since,
-        until=until,
-        domain=domain,
-        org=org,
-        include_finetunes=True if include_finetunes else None,
-        method=method,
-        cloud_tier=cloud_tier,
-        cloud_vendor=cloud_vendor,
-        year_dollars=year_dollars,
-        price_index=price_index,
-        attention=attention,
-        samples=samples,
-        seed=seed,
-        sampling=sampling,
-        money=opt.money_options(depreciation, depreciation_years, cost_of_capital, grid),
-    )
+    with working("Estimating the selected models' costs", quiet=quiet, as_json=fmt == "json"):
+        table = cost_table(
+            data=data,
+            top=top,
+            since=since,
+            until=until,
+            domain=domain,
+            org=org,
+            include_finetunes=True if include_finetunes else None,
+            method=method,
+            cloud_tier=cloud_tier,
+            cloud_vendor=cloud_vendor,
+            year_dollars=year_dollars,
+            price_index=price_index,
+            attention=attention,
+            samples=samples,
+            seed=seed,
+            sampling=sampling,
+            money=opt.money_options(depreciation, depreciation_years, cost_of_capital, grid),
+        )
     result = table.result
     if fmt == "table" and out is None:
         from flopcast.reporting.tables import print_batch
 
-        print_batch(result, table.reports)
+        print_batch(result, table.reports, wide=wide)
         return
     text = batch_json(result) if fmt == "json" else batch_csv(result)
     if out is not None:
         write_output(out, text, label="--out")
-        sys.stderr.write(f"wrote {len(result.estimates)} models to {out} ({result.source})\n")
+        from flopcast.formatting import plural
+
+        sys.stderr.write(f"wrote {plural(len(result.estimates), 'model')} to {out} ({result.source})\n")
     else:
         typer.echo(text, nl=False)
 
@@ -264,6 +271,7 @@ def models_list(
     include_finetunes: Annotated[bool, typer.Option("--include-finetunes", help="Also list fine-tunes.")] = False,
     limit: Annotated[int, typer.Option(help="Show at most this many (newest first); 0 for all.")] = 50,
     data: opt.Data = None,
+    wide: opt.Wide = False,
     as_json: opt.Json = False,
 ) -> None:
     """List the database's models (Epoch's table with the curated overlay): the names `estimate` takes."""
@@ -279,7 +287,7 @@ def models_list(
     if as_json:
         echo_json({"source": chosen.source, "total": chosen.total, "models": [record_row(r) for r in chosen.models]})
     else:
-        print_models(chosen.models, total=chosen.total, source=chosen.source)
+        print_models(chosen.models, total=chosen.total, source=chosen.source, wide=wide)
 
 
 @models_app.command("show")

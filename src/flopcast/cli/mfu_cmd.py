@@ -11,7 +11,7 @@ import typer
 
 from flopcast.cli import options as opt
 from flopcast.cli.parse import console as _console
-from flopcast.cli.parse import echo_json
+from flopcast.cli.parse import echo_json, print_table
 from flopcast.defaults import DEFAULT_ATTENTION
 from flopcast.errors import InvalidInputError
 
@@ -122,6 +122,7 @@ def measure_cmd(
     ] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (default: PyTorch's).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    quiet: opt.Quiet = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Train a GPT-style decoder for a few steps and report MFU as a distribution over steps."""
@@ -135,25 +136,33 @@ def measure_cmd(
             f"--config={config!r}: the file cannot be read ({reason[:1].lower() + reason[1:]}); "
             "give a readable TOML or JSON file, or a preset name"
         ) from None
-    m = mfu_measurement(
-        cfg,
-        device=device,
-        steps=steps,
-        warmup=warmup,
-        seed=seed,
-        peak_flop_per_s=_number("peak", peak),
-        threads=threads,
-    )
+    from flopcast.cli.progress import working
+    from flopcast.formatting import plural
+
+    with working(
+        f"Training {cfg.name} for {plural(steps, 'step')} on {device} (a minute or two)", quiet=quiet, as_json=as_json
+    ):
+        m = mfu_measurement(
+            cfg,
+            device=device,
+            steps=steps,
+            warmup=warmup,
+            seed=seed,
+            peak_flop_per_s=_number("peak", peak),
+            threads=threads,
+        )
     d = m.to_dict()
     if as_json:
         echo_json(d)
         return
     from rich.table import Table
 
+    from flopcast.formatting import label
+
     con = _console()
     s = d["mfu"]
     con.print(
-        f"[bold]MFU {s['median']:.1%}[/bold] (median of {steps - warmup} steps; p5-p95 {s['p5']:.1%}-"
+        f"[bold]MFU {s['median']:.1%}[/bold] (median of {plural(steps - warmup, 'step')}; p5-p95 {s['p5']:.1%}-"
         f"{s['p95']:.1%}; min-max {s['min']:.1%}-{s['max']:.1%})   {d['tokens_per_s']:,.0f} tokens/s"
     )
     con.print(
@@ -169,7 +178,7 @@ def measure_cmd(
     )
     t = Table(title="The same run, quoted different ways")
     t.add_column("quote")
-    t.add_column("MFU", justify="right")
+    t.add_column("MFU", justify="right", no_wrap=True)
     for k, v in d["quotes"].items():
-        t.add_row(k, f"{v:.1%}")
-    con.print(t)
+        t.add_row(label(k), f"{v:.1%}")
+    print_table(con, t)

@@ -101,6 +101,15 @@ Samples = Annotated[
 Seed = Annotated[int, typer.Option(help="Random seed; the same seed gives identical output.")]
 Sampling = Annotated[str, typer.Option(help=f"{' or '.join(SAMPLING_CHOICES)} (quasi-random Sobol is the default).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Wide = Annotated[
+    bool,
+    typer.Option(
+        "--wide", help="Wide tables: add provenance, sources and the other columns the compact tables leave out."
+    ),
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress on stderr (it is shown only when stderr is a terminal).")
+]
 
 
 def check_selection(since: int | None, until: int | None, price_index: str | None, year_dollars: int | None) -> None:

@@ -70,6 +70,8 @@ def forecast_cmd(
     seed: opt.Seed = 0,
     data: opt.Data = None,
     plot: Annotated[str | None, typer.Option(help="Write the chart to this PNG or SVG file.")] = None,
+    wide: opt.Wide = False,
+    quiet: opt.Quiet = False,
     as_json: opt.Json = False,
 ) -> None:
     """The largest training run's cost, compute, power or chips each year, with its interval and the chance
@@ -93,24 +95,27 @@ def forecast_cmd(
     caps = [] if cap is None else [c.strip() for c in cap.split(",") if c.strip()]
     if cap is not None and not caps:
         raise InvalidInputError(f"--cap={cap!r} names no constraint; give power, chips, data, latency or all")
-    result = frontier_forecast(
-        metric,
-        until=until,
-        largest=top is None,
-        top=top or 10,
-        thresholds=thresholds,
-        priors=priors,
-        caps=caps,
-        fit_since=fit_since,
-        fit_until=fit_until,
-        include_finetunes=include_finetunes,
-        cost_method=cost_method,
-        year_dollars=year_dollars,
-        price_index=price_index,
-        samples=samples,
-        seed=seed,
-        data=data,
-    )
+    from flopcast.cli.progress import working
+
+    with working(f"Forecasting the {metric} of the frontier", quiet=quiet, as_json=as_json):
+        result = frontier_forecast(
+            metric,
+            until=until,
+            largest=top is None,
+            top=top or 10,
+            thresholds=thresholds,
+            priors=priors,
+            caps=caps,
+            fit_since=fit_since,
+            fit_until=fit_until,
+            include_finetunes=include_finetunes,
+            cost_method=cost_method,
+            year_dollars=year_dollars,
+            price_index=price_index,
+            samples=samples,
+            seed=seed,
+            data=data,
+        )
     if plot is not None:
         from flopcast.reporting.plots import plot_forecast
 
@@ -118,33 +123,38 @@ def forecast_cmd(
     if as_json:
         echo_json(result.to_dict())
         return
-    _print(result, metric)
+    _print(result, metric, wide=wide)
 
 
-def _print(result: Any, metric: str) -> None:
+def _print(result: Any, metric: str, wide: bool = False) -> None:
     from rich.table import Table
+
+    from flopcast.cli.parse import print_table
 
     fc, unit = result.forecast, _UNIT_OF[metric]
     con = _console()
     what = "largest run" if fc.target == "largest" else "top-frontier trend"
     title = f"{metric.capitalize()} of the {what}" + (f" ({result.assumptions['dollars']})" if metric == "cost" else "")
     t = Table(title=title, title_justify="left")
-    t.add_column("year")
-    t.add_column("median", justify="right")
-    t.add_column("90% interval", justify="right")
+    t.add_column("year", no_wrap=True)
+    t.add_column("median", justify="right", no_wrap=True)
+    t.add_column("90% interval", justify="right", no_wrap=True)
     for k in fc.crossings:
-        t.add_column(f"P(> {_fmt(float(k), unit)})", justify="right")
-    t.add_column("largest source of spread")
+        t.add_column(f"P(> {_fmt(float(k), unit)})", justify="right", no_wrap=True)
+    t.add_column("sources of spread (share of variance)" if wide else "largest source of spread")
+    from flopcast.formatting import format_range
+
     for y in fc.years:
-        main = max(y.variance, key=y.variance.get) if y.variance else ""
+        ranked = sorted(y.variance, key=y.variance.get, reverse=True) if y.variance else []
+        shown = ranked if wide else ranked[:1]
         t.add_row(
             str(y.year),
             _fmt(y.median, unit),
-            f"{_fmt(y.p5, unit)}-{_fmt(y.p95, unit)}",
+            format_range(y.p5, y.p95, unit),
             *(f"{p:.0%}" for p in y.p_exceeds.values()),
-            f"{main} {y.variance[main]:.0%}" if main else "",
+            ", ".join(f"{k} {y.variance[k]:.0%}" for k in shown),
         )
-    con.print(t)
+    print_table(con, t)
     for k, c in fc.crossings.items():
         when = "past the horizon" if c["median"] is None else f"{c['median']:.1f}"
         early = "n/a" if c["p5"] is None else f"{c['p5']:.1f}"

@@ -95,7 +95,15 @@ def echo_json(obj) -> None:
 
 
 def console(stderr: bool = False):
-    """The terminal every command prints to (rich, 120 columns, no soft wrapping)."""
-    from rich.console import Console
+    """The terminal every command prints to: its own width (COLUMNS wins), 120 columns for a pipe or a file,
+    no soft wrapping (:func:`flopcast.reporting.tables.terminal_console`)."""
+    from flopcast.reporting.tables import terminal_console
 
-    return Console(soft_wrap=False, width=120, stderr=stderr)
+    return terminal_console(stderr=stderr)
+
+
+def print_table(con, table) -> None:
+    """Print a rich table fitted to the terminal with no number broken (:func:`flopcast.reporting.tables.print_table`)."""
+    from flopcast.reporting.tables import print_table as fitted
+
+    fitted(con, table)

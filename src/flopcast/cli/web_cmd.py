@@ -34,6 +34,7 @@ def report_cmd(
     data: opt.Data = None,
     samples: opt.Samples = DEFAULT_SAMPLES,
     seed: opt.Seed = DEFAULT_SEED,
+    quiet: opt.Quiet = False,
 ) -> None:
     """Write one self-contained HTML report: inputs, costs, distributions, sensitivity, hardware, serving, trend."""
     from flopcast.cli.parse import parse_value
@@ -59,7 +60,10 @@ def report_cmd(
         year_dollars=year_dollars,
     )
     args = {k: v for k, v in args.items() if v is not None}
-    html = build_report(name, estimate_args=args, scenario=scenario, data=data, samples=samples, seed=seed)
+    from flopcast.cli.progress import working
+
+    with working("Building the report", quiet=quiet):
+        html = build_report(name, estimate_args=args, scenario=scenario, data=data, samples=samples, seed=seed)
     path = write_report(out, html, label="--out")
     # the report itself may be on standard output: the note then goes to standard error
     typer.echo(f"wrote {path} ({len(html.encode()) / 1024:,.0f} KiB)", err=target.kind == "stream")
@@ -130,13 +134,17 @@ def validate_cmd(
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print the Markdown table of docs/validation.md.")
     ] = False,
+    wide: opt.Wide = False,
+    quiet: opt.Quiet = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Run every published reference check; exit 1 if any fails."""
     from flopcast.cli.parse import echo_json
+    from flopcast.cli.progress import working
     from flopcast.validation import FAIL, PASS, SKIP, render_markdown, run_checks, value_text
 
-    results = run_checks(data, only)
+    with working("Checking flopcast against published figures", quiet=quiet, as_json=as_json or markdown):
+        results = run_checks(data, only)
     if not results:
         raise InvalidInputError(f"--only={only!r} matches no check")
     failed = sum(r.status == FAIL for r in results)
@@ -154,30 +162,34 @@ def validate_cmd(
 
         typer.echo(render_markdown(results, database(data).describe()), nl=False)
     else:
-        from rich.console import Console
         from rich.table import Table
 
-        t = Table(title="flopcast against published figures")
-        for col in ("id", "source", "published", "flopcast (90% CI)", "ratio", "rule", "result"):
-            t.add_column(col, overflow="fold")
+        from flopcast.cli.parse import console, print_table
+
+        t = Table(title="flopcast against published figures", show_lines=True)
+        t.add_column("check", no_wrap=True)  # the id --only takes: never cut
+        if wide:
+            t.add_column("source", overflow="fold")
+            t.add_column("published")
+            t.add_column("flopcast (90% CI)")
+        t.add_column("ratio", justify="right", no_wrap=True)
+        t.add_column("result, and the rule it passes or fails")
         style = {PASS: "green", FAIL: "bold red", SKIP: "yellow"}
         for r in results:
             o = r.outcome
             ratio = f"{o.ratio:.3f}" if o is not None and o.ratio is not None else ""
-            t.add_row(
-                r.check.id,
-                r.check.source,
-                r.check.expected,
-                value_text(r),
-                ratio,
-                r.check.rule,
-                f"[{style[r.status]}]{r.status}[/]" + (f" ({r.reason})" if r.reason else ""),
-            )
-        con = Console(width=200)
-        con.print(t)
+            # the rule beside the verdict: a 2.7x miss that passes says which tolerance it is inside
+            verdict = f"[{style[r.status]}]{r.status}[/]: {r.check.rule}" + (f" ({r.reason})" if r.reason else "")
+            if wide and o is not None and o.note:
+                verdict += f"; {o.note}"
+            shown = [r.check.source, r.check.expected, value_text(r)] if wide else []
+            t.add_row(r.check.id, *shown, ratio, verdict)
+        con = console()
+        print_table(con, t)
         con.print(
             f"{sum(r.status == PASS for r in results)} pass, {failed} fail, "
             f"{sum(r.status == SKIP for r in results)} skipped"
+            + ("" if wide else "; --wide adds each check's source, the published figure, flopcast's and notes")
         )
     if failed:
         raise typer.Exit(1)

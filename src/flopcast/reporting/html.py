@@ -12,6 +12,7 @@ ids from a fixed salt per chart rather than from random numbers.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -20,7 +21,7 @@ import numpy as np
 
 from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_SAMPLES, DEFAULT_SEED
 from flopcast.errors import FlopcastError, MissingInputError
-from flopcast.formatting import OUTPUT_LABELS
+from flopcast.formatting import format_summary, format_usd, label
 
 #: chips the report compares the model's chip with, newest first
 COMPARE_WITH = ("h100", "a100", "v100")
@@ -48,6 +49,9 @@ def _jinja():
         summary=F.format_summary,
         pct=lambda x: f"{x:.0%}" if x is not None else "-",
         deploy_label=F.deployment_label,
+        label=F.label,
+        plural=lambda n, word: F.plural(int(n), word),
+        input_value=input_value,
     )
     return env
 
@@ -56,17 +60,128 @@ def _template_source(name: str) -> str:
     return resources.files("flopcast.reporting").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-def _svg(fig, salt: str) -> str:
+#: where a method's figures come from, for the first sentence
+METHOD_CITATION = {
+    "amortized": "Cottier et al. 2024",
+    "cloud": "Cottier et al. 2024",
+    "acquisition": "Cottier et al. 2024",
+}
+
+#: a catalog constant's source reads ``name.variant = value: where``; the report shows its label instead
+_CONSTANT = re.compile(r"^([a-z][a-z0-9_]*(?:\.[a-z0-9_-]+)?) = ([^:]+): (.*)$", re.DOTALL)
+
+
+def input_value(x: float, unit: str) -> str:
+    """An input's value in the words of its unit: fractions as percentages, prices in dollars, hours as a
+    duration; everything else through :func:`flopcast.formatting.format_value`."""
+    from flopcast import formatting as F
+
+    if unit == "fraction":
+        return f"{x:.1%}"
+    if unit == "hours":
+        return F.format_value(x * 3600.0, "s")
+    if unit.startswith("USD/"):
+        return f"{F.format_usd(x)}/{unit[4:]}"
+    if unit in ("parameters", "tokens"):
+        return f"{F.format_count(x)} {unit}"
+    if unit in ("", "ratio"):
+        return f"{x:,.0f}" if float(x).is_integer() and abs(x) < 1e6 else F.format_sci(x)
+    return F.format_value(x, unit)
+
+
+def source_text(name: str, source: str) -> tuple[str, str]:
+    """(what the report shows, the raw text kept for the tooltip) of an input's source: a catalog
+    constant's key (``server_power_ratio.v100 = 1.667: URL``) is shown as the input's label."""
+    m = _CONSTANT.match(source or "")
+    if m is None:
+        return source, ""
+    return f"{label(name)} = {m.group(2)}: {m.group(3)}", f"catalog constant {m.group(1)}"
+
+
+def headline(est, adhoc: bool = False) -> dict[str, Any]:
+    """The report's first sentence: the cost by the default method (or the first one estimated), its 90%
+    interval and the method, then the other methods; the numbers are the estimate's own summaries. An
+    ``adhoc`` run (inputs given, no database model) "would cost"."""
+    from flopcast.methods import COST_METHODS
+
+    costs = est.cost_usd
+    method = DEFAULT_COST_METHOD if DEFAULT_COST_METHOD in costs else next(iter(costs), None)
+    subject = "This run" if adhoc else f"{est.name}'s final training run"
+    verb = "would cost" if adhoc else "cost"
+    if method is None:
+        why = "; ".join(f"{label('cost_usd.' + m)}: {w}" for m, w in est.skipped_methods.items())
+        return {
+            "method": None,
+            "sentence": (
+                f"{'This run' if adhoc else est.name + chr(39) + 's final training run'} takes "
+                f"{format_summary(est.training_compute_flop)} of compute; "
+                f"no cost could be estimated ({why or 'no cost method had its inputs'})."
+            ),
+            "others": [],
+        }
+    s = costs[method]
+    title = COST_METHODS[method].title if method in COST_METHODS else label(f"cost_usd.{method}")
+    cite = METHOD_CITATION.get(method)
+    sentence = (
+        f"{subject} {verb} {format_summary(s)} by the {title[0].lower() + title[1:]} method"
+        f"{f' ({cite})' if cite else ''}, in {est.dollars}."
+    )
+    others = [
+        f"{COST_METHODS[m].title if m in COST_METHODS else m}: {format_summary(o)}"
+        for m, o in costs.items()
+        if m != method
+    ]
+    return {"method": method, "title": title, "summary": s, "sentence": sentence, "others": others}
+
+
+def data_row(est, name: str | None, db) -> dict[str, str]:
+    """Which database row the estimate used, and the data's date and source."""
+    from flopcast.errors import UnknownModelError
+
+    out = {"source": db.describe(), "date": db.data_date or "", "row": ""}
+    if name is None:
+        out["row"] = "no database row: an ad-hoc run from the inputs given"
+        return out
+    try:
+        rec = db.find(est.key or name)
+    except UnknownModelError:
+        return out
+    files = dict(db.source.files)
+    file = files["models"].name if "models" in files else "the models table"
+    if rec.origin == "curated":
+        out["row"] = f"flopcast's curated catalog entry “{rec.key}” (not in Epoch's table)"
+    else:
+        where = f"line {rec.line:,} of {file}" if rec.line else file
+        out["row"] = f"Epoch's row “{rec.name}” ({where}), key “{rec.key}”"
+        if rec.origin == "epoch+curated":
+            out["row"] += ", with flopcast's curated catalog entry overlaid (its sources are cited per input)"
+    return out
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
+
+
+def _svg(fig, salt: str, alt: str = "") -> str:
     """The figure as inline SVG, the same bytes on every run: no date in its metadata, and element ids
     hashed from ``salt`` (one per chart, so that two charts of one page never share an id) instead of
     random ones."""
     import matplotlib
 
     buf = io.StringIO()
+    # text is drawn as paths, so that labels placed apart by matplotlib stay apart in any browser's fonts;
+    # ``alt`` (the chart's words) is the SVG's accessible name; ids come from the salt, not from random numbers
     with matplotlib.rc_context({"svg.hashsalt": f"flopcast-report-{salt}"}):
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buf.getvalue()
-    return text[text.index("<svg") :]  # drop the XML prolog and doctype: the SVG is inlined in HTML
+    text = text[text.index("<svg") :]
+    # scale with the page: the viewBox keeps the drawing, the CSS width (max 100%) sets the size
+    text = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r"<svg\1", text, count=1)
+    if alt:
+        from html import escape
+
+        text = text.replace("<svg", f'<svg role="img" aria-label="{escape(alt, quote=True)}"', 1)
+    return text  # drop the XML prolog and doctype: the SVG is inlined in HTML
 
 
 def _figure(width=6.4, height=3.0):
@@ -91,7 +206,13 @@ def cost_histograms_svg(cost: dict) -> str:
         for q, style in ((s.p5, ":"), (s.median, "-"), (s.p95, ":")):
             ax.axvline(np.log10(q), color="#d62728", linestyle=style, linewidth=1.2)
         ax.set_yticks([])
-        ax.set_ylabel(m, rotation=0, ha="right", va="center")
+        ax.set_ylabel(
+            F.label(f"cost_usd.{m}").replace("Cost, ", "").replace(" + ", " +\n"),
+            rotation=0,
+            ha="right",
+            va="center",
+            fontsize=8,
+        )
         lo, hi = np.floor(x.min()), np.ceil(x.max())
         ticks = np.arange(lo, hi + 1)
         ax.set_xticks(ticks)
@@ -100,19 +221,46 @@ def cost_histograms_svg(cost: dict) -> str:
     return _svg(fig, "distributions")
 
 
-def sensitivity_svg(rows) -> str:
-    fig = _figure(6.4, 0.6 + 0.35 * len(rows))
+#: inputs with a smaller share of the spread are left off the tornado chart
+TORNADO_MIN_SHARE = 0.005
+TORNADO_MAX_ROWS = 8
+
+
+def tornado_svg(rows, median: float, method_title: str) -> str:
+    """Each input's swing in dollars: the cost with the input at its 5th and 95th percentile, the others
+    at their medians (:func:`flopcast.uncertainty.tornado.swings`), largest on top."""
+    from flopcast.formatting import LABELS
+    from flopcast.reporting.plots import draw_tornado
+
+    fig = _figure(6.4, 0.9 + 0.38 * len(rows))
     ax = fig.add_subplot(1, 1, 1)
-    names = [r.input for r in rows][::-1]
-    shares = [r.share for r in rows][::-1]
-    ax.barh(names, shares, color="#59a14f")
-    ax.set_xlabel("share of the spread (squared rank correlation, normalized)")
-    ax.set_xlim(0, 1)
-    return _svg(fig, "sensitivity")
+    draw_tornado(
+        ax,
+        rows,
+        median,
+        labels={r.input: LABELS.get(r.input, label(r.input)) for r in rows},
+        xlabel=f"{method_title} cost (log scale); blue: the input at its 5th percentile, red: at its 95th",
+    )
+    return _svg(
+        fig,
+        "tornado",
+        "Each input's swing in dollars: "
+        + "; ".join(f"{label(r.input)} {format_usd(r.low)} to {format_usd(r.high)}" for r in rows),
+    )
 
 
-def trend_svg(analysis, highlight_year: float | None, highlight_value: float | None, highlight_label: str) -> str:
-    """The frontier trend with its bands and this model's point."""
+#: how many named models near the estimate the trend chart labels
+PEERS = 6
+
+
+def trend_svg(
+    analysis, highlight_year: float | None, highlight_value: float | None, highlight_label: str
+) -> tuple[str, list[str]]:
+    """The frontier trend with its bands, this model's point and its nearest named peers labelled; returns
+    the SVG and the peers' names."""
+    from matplotlib.ticker import FuncFormatter
+
+    from flopcast.reporting.plots import annotate_points, nearest_labelled
     from flopcast.service import trend_band
 
     fit = analysis.fit
@@ -131,10 +279,59 @@ def trend_svg(analysis, highlight_year: float | None, highlight_value: float | N
             [highlight_year], [highlight_value], s=70, marker="*", color="#d62728", zorder=5, label=highlight_label
         )
     ax.set_yscale("log")
-    ax.set_ylabel(analysis.unit)
+    if analysis.unit == "USD":
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_usd(v)))
+        ax.set_ylabel("amortized cost (log scale)")
+    else:
+        ax.set_ylabel(analysis.unit)
+    ax.set_xlabel("publication date")
     ax.legend(fontsize=7, loc="upper left")
     ax.set_title(analysis.title, fontsize=10)
-    return _svg(fig, "trend")
+    peers: list[str] = []
+    labels = list(analysis.labels) if analysis.labels is not None else []
+    if highlight_year is not None and highlight_value is not None and len(labels) == len(analysis.values):
+        idx = nearest_labelled(
+            analysis.years, analysis.values, labels, highlight_year, highlight_value, PEERS, exclude=[highlight_label]
+        )
+        peers = [str(labels[i]) for i in idx]
+        ax.scatter(
+            analysis.years[idx],
+            np.asarray(analysis.values)[idx],
+            s=18,
+            color="#f28e2b",
+            zorder=4,
+            label="nearest models, labelled",
+        )
+        ax.legend(fontsize=7, loc="lower right")
+        star = ax.annotate(
+            highlight_label,
+            (highlight_year, highlight_value),
+            xytext=(-6, 6),
+            textcoords="offset points",
+            ha="right",
+            fontsize=8,
+            color="#d62728",
+            fontweight="bold",
+            zorder=6,
+        )
+        fig.canvas.draw()
+        annotate_points(
+            fig,
+            ax,
+            analysis.years,
+            analysis.values,
+            labels,
+            idx,
+            avoid=[star.get_window_extent(fig.canvas.get_renderer())],
+        )
+        for text in ax.texts:  # each peer's label is findable in the SVG: <g id="peer-NAME">
+            if text.get_text() in peers:
+                text.set_gid(f"peer-{_slug(text.get_text())}")
+        star.set_gid(f"estimate-{_slug(highlight_label)}")
+    alt = f"{analysis.title} by publication date, with the fitted trend"
+    if peers:
+        alt += f"; {highlight_label} and its nearest models labelled: {', '.join(peers)}"
+    return _svg(fig, "trend", alt), peers
 
 
 @dataclass
@@ -181,11 +378,7 @@ def build_report(
         next(iter(est.sensitivity), None),
     )
     sens_rows = est.sensitivity.get(sens_key, []) if sens_key else []
-    sections["sensitivity"] = {
-        "method": sens_key,
-        "rows": sens_rows,
-        "svg": sensitivity_svg(sens_rows) if sens_rows else "",
-    }
+    sections["sensitivity"] = _sensitivity_section(est, sens_key, sens_rows)
 
     # hardware comparison
     params = est.central.get("params") or _input_median(est, "params") or 175e9
@@ -208,11 +401,16 @@ def build_report(
 
     outputs = []
     for key, s in est.outputs().items():
-        outputs.append(
-            {"name": key, "label": OUTPUT_LABELS.get(key, key), "summary": s, "central": est.central.get(key)}
-        )
+        outputs.append({"name": key, "label": label(key), "summary": s, "central": est.central.get(key)})
+    inputs = []
+    for r in est.inputs:
+        shown, raw = source_text(r.name, r.source)
+        inputs.append({"r": r, "d": r.to_dict(), "label": label(r.name), "source": shown, "source_key": raw})
     html = env.get_template("report.html.j2").render(
         est=est,
+        headline=headline(est, adhoc=name is None),
+        row=data_row(est, name, db),
+        inputs=inputs,
         outputs=outputs,
         sections=sections,
         version=__version__,
@@ -220,6 +418,21 @@ def build_report(
         title=f"flopcast report: {est.name}",
     )
     return html
+
+
+def _sensitivity_section(est, key: str | None, rows) -> dict[str, Any]:
+    from flopcast.methods import COST_METHODS
+    from flopcast.uncertainty.tornado import swings
+
+    method = key.split(".", 1)[1] if key and key.startswith("cost_usd.") else None
+    out: dict[str, Any] = {"method": label(key) if key else "", "rows": rows, "swings": [], "svg": ""}
+    s = est.cost_usd.get(method) if method else None
+    if method is None or s is None or not rows or s.is_point:
+        return out
+    title = COST_METHODS[method].title if method in COST_METHODS else method
+    sw = swings(rows, s.median, s.p5, s.p95, min_share=TORNADO_MIN_SHARE)[:TORNADO_MAX_ROWS]
+    out.update(swings=sw, title=title, median=s.median, svg=tornado_svg(sw, s.median, title) if sw else "")
+    return out
 
 
 def _input_median(est, name: str):
@@ -300,8 +513,10 @@ def _trend_section(est, name, db, seed: int) -> Section:
     residual = None
     if year is not None and value is not None:
         residual = value / float(t.fit.predict(year)["median"])
+    svg, peers = trend_svg(t, year, value, est.name)
     sec.data = {
-        "svg": trend_svg(t, year, value, est.name),
+        "svg": svg,
+        "peers": peers,
         "t": t,
         "residual": residual,
         "year": year,

@@ -76,15 +76,24 @@ def _label_indices(values: np.ndarray, labels, label_top: int) -> list[int]:
 _LABEL_OFFSETS_PT = ((4, 4), (4, -11), (-4, 4), (-4, -11), (4, 14), (4, -21), (-4, 14), (-4, -21))
 
 
-def _annotate(fig, ax, years, vals, labels, indices) -> None:
-    """Label points, trying a few offsets so that labels do not overlap each other."""
+#: more places to try, further out, where the labelled points crowd (the report's peers)
+_WIDE_OFFSETS_PT = (
+    *_LABEL_OFFSETS_PT,
+    *((dx, dy) for dy in (24, -31, 34, -41, 44, -51) for dx in (4, -4, 24, -24)),
+)
+
+
+def _annotate(fig, ax, years, vals, labels, indices, avoid=(), offsets=_LABEL_OFFSETS_PT) -> None:
+    """Label points, trying a few offsets so that labels do not overlap each other (nor ``avoid``'s boxes)."""
     if not indices:
         return
+    from matplotlib.text import Text
+
     fig.canvas.draw()  # fixes the layout so that text extents are final
     renderer = fig.canvas.get_renderer()
-    placed: list[Bbox] = []
+    placed: list[Bbox] = list(avoid)
     for i in sorted(indices, key=lambda k: years[k]):
-        for dx, dy in _LABEL_OFFSETS_PT:
+        for dx, dy in offsets:
             ann = ax.annotate(
                 str(labels[i]),
                 (years[i], vals[i]),
@@ -94,8 +103,10 @@ def _annotate(fig, ax, years, vals, labels, indices) -> None:
                 color="#222222",
                 zorder=4,
                 ha="left" if dx > 0 else "right",
+                arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.5} if abs(dy) > 20 else None,
             )
-            box = ann.get_window_extent(renderer)
+            # the text's own box (an Annotation's extent would include its leader line)
+            box = Text.get_window_extent(ann, renderer)
             if not any(box.overlaps(b) for b in placed):
                 placed.append(box)
                 break
@@ -110,7 +121,7 @@ def _annotate(fig, ax, years, vals, labels, indices) -> None:
                 color="#222222",
                 zorder=4,
             )
-            placed.append(ann.get_window_extent(renderer))
+            placed.append(Text.get_window_extent(ann, renderer))
 
 
 def _growth_text(fit) -> str:
@@ -559,3 +570,75 @@ def plot_forecast(result, path, *, path_label: str = "plot path") -> Path:
         kwargs = {"dpi": PNG_DPI} if fmt == "png" else {"metadata": {"Date": None}}
         _save(fig, p, fmt, path_label, **kwargs)
     return p
+
+
+def draw_tornado(ax, rows, median: float, *, labels=None, value_format=None, xlabel: str = "") -> None:
+    """A tornado chart on ``ax``: one horizontal bar per :class:`~flopcast.uncertainty.tornado.SwingRow`
+    (largest swing on top) from the output with the input at its 5th percentile to the output with it at
+    its 95th, around a vertical line at ``median``; each bar is annotated with its two ends.
+
+    ``labels`` maps an input name to what people read (default: the name); ``value_format`` formats an
+    output value (default: ``format_usd``), on the bar ends and on the log-scale x ticks.
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    from flopcast.formatting import format_usd
+
+    fmt = value_format or format_usd
+    rows = list(rows)[::-1]  # barh draws bottom-up: the largest swing goes on top
+    names = [(labels or {}).get(r.input, r.input) for r in rows]
+    y = np.arange(len(rows))
+    for yi, r in zip(y, rows, strict=True):
+        left_low = r.at_input_p5 <= r.at_input_p95  # the input's low end gives the lower output
+        # each bar is findable in an SVG by its input: <g id="swing-INPUT-low"> and "-high"
+        low = ax.barh(yi, median - r.low, left=r.low, color="#4c78a8" if left_low else "#e45756", height=0.6)
+        high = ax.barh(yi, r.high - median, left=median, color="#e45756" if left_low else "#4c78a8", height=0.6)
+        low.patches[0].set_gid(f"swing-{r.input}-low")
+        high.patches[0].set_gid(f"swing-{r.input}-high")
+        ax.annotate(
+            fmt(r.low), (r.low, yi), xytext=(-3, 0), textcoords="offset points", ha="right", va="center", fontsize=7.5
+        )
+        ax.annotate(
+            fmt(r.high), (r.high, yi), xytext=(3, 0), textcoords="offset points", ha="left", va="center", fontsize=7.5
+        )
+    ax.axvline(median, color="#222222", linewidth=1)
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_xscale("log")
+    lo = min((r.low for r in rows), default=median)
+    hi = max((r.high for r in rows), default=median)
+    ax.set_xlim(lo / (hi / lo) ** 0.35 if hi > lo else lo / 2, hi * (hi / lo) ** 0.35 if hi > lo else hi * 2)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt(v)))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: ""))
+    ax.tick_params(axis="x", labelsize=8)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=8.5)
+    ax.grid(True, axis="x", which="major", alpha=0.3)
+
+
+def nearest_labelled(years, values, labels, year: float, value: float, k: int = 6, *, exclude=()) -> list[int]:
+    """The indices of the ``k`` labelled points nearest to (``year``, ``value``): distance in years and in
+    orders of magnitude of ``value`` (log10), one year counting as one order; ``exclude`` names to skip."""
+    years = np.asarray(years, dtype=float)
+    logv = np.log10(np.asarray(values, dtype=float))
+    skip = {str(e) for e in exclude}
+    idx = [i for i, lab in enumerate(labels) if lab is not None and str(lab).strip() and str(lab) not in skip]
+    if not idx or k <= 0:
+        return []
+    d = np.hypot(years[idx] - year, logv[idx] - np.log10(value))
+    order = np.argsort(d, kind="stable")[:k]
+    return [idx[int(j)] for j in order]
+
+
+def annotate_points(fig, ax, years, values, labels, indices, *, avoid=()) -> None:
+    """Label the points ``indices`` with their ``labels``, moving each label until it overlaps no other
+    label and none of the boxes ``avoid`` (display-space ``Bbox``, e.g. a highlighted point's label)."""
+    _annotate(
+        fig,
+        ax,
+        np.asarray(years, dtype=float),
+        np.asarray(values, dtype=float),
+        list(labels),
+        list(indices),
+        avoid,
+        _WIDE_OFFSETS_PT,
+    )

@@ -440,3 +440,43 @@ def histogram(samples: np.ndarray | None, bins: int = 60) -> dict[str, list[floa
         lo, hi = lo - 0.05, hi + 0.05
     counts, edges = np.histogram(lx, bins=bins, range=(lo, hi))
     return {"log10_edges": edges.tolist(), "counts": counts.tolist()}
+
+
+@dataclass(frozen=True)
+class CostSwing:
+    """One input's swing of a cost: the cost with that input at its 5th and at its 95th percentile, the others at
+    their medians, USD (``cost_at_p5_usd`` may exceed ``cost_at_p95_usd`` when the cost falls as the input rises)."""
+
+    input: str
+    cost_at_p5_usd: float
+    cost_at_p95_usd: float
+    share: float
+    rank_correlation: float
+    provenance: str
+
+    @property
+    def swing_usd(self) -> float:
+        return abs(self.cost_at_p95_usd - self.cost_at_p5_usd)
+
+
+def cost_swings(estimate: TrainingEstimate, method: str, min_share: float = 0.0) -> list[CostSwing]:
+    """The tornado of a cost: each uncertain input's swing in dollars, largest first (needs ``sensitivity=True``).
+
+    The rows of :func:`flopcast.uncertainty.tornado.swings` (the report's), from the cost's median and 90% interval
+    and its sensitivity ranking: for a product of lognormal factors, input i alone at its 5th (95th) percentile,
+    the others at their medians, gives median x (p95 / p5)^(-/+ sign_i sqrt(share_i) / 2). Each row carries the
+    input's provenance, so that a front-end can say which inputs are derived. Rows with a share below
+    ``min_share`` are left out.
+    """
+    from flopcast.uncertainty.tornado import swings
+
+    rows = estimate.sensitivity.get(f"cost_usd.{method}")
+    if not rows or method not in estimate.cost_usd:
+        return []
+    s = estimate.cost_usd[method]
+    provenance = {r.name: r.provenance for r in estimate.inputs}
+    sign = {r.input: r.rank_correlation for r in rows}
+    return [
+        CostSwing(w.input, w.at_input_p5, w.at_input_p95, w.share, sign[w.input], provenance.get(w.input, ""))
+        for w in swings(rows, s.median, s.p5, s.p95, min_share=min_share)
+    ]

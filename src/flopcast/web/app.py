@@ -61,8 +61,11 @@ def default_max_heavy() -> int:
 
 
 def _error(msg: str, status: int = 422) -> JSONResponse:
+    from flopcast.web.display import flag_field
+
     m = _FIELD.match(msg)
-    loc = ["body", (m.group(1) or m.group(2)).replace("-", "_")] if m else ["body"]
+    field = (m.group(1) or m.group(2)).replace("-", "_") if m else flag_field(msg)
+    loc = ["body", field] if field else ["body"]
     return JSONResponse({"detail": [{"loc": loc, "msg": msg, "type": "value_error"}]}, status_code=status)
 
 
@@ -146,13 +149,15 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        detail = []
+        from flopcast.web.display import request_errors
+
+        errors = []
         for e in exc.errors():
-            msg = e.get("msg", "")
             if e.get("type") == "json_invalid" and (ctx := e.get("ctx") or {}).get("error"):
-                msg = f"{msg}: {ctx['error']}"
-            detail.append({"loc": list(e.get("loc", ())), "msg": msg, "type": e.get("type", "")})
-        return JSONResponse({"detail": detail}, status_code=422)
+                e = {**e, "loc": list(e.get("loc", ()))[:1], "msg": f"{e.get('msg', '')}: {ctx['error']}"}
+            errors.append(e)
+        # one entry per field, in the CLI's words ("params=-5 must be > 0"), the field in loc
+        return JSONResponse({"detail": request_errors(errors)}, status_code=422)
 
     async def http_error(request: Request, exc: Exception):
         # the HTTP errors the router, the static files and FastAPI's body parsing raise (registered by status, so
@@ -277,13 +282,18 @@ def create_app(
             raise InvalidInputError(f"params={params:g} is outside (0, 1e16)")
         if len(a) > 100 or len(b) > 100:
             raise InvalidInputError("a chip name is at most 100 characters")
-        return hardware_comparison(a, b, params=params).to_dict()
+        from flopcast.web.display import compare_display
+
+        out = hardware_comparison(a, b, params=params).to_dict()
+        out["display"] = compare_display(out)
+        return out
 
     heavy_responses = _responses(413, 415, 421, 422, 503)
     json_only = [Depends(_json_body)]
 
     def run_estimate(req: TrainingRequest) -> dict:
-        from flopcast.service import training_estimate
+        from flopcast.service import cost_swings, training_estimate
+        from flopcast.web.display import estimate_display, log_ticks
 
         money_fields = ("depreciation", "depreciation_years", "cost_of_capital", "grid")
         fields = req.model_dump(exclude={"model", "samples", "seed", "sensitivity", *money_fields}, exclude_none=True)
@@ -299,6 +309,9 @@ def create_app(
         )
         out = est.to_dict()
         out["histograms"] = {m: histogram(s.samples) for m, s in est.cost_usd.items()}
+        swings = {m: cost_swings(est, m, min_share=0.005) for m in est.cost_usd} if req.sensitivity else {}
+        out["display"] = estimate_display(est, swings)
+        out["display"]["histogram_ticks"] = log_ticks(out["histograms"])
         return out
 
     @app.post(
@@ -314,6 +327,7 @@ def create_app(
         import math
 
         from flopcast.service import deployment_estimate
+        from flopcast.web.display import deploy_display, log_ticks
 
         loads = [k for k in ("scenario", "tokens_per_day", "requests_per_s") if getattr(req, k) is not None]
         if len(loads) != 1:
@@ -325,6 +339,8 @@ def create_app(
         est = deployment_estimate(req.model, **fields)
         out = est.to_dict()
         out["histograms"] = {"usd_per_million_tokens": histogram(est.usd_per_million_tokens.samples)}
+        out["display"] = deploy_display(out)
+        out["display"]["histogram_ticks"] = log_ticks(out["histograms"])
         return out
 
     @app.post(
@@ -338,6 +354,7 @@ def create_app(
 
     def run_trend(req: TrendRequest) -> dict:
         from flopcast.service import trend_analysis
+        from flopcast.web.display import trend_display
 
         if req.since is not None and req.until is not None and req.since > req.until:
             raise InvalidInputError(f"since={req.since} is after until={req.until}")
@@ -361,6 +378,7 @@ def create_app(
             points=t.points(),
             band=t.band,
         )
+        out["display"] = trend_display(out)
         return out
 
     @app.post(
