@@ -405,19 +405,33 @@ def costs(
 # ----------------------------------------------------------------------------- one training run
 
 
-class Estimate:
-    """One training run's estimate (:class:`flopcast.pipeline.TrainingEstimate`, ``.result``): compute, chip-hours,
-    time, memory, each cost method, power and emissions, each a Summary (median, mean, p5, p95, unit), with every
-    input's provenance and source. Every field of the TrainingEstimate reads through (``.inputs``,
-    ``.peak_power_w``, ``.development``...); ``.to_dict()`` is ``flopcast estimate --json``."""
+class _Wrapped:
+    """A typed result of the notebook API around the service's result (``.result``): every field of that result
+    reads through, ``to_dict()`` is the CLI's ``--json``."""
 
-    def __init__(self, result: TrainingEstimate) -> None:
+    def __init__(self, result: Any) -> None:
         self.result = result
 
     def __getattr__(self, name: str) -> Any:
         if name == "result":  # not yet set (copy, pickle): no recursion
             raise AttributeError(name)
         return getattr(self.result, name)
+
+    @property
+    def notes(self) -> list[str]:
+        return self.result.notes
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.result.to_dict()
+
+
+class Estimate(_Wrapped):
+    """One training run's estimate (:class:`flopcast.pipeline.TrainingEstimate`, ``.result``): compute, chip-hours,
+    time, memory, each cost method, power and emissions, each a Summary (median, mean, p5, p95, unit), with every
+    input's provenance and source. Every field of the TrainingEstimate reads through (``.inputs``,
+    ``.peak_power_w``, ``.development``...); ``.to_dict()`` is ``flopcast estimate --json``."""
+
+    result: TrainingEstimate
 
     @property
     def name(self) -> str:
@@ -437,15 +451,8 @@ class Estimate:
         return self.result.cost_usd
 
     @property
-    def notes(self) -> list[str]:
-        return self.result.notes
-
-    @property
     def warnings(self) -> list[str]:
         return self.result.warnings
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.result.to_dict()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per output (index: its key): label, unit, median, mean, p5, p95, central value."""
@@ -617,19 +624,13 @@ def estimate(
 # ----------------------------------------------------------------------------- serving
 
 
-class Deployment:
+class Deployment(_Wrapped):
     """Serving a model for a load (:class:`flopcast.serving.DeploymentEstimate`, ``.result``): the cheapest
     configuration within the latency targets, its throughput, latency, fleet and dollars, each a Summary. Every
     field of the DeploymentEstimate reads through (``.plan``, ``.inputs``, ``.configuration``...);
     ``.to_dict()`` is ``flopcast deploy --json``."""
 
-    def __init__(self, result: DeploymentEstimate) -> None:
-        self.result = result
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "result":
-            raise AttributeError(name)
-        return getattr(self.result, name)
+    result: DeploymentEstimate
 
     @property
     def usd_per_million_tokens(self) -> Summary:
@@ -639,15 +640,8 @@ class Deployment:
     def usd_total(self) -> Summary:
         return self.result.usd_total
 
-    @property
-    def notes(self) -> list[str]:
-        return self.result.notes
-
     def outputs(self) -> dict[str, Summary]:
         return self.result.outputs()
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.result.to_dict()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per output (index: its key): label, unit, median, mean, p5, p95."""
@@ -833,26 +827,17 @@ _COMPARED = (
 )
 
 
-class Comparison:
+class Comparison(_Wrapped):
     """Chip ``b`` against chip ``a`` at one date (:class:`flopcast.comparison.HardwareComparison`, ``.result``),
     for the model of ``params`` parameters whose training state (16 bytes a parameter) must fit; every ratio is
     b / a. ``.to_dict()`` is ``flopcast hardware compare --json``."""
 
-    def __init__(self, result: HardwareComparison) -> None:
-        self.result = result
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "result":
-            raise AttributeError(name)
-        return getattr(self.result, name)
+    result: HardwareComparison
 
     @property
     def params(self) -> float:
         """The parameters of the model whose training state must fit (as given)."""
         return self.result.params
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.result.to_dict()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per quantity (index: its key): label, unit, a, b and b / a."""
@@ -942,13 +927,12 @@ def compare(
 # ----------------------------------------------------------------------------- forecasts
 
 
-class Forecast:
+class Forecast(_Wrapped):
     """A forecast of the largest training run of each year, or of the top-N frontier's trend
     (:class:`flopcast.service.FrontierForecast`, ``.result``): each year's median and 90% interval, the chance of
     passing each threshold, and the assumptions. ``.to_dict()`` is ``flopcast forecast --json``."""
 
-    def __init__(self, result: FrontierForecast) -> None:
-        self.result = result
+    result: FrontierForecast
 
     @property
     def years(self) -> list[Any]:
@@ -961,9 +945,6 @@ class Forecast:
     @property
     def notes(self) -> list[str]:
         return self.result.forecast.notes
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.result.to_dict()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per year (index): median, p5, p95 (in ``unit``), and ``p_exceeds <threshold>`` per threshold."""
