@@ -74,8 +74,9 @@ def forecast_cmd(
     quiet: opt.Quiet = False,
     as_json: opt.Json = False,
 ) -> None:
-    """The largest training run's cost, compute, power or chips each year, with its interval and the chance
-    of passing each threshold: a Monte Carlo over compute growth, price-performance, utilization and duration."""
+    """The largest training run's cost, compute, power or chips each year, with the chance of passing each threshold.
+
+    A Monte Carlo over compute growth, price-performance, utilization and duration, fitted on the frontier runs."""
     from flopcast.cli.parse import parse_number
     from flopcast.service import frontier_forecast
 
@@ -134,7 +135,12 @@ def _print(result: Any, metric: str, wide: bool = False) -> None:
     fc, unit = result.forecast, _UNIT_OF[metric]
     con = _console()
     what = "largest run" if fc.target == "largest" else "top-frontier trend"
-    title = f"{metric.capitalize()} of the {what}" + (f" ({result.assumptions['dollars']})" if metric == "cost" else "")
+    dollars = result.assumptions["dollars"]
+    if dollars.startswith("nominal"):
+        dollars = (
+            "nominal USD of each year"  # the fitted runs are in their own months' dollars, the forecast in its year's
+        )
+    title = f"{metric.capitalize()} of the {what}" + (f" ({dollars})" if metric == "cost" else "")
     t = Table(title=title, title_justify="left")
     t.add_column("year", no_wrap=True)
     t.add_column("median", justify="right", no_wrap=True)
