@@ -194,7 +194,7 @@ def test_deploy_one_number_one_row(days, capsys, monkeypatch):
     )
     rows = [ln.split("│")[1].strip() for ln in out.splitlines() if ln.startswith("│")]
     if days == "1":
-        assert "$ over 1 day (a day)" in rows and "$ a day" not in rows and "$ a year" in rows
+        assert "$ over 1 day" in rows and "$ a day" not in rows and "$ a year" in rows
     else:
         assert "$ over 365 days (a year)" in rows and "$ a year" not in rows and "$ a day" in rows
     assert "1 instances" not in out and "over 1 days" not in out
@@ -281,3 +281,20 @@ def test_wide_lists_sources_with_urls_whole(capsys, monkeypatch):
     assert url in out.split()
     compact = _at(80, ["estimate", "gpt-3", "--samples", "500"], capsys, monkeypatch)
     assert "images.nvidia.com" not in compact and "--wide adds each one's source" in compact
+
+
+def test_deployment_rows_are_one_rule_for_every_front_end():
+    # formatting.deployment_rows decides the serving rows of the CLI, the web page and the report alike
+    from flopcast.formatting import deployment_rows
+
+    keys = ["instances", "usd_per_day", "usd_per_year", "usd_total"]
+    assert deployment_rows(keys, 365) == [
+        ("instances", "Instances"),
+        ("usd_per_day", "$ a day"),
+        ("usd_total", "$ over 365 days (a year)"),
+    ]
+    assert [k for k, _ in deployment_rows(keys, 1)] == ["instances", "usd_per_year", "usd_total"]
+    assert dict(deployment_rows(keys, 1))["usd_total"] == "$ over 1 day"
+    assert deployment_rows(keys, 30)[-1] == ("usd_total", "$ over 30 days") and len(deployment_rows(keys, 30)) == 4
+    # without a total, nothing is left out
+    assert [k for k, _ in deployment_rows(["usd_per_day", "usd_per_year"], 365)] == ["usd_per_day", "usd_per_year"]

@@ -46,6 +46,7 @@ from flopcast.formatting import (
     label,
     plural,
 )
+from flopcast.service import DEFAULT_EXPERIMENTS
 
 if TYPE_CHECKING:
     from flopcast.comparison import HardwareComparison
@@ -556,7 +557,7 @@ def estimate(
     depreciation_years: float | None = None,
     cost_of_capital: float = 0.0,
     grid: str | float | None = None,
-    experiments: str | None = "per-model",
+    experiments: str | None = DEFAULT_EXPERIMENTS,
     staff_share: QuantityInput = None,
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,

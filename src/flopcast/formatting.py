@@ -184,6 +184,25 @@ def deployment_label(key: str, duration_days: float | None = None) -> str:
     return LABELS.get(key) or label(key)
 
 
+def deployment_rows(keys, duration_days: float | None = None) -> list[tuple[str, str]]:
+    """``(key, label)`` of the serving outputs to show, one row a number, in the order of ``keys``.
+
+    Over a year (365.25 +- 1 days) the total is the year's: it is labelled "$ over 365 days (a year)" and
+    "$ a year" is left out; over one day the total, "$ over 1 day", is "$ a day", which is left out the same way.
+    Every front-end (CLI, web, report) shows the rows this gives."""
+    d = duration_days
+    same = {"usd_per_year": d is not None and abs(d - 365.25) <= 1, "usd_per_day": d == 1}
+    rows = []
+    for k in keys:
+        if same.get(k) and "usd_total" in keys:
+            continue
+        name = deployment_label(k, d)
+        if k == "usd_total" and same["usd_per_year"]:
+            name += " (a year)"
+        rows.append((k, name))
+    return rows
+
+
 def format_sci(x: float, digits: int = 2) -> str:
     """``3.1e23`` style; small magnitudes in plain notation."""
     if x is None or (isinstance(x, float) and math.isnan(x)):

@@ -842,24 +842,16 @@ def _print_deployment(est: Any, frontier: bool, wide: bool = False) -> None:
     from rich.table import Table
 
     from flopcast.cli.parse import print_table
-    from flopcast.formatting import deployment_label, format_bytes, format_range, format_value, plural
+    from flopcast.formatting import deployment_rows, format_bytes, format_range, format_value, plural
 
     con = _console()
     t = Table(title=f"Serving {est.model}: {est.configuration}" + (f" ({est.scenario})" if est.scenario else ""))
     t.add_column("quantity")
     t.add_column("median", justify="right", no_wrap=True)
     t.add_column("90% CI", no_wrap=True)
-    days = est.duration_days
-    # one number, one row: the total over a year is "$ a year", over one day "$ a day"
-    same = {"usd_per_year": days is not None and abs(days - 365.25) <= 1, "usd_per_day": days == 1}
-    for k, s in est.outputs().items():
-        if same.get(k):
-            continue
-        name = deployment_label(k, days)
-        if k == "usd_total" and same["usd_per_year"]:
-            name += " (a year)"
-        elif k == "usd_total" and same["usd_per_day"]:
-            name += " (a day)"
+    outputs = est.outputs()
+    for k, name in deployment_rows(list(outputs), est.duration_days):  # one number, one row
+        s = outputs[k]
         t.add_row(name, format_value(s.median, s.unit), "" if s.is_point else format_range(s.p5, s.p95, s.unit))
     print_table(con, t)
     con.print(

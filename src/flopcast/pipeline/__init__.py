@@ -37,6 +37,7 @@ from flopcast.defaults import (
     DEFAULT_SEED,
 )
 from flopcast.errors import FlopcastError, InvalidInputError
+from flopcast.methods import DEFAULT_EXPERIMENTS
 from flopcast.pipeline.draws import Draws
 from flopcast.pipeline.evaluate import evaluate
 from flopcast.pipeline.resolve import resolve
@@ -173,7 +174,7 @@ def estimate(
     depreciation_years: float | None = None,
     cost_of_capital: float = 0.0,
     grid: str | float | None = None,
-    experiments: str | None = "per-model",
+    experiments: str | None = DEFAULT_EXPERIMENTS,
     staff_share: float | Distribution | None = None,
     **run: Any,
 ) -> TrainingEstimate:

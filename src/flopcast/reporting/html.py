@@ -48,7 +48,7 @@ def _jinja():
         sci=F.format_sci,
         summary=F.format_summary,
         pct=lambda x: f"{x:.0%}" if x is not None else "-",
-        deploy_label=F.deployment_label,
+        deploy_rows=F.deployment_rows,
         label=F.label,
         plural=lambda n, word: F.plural(int(n), word),
         input_value=input_value,

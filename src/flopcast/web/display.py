@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from flopcast.formatting import (
-    deployment_label,
+    deployment_rows,
     format_count,
     format_display,
     format_sci,
@@ -303,23 +303,27 @@ _DEPLOY_UNITS = {
 def deploy_display(out: dict) -> dict:
     rows = []
     days = out.get("duration_days")
-    for key in (
-        "tokens_per_s_per_instance",
-        "time_per_output_token_s",
-        "time_to_first_token_s",
-        "tokens_per_day",
-        "prompt_tokens_per_day",
-        "instances",
-        "prefill_instances",
-        "fleet_load_factor",
-        "usd_per_million_tokens",
-        "usd_per_million_output_tokens",
-        "usd_per_day",
-        "usd_total" if days not in (None, 365, 365.0) else "usd_per_year",
-    ):
-        s = out.get(key)
-        if not isinstance(s, dict) or "median" not in s:
-            continue
+    shown = [
+        k
+        for k in (
+            "tokens_per_s_per_instance",
+            "time_per_output_token_s",
+            "time_to_first_token_s",
+            "tokens_per_day",
+            "prompt_tokens_per_day",
+            "instances",
+            "prefill_instances",
+            "fleet_load_factor",
+            "usd_per_million_tokens",
+            "usd_per_million_output_tokens",
+            "usd_per_day",
+            "usd_per_year",
+            "usd_total",
+        )
+        if isinstance(out.get(k), dict) and "median" in out[k]
+    ]
+    for key, name in deployment_rows(shown, days):  # one number, one row, as the CLI and the report show it
+        s = out[key]
         unit = "USD" if key.startswith("usd") else "s" if key.endswith("_s") else _DEPLOY_UNITS.get(key, "")
         point = s["p5"] == s["p95"]
         if unit == "instances":  # whole instances: "1 instance", "1 to 2 instances"
@@ -331,7 +335,7 @@ def deploy_display(out: dict) -> dict:
         else:
             text = format_display(s["median"], unit)
             interval = "" if point else f"{format_display(s['p5'], unit)}{DASH}{format_display(s['p95'], unit)}"
-        rows.append({"key": key, "label": deployment_label(key, days), "median": text, "interval": interval})
+        rows.append({"key": key, "label": name, "median": text, "interval": interval})
     plan = out.get("plan") or {}
     texts = {
         "request": f"requests of {round(out.get('prompt_tokens') or 0):,} prompt and "
