@@ -404,6 +404,17 @@ def test_the_docs_quote_the_forecast(cottier, db):
     )
     m = cottier.date_moves["compute"]
     assert f"{m['low']['median_year']:.2f} or {m['high']['median_year']:.2f}" in doc
+    capped_run = frontier_forecast("compute", until=2034, thresholds=[1e29], caps=["all"], db=db).forecast
+    last = capped_run.years[-1]
+    assert (
+        f"compute passes 1e29 FLOP at the median in {capped_run.crossings['1e29']['median']:.2f} and levels off "
+        f"near {last.median:.1e}".replace("e+", "e")
+        in doc.replace("\n  ", " ")
+    )
+    assert f"({last.p_exceeds['1e29']:.0%} chance above 1e29 by 2034)" in doc.replace("\n  ", " ")
+    gw = frontier_forecast("power", until=2030, thresholds=[1e9], db=db, samples=10_000).forecast.crossings["1e9"]
+    mega = frontier_forecast("chips", until=2030, thresholds=[1e6], db=db).forecast.crossings["1e6"]
+    assert f"its power passes 1 GW in {gw['median']:.1f} and its chips a million in {mega['median']:.1f}" in doc
     everything = frontier_forecast("cost", until=2032, thresholds=[1e9, 1e10], db=db)
     ce = everything.forecast.crossings
     assert f"passes $1B at the median in {ce['1e9']['median']:.1f} and\n  $10B in {ce['1e10']['median']:.1f}" in doc

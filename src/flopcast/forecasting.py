@@ -51,6 +51,7 @@ __all__ = [
     "exceedance",
     "first_year_at_least",
     "lines_at_anchor",
+    "log10_draws",
     "metric_log10",
     "variance_shares",
     "yearly_max_residuals",
@@ -70,6 +71,15 @@ METRICS: dict[str, tuple[float, dict[str, int]]] = {
     ),
 }
 SOURCES = ("regression", "measurement", "largest run", "subjective")
+
+
+def log10_draws(low: float, high: float, samples: int, rng: np.random.Generator) -> np.ndarray:
+    """log10 of ``samples`` draws from the lognormal whose 90% interval is ``low``-``high``
+    (:func:`flopcast.uncertainty.ci`; every draw is ``low`` when ``low == high``)."""
+    from flopcast.uncertainty import ci
+
+    dist = ci(low, high, kind="lognormal")
+    return np.log10(np.broadcast_to(dist.ppf(rng.random(samples)), (samples,)).astype(float))
 
 
 def component_values(

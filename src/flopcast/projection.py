@@ -26,6 +26,7 @@ from flopcast.forecasting import (
     exceedance,
     first_year_at_least,
     lines_at_anchor,
+    log10_draws,
     metric_log10,
     variance_shares,
     yearly_max_residuals,
@@ -71,8 +72,7 @@ class Prior:
 
     def draws_oom_per_year(self, samples: int, rng: np.random.Generator) -> np.ndarray:
         """Growth in OOM a year: normal in log10 with the interval as its 5th and 95th percentiles."""
-        lo, hi = math.log10(self.low), math.log10(self.high)
-        return rng.normal((lo + hi) / 2, (hi - lo) / (2 * 1.6448536269514722), size=samples)
+        return log10_draws(self.low, self.high, samples, rng)
 
 
 @dataclass
@@ -274,11 +274,11 @@ def project(
         anchor_c = c_lvl + (off0 if largest else 0.0) + c_level  # each sample's own start (feasible)
         cap_draw = np.full(samples, np.inf)
         for name, (value, low, high) in caps.items():
-            if low is None or high is None:
-                draw = np.full(samples, math.log10(value))
-            else:
-                lo, hi = math.log10(low), math.log10(high)
-                draw = rng.normal((lo + hi) / 2, (hi - lo) / (2 * 1.6448536269514722), size=samples)
+            draw = (
+                log10_draws(value, value, samples, rng)
+                if low is None or high is None
+                else log10_draws(low, high, samples, rng)
+            )
             cap_draw = np.minimum(cap_draw, draw)
             cap_rows.append({"name": name, "value_flop": value, "low_flop": low, "high_flop": high, "year": cap_year})
         path = cap_path_log10(ts[:, None], cap_year, cap_draw[None, :], t0, anchor_c[None, :])
