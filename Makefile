@@ -21,7 +21,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	@echo "flopcast: installing flopcast and its core libraries (numpy, scipy, pandas, typer, rich, pydantic...) into $(VENV)"
+	@echo "flopcast: installing flopcast and its core libraries (numpy, scipy, pandas, typer, rich, platformdirs) into $(VENV)"
 	$(PIP) -e . | { grep -E '^(Collecting|Successfully)' || true; }
 	touch $@
 

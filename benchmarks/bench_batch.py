@@ -1,4 +1,4 @@
-"""`flopcast costs` over the whole embedded database: every model, three methods, 10,000 Sobol samples each.
+"""`flopcast costs` over the whole embedded database: every model, three methods, the default Sobol samples each.
 
 Times, in fresh processes, (a) the whole `flopcast costs --format csv --out FILE` command on all of this
 machine's cores and pinned to one core, and (b) in-process phases (imports, reading the database, estimating),

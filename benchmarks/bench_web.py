@@ -1,6 +1,7 @@
 """Web app and report: calculator latency, 50 concurrent requests, and the time to build a report.
 
-The server is `flopcast serve` in its own process (uvicorn, one worker), measured over loopback with httpx.
+The server is `flopcast serve` in its own process (uvicorn; the estimates in its worker processes, one per core, the
+default), measured over loopback with httpx.
 """
 
 from __future__ import annotations

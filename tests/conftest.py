@@ -36,10 +36,11 @@ def epoch_folder() -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
     """No test sees the user's pulled cache (it would change the default database), and the Sobol points the
-    tests make are kept in a folder of their own, not the user's cache."""
-    saved = {k: os.environ.get(k) for k in ("FLOPCAST_CACHE_DIR", "FLOPCAST_SOBOL_CACHE")}
+    tests make (and the help screens they keep) are kept in folders of their own, not the user's cache."""
+    saved = {k: os.environ.get(k) for k in ("FLOPCAST_CACHE_DIR", "FLOPCAST_SOBOL_CACHE", "FLOPCAST_HELP_CACHE")}
     os.environ["FLOPCAST_CACHE_DIR"] = str(tmp_path_factory.mktemp("flopcast-cache"))
     os.environ["FLOPCAST_SOBOL_CACHE"] = str(tmp_path_factory.mktemp("flopcast-sobol"))
+    os.environ["FLOPCAST_HELP_CACHE"] = str(tmp_path_factory.mktemp("flopcast-help"))
     yield
     for k, v in saved.items():
         if v is None:

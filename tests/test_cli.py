@@ -105,12 +105,11 @@ def test_days_and_year_dollars_flags(capsys, epoch_dir):
 
 def test_one_option_name_across_commands():
     # the dollar year is --year-dollars in every command that prices anything; --method takes the registry's names
-    import typer.main
 
-    from flopcast.cli.main import app
+    from flopcast.cli.app import tree
     from flopcast.methods import METHOD_CHOICES
 
-    click_app = typer.main.get_command(app)
+    click_app = tree()
     for name in ("estimate", "costs", "trend", "report"):
         opts = {o for p in click_app.commands[name].params for o in p.opts}
         assert "--year-dollars" in opts and "--year" not in opts, name

@@ -187,3 +187,14 @@ def test_estimate_cli_development(capsys):
         assert code == 2 and field in err and len(err.strip().splitlines()) == 1
     code, _, err = run(["estimate", "gpt-4", "--experiments", "zzz"], capsys)
     assert code == 2 and "experiments=" in err
+
+
+def test_the_default_seeds_block_seed_is_seedsequences():
+    """The development block's seed for the default seed is written out (no numpy.random at start-up); it is the
+    one SeedSequence derives."""
+    import numpy as np
+
+    from flopcast.pipeline import development
+
+    for seed, derived in development._BLOCK_SEEDS.items():
+        assert derived == int(np.random.SeedSequence([seed, development._BLOCK_KEY]).generate_state(1)[0])

@@ -216,6 +216,7 @@ def test_costs_out_in_a_folder_that_cannot_be_written(monkeypatch, tmp_path, cap
     ro.mkdir()
     deny_creating_in(monkeypatch, ro)
     monkeypatch.setattr(flopcast.service, "cost_table", _not_called)
+    monkeypatch.setattr(flopcast.service, "cost_stream", _not_called)
     out = ro / "x.csv"
     line = one_line_error(*run(["costs", "--format", "csv", "--out", str(out)], capsys))
     assert line == f"error: --out={str(out)!r}: cannot create a file in folder {str(ro)!r} (permission denied)"
@@ -229,6 +230,7 @@ def test_costs_out_in_a_folder_that_takes_no_files(monkeypatch, tmp_path, capsys
     procfs.mkdir()
     deny_creating_in(monkeypatch, procfs, errno.ENOENT)
     monkeypatch.setattr(flopcast.service, "cost_table", _not_called)
+    monkeypatch.setattr(flopcast.service, "cost_stream", _not_called)
     out = procfs / "x.csv"
     line = one_line_error(*run(["costs", "--out", str(out)], capsys))
     assert line == (
@@ -241,6 +243,7 @@ def test_costs_out_under_a_regular_file(monkeypatch, tmp_path, capsys):
     import flopcast.service
 
     monkeypatch.setattr(flopcast.service, "cost_table", _not_called)
+    monkeypatch.setattr(flopcast.service, "cost_stream", _not_called)
     (tmp_path / "file.txt").write_text("x")
     out = tmp_path / "file.txt" / "x.csv"
     line = one_line_error(*run(["costs", "--out", str(out)], capsys))
@@ -309,10 +312,15 @@ def test_a_full_device_is_one_line(tmp_path):
 
 def _small_costs(monkeypatch):
     """``costs`` with a stub table (the writer is under test, not the estimates)."""
+    import flopcast.reporting.output
     import flopcast.service
 
     result = SimpleNamespace(estimates=[1], source="stub", methods=(), rows=list, to_dict=lambda: {"x": 1})
     monkeypatch.setattr(flopcast.service, "cost_table", lambda **k: SimpleNamespace(result=result, reports=[]))
+    # costs --format csv|json streams (cost_stream, then batch_json_pieces): the same stub, streamed
+    stream = SimpleNamespace(count=1, source="stub", methods=())
+    monkeypatch.setattr(flopcast.service, "cost_stream", lambda form, **k: SimpleNamespace(stream=stream, reports=[]))
+    monkeypatch.setattr(flopcast.reporting.output, "batch_json_pieces", lambda s: iter([json.dumps({"x": 1})]))
 
 
 @pytest.mark.parametrize("out", ["-", "/dev/stdout"])
@@ -522,6 +530,12 @@ def test_costs_json_out_with_nan_writes_nothing(monkeypatch, tmp_path, capsys):
         estimates=[1], source="stub", methods=(), rows=list, to_dict=lambda: {"models": [{"chip_hours": math.nan}]}
     )
     monkeypatch.setattr(flopcast.service, "cost_table", lambda **k: SimpleNamespace(result=result, reports=[]))
+    from flopcast.reporting.output import NonFinite  # costs --format json streams: the same model, streamed
+
+    head = dict(source="stub", dollars="USD", samples=1, seed=0, sampling="sobol", methods=(), selection="")
+    models = [[NonFinite("chip_hours", math.nan)]]
+    stream = SimpleNamespace(skipped=[], count=0, chunks=lambda: iter(models), **head)
+    monkeypatch.setattr(flopcast.service, "cost_stream", lambda form, **k: SimpleNamespace(stream=stream, reports=[]))
     out = tmp_path / "c.json"
     line = one_line_error(*run(["costs", "--format", "json", "--out", str(out)], capsys))
     assert "at models[0].chip_hours; it is nan" in line

@@ -40,11 +40,10 @@ def test_web_schema_and_pages_take_the_registry():
 
 
 def test_cli_choices_come_from_the_registry():
-    import typer.main
 
-    from flopcast.cli.main import app
+    from flopcast.cli.app import tree
 
-    cmd = typer.main.get_command(app)
+    cmd = tree()
     for name, option in (("estimate", "method"), ("costs", "method"), ("trend", "cost_method")):
         param = next(p for p in cmd.commands[name].params if p.name == option)
         names = METHOD_CHOICES if option == "method" else METHOD_NAMES
@@ -53,13 +52,12 @@ def test_cli_choices_come_from_the_registry():
 
 def test_shared_options_have_one_default_everywhere():
     """One name per option across commands, with the same default: every CLI command and API body that takes a
-    shared option defaults it to service.DEFAULTS (10,000 sobol samples, seed 0, every method, 3-year cloud...)."""
-    import typer.main
+    shared option defaults it to service.DEFAULTS (8,192 sobol samples for 1%, seed 0, every method, 3-year cloud...)."""
 
-    from flopcast.cli.main import app
+    from flopcast.cli.app import tree
     from flopcast.service import DEFAULTS
 
-    assert DEFAULTS["samples"] == 10_000 and DEFAULTS["seed"] == 0 and DEFAULTS["sampling"] == "sobol"
+    assert DEFAULTS["samples"] == 8_192 and DEFAULTS["seed"] == 0 and DEFAULTS["sampling"] == "sobol"
     assert DEFAULTS["cost_method"] == "amortized" and DEFAULTS["cloud_tier"] == "3y" and DEFAULTS["method"] == "all"
 
     def commands(group, prefix=""):
@@ -70,7 +68,7 @@ def test_shared_options_have_one_default_everywhere():
                 yield f"{prefix}{name}", cmd
 
     checked = 0
-    for name, cmd in commands(typer.main.get_command(app)):
+    for name, cmd in commands(tree()):
         for p in cmd.params:
             if p.name in DEFAULTS and not (name == "mfu measure" and p.name == "seed"):
                 assert p.default == DEFAULTS[p.name], (name, p.name, p.default)

@@ -233,3 +233,17 @@ def test_sobol_points_are_cached_exactly(tmp_path, monkeypatch):
     assert np.array_equal(sampling.sobol_points(5, 6, 7), expected)
     monkeypatch.setenv("FLOPCAST_SOBOL_CACHE", "off")
     assert np.array_equal(sampling.sobol_points(5, 6, 7), expected)
+
+
+def test_the_sobol_cache_is_bounded(tmp_path, monkeypatch):
+    """Each write removes the least recently used Sobol files beyond the bound; a file just read is kept."""
+    from flopcast.uncertainty import sampling
+
+    monkeypatch.setenv(sampling.SOBOL_CACHE_ENV, str(tmp_path))
+    monkeypatch.setattr(sampling, "SOBOL_CACHE_MAX_BYTES", 3 * (2**8 * 2 * 8 + 128))  # about three files
+    first = sampling.sobol_points(2, 8, 1)
+    for seed in range(2, 6):
+        sampling.sobol_points(2, 8, seed)
+        np.testing.assert_array_equal(sampling.sobol_points(2, 8, 1), first)  # read: used last, so kept
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert len(names) == 3 and any("seed1-" in n for n in names) and any("seed5-" in n for n in names), names

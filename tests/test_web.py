@@ -431,7 +431,7 @@ def test_cost_swings_match_a_lognormal_product():
 
 
 def test_gpt3_tornado_on_the_embedded_snapshot(client):
-    """docs/web.md: GPT-3's amortized cost ($1.98M) swings most with the chip's purchase price ($1.03M-$3.82M, 88%
+    """docs/web.md: GPT-3's amortized cost ($1.98M) swings most with the chip's purchase price ($1.03M-$3.83M, 88%
     of the spread), then depreciation ($1.69M-$2.33M); the default 10,000 Sobol samples, seed 0. The same rows as
     the report's tornado (flopcast.uncertainty.tornado.swings)."""
     r = client.post("/api/estimate", json={"model": "gpt-3", "sensitivity": True}).json()
@@ -439,7 +439,7 @@ def test_gpt3_tornado_on_the_embedded_snapshot(client):
     first, second = t["rows"][:2]
     assert t["median_text"] == "$1.98M"
     assert (first["label"], first["low"], first["high"], first["share"]) == (
-        "Purchase price per chip", "$1.03M", "$3.82M", "88%")  # fmt: skip
+        "Purchase price per chip", "$1.03M", "$3.83M", "88%")  # fmt: skip
     assert (second["low"], second["high"]) == ("$1.69M", "$2.33M")
     # the closed form by hand: median x (p95 / p5)^(-/+ sqrt(share) / 2)
     s = r["cost_usd"]["amortized"]

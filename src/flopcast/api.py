@@ -992,7 +992,7 @@ def forecast(
     cost_method: str = "amortized",
     year_dollars: int | None = None,
     price_index: str | None = None,
-    samples: int = 10_000,
+    samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
     data: str | None = None,
     db: Database | None = None,

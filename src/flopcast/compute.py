@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flopcast.defaults import ATTENTION_CHOICES
+from flopcast.uncertainty.summary import median
 from flopcast.units import SECONDS_PER_HOUR, FloatOrArray, check_fraction, check_positive
 
 #: A disagreement larger than this factor between two compute estimates is flagged.
@@ -177,4 +178,4 @@ def disagreement_ratio(a: FloatOrArray, b: FloatOrArray) -> FloatOrArray:
 
 def disagrees(a: FloatOrArray, b: FloatOrArray, factor: float = DISAGREEMENT_FACTOR) -> bool:
     """True when the medians of two estimates differ by more than ``factor`` (3x)."""
-    return bool(disagreement_ratio(float(np.median(a)), float(np.median(b))) > factor)
+    return bool(disagreement_ratio(median(a), median(b)) > factor)

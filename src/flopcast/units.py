@@ -38,9 +38,18 @@ BYTES_PER_VALUE = {
 }
 
 
+def _distinct(arr: np.ndarray) -> np.ndarray:
+    """``arr`` without the repeats of a broadcast view: along an axis of stride 0 every slice is the same
+    memory, so checking one checks them all (a sample row shared by every model is checked once, not once a model).
+    """
+    if arr.ndim and 0 in arr.strides and arr.size > 1:
+        return arr[tuple(slice(0, 1) if st == 0 else slice(None) for st in arr.strides)]
+    return arr
+
+
 def check_positive(name: str, value: ArrayLike, *, allow_zero: bool = False, what: str = "") -> None:
     """Raise InvalidInputError unless every element of ``value`` is finite and > 0 (>= 0)."""
-    arr = np.asarray(value, dtype=float)
+    arr = _distinct(np.asarray(value, dtype=float))
     if arr.size == 0:
         return
     lo, hi = arr.min(), arr.max()  # two reductions, no temporary arrays; a NaN makes both NaN
@@ -59,7 +68,7 @@ def check_positive(name: str, value: ArrayLike, *, allow_zero: bool = False, wha
 
 def check_fraction(name: str, value: ArrayLike, *, what: str = "a fraction") -> None:
     """Raise InvalidInputError unless every element lies in (0, 1]."""
-    arr = np.asarray(value, dtype=float)
+    arr = _distinct(np.asarray(value, dtype=float))
     if arr.size == 0 or (arr.min() > 0 and arr.max() <= 1):  # the common case: two reductions, no temporaries
         return
     if np.isnan(arr).any():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from pathlib import Path
 
 from flopcast.catalogs._table import num, read_rows
 from flopcast.errors import CatalogError, UnknownNameError
@@ -110,3 +111,70 @@ def forecast_constant(name: str) -> Constant:
     if name not in table:
         raise UnknownNameError("forecast constant", name, table)
     return table[name]
+
+
+# -- the beta fits of the catalog's intervals, made once and stored ---------------------------
+
+#: the bundled files whose ``kind=beta`` constants have a stored fit and table
+BETA_CONSTANT_FILES = ("constants.csv", "diffusion_constants.csv", "forecast_constants.csv")
+#: the credibility of every catalog interval (``ci``'s default)
+CATALOG_CREDIBILITY = 0.9
+
+
+def beta_intervals() -> dict[tuple[float, float, float], list[str]]:
+    """Each distinct ``(low, high, credibility)`` of a ``kind=beta`` constant, with the constants that use it."""
+    out: dict[tuple[float, float, float], list[str]] = {}
+    for name in BETA_CONSTANT_FILES:
+        for c in read_constants(name).values():
+            if c.kind == "beta" and c.low is not None and c.high is not None and c.low < c.high:
+                out.setdefault((c.low, c.high, CATALOG_CREDIBILITY), []).append(c.name)
+    return out
+
+
+def write_beta_fits(folder: Path | None = None) -> tuple[Path, Path]:
+    """Fit every catalog beta interval and tabulate its inverse; write both files atomically.
+
+    ``beta_fits.csv`` holds ``low, high, credibility, a, b, constants`` (the shape from
+    :func:`flopcast.uncertainty.distributions.fit_beta`, scipy's root finder, with ``repr`` digits so it
+    reads back bit for bit) and ``beta_tables.npy`` one row ``a, b, y...`` per fit (the table of
+    :func:`flopcast.uncertainty.special.build_table`). ``folder`` defaults to the bundled data folder;
+    rerun this after adding or changing a ``kind=beta`` constant (``tests/test_special.py`` checks that
+    the stored files cover every one)::
+
+        python -c "from flopcast.catalogs.constants import write_beta_fits; write_beta_fits()"
+    """
+    import csv
+    import io
+    import os
+    import tempfile
+
+    import numpy as np
+
+    from flopcast.uncertainty import special
+    from flopcast.uncertainty.distributions import fit_beta
+
+    folder = Path(folder) if folder is not None else special.FITS_FILE.parent
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow([*special.FITS_COLUMNS, "constants"])
+    rows = []
+    for (lo, hi, cred), names in sorted(beta_intervals().items()):
+        a, b = fit_beta(lo, hi, cred)
+        writer.writerow([repr(lo), repr(hi), repr(cred), repr(a), repr(b), " ".join(names)])
+        rows.append(np.concatenate([[a, b], special.build_table(a, b)]))
+    tables = np.array(rows, dtype=np.float64).reshape(len(rows), special.N_NODES + 2)
+    fits_path, tables_path = folder / special.FITS_FILE.name, folder / special.TABLES_FILE.name
+    for path, write in (
+        (tables_path, lambda f: np.save(f, tables, allow_pickle=False)),
+        (fits_path, lambda f: f.write(text.getvalue().encode("utf-8"))),
+    ):
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+            os.chmod(tmp, 0o644)  # package data, readable by all (mkstemp makes 0600)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    return fits_path, tables_path

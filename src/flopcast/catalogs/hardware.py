@@ -9,12 +9,13 @@ curated row stands for (:meth:`HardwareCatalog.with_epoch_chips`).
 from __future__ import annotations
 
 import datetime as dt
-import statistics
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 
+from flopcast.catalogs._pickling import compact_state
 from flopcast.catalogs._table import date, norm, num, read_rows, split
 from flopcast.errors import AmbiguousNameError, CatalogError, InvalidInputError, UnknownHardwareError
 
@@ -80,6 +81,9 @@ class Hardware:
     notes: str = ""
     origin: str = field(default="bundled", compare=False)
 
+    #: pickles leave out the fields at their defaults (the parsed-database cache loads faster)
+    __getstate__ = compact_state
+
     @property
     def is_tpu(self) -> bool:
         return self.type.upper() == "TPU"
@@ -129,23 +133,41 @@ class HardwareCatalog:
 
     def __init__(self, rows: list[Hardware], label: str = "bundled"):
         self.label = label
-        self._rows: dict[str, Hardware] = {}
+        by_key: dict[str, Hardware] = {}
         for hw in rows:
-            self._rows[hw.key] = hw
+            by_key[hw.key] = hw
+        self._rows: Mapping[str, Hardware] = by_key
         self._median_tdp: dict[bool, float] = {}
         self._index()
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickled with each row packed on its own: a catalog loaded from the parsed-database cache
+        (:mod:`flopcast.datasets.parsed`) unpickles a row only when it is first used (an estimate uses one or
+        two of the 5,800 rows), and its name indexes as they are."""
+        import pickle
+
+        keys = list(self._rows)
+        parts = [pickle.dumps(self._rows[k], protocol=5) for k in keys]
+        where = dict(zip(keys, accumulate(map(len, parts)), strict=True))
+        by_norm = {n: tuple(ks) for n, ks in self._by_norm.items()}  # tuples load faster than sets
+        state = (by_norm, self._by_exact, self._family_default, self._by_family, self._median_tdp)
+        return _unpack_catalog, (self.label, b"".join(parts), where, state)
 
     def _index(self) -> None:
         self._by_norm: dict[str, set[str]] = {}
         self._by_exact: dict[str, str] = {}
         self._family_default: dict[str, str] = {}
+        by_family: dict[str, list[str]] = {}
         for hw in self._rows.values():
+            by_family.setdefault(hw.family, []).append(hw.key)
             for name in (hw.key, hw.name, *hw.aliases):
                 self._by_norm.setdefault(norm(name), set()).add(hw.key)
             for name in (hw.name, *hw.epoch_names):
                 self._by_exact.setdefault(_exact(name), hw.key)
             if hw.family_default:
                 self._family_default[hw.family] = hw.key
+        #: each family's keys, in the catalog's order
+        self._by_family: dict[str, tuple[str, ...]] = {f: tuple(ks) for f, ks in by_family.items()}
         # a curated row's Epoch names win over an Epoch row of the same name
         for hw in self._rows.values():
             if hw.origin != "epoch":
@@ -225,11 +247,8 @@ class HardwareCatalog:
         default = self.family_default(family)
         if default is not None and default.release_date and default.release_date <= when:
             return default
-        ok = [
-            h
-            for h in self
-            if h.family == family and h.release_date and h.release_date <= when and h.peak_for_cost() is not None
-        ]
+        rows = (self._rows[k] for k in self._by_family.get(family, ()))  # the family's rows, in the catalog's order
+        ok = [h for h in rows if h.release_date and h.release_date <= when and h.peak_for_cost() is not None]
         return max(ok, key=lambda h: (h.release_date, h.origin != "epoch")) if ok else None
 
     def match_names(self, names: Iterable[str]) -> tuple[Hardware | None, list[str]]:
@@ -256,6 +275,8 @@ class HardwareCatalog:
         """The median TDP of the costable TPUs (``tpu``) or other chips: the stand-in for a chip without one."""
         if tpu not in self._median_tdp:
             vals = [h.tdp_w for h in self if h.tdp_w and h.is_tpu == tpu and h.default_precision() is not None]
+            import statistics  # here: it imports fractions, decimal and random, ~4 ms of every command
+
             self._median_tdp[tpu] = float(statistics.median(vals)) if vals else 300.0
         return self._median_tdp[tpu]
 
@@ -279,6 +300,56 @@ class HardwareCatalog:
             keys.add(key)
             rows.append(hw if key == hw.key else replace(hw, key=key, family=key))
         return HardwareCatalog(rows, f"{self.label}+{label}")
+
+
+class _PackedRows(Mapping[str, Hardware]):
+    """A catalog's rows as pickled by :meth:`HardwareCatalog.__reduce__`: each unpickled when first asked for.
+    ``ends`` maps each key, in the catalog's order, to the end of its row's pickle in ``blob``."""
+
+    __slots__ = ("_blob", "_done", "_ends", "_starts")
+
+    def __init__(self, blob: bytes, ends: dict[str, int]):
+        self._blob = blob
+        self._ends = ends
+        self._starts: dict[str, int] | None = None
+        self._done: dict[str, Hardware] = {}
+
+    def __getitem__(self, key: str) -> Hardware:
+        hw = self._done.get(key)
+        if hw is None:
+            import pickle
+
+            end = self._ends[key]
+            if self._starts is None:
+                self._starts = dict(zip(self._ends, [0, *list(self._ends.values())[:-1]], strict=True))
+            hw = self._done[key] = pickle.loads(self._blob[self._starts[key] : end])
+        return hw
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ends
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ends)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+
+def _unpack_catalog(
+    label: str,
+    blob: bytes,
+    ends: dict[str, int],
+    state: tuple[
+        dict[str, tuple[str, ...]], dict[str, str], dict[str, str], dict[str, tuple[str, ...]], dict[bool, float]
+    ],
+) -> HardwareCatalog:
+    """The catalog that :meth:`HardwareCatalog.__reduce__` packed."""
+    cat = HardwareCatalog.__new__(HardwareCatalog)
+    cat.label = label
+    cat._rows = _PackedRows(blob, ends)
+    by_norm, cat._by_exact, cat._family_default, cat._by_family, cat._median_tdp = state
+    cat._by_norm = by_norm  # type: ignore[assignment]  # tuples where a built catalog has sets: both are only read
+    return cat
 
 
 def _exact(name: str) -> str:

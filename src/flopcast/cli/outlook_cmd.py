@@ -9,6 +9,7 @@ import typer
 from flopcast.cli import options as opt
 from flopcast.cli.parse import console as _console
 from flopcast.cli.parse import echo_json
+from flopcast.defaults import DEFAULT_SAMPLES
 from flopcast.errors import InvalidInputError
 
 _UNIT_OF = {"cost": "USD", "compute": "FLOP", "power": "W", "chips": "chips"}
@@ -66,7 +67,7 @@ def forecast_cmd(
     cost_method: opt.CostMethod = "amortized",
     year_dollars: opt.YearDollars = None,
     price_index: opt.PriceIndex = None,
-    samples: Annotated[int, typer.Option(help="Monte Carlo samples of the forecast.")] = 10_000,
+    samples: Annotated[int, typer.Option(help="Monte Carlo samples of the forecast.")] = DEFAULT_SAMPLES,
     seed: opt.Seed = 0,
     data: opt.Data = None,
     plot: Annotated[str | None, typer.Option(help="Write the chart to this PNG or SVG file.")] = None,

@@ -10,6 +10,9 @@ from flopcast.cli import options as opt
 from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_SEED
 from flopcast.errors import InvalidInputError
 
+#: the most worker processes ``serve --workers`` starts (each holds its own copy of the database)
+MAX_WORKERS = 64
+
 
 def report_cmd(
     name: Annotated[
@@ -80,10 +83,19 @@ def serve_cmd(
             help="Another Host header to answer (NAME or NAME:PORT), e.g. this machine's name on a network; repeatable.",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes that run the estimates (default: one per core this process may use); "
+            "1 runs them in the server's own process.",
+        ),
+    ] = None,
 ) -> None:
     """Run the local web app: calculators, hardware comparison, trend explorer and a JSON API under /api."""
     if not (1 <= port <= 65_535):
         raise InvalidInputError(f"--port={port} is outside 1..65,535")
+    if workers is not None and not (1 <= workers <= MAX_WORKERS):
+        raise InvalidInputError(f"--workers={workers} is outside 1..{MAX_WORKERS}")
     try:
         import uvicorn
     except ImportError:
@@ -91,13 +103,16 @@ def serve_cmd(
     from flopcast.service import serving_data_check
     from flopcast.web import create_app
     from flopcast.web.guards import is_loopback
+    from flopcast.web.workers import default_workers
 
     # read and check now: a missing folder, or one the trend explorer cannot use, fails before the server starts
     db = serving_data_check(data)
     allowed = _served_hosts(host, port, allow_host or [])
     typer.echo(f"flopcast: {len(db.records):,} models from {db.describe()}", err=True)
     typer.echo(f"flopcast: answering Host {', '.join(allowed)}", err=True)
-    app = create_app(data=data, allowed_hosts=allowed)
+    n = workers if workers is not None else default_workers()
+    typer.echo(f"flopcast: {'estimates in this process' if n == 1 else f'{n} worker processes'}", err=True)
+    app = create_app(data=data, allowed_hosts=allowed, workers=n)
     if not is_loopback(host):
         typer.echo(f"warning: binding {host} exposes the app beyond this machine", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info")

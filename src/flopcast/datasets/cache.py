@@ -12,10 +12,8 @@ removes debris of killed pulls. Downloading is :mod:`flopcast.datasets.pull`.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -82,13 +80,9 @@ def cache_dir() -> Path:
     env = os.environ.get(CACHE_ENV)
     if env:
         return Path(env).expanduser()
-    try:
-        from platformdirs import user_cache_dir
-    except ImportError:  # pragma: no cover - platformdirs is a dependency
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "flopcast"
-    else:
-        base = Path(user_cache_dir("flopcast"))
-    return base / "epoch"
+    from flopcast.paths import user_cache_dir
+
+    return Path(user_cache_dir()) / "epoch"
 
 
 def cached_path(kind_name: str, dest: Path | str | None = None) -> Path | None:
@@ -129,6 +123,8 @@ def _read_manifest(folder: Path, *, strict: bool) -> dict:
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
+    import tempfile  # here, not at the top: a command that only reads the cache does not need it
+
     tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then renamed or removed
         "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
     )
@@ -190,6 +186,8 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _sha256_of(path: Path) -> str:
+    import hashlib  # here, not at the top: a command that only reads the cache does not need it
+
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -17,6 +17,7 @@ Nothing here estimates anything; :mod:`flopcast.pipeline` does.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from collections.abc import Iterable
@@ -63,25 +64,43 @@ class Database:
     def describe(self) -> str:
         return self.source.describe(self.data_date)
 
+    if not TYPE_CHECKING:  # (hidden from mypy, which would otherwise accept any attribute of a Database)
+
+        def __getattr__(self, name: str) -> Any:
+            """``records`` of a database loaded from the parsed-database cache, unpacked when first used."""
+            packed = self.__dict__.get("_packed")
+            if name == "records" and packed is not None:
+                records = packed.all()
+                self.__dict__["records"] = records  # before the packed copy goes: another thread may be reading
+                self.__dict__.pop("_packed", None)
+                return records
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with each record packed on its own (see :class:`_PackedRecords`), and its name index."""
+        records = self.records
+        state = dict(self.__dict__)
+        state.pop("records", None)
+        state["_positions"] = self._positions
+        state["_packed"] = _PackedRecords(records)
+        return state
+
     @cached_property
-    def _index(self) -> dict[str, list[ModelRecord]]:
-        idx: dict[str, list[ModelRecord]] = {}
-        for r in self.records:
+    def _positions(self) -> tuple[dict[str, int], dict[str, int], dict[str, list[int]]]:
+        """Where each key, each name (its first row) and each normalized name or alias is in :attr:`records`."""
+        by_key: dict[str, int] = {}
+        by_name: dict[str, int] = {}
+        idx: dict[str, list[int]] = {}
+        for i, r in enumerate(self.records):
+            by_key[r.key] = i
+            by_name.setdefault(r.name, i)
             for n in {r.key, r.name, *r.aliases}:
-                idx.setdefault(_norm(n), []).append(r)
-        return idx
+                idx.setdefault(_norm(n), []).append(i)
+        return by_key, by_name, idx
 
-    @cached_property
-    def _by_key(self) -> dict[str, ModelRecord]:
-        return {r.key: r for r in self.records}
-
-    @cached_property
-    def _by_name(self) -> dict[str, ModelRecord]:
-        """The first record of each name (a repeated name's later rows are ``name (2)``...)."""
-        out: dict[str, ModelRecord] = {}
-        for r in self.records:
-            out.setdefault(r.name, r)
-        return out
+    def _record(self, i: int) -> ModelRecord:
+        packed = self.__dict__.get("_packed")
+        return packed[i] if packed is not None else self.records[i]
 
     def find(self, name: str) -> ModelRecord:
         """The record named ``name``: its key, its name, a curated alias, or the same up to case and punctuation.
@@ -92,11 +111,12 @@ class Database:
             raise InvalidInputError(
                 f"model={name!r} is empty; give a name such as 'gpt-3' (see `flopcast models list`)"
             )
-        if name in self._by_key:
-            return self._by_key[name]
-        if name in self._by_name:
-            return self._by_name[name]
-        hits = self._index.get(_norm(name), [])
+        by_key, by_name, index = self._positions
+        if name in by_key:
+            return self._record(by_key[name])
+        if name in by_name:
+            return self._record(by_name[name])
+        hits = [self._record(i) for i in index.get(_norm(name), [])]
         if hits:
             exact_key = [r for r in hits if _norm(r.key) == _norm(name)]
             return (exact_key or hits)[0]
@@ -108,6 +128,41 @@ class Database:
         from flopcast.datasets.imputation import Imputer
 
         return Imputer(self.records, self.hardware)
+
+
+class _PackedRecords:
+    """A database's records as the parsed-database cache stores them: each pickled on its own, unpickled when
+    first asked for (an estimate reads one or two of the 1,900 records; a batch reads them all, once)."""
+
+    __slots__ = ("_blob", "_done", "_ends")
+
+    def __init__(self, records: list[ModelRecord]):
+        import pickle
+        from itertools import accumulate
+
+        parts = [pickle.dumps(r, protocol=5) for r in records]
+        self._blob = b"".join(parts)
+        self._ends = list(accumulate(map(len, parts)))
+        self._done: dict[int, ModelRecord] = {}
+
+    def __getstate__(self) -> tuple[bytes, list[int]]:
+        return self._blob, self._ends
+
+    def __setstate__(self, state: tuple[bytes, list[int]]) -> None:
+        self._blob, self._ends = state
+        self._done = {}
+
+    def __getitem__(self, i: int) -> ModelRecord:
+        r = self._done.get(i)
+        if r is None:
+            import pickle
+
+            start = self._ends[i - 1] if i else 0
+            r = self._done[i] = pickle.loads(self._blob[start : self._ends[i]])
+        return r
+
+    def all(self) -> list[ModelRecord]:
+        return [self[i] for i in range(len(self._ends))]
 
 
 def _norm(name: str) -> str:
@@ -239,15 +294,24 @@ def _overlay(rec: ModelRecord, spec: ModelSpec, overlaid: bool) -> ModelRecord:
 
 
 def _build_records(
-    models: Iterable[EpochModel], file: str, curated: Iterable[ModelSpec]
+    models: Iterable[EpochModel], file: str, curated: Iterable[ModelSpec], newest: list[dt.date] | None = None
 ) -> tuple[list[ModelRecord], list[tuple[str, str, str]]]:
+    """The records of ``models`` (read once, as they come) with the curated rows applied, and the overlay's log.
+    ``newest`` receives the newest "Last modified" date of the models, when it is given and there is one."""
     seen: dict[str, int] = {}
-    records = []
+    records: list[ModelRecord] = []
+    by_name: dict[str, int] = {}  # the first row of each name
+    last: dt.date | None = None
     for m in models:
         n = seen.get(m.name, 0) + 1
         seen[m.name] = n
+        if n == 1:
+            by_name[m.name] = len(records)
+        if m.last_modified is not None and (last is None or m.last_modified > last):
+            last = m.last_modified
         records.append(_epoch_record(m, m.name if n == 1 else f"{m.name} ({n})", file))
-    by_name = {r.name: i for i, r in reversed(list(enumerate(records)))}
+    if newest is not None and last is not None:
+        newest.append(last)
     log = []
     for spec in curated:
         i = by_name.get(spec.epoch_name) if spec.epoch_name else None
@@ -261,11 +325,6 @@ def _build_records(
     return records, log
 
 
-def _newest_modified(models: Iterable[EpochModel]) -> str:
-    dates = [m.last_modified for m in models if m.last_modified is not None]
-    return max(dates).isoformat() if dates else ""
-
-
 _CACHE: dict[tuple, Database] = {}
 _LOCK = threading.Lock()
 
@@ -273,15 +332,22 @@ _LOCK = threading.Lock()
 def load_database(source: DataSource | str | None = None) -> Database:
     """The database of ``source`` (a DataSource, a folder, "cache", "embedded" or None for the default order).
 
-    Read once per process and source (the files' size and modification time are part of the key).
+    Read once per process and source (the files' size and modification time are part of the key). A fresh
+    process takes the parsed database from the disk cache of :mod:`flopcast.datasets.parsed` when it was made
+    from the same files and code, and reads the CSVs (and writes that cache) otherwise.
     """
+    from flopcast.datasets import parsed
+
     if not isinstance(source, DataSource):
         source = resolve_source(source)
     key = source.fingerprint()
     with _LOCK:
         db = _CACHE.get(key)
         if db is None:
-            db = _read(source)
+            db = parsed.load(source)
+            if db is None:
+                db = _read(source)
+                parsed.store(source, db)
             _CACHE.clear()  # keep one database: a process rarely needs two, and each holds ~50 MB
             _CACHE[key] = db
     return db
@@ -294,9 +360,14 @@ def _read(source: DataSource) -> Database:
     from flopcast.catalogs.prices import bundled_price_book, epoch_price_rows
     from flopcast.datasets import epoch
 
-    models, report = epoch.load_epoch_models(source.models_path)
-    reports = [report]
-    records, log = _build_records(models, source.models_path.name.removesuffix(".gz"), list(bundled_models()))
+    reports: list[ParseReport] = []
+    newest: list[dt.date] = []
+    records, log = _build_records(
+        epoch.iter_epoch_models(source.models_path, reports),
+        source.models_path.name.removesuffix(".gz"),
+        list(bundled_models()),
+        newest,
+    )
     hardware = bundled_hardware()
     hw_path = source.path("hardware")
     if hw_path is not None:
@@ -311,5 +382,6 @@ def _read(source: DataSource) -> Database:
         book = book.with_rows(*epoch_price_rows(rows), label=f"Epoch AI prices ({prices_path.name})")
     idx_path = source.path("price_index")
     index = load_price_index(idx_path) if idx_path is not None else bundled_price_index()
-    date = source.data_date if source.kind == "cache" else (_newest_modified(models) or source.data_date)
+    modified = newest[0].isoformat() if newest else ""
+    date = source.data_date if source.kind == "cache" else (modified or source.data_date)
     return Database(source, records, hardware, book, index, reports, date, log)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,6 +51,7 @@ __all__ = [
     "ParseReport",
     "check_file",
     "find_model",
+    "iter_epoch_models",
     "load_epoch_models",
     "load_epoch_prices",
     "normalize_name",
@@ -117,9 +118,26 @@ def load_epoch_models(path: str | Path) -> tuple[list[EpochModel], ParseReport]:
     return _load_models(_Table(path, schema.MODELS))
 
 
+def iter_epoch_models(path: str | Path, reports: list[ParseReport]) -> Iterator[EpochModel]:
+    """The rows of :func:`load_epoch_models`, read as they are asked for (a large file is never held as a list);
+    the file's report is appended to ``reports`` once the last row has been read."""
+    return _models(_Table(path, schema.MODELS), reports)
+
+
 def _load_models(t: _Table, *, keep: bool = True) -> tuple[list[EpochModel], ParseReport]:
     """The models of ``t`` and its report; with ``keep=False`` the models are checked, not kept
     (``data check`` of a large file holds only the names, for the duplicates)."""
+    reports: list[ParseReport] = []
+    if keep:
+        models = list(_models(t, reports))
+    else:
+        models = []
+        for _ in _models(t, reports):
+            pass
+    return models, reports[0]
+
+
+def _models(t: _Table, reports: list[ParseReport]) -> Iterator[EpochModel]:
     sink = t.sink
     pos = {"positive": True}
     f_orgs = t.list_cell("organization")
@@ -156,7 +174,6 @@ def _load_models(t: _Table, *, keep: bool = True) -> tuple[list[EpochModel], Par
     ds_idx = next((i for i, h in enumerate(t.header) if h.strip() == "Training dataset"), None)
     compute_col = t.header_of("training_compute_flop")
 
-    models: list[EpochModel] = []
     names: list[tuple[str, int]] = []
     skipped = 0
     for rec in t.records:
@@ -215,12 +232,11 @@ def _load_models(t: _Table, *, keep: bool = True) -> tuple[list[EpochModel], Par
             last_modified=f_modified(cells),
         )
         names.append((name, rec.line))
-        if keep:
-            models.append(model)
+        yield model
     report = t.report()
     report.skipped += skipped
     report.duplicates = _duplicates(names)
-    return models, report
+    reports.append(report)
 
 
 def find_model(models: Iterable[EpochModel], name: str) -> EpochModel:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from flopcast.catalogs import constants as K
 from flopcast.catalogs.hardware import Hardware, HardwareCatalog
@@ -39,31 +39,57 @@ def training_end(r: ModelRecord) -> dt.date | None:
     return r.publication_date - dt.timedelta(days=int(K.constant("training_start_gap_days").value))
 
 
+def _ranked(counter: Counter[str]) -> tuple[str, ...]:
+    """The keys of ``counter``, most common first (ties in the order first counted: ``Counter.most_common``)."""
+    return tuple(k for k, _ in counter.most_common())
+
+
 class Imputer:
+    """The counts behind :attr:`RULE`, built once over a database's records (one pass, linear in its size).
+
+    Kept as plain data (counts by organization and year; chip keys ranked by count for the other steps), so a
+    lookup sorts at most the few chips of one organization's neighbouring years, and the imputer pickles compactly
+    with the parsed database (:mod:`flopcast.datasets.parsed`).
+    """
+
     def __init__(self, records: Sequence[ModelRecord], catalog: HardwareCatalog):
         self.catalog = catalog
-        self.by_org: dict[str, dict[int, Counter[str]]] = {}
-        self.by_year_domain: dict[tuple[int, str], Counter[str]] = {}
-        self.by_year: dict[int, Counter[str]] = {}
-        self.overall: Counter[str] = Counter()
+        by_org: dict[str, dict[int, Counter[str]]] = {}
+        by_year_domain: dict[tuple[int, str], Counter[str]] = {}
+        by_year: dict[int, Counter[str]] = {}
+        overall: Counter[str] = Counter()
+        matched: dict[tuple[str, ...], str | None] = {}  # the chip of each "Training hardware" cell, resolved once
         for r in records:
             if not r.training_hardware or r.publication_date is None:
                 continue
-            hw, _ = catalog.match_names(r.training_hardware)
-            if hw is None:
+            names = r.training_hardware
+            if names in matched:
+                key = matched[names]
+            else:
+                hw, _ = catalog.match_names(names)
+                key = matched[names] = hw.key if hw is not None else None
+            if key is None:
                 continue
             y = r.publication_date.year
             for o in r.organizations:
-                self.by_org.setdefault(o.lower(), {}).setdefault(y, Counter())[hw.key] += 1
+                by_org.setdefault(o.lower(), {}).setdefault(y, Counter())[key] += 1
             for d in r.domains or ("",):
-                self.by_year_domain.setdefault((y, d.lower()), Counter())[hw.key] += 1
-            self.by_year.setdefault(y, Counter())[hw.key] += 1
-            self.overall[hw.key] += 1
+                by_year_domain.setdefault((y, d.lower()), Counter())[key] += 1
+            by_year.setdefault(y, Counter())[key] += 1
+            overall[key] += 1
+        #: organization (lowercase) -> year -> chip key -> models
+        self.by_org: dict[str, dict[int, dict[str, int]]] = {
+            o: {y: dict(c) for y, c in years.items()} for o, years in by_org.items()
+        }
+        #: chip keys, most common first
+        self.by_year_domain: dict[tuple[int, str], tuple[str, ...]] = {k: _ranked(c) for k, c in by_year_domain.items()}
+        self.by_year: dict[int, tuple[str, ...]] = {y: _ranked(c) for y, c in by_year.items()}
+        self.overall: tuple[str, ...] = _ranked(overall)
         released = [h.release_date for h in catalog if h.release_date and h.peak_for_cost() is not None]
         self.oldest = min(released) if released else None
 
-    def _first_released(self, counter: Counter[str], before: dt.date) -> Hardware | None:
-        for key, _ in counter.most_common():
+    def _first_released(self, ranked: Iterable[str], before: dt.date) -> Hardware | None:
+        for key in ranked:
             hw = self.catalog.get(key)
             if hw.release_date is not None and hw.release_date <= before:
                 return hw
@@ -82,22 +108,26 @@ class Imputer:
         y = published.year
         for spread in (0, 1, 2):
             for o in r.organizations:
-                years = self.by_org.get(o.lower(), {})
+                years = self.by_org.get(o.lower())
+                if not years:
+                    continue
                 near: Counter[str] = Counter()
                 for yy in range(y - spread, y + spread + 1):
-                    near.update(years.get(yy, Counter()))
-                hw = self._first_released(near, end) if near else None
+                    c = years.get(yy)
+                    if c:
+                        near.update(c)
+                hw = self._first_released(_ranked(near), end) if near else None
                 if hw is not None:
                     when = f"in {y}" if spread == 0 else f"within {spread} year{'s' if spread > 1 else ''} of {y}"
                     return hw, f"most common chip of {o}'s models published {when}"
         for d in r.domains or ("",):
-            c = self.by_year_domain.get((y, d.lower()))
-            hw = self._first_released(c, end) if c else None
+            ranked = self.by_year_domain.get((y, d.lower()))
+            hw = self._first_released(ranked, end) if ranked else None
             if hw is not None:
                 return hw, f"most common chip of {d or 'all'} models published in {y}"
         for yy in (y, y - 1, y + 1):
-            c = self.by_year.get(yy)
-            hw = self._first_released(c, end) if c else None
+            ranked = self.by_year.get(yy)
+            hw = self._first_released(ranked, end) if ranked else None
             if hw is not None:
                 return hw, f"most common chip of models published in {yy}"
         hw = self._first_released(self.overall, end)

@@ -7,7 +7,9 @@ repeated header columns. Only an unusable file raises :class:`~flopcast.errors.C
 everything else becomes an issue or a warning of the :class:`~flopcast.datasets.parsing.ParseReport`.
 
 The file is streamed, never held whole: a first pass checks the bytes (size, gzip, encoding)
-chunk by chunk, a second reads the records one at a time as the loaders ask for them. Memory
+chunk by chunk, a second reads the records one at a time as the loaders ask for them (the
+second pass reads the text the first kept when it is under 5 million characters, as Epoch's
+files are, and decodes the file again otherwise). Memory
 stays bounded by the limits below, which are far above Epoch's files (a few MB and about
 6,000 records each) and are checked before reading (the size on disk) and while reading:
 
@@ -30,11 +32,15 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 import zlib
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate, chain
+from operator import itemgetter
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 from flopcast.datasets import schema
 from flopcast.datasets.parsing import (
@@ -63,10 +69,14 @@ MAX_ISSUES = 100_000
 
 #: bytes read at a time
 _CHUNK = 1 << 20
+#: a file's text up to this many characters is decoded once and kept between the two passes (Epoch's are ~4 M)
+_KEEP_CHARS = 5_000_000
 #: stray carriage returns reported per file (all are removed)
 _MAX_CR_WARNINGS = 100
 _BOM = codecs.BOM_UTF8
 _CR_REASON = "stray carriage return (CR) inside a line removed"
+#: a carriage return that does not end a line (CRLF)
+_STRAY_CR = re.compile(r"\r(?!\n)")
 
 
 def _why(exc: BaseException) -> str:
@@ -165,6 +175,27 @@ def _strict_error(lines: list[str]) -> str | None:
     return None
 
 
+def _clean_or_none(s: str) -> str | None:
+    s = s.strip()
+    return _clean_text(s) if s else None
+
+
+def _memo(fn: Callable[[str], Any], memo: dict[str, Any], raw: str) -> Any:
+    """``fn(raw)``, kept in ``memo`` when ``raw`` is short (at most :data:`_MEMO_SIZE` values at a time): a
+    repeated cell is parsed once and its rows share one result, which keeps a large table's memory down."""
+    out = fn(raw)
+    if len(raw) <= _MEMO_CHARS:
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[raw] = out
+    return out
+
+
+#: the most values a column's memo holds, and the longest cell it keeps
+_MEMO_SIZE = 50_000
+_MEMO_CHARS = 200
+
+
 @dataclass
 class _Record:
     line: int
@@ -221,9 +252,11 @@ class _Table:
         if not nonblank:
             raise CatalogError(f"{p}: no records (the file is empty)")
         self._has_lf = has_lf
-        self._chunk: list[str] = []  # the lines of the record being read
-        self._chunk_chars = 0
-        self._chunk_line = 0
+        self._chunk: list[str] = []  # the lines of the record just read
+        self._kept: list[str] = []  # the physical lines from line _kept_first on (the record being read and after)
+        self._kept_first = 1
+        self._rec_start = 1  # the line the record being read starts on
+        self._cr_seen = 0  # stray carriage returns removed so far
         # what follows the last record (blank lines, unreadable records), for the check that it is cut short:
         # whether anything does, and the first error of reading it with csv's strict rules
         self._after_last = False
@@ -256,65 +289,98 @@ class _Table:
         """First pass over the bytes: the file-level errors come before any record is read.
         Returns (the text has a line feed, the text has a character other than whitespace)."""
         has_lf = nonblank = False
+        kept: list[str] | None = []  # the text, while it is small: the second pass reads it from memory
+        size = 0
         for text in _decoded(self.path, self.label):
             has_lf = has_lf or "\n" in text
             nonblank = nonblank or bool(text.strip())
+            if kept is not None:
+                size += len(text)
+                if size <= _KEEP_CHARS:
+                    kept.append(text)
+                else:
+                    kept = None
+        self._text = kept
         return has_lf, nonblank
 
-    def _physical_lines(self) -> Iterator[str]:
-        """The text split after each LF (old-Mac CR line ends become LFs), each with its line end."""
-        parts: list[str] = []
+    def _texts(self) -> Iterator[str]:
+        """The text for the second pass: kept by the first when small, else decoded again."""
+        kept, self._text = self._text, None
+        return iter(kept) if kept is not None else _decoded(self.path, self.label)
+
+    def _line_lists(self) -> Iterator[list[str]]:
+        """The text as lists of physical lines (split after each LF; old-Mac CR line ends become LFs), each line
+        with its line end, one list per chunk read; stray CRs removed (a warning each). The csv module reads them
+        through :func:`itertools.chain`, so no Python code runs per line unless a chunk holds a stray CR."""
+        parts: list[str] = []  # the start of a line that the next chunk ends
         size = 0
-        line = 1
-        for text in _decoded(self.path, self.label):
+        line = 1  # the number of the next line
+        for text in self._texts():
             if not self._has_lf:
                 text = text.replace("\r", "\n")
             pieces = text.split("\n")
-            for piece in pieces[:-1]:
-                if parts:
-                    parts.append(piece)
-                    piece = "".join(parts)
-                    parts, size = [], 0
-                yield piece + "\n"
-                line += 1
-            rest = pieces[-1]
+            if parts:
+                parts.append(pieces[0])
+                pieces[0] = "".join(parts)
+                parts, size = [], 0
+            rest = pieces.pop()
             if rest:
                 parts.append(rest)
                 size += len(rest)
                 if size > MAX_RECORD_CHARS:
-                    self._too_long(line)
+                    self._too_long(line + len(pieces))
+            if pieces:
+                lines = [p + "\n" for p in pieces]
+                yield self._take(lines, line)
+                line += len(lines)
         if parts:
-            yield "".join(parts)
+            yield self._take(["".join(parts)], line)
+
+    def _take(self, lines: list[str], first: int) -> list[str]:
+        """``lines`` (starting on line ``first``) with stray CRs removed, kept for the records they hold."""
+        joined = "".join(lines)
+        if "\r" in joined:
+            stray = [m.start() for m in _STRAY_CR.finditer(joined)]
+            if stray:
+                lines = self._remove_stray_crs(lines, first, stray)
+        if self._draining:  # the rest is read only for its stray-CR warnings
+            self._kept.clear()
+            return lines
+        # the lines still needed: from the start of the record being read (it may span chunks)
+        kept, start = self._kept, self._rec_start
+        drop = min(start - self._kept_first, len(kept))
+        if drop > 0:
+            del kept[:drop]
+            self._kept_first += drop
+        if kept and sum(map(len, kept)) > MAX_RECORD_CHARS:  # all of them belong to the unfinished record
+            self._too_long(start)
+        kept.extend(lines)
+        return lines
+
+    def _remove_stray_crs(self, lines: list[str], first: int, stray: list[int]) -> list[str]:
+        """``lines`` with the CRs at offsets ``stray`` (of the lines joined) removed, a warning for each."""
+        ends = list(accumulate(map(len, lines)))
+        out = list(lines)
+        for k in sorted({bisect_right(ends, at) for at in stray}):
+            n, line = first + k, lines[k]
+            end = "\r\n" if line.endswith("\r\n") else "\n" if line.endswith("\n") else ""
+            body = line[: len(line) - len(end)]
+            bare = body.count("\r")
+            if bare:
+                if self._cr_seen < _MAX_CR_WARNINGS:
+                    shown = line[:-1] if end else line
+                    snippet = _trunc(shown.replace("\r", "\\r"))
+                    for _ in range(min(bare, _MAX_CR_WARNINGS - self._cr_seen)):
+                        self._cr_warnings.append(ParseIssue(self.file, n, "", snippet, _CR_REASON))
+                self._cr_seen += bare
+                out[k] = body.replace("\r", "") + end
+        return out
 
     def _too_long(self, line: int) -> None:
         raise CatalogError(
             f"{self.label}: the record on line {line} is over {MAX_RECORD_CHARS:,} characters, the most flopcast "
             "reads in one record; Epoch's longest is about 8,500"
         )
-
-    def _lines(self) -> Iterator[str]:
-        """Physical lines with stray CRs removed (a warning each), counted into the current record."""
-        cr_seen = 0
-        for n, line in enumerate(self._physical_lines(), start=1):
-            if "\r" in line:
-                end = "\r\n" if line.endswith("\r\n") else "\n" if line.endswith("\n") else ""
-                body = line[: len(line) - len(end)]
-                bare = body.count("\r")
-                if bare:
-                    if cr_seen < _MAX_CR_WARNINGS:
-                        shown = line[:-1] if end else line
-                        snippet = _trunc(shown.replace("\r", "\\r"))
-                        for _ in range(min(bare, _MAX_CR_WARNINGS - cr_seen)):
-                            self._cr_warnings.append(ParseIssue(self.file, n, "", snippet, _CR_REASON))
-                    cr_seen += bare
-                    line = body.replace("\r", "") + end
-            if self._draining:
-                continue
-            self._chunk.append(line)
-            self._chunk_chars += len(line)
-            if self._chunk_chars > MAX_RECORD_CHARS:
-                self._too_long(self._chunk_line)
-            yield line
 
     def _count_record(self) -> None:
         if self._n_rows + self.unreadable >= MAX_RECORDS:
@@ -323,21 +389,25 @@ class _Table:
                 "about 6,000); reading stopped"
             )
 
+    def _record_lines(self, start: int, end: int) -> list[str]:
+        """The kept physical lines ``start`` to ``end`` (1-based, inclusive)."""
+        base = self._kept_first
+        return self._kept[max(start - base, 0) : end - base + 1]
+
     def _parse_rows(self) -> Iterator[tuple[int, list[str]]]:
         """Each non-blank row (the header first) with the line it starts on; unreadable records become issues."""
-        lines = self._lines()
+        lines = chain.from_iterable(self._line_lists())
         reader = csv.reader(lines)
         header_seen = False
         while True:
             start = reader.line_num + 1
-            self._chunk = []
-            self._chunk_chars = 0
-            self._chunk_line = start
+            self._rec_start = start
             try:
                 row = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
+                self._chunk = self._record_lines(start, reader.line_num)
                 self._follows_last()
                 self._count_record()
                 self._unreadable_issues.append(
@@ -350,6 +420,9 @@ class _Table:
                         pass
                     return
                 continue
+            chunk = self._chunk = self._record_lines(start, reader.line_num)
+            if sum(map(len, chunk)) > MAX_RECORD_CHARS:
+                self._too_long(start)
             if not row or (len(row) == 1 and not row[0].strip()):
                 self._follows_last()
                 continue  # blank line
@@ -432,22 +505,25 @@ class _Table:
         return rec
 
     # cell access -----------------------------------------------------------
+    # Every record is padded to the header's width (see _finish), so a column's cell is ``cells[i]``.
     def getter(self, canon: str) -> Callable[[list[str]], str]:
         i = self.index.get(canon)
         if i is None:
             return lambda cells: ""
-        return lambda cells: cells[i] if i < len(cells) else ""
+        return itemgetter(i)
 
     def header_of(self, canon: str) -> str:
         return self.columns.get(canon, self.kind.columns[canon][0]).strip()
 
     def number(self, canon: str, **kw: bool) -> Callable[[list[str]], float | None]:
-        get = self.getter(canon)
+        i = self.index.get(canon)
+        if i is None:
+            return lambda cells: None
         col = self.header_of(canon)
         sink = self.sink
 
         def parse(cells: list[str]) -> float | None:
-            raw = get(cells)
+            raw = cells[i]
             if not raw:
                 return None
             v, why = parse_number(raw, **kw)
@@ -465,23 +541,26 @@ class _Table:
 
     def date(self, canon: str | None, header: str | None = None) -> Callable[[list[str]], dt.date | None]:
         """A parser of the date column ``canon``, or of the column headed ``header`` (one outside the schema)."""
-        get: Callable[[list[str]], str]
+        i: int | None
         if header is not None:
             stripped = [h.strip() for h in self.header]
             i = stripped.index(header) if header in stripped else None
-            get = (lambda cells: cells[i] if i < len(cells) else "") if i is not None else (lambda cells: "")
             col = header
         else:
             assert canon is not None  # the overloads: a canonical column when no header is given
-            get = self.getter(canon)
+            i = self.index.get(canon)
             col = self.header_of(canon)
+        if i is None:
+            return lambda cells: None
         sink = self.sink
+        memo: dict[str, tuple[dt.date | None, str | None]] = {}  # dates repeat (a bad one is reported on every row)
 
         def parse(cells: list[str]) -> dt.date | None:
-            raw = get(cells)
+            raw = cells[i]
             if not raw:
                 return None
-            v, why = parse_date(raw)
+            got = memo.get(raw)
+            v, why = got if got is not None else _memo(parse_date, memo, raw)
             if why:
                 sink.issue(col, raw, why)
             return v
@@ -489,17 +568,33 @@ class _Table:
         return parse
 
     def text_cell(self, canon: str) -> Callable[[list[str]], str | None]:
-        get = self.getter(canon)
+        i = self.index.get(canon)
+        if i is None:
+            return lambda cells: None
+        memo: dict[str, str | None] = {}  # one string for each repeated value (confidence, vendor...)
 
         def parse(cells: list[str]) -> str | None:
-            s = get(cells).strip()
-            return _clean_text(s) if s else None
+            raw = cells[i]
+            if not raw:
+                return None
+            return memo[raw] if raw in memo else _memo(_clean_or_none, memo, raw)
 
         return parse
 
     def list_cell(self, canon: str) -> Callable[[list[str]], tuple[str, ...]]:
-        get = self.getter(canon)
-        return lambda cells: split_list(get(cells))
+        i = self.index.get(canon)
+        if i is None:
+            return lambda cells: ()
+        memo: dict[str, tuple[str, ...]] = {}  # organizations, domains, chips repeat: one tuple for each value
+
+        def parse(cells: list[str]) -> tuple[str, ...]:
+            raw = cells[i]
+            if not raw:
+                return ()
+            got = memo.get(raw)
+            return got if got is not None else _memo(split_list, memo, raw)
+
+        return parse
 
     def name(self, canon: str, cells: list[str]) -> str | None:
         """The cleaned name, or None (issue recorded) when empty."""

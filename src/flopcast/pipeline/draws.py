@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 
 from flopcast.defaults import (
+    DEFAULT_PRECISION,
     DEFAULT_SAMPLES,
     DEFAULT_SAMPLING,
     DEFAULT_SEED,
@@ -15,6 +18,7 @@ from flopcast.defaults import (
 from flopcast.errors import InvalidInputError
 from flopcast.pipeline.spec import SLOTS
 from flopcast.uncertainty import Distribution, LogNormal, Normal, Point
+from flopcast.uncertainty.precision import samples_for_precision
 from flopcast.uncertainty.sampling import check_samples, make_rng, uniforms
 
 # ----------------------------------------------------------------------------- draws
@@ -24,10 +28,18 @@ class Draws:
     """One uniform column per input slot, drawn once for a call (``samples`` x slots)."""
 
     def __init__(
-        self, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED, sampling: str = DEFAULT_SAMPLING
+        self,
+        samples: int | None = DEFAULT_SAMPLES,
+        seed: int | None = DEFAULT_SEED,
+        sampling: str = DEFAULT_SAMPLING,
+        *,
+        precision: float = DEFAULT_PRECISION,
     ):
+        """``samples=None``: as many as ``precision`` takes with ``sampling`` (:func:`samples_for_precision`)."""
         if sampling not in SAMPLING_CHOICES:
             raise InvalidInputError(f"sampling={sampling!r} is not one of {', '.join(SAMPLING_CHOICES)}")
+        if samples is None:
+            samples = samples_for_precision(precision, sampling)
         self.samples, self.seed, self.sampling = check_samples(samples), seed, sampling
         # a whole-number seed goes as it is: its Sobol points may come from the disk cache
         u = uniforms(len(SLOTS), self.samples, seed if isinstance(seed, int) else make_rng(seed), sampling)
@@ -35,6 +47,15 @@ class Draws:
         self._z: dict[int, np.ndarray] = {}
         self._ppf: dict[tuple[int, str], tuple[Distribution, np.ndarray]] = {}
         self._exp: dict[tuple[str, float], np.ndarray] = {}
+        self._orders: dict[int, np.ndarray] = {}
+
+    def forget(self) -> None:
+        """Drop the arrays kept for the runs evaluated so far (drawn distributions, ``exp(sigma z)`` factors),
+        which grow with the distinct inputs; the per-slot normal scores and orders stay. A streamed batch calls
+        it between chunks so that its memory stays flat; the numbers do not change (each kept array is a pure
+        function of the uniforms, and is drawn again the same way when next asked for)."""
+        self._ppf.clear()
+        self._exp.clear()
 
     def uniform(self, slot: str) -> np.ndarray:
         return self.u[SLOTS.index(slot)]
@@ -48,6 +69,21 @@ class Draws:
             self._ppf[key] = hit
         return hit[1]
 
+    def orders(self, slots: Sequence[str]) -> np.ndarray:
+        """``(len(slots), samples)``: each slot's sample indices in increasing order of its uniforms (kept for the call).
+
+        Every input drawn in a slot is a nondecreasing function of its uniforms (a quantile function), so an
+        output that depends on that input alone, monotonically, is sorted in this order too
+        (:func:`~flopcast.uncertainty.summary.row_quantiles` reads its quantiles off it).
+        """
+        out = np.empty((len(slots), self.samples), dtype=np.intp)
+        for j, slot in enumerate(slots):
+            i = SLOTS.index(slot)
+            if i not in self._orders:
+                self._orders[i] = np.argsort(self.u[i], kind="stable")
+            out[j] = self._orders[i]
+        return out
+
     def exp_z(self, slot: str, sigma: float) -> np.ndarray:
         """``exp(sigma * z)`` of a slot: a ln_or_point factor with median 1, kept for the call."""
         key = (slot, sigma)
@@ -55,8 +91,11 @@ class Draws:
             self._exp[key] = np.exp(sigma * self.z(slot))
         return self._exp[key]
 
+    def has_exp_z(self, slot: str, sigma: float) -> bool:
+        return (slot, sigma) in self._exp
+
     def z(self, slot: str) -> np.ndarray:
-        from scipy import special
+        from flopcast.uncertainty import special
 
         i = SLOTS.index(slot)
         if i not in self._z:
@@ -77,8 +116,15 @@ def _stack(dists: list[Distribution], draws: Draws, slot: str) -> np.ndarray:
         if len(set(sigmas)) == 1:
             return scale * draws.exp_z(slot, sigmas[0])[None, :]
         out = np.empty((len(dists), draws.samples))
+        shared = Counter(sigmas)
         for i, sg in enumerate(sigmas):
-            np.multiply(scale[i, 0], draws.exp_z(slot, sg), out=out[i])
+            if shared[sg] > 1 or draws.has_exp_z(slot, sg):
+                np.multiply(scale[i, 0], draws.exp_z(slot, sg), out=out[i])
+            else:  # a spread only this run has (a price's own interval): drawn in place, not kept for the call
+                row = out[i]
+                np.multiply(sg, draws.z(slot), out=row)
+                np.exp(row, out=row)
+                np.multiply(scale[i, 0], row, out=row)
         return out
     normal_or_point = [d for d in dists if isinstance(d, (Normal, Point))]
     if len(normal_or_point) == len(dists):

@@ -20,6 +20,7 @@ infinity and NaN with the path of the offending field (:func:`to_json`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import io
@@ -30,15 +31,16 @@ import re
 import stat
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from flopcast.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from flopcast.pipeline import BatchResult
+    from flopcast.pipeline import BatchResult, BatchStream, TrainingEstimate
 
 CSV_FIELDS = (
     "model",
@@ -202,43 +204,80 @@ def write_output(path: str | os.PathLike[str], content: str | bytes, *, label: s
 
     ``label`` names the path in messages (``--out``, ``--plot``; default ``output path``).
     """
+    return write_pieces(path, (content,), label=label)
+
+
+def write_pieces(
+    path: str | os.PathLike[str], pieces: Iterable[str | bytes], *, label: str = "output path"
+) -> OutputTarget:
+    """Write each of ``pieces`` (text is UTF-8) to ``path`` as it comes, by the module's rules.
+
+    A regular file is still replaced atomically: the pieces go to the temporary file, which is renamed into
+    place after the last one, so a failure (of the writing, or an error raised by ``pieces`` itself, which
+    propagates unchanged) leaves the old file untouched and no partial file behind. Nothing is held but
+    the piece being written: a stream of rows is written in memory flat in the number of rows.
+    """
     target = output_target(path, label=label)
-    data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
-    try:
-        if target.kind == "file":
-            _replace(target, data)
-        elif target.kind == "stream" and target.fd in (1, 2):
-            _write_stream(sys.stdout if target.fd == 1 else sys.stderr, content)
-        elif target.kind == "stream":
-            assert target.fd is not None
-            _write_fd(target.fd, data)
-        else:
-            fd = os.open(target.path, os.O_WRONLY)  # no O_CREAT: never makes a file in the device's place
+    where = name_path(label, target.given)
+
+    def guarded(write: Callable[[], object]) -> None:
+        try:
+            write()
+        except BrokenPipeError:
+            if target.is_stdout:
+                raise  # the reader of standard output went away (`| head`): click ends quietly, status 1
+            raise InvalidInputError(f"{where}: cannot write to it (broken pipe)") from None
+        except OSError as exc:
+            raise InvalidInputError(f"{where}: cannot write to it ({_reason(exc)})") from None
+
+    def utf8(piece: str | bytes) -> bytes:
+        return piece.encode("utf-8") if isinstance(piece, str) else bytes(piece)
+
+    if target.kind == "file":
+        fd, tmp = _temporary(target)
+        try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-    except BrokenPipeError:
-        if target.is_stdout:
-            raise  # the reader of standard output went away (`| head`): click ends quietly, status 1
-        raise InvalidInputError(f"{name_path(label, target.given)}: cannot write to it (broken pipe)") from None
-    except OSError as exc:
-        raise InvalidInputError(f"{name_path(label, target.given)}: cannot write to it ({_reason(exc)})") from None
+                for piece in pieces:
+                    data = utf8(piece)
+                    guarded(lambda: fh.write(data))  # noqa: B023 (called at once)
+                guarded(fh.flush)
+            guarded(lambda: _finish(target, tmp))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    elif target.kind == "stream" and target.fd in (1, 2):
+        std = sys.stdout if target.fd == 1 else sys.stderr
+        for piece in pieces:
+            guarded(lambda: _write_stream(std, piece))  # noqa: B023 (called at once)
+    elif target.kind == "stream":
+        assert target.fd is not None
+        for piece in pieces:
+            data = utf8(piece)
+            guarded(lambda: _write_fd(target.fd, data))  # type: ignore[arg-type]  # noqa: B023
+    else:
+        handle: list[IO[bytes]] = []
+        try:
+            # no O_CREAT: never makes a file in the device's place
+            guarded(lambda: handle.append(os.fdopen(os.open(target.path, os.O_WRONLY), "wb")))
+            for piece in pieces:
+                data = utf8(piece)
+                guarded(lambda: handle[0].write(data))  # noqa: B023
+            guarded(handle[0].flush)
+        finally:
+            for dev in handle:
+                with contextlib.suppress(OSError):
+                    dev.close()
     return target
 
 
-def _replace(target: OutputTarget, data: bytes) -> None:
-    fd, tmp = _temporary(target)
+def _finish(target: OutputTarget, tmp: str) -> None:
+    """Give the finished temporary file its permissions and rename it into ``target``'s place."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        try:
-            mode = stat.S_IMODE(os.stat(target.path).st_mode)  # replacing a file keeps its permissions
-        except OSError:
-            mode = 0o666 & ~_umask()  # a new file: the usual permissions, not mkstemp's owner-only ones
-        os.chmod(tmp, mode)
-        os.replace(tmp, target.path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        mode = stat.S_IMODE(os.stat(target.path).st_mode)  # replacing a file keeps its permissions
+    except OSError:
+        mode = 0o666 & ~_umask()  # a new file: the usual permissions, not mkstemp's owner-only ones
+    os.chmod(tmp, mode)
+    os.replace(tmp, target.path)
 
 
 def _write_stream(stream: IO[str], content: str | bytes) -> None:
@@ -314,21 +353,43 @@ def csv_cell(value: object) -> object:
     return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def batch_csv(result: BatchResult) -> str:
-    fields = list(CSV_FIELDS)
-    for m in result.methods:
-        fields += [f"cost_{m}_usd", f"cost_{m}_usd_p5", f"cost_{m}_usd_p95"]
+@lru_cache(maxsize=8)
+def csv_fields(methods: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns of ``costs --format csv`` for these cost methods."""
     from flopcast.pipeline.results import POWER_COLUMNS
 
+    fields = list(CSV_FIELDS)
+    for m in methods:
+        fields += [f"cost_{m}_usd", f"cost_{m}_usd_p5", f"cost_{m}_usd_p95"]
     for k in POWER_COLUMNS:
         fields += [k, f"{k}_p5", f"{k}_p95"]
     fields += ["reported_power_w", "imputed_inputs", "notes"]
+    return tuple(fields)
+
+
+def _csv_line(row: dict, fields: Sequence[str]) -> str:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    for row in result.rows():
-        w.writerow({k: csv_cell(row.get(k)) for k in fields})
+    csv.writer(buf, lineterminator="\n").writerow([csv_cell(row.get(k)) for k in fields])
     return buf.getvalue()
+
+
+def batch_csv(result: BatchResult) -> str:
+    fields = csv_fields(tuple(result.methods))
+    return ",".join(fields) + "\n" + "".join(_csv_line(row, fields) for row in result.rows())
+
+
+def csv_line(estimate: TrainingEstimate, methods: tuple[str, ...]) -> str:
+    """One model's line of ``costs --format csv`` (a form of :func:`flopcast.service.cost_stream`)."""
+    from flopcast.pipeline.results import flat_row
+
+    return _csv_line(flat_row(estimate, methods), csv_fields(tuple(methods)))
+
+
+def batch_csv_pieces(stream: BatchStream[str]) -> Iterator[str]:
+    """:func:`batch_csv` of a stream of :func:`csv_line` (the same bytes), one chunk of lines at a time."""
+    yield ",".join(csv_fields(tuple(stream.methods))) + "\n"
+    for lines in stream.chunks():
+        yield "".join(lines)
 
 
 # -- JSON ------------------------------------------------------------------------------------------
@@ -343,11 +404,14 @@ def to_json(obj: object, *, default: Callable[[Any], Any] | None = None, indent:
         found = nonfinite_field(obj, default)
         if found is None:
             raise
-        where, value = found
-        raise InvalidInputError(
-            f"the result holds a non-finite number at {where or '(the whole result)'}; it is {value}, which "
-            "JSON cannot hold: check that the inputs are within a realistic range"
-        ) from None
+        raise _nonfinite_error(*found) from None
+
+
+def _nonfinite_error(where: str, value: float) -> InvalidInputError:
+    return InvalidInputError(
+        f"the result holds a non-finite number at {where or '(the whole result)'}; it is {value}, which "
+        "JSON cannot hold: check that the inputs are within a realistic range"
+    )
 
 
 def nonfinite_field(obj: object, default: Callable[[Any], Any] | None = None) -> tuple[str, float] | None:
@@ -386,3 +450,50 @@ def nonfinite_field(obj: object, default: Callable[[Any], Any] | None = None) ->
 
 def batch_json(result: BatchResult) -> str:
     return to_json(result.to_dict(), default=str)
+
+
+@dataclass(frozen=True)
+class NonFinite:
+    """A model whose JSON would hold an infinity or NaN: where (inside the model) and what."""
+
+    where: str
+    value: float
+
+
+def json_model(estimate: TrainingEstimate, methods: tuple[str, ...]) -> str | NonFinite:
+    """One model of ``costs --format json``, as :func:`batch_json` indents it inside ``models`` (a form of
+    :func:`flopcast.service.cost_stream`); :class:`NonFinite` where JSON cannot hold it."""
+    obj = estimate.to_dict(inputs=False)
+    try:
+        text = json.dumps(obj, indent=2, default=str, allow_nan=False)
+    except ValueError:
+        found = nonfinite_field(obj, str)
+        if found is None:
+            raise
+        return NonFinite(*found)
+    return text.replace("\n", "\n    ")  # a newline in JSON text is only ever indentation
+
+
+def batch_json_pieces(stream: BatchStream[str | NonFinite]) -> Iterator[str]:
+    """:func:`batch_json` of a stream of :func:`json_model` (the same bytes), one chunk of models at a time."""
+    head = {
+        "source": stream.source,
+        "dollars": stream.dollars,
+        "samples": stream.samples,
+        "seed": stream.seed,
+        "sampling": stream.sampling,
+        "methods": list(stream.methods),
+        "selection": stream.selection,
+    }
+    yield to_json(head, default=str)[:-2] + ',\n  "models": '
+    n = 0
+    for models in stream.chunks():
+        parts = []
+        for text in models:
+            if isinstance(text, NonFinite):
+                raise _nonfinite_error(f"models[{n}].{text.where}" if text.where else f"models[{n}]", text.value)
+            parts.append(("[\n    " if n == 0 else ",\n    ") + text)
+            n += 1
+        yield "".join(parts)
+    skipped = to_json(stream.skipped, default=str).replace("\n", "\n  ")
+    yield ("[]" if n == 0 else "\n  ]") + ',\n  "skipped": ' + skipped + "\n}"

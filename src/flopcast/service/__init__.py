@@ -27,74 +27,157 @@ annotation are re-exported here for type checking only.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flopcast.defaults import ATTENTION_CHOICES, SAMPLING_CHOICES
 from flopcast.methods import DEFAULT_EXPERIMENTS, EXPERIMENT_BASES, EXPERIMENT_CHOICES, METHOD_CHOICES, METHOD_NAMES
-from flopcast.service.data import DataPull, DataStatus, data_check, data_check_all, data_pull, data_status
-from flopcast.service.explain import CostExplanation, cost_explanation
-from flopcast.service.forecasts import (
-    EMULATION_FITS,
-    FRONTIER_BASES,
-    TREND_METRICS,
-    AffordabilityProbability,
-    DiffusionAnalysis,
-    EmulationAnalysis,
-    LagAnalysis,
-    LagCounterfactual,
-    Reference,
-    TrendAnalysis,
-    actors_with,
-    affordability_probability,
-    diffusion_analysis,
-    diffusion_reference,
-    emulation,
-    frontier_reference,
-    lag_analysis,
-    lag_counterfactual,
-    price_performance_fit,
-    trend_analysis,
-    trend_band,
-)
-from flopcast.service.hardware import (
-    DEFAULT_PLAN_CHIPS,
-    hardware_comparison,
-    hardware_details,
-    hardware_list,
-    hardware_prices,
-    run_plan,
-)
-from flopcast.service.health import serving_data_check
-from flopcast.service.outlook import (
-    FORECAST_CAPS,
-    FORECAST_COMPONENTS,
-    FORECAST_METRICS,
-    FrontierForecast,
-    frontier_forecast,
-)
-from flopcast.service.serving import deployment_estimate
-from flopcast.service.training import (
-    DEFAULTS,
-    MAX_SAMPLES,
-    CostSwing,
-    CostTable,
-    ModelSelection,
-    MoneyOptions,
-    as_input,
-    cost_swings,
-    cost_table,
-    database,
-    histogram,
-    reference_cost,
-    select_models,
-    settings,
-    training_estimate,
-)
-from flopcast.service.utilization import mfu_calculation, mfu_config, mfu_measurement
 
 if TYPE_CHECKING:
     from flopcast.datasets.cache import CachedFile as CachedFile
     from flopcast.datasets.parsing import ParseReport as ParseReport
+    from flopcast.service.data import DataPull, DataStatus, data_check, data_check_all, data_pull, data_status
+    from flopcast.service.explain import CostExplanation, cost_explanation
+    from flopcast.service.forecasts import (
+        EMULATION_FITS,
+        FRONTIER_BASES,
+        TREND_METRICS,
+        AffordabilityProbability,
+        DiffusionAnalysis,
+        EmulationAnalysis,
+        LagAnalysis,
+        LagCounterfactual,
+        Reference,
+        TrendAnalysis,
+        actors_with,
+        affordability_probability,
+        diffusion_analysis,
+        diffusion_reference,
+        emulation,
+        frontier_reference,
+        lag_analysis,
+        lag_counterfactual,
+        price_performance_fit,
+        trend_analysis,
+        trend_band,
+    )
+    from flopcast.service.hardware import (
+        DEFAULT_PLAN_CHIPS,
+        hardware_comparison,
+        hardware_details,
+        hardware_list,
+        hardware_prices,
+        run_plan,
+    )
+    from flopcast.service.health import serving_data_check
+    from flopcast.service.outlook import (
+        FORECAST_CAPS,
+        FORECAST_COMPONENTS,
+        FORECAST_METRICS,
+        FrontierForecast,
+        frontier_forecast,
+    )
+    from flopcast.service.serving import deployment_estimate
+    from flopcast.service.training import (
+        DEFAULTS,
+        MAX_SAMPLES,
+        CostStream,
+        CostSwing,
+        CostTable,
+        ModelSelection,
+        MoneyOptions,
+        as_input,
+        cost_rows,
+        cost_stream,
+        cost_swings,
+        cost_table,
+        database,
+        histogram,
+        reference_cost,
+        select_models,
+        settings,
+        training_estimate,
+    )
+    from flopcast.service.utilization import mfu_calculation, mfu_config, mfu_measurement
+
+#: each name of the facade and the module that defines it, imported on first use (:func:`__getattr__`)
+_LAZY: dict[str, str] = {
+    "DataPull": "flopcast.service.data",
+    "DataStatus": "flopcast.service.data",
+    "data_check": "flopcast.service.data",
+    "data_check_all": "flopcast.service.data",
+    "data_pull": "flopcast.service.data",
+    "data_status": "flopcast.service.data",
+    "CostExplanation": "flopcast.service.explain",
+    "cost_explanation": "flopcast.service.explain",
+    "EMULATION_FITS": "flopcast.service.forecasts",
+    "FRONTIER_BASES": "flopcast.service.forecasts",
+    "TREND_METRICS": "flopcast.service.forecasts",
+    "AffordabilityProbability": "flopcast.service.forecasts",
+    "DiffusionAnalysis": "flopcast.service.forecasts",
+    "EmulationAnalysis": "flopcast.service.forecasts",
+    "LagAnalysis": "flopcast.service.forecasts",
+    "LagCounterfactual": "flopcast.service.forecasts",
+    "Reference": "flopcast.service.forecasts",
+    "TrendAnalysis": "flopcast.service.forecasts",
+    "actors_with": "flopcast.service.forecasts",
+    "affordability_probability": "flopcast.service.forecasts",
+    "diffusion_analysis": "flopcast.service.forecasts",
+    "diffusion_reference": "flopcast.service.forecasts",
+    "emulation": "flopcast.service.forecasts",
+    "frontier_reference": "flopcast.service.forecasts",
+    "lag_analysis": "flopcast.service.forecasts",
+    "lag_counterfactual": "flopcast.service.forecasts",
+    "price_performance_fit": "flopcast.service.forecasts",
+    "trend_analysis": "flopcast.service.forecasts",
+    "trend_band": "flopcast.service.forecasts",
+    "DEFAULT_PLAN_CHIPS": "flopcast.service.hardware",
+    "hardware_comparison": "flopcast.service.hardware",
+    "hardware_details": "flopcast.service.hardware",
+    "hardware_list": "flopcast.service.hardware",
+    "hardware_prices": "flopcast.service.hardware",
+    "run_plan": "flopcast.service.hardware",
+    "serving_data_check": "flopcast.service.health",
+    "FORECAST_CAPS": "flopcast.service.outlook",
+    "FORECAST_COMPONENTS": "flopcast.service.outlook",
+    "FORECAST_METRICS": "flopcast.service.outlook",
+    "FrontierForecast": "flopcast.service.outlook",
+    "frontier_forecast": "flopcast.service.outlook",
+    "deployment_estimate": "flopcast.service.serving",
+    "DEFAULTS": "flopcast.service.training",
+    "MAX_SAMPLES": "flopcast.service.training",
+    "CostStream": "flopcast.service.training",
+    "CostSwing": "flopcast.service.training",
+    "CostTable": "flopcast.service.training",
+    "ModelSelection": "flopcast.service.training",
+    "MoneyOptions": "flopcast.service.training",
+    "as_input": "flopcast.service.training",
+    "cost_rows": "flopcast.service.training",
+    "cost_stream": "flopcast.service.training",
+    "cost_swings": "flopcast.service.training",
+    "cost_table": "flopcast.service.training",
+    "database": "flopcast.service.training",
+    "histogram": "flopcast.service.training",
+    "reference_cost": "flopcast.service.training",
+    "select_models": "flopcast.service.training",
+    "settings": "flopcast.service.training",
+    "training_estimate": "flopcast.service.training",
+    "mfu_calculation": "flopcast.service.utilization",
+    "mfu_config": "flopcast.service.utilization",
+    "mfu_measurement": "flopcast.service.utilization",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A facade name, from its module on first use (so importing the facade costs nothing)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ATTENTION_CHOICES",
@@ -115,6 +198,7 @@ __all__ = [
     "TREND_METRICS",
     "AffordabilityProbability",
     "CostExplanation",
+    "CostStream",
     "CostSwing",
     "CostTable",
     "DataPull",
@@ -132,6 +216,8 @@ __all__ = [
     "affordability_probability",
     "as_input",
     "cost_explanation",
+    "cost_rows",
+    "cost_stream",
     "cost_swings",
     "cost_table",
     "data_check",

@@ -11,7 +11,6 @@ allowed. The limits are :mod:`flopcast.limits`. No numpy here: the service stays
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import math
 import numbers
 import sys
@@ -58,6 +57,8 @@ def _show(v: Any) -> str:
         shown, exact = f"{v:g}", repr(v)
         return shown if float(shown) == v and len(shown) <= len(exact) else exact
     except OverflowError:  # an int beyond floats
+        import decimal  # here: only an error message needs it
+
         return f"{decimal.Decimal(int(v)).normalize(decimal.Context(prec=6)):g}"
 
 

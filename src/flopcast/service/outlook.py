@@ -27,7 +27,8 @@ FORECAST_CAPS = ("power", "chips", "data", "latency")
 FORECAST_COMPONENTS = ("compute", "price-performance", "utilization", "duration", "chip-peak", "power-per-chip")
 #: the start of the fit window of Cottier et al. 2024's headline trend (frontier runs, 2016 on)
 DEFAULT_FIT_SINCE = 2016
-DEFAULT_FORECAST_SAMPLES = 10_000
+#: the forecast's own Monte Carlo draws: the default sample count of every command (one name, one default)
+DEFAULT_FORECAST_SAMPLES = DEFAULT_SAMPLES
 #: the components whose growth the "date moves" table varies (the issue's compute growth and price-performance)
 _MOVERS = ("compute", "price-performance")
 

@@ -5,8 +5,9 @@ live here too."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from flopcast.defaults import (
     ATTENTION_CHOICES,
@@ -42,10 +43,12 @@ if TYPE_CHECKING:
     from flopcast.datasets.database import Database
     from flopcast.datasets.parsing import ParseReport
     from flopcast.datasets.records import ModelRecord
-    from flopcast.pipeline import BatchResult, Settings, TrainingEstimate
+    from flopcast.pipeline import BatchResult, BatchStream, Settings, TrainingEstimate
     from flopcast.uncertainty import Distribution, Summary
 
 MAX_SAMPLES = 10_000_000
+
+T = TypeVar("T")
 
 #: the default of every option shared by commands (the CLI, the web API and the report show these)
 DEFAULTS = {
@@ -330,9 +333,85 @@ def cost_table(
     """Every selected model's estimate: ``estimate NAME`` for each, on the same draws.
 
     Fine-tunes are left out of a frontier selection (``top``) unless ``include_finetunes``; a plain
-    listing keeps them (each flagged ``is_finetune``).
+    listing keeps them (each flagged ``is_finetune``). :func:`cost_stream` gives the same rows one chunk at a time.
     """
+    chosen, db, s, what = _cost_selection(**locals())
     from flopcast.pipeline import estimate_records
+
+    res = estimate_records(chosen, db, settings=s, samples=samples, seed=seed, sampling=sampling, selection=what)
+    return CostTable(res, what, list(db.reports))
+
+
+@dataclass
+class CostStream(Generic[T]):
+    """The rows behind ``flopcast costs``, streamed: ``stream`` yields ``form(estimate, methods)`` chunk by chunk."""
+
+    stream: BatchStream[T]
+    selection: str
+    reports: list[ParseReport] = field(default_factory=list)
+
+
+def cost_rows(**options: Any) -> CostStream[dict]:
+    """:func:`cost_stream` of each model's flat row (the CSV's columns, :func:`flopcast.pipeline.flat_row`):
+    ``.stream.collect()`` holds the rows of :meth:`BatchResult.rows`, not the estimates."""
+    from flopcast.pipeline import flat_row
+
+    return cost_stream(flat_row, **options)
+
+
+def cost_stream(
+    form: Callable[[TrainingEstimate, tuple[str, ...]], T], *, keep_skipped: bool = True, **options: Any
+) -> CostStream[T]:
+    """:func:`cost_table` (the same options) as a stream of ``form(estimate, methods)``, in the database's order
+    (``form`` runs where the estimate is made, in a worker process for a large batch: e.g.
+    :func:`flopcast.pipeline.flat_row`).
+
+    Memory stays flat in the number of models (no estimate is kept), and a large batch runs on every core
+    (:mod:`flopcast.pipeline.parallel`; ``FLOPCAST_WORKERS=1`` keeps it in process). The numbers are
+    :func:`cost_table`'s, byte for byte. ``keep_skipped=False`` counts the models not estimated without
+    holding them (a CSV does not list them).
+    """
+    from flopcast.pipeline import stream_records
+
+    chosen, db, s, what = _cost_selection(**options)
+    samples, seed, sampling = (options.get(k, DEFAULTS[k]) for k in ("samples", "seed", "sampling"))
+    stream = stream_records(
+        chosen,
+        db,
+        form,
+        settings=s,
+        samples=samples,
+        seed=seed,
+        sampling=sampling,
+        selection=what,
+        keep_skipped=keep_skipped,
+    )
+    return CostStream(stream, what, list(db.reports))
+
+
+def _cost_selection(
+    *,
+    data: str | None = None,
+    top: int | None = None,
+    since: int | None = None,
+    until: int | None = None,
+    domain: str | None = None,
+    org: str | None = None,
+    include_finetunes: bool | None = None,
+    method: str = DEFAULT_METHOD,
+    cloud_tier: str = DEFAULT_CLOUD_TIER,
+    cloud_vendor: str | None = None,
+    year_dollars: int | None = None,
+    price_index: str | None = None,
+    attention: str = DEFAULT_ATTENTION,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+    sampling: str = DEFAULT_SAMPLING,
+    max_samples: int = 1_000_000,
+    db: Database | None = None,
+    money: MoneyOptions | None = None,
+) -> tuple[list[ModelRecord], Database, Settings, str]:
+    """The checked options of :func:`cost_table`: the chosen records, the database, the settings, the selection."""
     from flopcast.selection import select, top_meaning
 
     _check_sampling(samples, seed, sampling, max_samples)
@@ -355,9 +434,7 @@ def cost_table(
     )
     if not chosen:
         raise InvalidInputError(f"the filters leave no models (of {len(db.records)} in {db.describe()})")
-    what = top_meaning(top, include_finetunes)
-    res = estimate_records(chosen, db, settings=s, samples=samples, seed=seed, sampling=sampling, selection=what)
-    return CostTable(res, what, list(db.reports))
+    return chosen, db, s, top_meaning(top, include_finetunes)
 
 
 @dataclass

@@ -12,8 +12,10 @@ making them needs ``scipy.stats``, whose import takes about 0.4 s of every comma
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import TypeAlias
 
@@ -70,9 +72,9 @@ def _sobol_cache() -> Path | None:
         return None
     if env:
         return Path(env).expanduser()
-    from platformdirs import user_cache_dir
+    from flopcast.paths import user_cache_dir
 
-    return Path(user_cache_dir("flopcast")) / "sobol"
+    return Path(user_cache_dir()) / "sobol"
 
 
 def sobol_points(d: int, m: int, seed: int) -> np.ndarray:
@@ -81,16 +83,18 @@ def sobol_points(d: int, m: int, seed: int) -> np.ndarray:
     Exactly ``qmc.Sobol(d, scramble=True, seed=np.random.default_rng(seed)).random_base2(m)``; read from
     the cache folder when an earlier call made them with the same scipy and numpy (a file that does not
     read back whole is made again), and written there atomically. A folder that cannot be written
-    leaves the points uncached.
+    leaves the points uncached. The folder is bounded (:data:`SOBOL_CACHE_MAX_BYTES`): each write removes
+    the least recently used files beyond it (a read marks its file used), so a web app asked for many seeds
+    keeps only the points it uses most.
     """
-    from importlib.metadata import version
-
     folder = _sobol_cache()
-    name = f"sobol-d{d}-m{m}-seed{seed}-scipy{version('scipy')}-numpy{np.__version__}.npy"
+    name = f"sobol-d{d}-m{m}-seed{seed}-scipy{_scipy_version()}-numpy{np.__version__}.npy"
     if folder is not None:
         try:
             u = np.load(folder / name, allow_pickle=False)
             if u.shape == (2**m, d) and u.dtype == np.float64 and bool(((u >= 0) & (u < 1)).all()):
+                with contextlib.suppress(OSError):
+                    os.utime(folder / name)  # used now: the last file the bound removes
                 return u
         except (OSError, ValueError, EOFError):
             pass
@@ -99,11 +103,53 @@ def sobol_points(d: int, m: int, seed: int) -> np.ndarray:
     u = qmc.Sobol(d=d, scramble=True, seed=np.random.default_rng(seed)).random_base2(m)
     if folder is not None:
         _save_atomically(folder / name, u)
+        _bound(folder, keep=name)
     return u
 
 
+#: the most the Sobol cache keeps (a 16-input draw of 8,192 points is 1 MiB)
+SOBOL_CACHE_MAX_BYTES = 256 * 2**20
+
+
+def _bound(folder: Path, keep: str) -> None:
+    """Remove the least recently used Sobol files beyond :data:`SOBOL_CACHE_MAX_BYTES` (never ``keep``)."""
+    try:
+        files = []
+        with os.scandir(folder) as entries:
+            for e in entries:
+                if e.name.startswith("sobol-") and e.name.endswith(".npy") and e.is_file(follow_symlinks=False):
+                    st = e.stat()
+                    files.append((st.st_mtime_ns, st.st_size, e.path, e.name))
+    except OSError:
+        return
+    total = sum(f[1] for f in files)
+    for _, size, path, name in sorted(files):
+        if total <= SOBOL_CACHE_MAX_BYTES:
+            break
+        if name != keep:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                total -= size
+
+
+@lru_cache(maxsize=1)
+def _scipy_version() -> str:
+    """scipy's installed version, without importing scipy: from the name of its ``scipy-X.Y.Z.dist-info``
+    folder beside the package (``importlib.metadata``, which costs about 40 ms to import, when there is
+    not exactly one)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("scipy")
+    if spec is not None and spec.origin is not None:
+        found = list(Path(spec.origin).parent.parent.glob("scipy-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name[len("scipy-") : -len(".dist-info")]
+    from importlib.metadata import version
+
+    return version("scipy")
+
+
 def _save_atomically(path: Path, array: np.ndarray) -> None:
-    import contextlib
     import tempfile
 
     tmp: str | None = None
@@ -141,10 +187,13 @@ def draw(
     give identical draws.
     """
     n = check_samples(n)
-    rng = make_rng(rng)
+    # a whole-number seed goes to uniforms as it is, so that its Sobol points can come from the disk cache
+    source: int | np.random.Generator = (
+        int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0 else make_rng(rng)
+    )
     dists = {name: as_distribution(value, name) for name, value in inputs.items()}
     uncertain = [k for k, d in dists.items() if not isinstance(d, Point)]
-    u = uniforms(len(uncertain), n, rng, method)
+    u = uniforms(len(uncertain), n, source, method)
     out: dict[str, np.ndarray | float] = {}
     col = {name: i for i, name in enumerate(uncertain)}
     for name, dist in dists.items():

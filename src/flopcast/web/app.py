@@ -4,18 +4,19 @@ Every number comes from the functions the CLI calls (:mod:`flopcast.service`, th
 below the front-ends this app imports); the pages only format. Nothing is fetched from a CDN.
 Requests cannot name files: models, chips and scenarios are looked up in the catalogs, and the
 database folder is fixed when the server starts. What stands in front of the routes (the Host check, the
-body-size limit, the bound on heavy work) is :mod:`flopcast.web.guards`; every error has one shape,
+body-size limit, the bound on heavy work) is :mod:`flopcast.web.guards`; the heavy work itself, and the worker
+processes that run it on every core, are :mod:`flopcast.web.workers`. Every error has one shape,
 ``{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}``.
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from importlib import resources
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -25,7 +26,6 @@ from fastapi.staticfiles import StaticFiles
 
 from flopcast.defaults import DEFAULT_SAMPLES
 from flopcast.errors import FlopcastError, InvalidInputError
-from flopcast.service import MoneyOptions, histogram
 from flopcast.web.guards import BodyLimit, Busy, HostGuard, WorkLimiter, error_body
 from flopcast.web.schemas import (
     ChipInfo,
@@ -36,6 +36,7 @@ from flopcast.web.schemas import (
     TrainingRequest,
     TrendRequest,
 )
+from flopcast.web.workers import WORK, WorkerPool, default_workers
 
 MAX_BODY_BYTES = 16 * 1024
 #: samples held by the estimates running at once: four maximal requests (the server peaks near 400 MB)
@@ -52,12 +53,11 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "testserver")
 PAGES = {"/": "calculator.html", "/deploy": "deploy.html", "/hardware": "hardware.html", "/trends": "trends.html"}
 _FIELD = re.compile(r"^unknown ([a-z_]+) |^-*([a-z_][a-z0-9_\-]*)=")
 _PARSE_ERROR = "There was an error parsing the body"  # FastAPI's words for a body it cannot decode
-T = TypeVar("T")
 
 
 def default_max_heavy() -> int:
-    """Heavy requests (estimate, deploy, trend) that run at once: two per core."""
-    return 2 * (os.cpu_count() or 1)
+    """Heavy requests (estimate, deploy, trend, forecast) that run at once: two per core this process may use."""
+    return 2 * default_workers()
 
 
 def _error(msg: str, status: int = 422) -> JSONResponse:
@@ -110,6 +110,7 @@ def create_app(
     max_samples_in_flight: int = MAX_SAMPLES_IN_FLIGHT,
     max_waiting: int = MAX_WAITING,
     wait_s: float = WAIT_S,
+    workers: int = 1,
 ) -> FastAPI:
     """The app; ``data`` is Epoch's database folder (or ``cache``) for the trend explorer.
 
@@ -118,7 +119,29 @@ def create_app(
     deploy and trend requests run at once, holding at most ``max_samples_in_flight`` samples; up to
     ``max_waiting`` more wait at most ``wait_s`` seconds for a slot, and the rest get 503 with Retry-After.
     The limiter is ``app.state.limiter``.
+
+    ``workers``: 1 (the default) runs the heavy requests in this process's thread pool; more runs them in that
+    many worker processes (:class:`~flopcast.web.workers.WorkerPool`, ``app.state.pool``), each with its own copy
+    of the database, so they use more than one core. The pool starts with the app's lifespan (``flopcast serve``,
+    or a test client used as a context manager) and stops with it; without a lifespan it starts at the first
+    heavy request and stops when the process exits. The limiter's bounds cover the pool.
     """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidInputError(f"workers={workers!r} must be a whole number >= 1")
+    pool = WorkerPool(workers, data) if workers > 1 else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import asyncio
+
+        if pool is not None:
+            await asyncio.to_thread(pool.start)  # every worker up, its database loaded, before the first request
+        try:
+            yield
+        finally:
+            if pool is not None:
+                await asyncio.to_thread(pool.close)
+
     app = FastAPI(
         title="flopcast",
         version=_version(),
@@ -126,6 +149,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/openapi.json",
         description="AI training and serving compute, hardware and dollar cost, with 90% intervals.",
+        lifespan=lifespan,
     )
     state: dict[str, Any] = {"data": data, "db": None, "lock": threading.Lock()}
     limiter = WorkLimiter(
@@ -136,6 +160,7 @@ def create_app(
         retry_after_s=RETRY_AFTER_S,
     )
     app.state.limiter = limiter
+    app.state.pool = pool
     static_dir = resources.files("flopcast.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     # pure ASGI, outermost last: the Host is checked before the body is read; the body is counted as it streams
@@ -207,10 +232,12 @@ def create_app(
                 state["db"] = load(state["data"])
             return state["db"]
 
-    async def heavy(weight: int, work: Callable[..., T], *args: Any) -> T:
-        """Run ``work`` in the thread pool once the limiter admits it (waiting in the event loop, not a thread)."""
-        async with limiter.slot(weight):
-            return await run_in_threadpool(work, *args)
+    async def heavy(weight: int, kind: str, req: Any) -> dict:
+        """Run ``WORK[kind]`` once the limiter admits it (waiting in the event loop, not a thread): in a worker
+        process when the app has a pool, else in the thread pool. The slot is held until the work is done."""
+        if pool is not None:
+            return await limiter.run(weight, lambda: pool.run(kind, req))
+        return await limiter.run(weight, lambda: run_in_threadpool(WORK[kind], req, database))
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -291,29 +318,6 @@ def create_app(
     heavy_responses = _responses(413, 415, 421, 422, 503)
     json_only = [Depends(_json_body)]
 
-    def run_estimate(req: TrainingRequest) -> dict:
-        from flopcast.service import cost_swings, training_estimate
-        from flopcast.web.display import estimate_display, log_ticks
-
-        money_fields = ("depreciation", "depreciation_years", "cost_of_capital", "grid")
-        fields = req.model_dump(exclude={"model", "samples", "seed", "sensitivity", *money_fields}, exclude_none=True)
-        est = training_estimate(
-            req.model,
-            samples=req.samples,
-            seed=req.seed,
-            sensitivity=req.sensitivity,
-            max_samples=100_000,
-            db=database(),
-            money=MoneyOptions(**req.model_dump(include=set(money_fields))),
-            **fields,
-        )
-        out = est.to_dict()
-        out["histograms"] = {m: histogram(s.samples) for m, s in est.cost_usd.items()}
-        swings = {m: cost_swings(est, m, min_share=0.005) for m in est.cost_usd} if req.sensitivity else {}
-        out["display"] = estimate_display(est, swings)
-        out["display"]["histogram_ticks"] = log_ticks(out["histograms"])
-        return out
-
     @app.post(
         "/api/estimate",
         summary="Training compute and cost, with 90% intervals",
@@ -321,27 +325,7 @@ def create_app(
         dependencies=json_only,
     )
     async def estimate(req: TrainingRequest) -> dict:
-        return await heavy(req.samples, run_estimate, req)
-
-    def run_deploy(req: DeployRequest) -> dict:
-        import math
-
-        from flopcast.service import deployment_estimate
-        from flopcast.web.display import deploy_display, log_ticks
-
-        loads = [k for k in ("scenario", "tokens_per_day", "requests_per_s") if getattr(req, k) is not None]
-        if len(loads) != 1:
-            raise InvalidInputError("give one load: a scenario, tokens_per_day or requests_per_s")
-        fields: dict[str, Any] = req.model_dump(exclude={"ttft_s", "tpot_s", "model"}, exclude_none=True)
-        for k in ("ttft_s", "tpot_s"):
-            fields[k] = math.inf if getattr(req, k) == "none" else getattr(req, k)
-        fields["price_usd_per_chip_hour"] = fields.pop("price_per_chip_hour", None)
-        est = deployment_estimate(req.model, **fields)
-        out = est.to_dict()
-        out["histograms"] = {"usd_per_million_tokens": histogram(est.usd_per_million_tokens.samples)}
-        out["display"] = deploy_display(out)
-        out["display"]["histogram_ticks"] = log_ticks(out["histograms"])
-        return out
+        return await heavy(req.samples, "estimate", req)
 
     @app.post(
         "/api/deploy",
@@ -350,36 +334,7 @@ def create_app(
         dependencies=json_only,
     )
     async def deploy(req: DeployRequest) -> dict:
-        return await heavy(req.samples, run_deploy, req)
-
-    def run_trend(req: TrendRequest) -> dict:
-        from flopcast.service import trend_analysis
-        from flopcast.web.display import trend_display
-
-        if req.since is not None and req.until is not None and req.since > req.until:
-            raise InvalidInputError(f"since={req.since} is after until={req.until}")
-        t = trend_analysis(
-            req.metric,
-            top=req.top,
-            since=req.since,
-            until=req.until,
-            cost_method=req.cost_method,
-            extrapolate=req.extrapolate,
-            bootstrap=0,
-            samples=req.samples,
-            seed=req.seed,
-            db=database(),
-            band_points=80,
-        )
-        out = dict(t.out)
-        out.update(
-            title=t.title,
-            unit=t.unit,
-            points=t.points(),
-            band=t.band,
-        )
-        out["display"] = trend_display(out)
-        return out
+        return await heavy(req.samples, "deploy", req)
 
     @app.post(
         "/api/trend",
@@ -388,26 +343,7 @@ def create_app(
         dependencies=json_only,
     )
     async def trend(req: TrendRequest) -> dict:
-        return await heavy(req.samples * TREND_WEIGHT, run_trend, req)
-
-    def run_forecast(req: ForecastRequest) -> dict:
-        from flopcast.service import frontier_forecast
-
-        return frontier_forecast(
-            req.metric,
-            until=req.until,
-            largest=req.largest,
-            top=req.top,
-            thresholds=req.thresholds,
-            priors={k: (v[0], v[1]) for k, v in req.priors.items()},
-            caps=req.caps,
-            fit_since=req.fit_since,
-            fit_until=req.fit_until,
-            cost_method=req.cost_method,
-            samples=req.samples,
-            seed=req.seed,
-            db=database(),
-        ).to_dict()
+        return await heavy(req.samples * TREND_WEIGHT, "trend", req)
 
     @app.post(
         "/api/forecast",
@@ -416,7 +352,7 @@ def create_app(
         dependencies=json_only,
     )
     async def forecast(req: ForecastRequest) -> dict:
-        return await heavy(DEFAULT_SAMPLES * TREND_WEIGHT, run_forecast, req)
+        return await heavy(DEFAULT_SAMPLES * TREND_WEIGHT, "forecast", req)
 
     @app.get("/api/health", include_in_schema=False)
     async def health() -> dict:

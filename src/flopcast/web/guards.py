@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import json
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+T = TypeVar("T")
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
@@ -239,7 +241,8 @@ class WorkLimiter:
     up to ``max_waiting`` more wait (first come, first served) at most ``wait_s`` seconds for a slot. Beyond that a
     request is refused with :class:`Busy`. One request alone always fits, whatever its samples.
 
-    Waiting costs no thread: requests wait here, in the event loop, and only those admitted go to the thread pool.
+    Waiting costs no thread: requests wait here, in the event loop, and only those admitted go to the thread pool
+    or the worker processes (:meth:`run`, which holds the slot until the work is done).
     The counts are guarded by a lock, so a test (or another thread) may hold a slot with :meth:`hold`.
     """
 
@@ -322,13 +325,25 @@ class WorkLimiter:
                 raise busy from None
             raise
 
-    @contextlib.asynccontextmanager
-    async def slot(self, weight: int):
+    async def run(self, weight: int, start: Callable[[], Awaitable[T]]) -> T:
+        """Take a slot (as :meth:`acquire`), await ``start()`` and return its result.
+
+        The slot is held until the work ends, even when the request is cancelled first (a client that went away):
+        work handed to a thread or a worker process runs on, so it keeps counting against the bound.
+        """
         await self.acquire(weight)
         try:
-            yield
-        finally:
+            task = asyncio.ensure_future(start())
+        except BaseException:
             self.release(weight)
+            raise
+        task.add_done_callback(functools.partial(self._work_done, weight))
+        return await asyncio.shield(task)
+
+    def _work_done(self, weight: int, task: asyncio.Future) -> None:
+        self.release(weight)
+        if not task.cancelled():
+            task.exception()  # retrieved, so that work whose request went away logs no "never retrieved"
 
     @contextlib.contextmanager
     def hold(self, weight: int = 1) -> Iterator[None]:

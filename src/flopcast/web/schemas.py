@@ -26,6 +26,8 @@ from flopcast.service import (
 )
 
 MAX_SAMPLES = 100_000
+#: a trend or a forecast estimates every model it selects: at most this many samples each
+MAX_BATCH_SAMPLES = 10_000
 #: a positive finite number, or a 90% interval [low, high]
 Positive = Annotated[float, Field(gt=0, lt=1e40, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
@@ -191,7 +193,7 @@ class TrendRequest(_Body):
     until: Annotated[int, Field(ge=1950, le=2100)] | None = None
     extrapolate: Annotated[int, Field(ge=1950, le=2100)] | None = None
     cost_method: Literal[METHOD_NAMES] = DEFAULT_COST_METHOD  # type: ignore[valid-type]
-    samples: Annotated[int, Field(ge=2, le=DEFAULT_SAMPLES)] = DEFAULT_SAMPLES
+    samples: Annotated[int, Field(ge=2, le=MAX_BATCH_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
 
 
@@ -209,7 +211,7 @@ class ForecastRequest(_Body):
     priors: dict[Literal[FORECAST_COMPONENTS], Annotated[list[Positive], Field(min_length=2, max_length=2)]] = {}  # type: ignore[valid-type]
     caps: Annotated[list[Literal[(*FORECAST_CAPS, "all")]], Field(max_length=5)] = []  # type: ignore[valid-type]
     cost_method: Literal[METHOD_NAMES] = DEFAULT_COST_METHOD  # type: ignore[valid-type]
-    samples: Annotated[int, Field(ge=100, le=DEFAULT_SAMPLES)] = DEFAULT_SAMPLES
+    samples: Annotated[int, Field(ge=100, le=MAX_BATCH_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
 
     @field_validator("priors")
