@@ -193,3 +193,20 @@ def test_a_precision_out_of_range_is_refused(bad):
 def test_an_unknown_sampling_is_refused():
     with pytest.raises(InvalidInputError, match="sampling="):
         samples_for_precision(0.01, "latin")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (2, r"^sampling_precision=2 is outside 0.001..0.5; it is the relative error"),
+        ("x", r"^sampling_precision='x' is not a number; it is the relative error"),
+        (True, r"^sampling_precision=True is not a number"),
+    ],
+)
+def test_a_bad_sampling_precision_names_its_argument(value, message):
+    """``estimate(..., sampling_precision=)`` names that argument, not ``precision`` (the chip's numeric precision)."""
+    from flopcast.errors import InvalidInputError
+    from flopcast.pipeline import estimate
+
+    with pytest.raises(InvalidInputError, match=message):
+        estimate("gpt-3", samples=None, sampling_precision=value)

@@ -141,3 +141,19 @@ def test_the_cache_folder_is_platformdirs(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert ours() == user_cache_dir("flopcast") == str(tmp_path / "flopcast")
     monkeypatch.setenv("XDG_CACHE_HOME", "  ")
     assert ours() == user_cache_dir("flopcast")
+
+
+def test_the_service_facade_resolves_every_name_lazily():
+    """``flopcast.service`` imports its modules on first use: each name of ``__all__`` resolves, each lazy name
+    from the module the map names, and importing the facade loads none of them."""
+    import importlib
+
+    import flopcast.service as service
+
+    code = "import sys, flopcast.service; print(sorted(m for m in sys.modules if m.startswith('flopcast.service.')))"
+    assert _run(code, dict(os.environ)).stdout.strip() == "[]"
+    for name in service.__all__:
+        assert getattr(service, name) is not None, name
+    for name, module in service._LAZY.items():
+        assert getattr(service, name) is getattr(importlib.import_module(module), name), name
+    assert set(service._LAZY) <= set(service.__all__)

@@ -22,10 +22,11 @@ uvicorn = pytest.importorskip("uvicorn")
 import httpx
 from fastapi.testclient import TestClient
 
+from flopcast.defaults import usable_cores as default_workers
 from flopcast.testing import run_cli as run
 from flopcast.web import create_app
 from flopcast.web.guards import WorkLimiter
-from flopcast.web.workers import WorkerFailed, WorkerPool, default_workers, run_in_worker
+from flopcast.web.workers import WorkerFailed, WorkerPool, run_in_worker
 
 BODIES = {
     "/api/estimate": {"model": "gpt-3"},

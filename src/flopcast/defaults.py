@@ -6,6 +6,8 @@ here; nothing else spells them out.
 
 from __future__ import annotations
 
+import os
+
 #: the precision of every estimate: p5, p50 and p95 within 1% (relative) at 95% confidence
 DEFAULT_PRECISION = 0.01
 #: Monte Carlo samples per model, the seed and the sampling scheme of every estimate. The sample count is
@@ -30,3 +32,12 @@ DEFAULT_DEPRECIATION = "price-performance"
 DEFAULT_METHOD = "all"
 #: the one cost method of the questions that need one (trends, diffusion)
 DEFAULT_COST_METHOD = "amortized"
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (``taskset``, a container's limits), else the
+    machine's. What the batch's and the web app's worker processes count by default."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import sys
 
-TYPE_CHECKING = False  # typing is not imported for a help screen; mypy reads this name as true
-if TYPE_CHECKING:
-    from typing import Any
-
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: a FlopcastError becomes one line on stderr and exit status 2.
@@ -35,15 +31,6 @@ def main(argv: list[str] | None = None) -> None:
     from flopcast.cli.app import run
 
     run(argv)
-
-
-def __getattr__(name: str) -> Any:
-    """``app`` (the typer app) and ``command`` (its click group) from :mod:`flopcast.cli.app`."""
-    if name in ("app", "command", "run"):
-        from flopcast.cli import app
-
-        return getattr(app, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -100,17 +100,17 @@ def serve_cmd(
         import uvicorn
     except ImportError:
         raise InvalidInputError("the web app needs its extra: pip install 'flopcast[web]'") from None
+    from flopcast.defaults import usable_cores
     from flopcast.service import serving_data_check
     from flopcast.web import create_app
     from flopcast.web.guards import is_loopback
-    from flopcast.web.workers import default_workers
 
     # read and check now: a missing folder, or one the trend explorer cannot use, fails before the server starts
     db = serving_data_check(data)
     allowed = _served_hosts(host, port, allow_host or [])
     typer.echo(f"flopcast: {len(db.records):,} models from {db.describe()}", err=True)
     typer.echo(f"flopcast: answering Host {', '.join(allowed)}", err=True)
-    n = workers if workers is not None else default_workers()
+    n = workers if workers is not None else usable_cores()
     typer.echo(f"flopcast: {'estimates in this process' if n == 1 else f'{n} worker processes'}", err=True)
     app = create_app(data=data, allowed_hosts=allowed, workers=n)
     if not is_loopback(host):

@@ -74,6 +74,23 @@ __all__ = [
 
 T = TypeVar("T")
 
+#: what a batch's costs are in without ``year_dollars`` (each model's own month)
+NOMINAL_DOLLARS = "nominal USD of each model's publication month"
+
+
+def _resolve_all(
+    records: Sequence[ModelRecord], settings: Settings, db: Database
+) -> tuple[list[Run], list[dict[str, str]]]:
+    """Each record's run, and the records that allow none with the reason (``skipped``), in order."""
+    runs: list[Run] = []
+    skipped: list[dict[str, str]] = []
+    for r in records:
+        try:
+            runs.append(resolve(r, RunSpec(), settings, db))
+        except FlopcastError as exc:
+            skipped.append({"model": r.name, "key": r.key, "reason": str(exc)})
+    return runs, skipped
+
 
 def estimate_records(
     records: Sequence[ModelRecord],
@@ -93,16 +110,10 @@ def estimate_records(
     """
     settings = settings or Settings()
     draws = Draws(samples, seed, sampling, precision=sampling_precision)
-    runs: list[Run] = []
-    skipped: list[dict[str, str]] = []
-    for r in records:
-        try:
-            runs.append(resolve(r, RunSpec(), settings, db))
-        except FlopcastError as exc:
-            skipped.append({"model": r.name, "key": r.key, "reason": str(exc)})
+    runs, skipped = _resolve_all(records, settings, db)
     estimates = evaluate(runs, draws, settings)
     dollars = (
-        "nominal USD of each model's publication month"
+        NOMINAL_DOLLARS
         if settings.year_dollars is None
         else (estimates[0].dollars if estimates else f"{settings.year_dollars} USD")
     )
@@ -169,7 +180,7 @@ class BatchStream(Generic[T]):
         self.keep_skipped = keep_skipped
         self.count = self.skipped_count = 0
         year = self.settings.year_dollars
-        self._dollars: str | None = "nominal USD of each model's publication month" if year is None else None
+        self._dollars: str | None = NOMINAL_DOLLARS if year is None else None
         self._buffer: list[_Chunk[T]] = []
         self._source: Iterator[_Chunk[T]] | None = None
         self._started = False
@@ -177,13 +188,7 @@ class BatchStream(Generic[T]):
     def _task(self, i: int) -> _Chunk[T]:
         """Resolve and evaluate the ``i``-th ``chunk`` of records (in a worker or in process)."""
         self.draws.forget()  # what the previous chunk kept: memory flat in the number of records
-        runs: list[Run] = []
-        skipped: list[dict[str, str]] = []
-        for r in self.records[i * self.chunk : (i + 1) * self.chunk]:
-            try:
-                runs.append(resolve(r, RunSpec(), self.settings, self.db))
-            except FlopcastError as exc:
-                skipped.append({"model": r.name, "key": r.key, "reason": str(exc)})
+        runs, skipped = _resolve_all(self.records[i * self.chunk : (i + 1) * self.chunk], self.settings, self.db)
         estimates = evaluate(runs, self.draws, self.settings)
         return _Chunk(
             [self.form(e, self.methods) for e in estimates], skipped, estimates[0].dollars if estimates else None

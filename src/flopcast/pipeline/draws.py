@@ -39,7 +39,7 @@ class Draws:
         if sampling not in SAMPLING_CHOICES:
             raise InvalidInputError(f"sampling={sampling!r} is not one of {', '.join(SAMPLING_CHOICES)}")
         if samples is None:
-            samples = samples_for_precision(precision, sampling)
+            samples = samples_for_precision(precision, sampling, field="sampling_precision")
         self.samples, self.seed, self.sampling = check_samples(samples), seed, sampling
         # a whole-number seed goes as it is: its Sobol points may come from the disk cache
         u = uniforms(len(SLOTS), self.samples, seed if isinstance(seed, int) else make_rng(seed), sampling)

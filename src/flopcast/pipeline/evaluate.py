@@ -242,13 +242,12 @@ def evaluate(
 
 
 def _workers() -> int:
-    import os
-
+    from flopcast.defaults import usable_cores
     from flopcast.pipeline.parallel import in_worker
 
     if in_worker():  # a worker process of the batch already has its core
         return 1
-    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+    return min(4, usable_cores())
 
 
 def _evaluate_chunk(

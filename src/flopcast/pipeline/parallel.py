@@ -40,6 +40,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+from flopcast.defaults import usable_cores as cores
 from flopcast.errors import InvalidInputError
 
 T = TypeVar("T")
@@ -58,14 +59,6 @@ _in_worker = False
 def in_worker() -> bool:
     """True inside a worker process of :func:`ordered_map` (which then never starts workers of its own)."""
     return _in_worker
-
-
-def cores() -> int:
-    """The cores this process may run on (its affinity mask), else the machine's."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 def worker_count(items: int) -> int:

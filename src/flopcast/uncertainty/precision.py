@@ -25,7 +25,9 @@ PRECISION_RANGE = (0.001, 0.5)
 MIN_SAMPLES = 2**10
 
 
-def samples_for_precision(precision: float = DEFAULT_PRECISION, sampling: str = "sobol") -> int:
+def samples_for_precision(
+    precision: float = DEFAULT_PRECISION, sampling: str = "sobol", *, field: str = "precision"
+) -> int:
     """The sample count that keeps p5, p50 and p95 within ``precision`` (relative, 95% confidence).
 
     Derivation, from the measured 1% points ``N1`` (:data:`MEASURED_AT_1_PERCENT`) and ``r = 0.01 / precision``:
@@ -59,11 +61,11 @@ def samples_for_precision(precision: float = DEFAULT_PRECISION, sampling: str = 
     if sampling not in MEASURED_AT_1_PERCENT:
         raise InvalidInputError(f"sampling={sampling!r} is not one of {', '.join(MEASURED_AT_1_PERCENT)}")
     lo, hi = PRECISION_RANGE
-    if isinstance(precision, bool) or not isinstance(precision, (int, float)) or not (lo <= precision <= hi):
-        raise InvalidInputError(
-            f"precision={precision!r} is outside {lo:g}..{hi:g}; it is the relative error of p5, p50 and p95 "
-            "at 95% confidence (0.01 = 1%)"
-        )
+    meaning = "the relative error of p5, p50 and p95 at 95% confidence (0.01 = 1%)"
+    if isinstance(precision, bool) or not isinstance(precision, (int, float)):
+        raise InvalidInputError(f"{field}={precision!r} is not a number; it is {meaning}, in {lo:g}..{hi:g}")
+    if not (lo <= precision <= hi):
+        raise InvalidInputError(f"{field}={precision!r} is outside {lo:g}..{hi:g}; it is {meaning}")
     r = 0.01 / float(precision)
     n1 = MEASURED_AT_1_PERCENT[sampling]
     if sampling == "random":
@@ -72,9 +74,4 @@ def samples_for_precision(precision: float = DEFAULT_PRECISION, sampling: str = 
     return max(MIN_SAMPLES, 1 << max(0, math.ceil(math.log2(need) - 1e-12)))
 
 
-def resolve_samples(samples: int | None, precision: float, sampling: str) -> int:
-    """``samples`` when given (an explicit count wins), else :func:`samples_for_precision`."""
-    return samples if samples is not None else samples_for_precision(precision, sampling)
-
-
-__all__ = ["DEFAULT_PRECISION", "MEASURED_AT_1_PERCENT", "resolve_samples", "samples_for_precision"]
+__all__ = ["DEFAULT_PRECISION", "MEASURED_AT_1_PERCENT", "samples_for_precision"]

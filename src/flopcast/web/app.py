@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from flopcast.defaults import DEFAULT_SAMPLES
+from flopcast.defaults import DEFAULT_SAMPLES, usable_cores
 from flopcast.errors import FlopcastError, InvalidInputError
 from flopcast.web.guards import BodyLimit, Busy, HostGuard, WorkLimiter, error_body
 from flopcast.web.schemas import (
@@ -36,7 +36,7 @@ from flopcast.web.schemas import (
     TrainingRequest,
     TrendRequest,
 )
-from flopcast.web.workers import WORK, WorkerPool, default_workers
+from flopcast.web.workers import WORK, WorkerPool
 
 MAX_BODY_BYTES = 16 * 1024
 #: samples held by the estimates running at once: four maximal requests (the server peaks near 400 MB)
@@ -57,7 +57,7 @@ _PARSE_ERROR = "There was an error parsing the body"  # FastAPI's words for a bo
 
 def default_max_heavy() -> int:
     """Heavy requests (estimate, deploy, trend, forecast) that run at once: two per core this process may use."""
-    return 2 * default_workers()
+    return 2 * usable_cores()
 
 
 def _error(msg: str, status: int = 422) -> JSONResponse:

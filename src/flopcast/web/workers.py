@@ -37,14 +37,6 @@ Database = Any  # flopcast.service's Database (not imported here: the service lo
 Work = Callable[[Any, Callable[[], Database]], dict]
 
 
-def default_workers() -> int:
-    """The cores this process may run on (its CPU affinity, e.g. under ``taskset`` or a container's limits)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 # -- the work: one function per heavy route ----------------------------------------------------------------------
 
 
