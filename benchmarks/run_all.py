@@ -102,6 +102,7 @@ def render(
     web: dict | None = None,
     web_load: dict | None = None,
     scale: dict | None = None,
+    layout: dict | None = None,
 ) -> str:
     L = []
     w = L.append
@@ -418,6 +419,12 @@ def render(
 
         w(render_scale(scale))
 
+    # -- training layouts (bench_layout_search.py renders its own section) ---------------------
+    if layout:
+        from bench_layout_search import render as render_layout
+
+        w(render_layout(layout))
+
     # -- method ---------------------------------------------------------------------------
     w("## Method\n")
     w(
@@ -460,6 +467,7 @@ def run_every_benchmark() -> dict[str, float]:
         "web": run("bench_web.py"),
         "web_load": run("bench_web_load.py"),
         "scale": run("bench_scale.py"),
+        "layout_search": run("bench_layout_search.py"),
     }
 
 
@@ -473,7 +481,9 @@ def render_files(wall: dict[str, float]) -> None:
     web = json.loads((HERE / "results_web.json").read_text())
     web_load = json.loads((HERE / "results_web_load.json").read_text())
     scale = json.loads((HERE / "results_scale.json").read_text())
-    text = render(mc, startup, machine(), wall, batch, trend, deploy, mfu, web, web_load, scale=scale)
+    layout_file = HERE / "results_layout_search.json"
+    layout = json.loads(layout_file.read_text()) if layout_file.exists() else None
+    text = render(mc, startup, machine(), wall, batch, trend, deploy, mfu, web, web_load, scale=scale, layout=layout)
     (HERE / "RESULTS.md").write_text(text)
     print(f"wrote {HERE / 'RESULTS.md'} ({sum(wall.values()):.0f} s)")
 

@@ -175,11 +175,12 @@ def test_compare_states_the_model_size_and_is_the_cli_json(capsys):
     c = flopcast.compare("h100", "b200", params=70e9, date="2026-01-01")
     cli = _cli_json(["hardware", "compare", "h100", "b200", "--params", "70e9", "--date", "2026-01-01"], capsys)
     assert c.to_dict() == cli
-    # 989.4 and 2,250 TFLOP/s dense BF16 (NVIDIA's datasheets); 16 bytes a parameter x 70e9 = 1.12e12 bytes, in
-    # ceil(1.12e12 / 80e9) = 14 H100s or ceil(1.12e12 / 180e9) = 7 B200s
+    # 989.4 and 2,250 TFLOP/s dense BF16 (NVIDIA's datasheets); 16 bytes a parameter x 70e9 = 1.12e12 bytes, sharded
+    # over every chip with 10% of each kept in reserve: ceil(1.12e12 / 72e9) = 16 H100s or ceil(1.12e12 / 162e9) = 7
+    # B200s
     f = c.to_frame()
     assert f.loc["peak_flop_per_s", "b_over_a"] == pytest.approx(2250 / 989.4, rel=1e-9)
-    assert (f.loc["min_chips", "a"], f.loc["min_chips", "b"]) == (14, 7)
+    assert (f.loc["min_chips", "a"], f.loc["min_chips", "b"]) == (16, 7)
     assert f.loc["min_chips", "label"] == "Fewest chips that hold the training state"
     assert c.params == 70e9 and c.result.training_memory_bytes == 1.12e12
     text = repr(c)
@@ -330,6 +331,7 @@ def test_the_api_imports_only_the_service_reporting_and_the_foundation():
     allowed_types = {
         "flopcast.comparison",
         "flopcast.datasets.database",
+        "flopcast.layout_plan",
         "flopcast.pipeline",
         "flopcast.quantities",
         "flopcast.serving",
@@ -342,7 +344,7 @@ def test_the_api_imports_only_the_service_reporting_and_the_foundation():
 
 
 def test_the_top_level_functions_are_the_apis():
-    for name in ("costs", "estimate", "deploy", "trend", "compare", "forecast"):
+    for name in ("costs", "estimate", "deploy", "trend", "compare", "forecast", "plan"):
         assert getattr(flopcast, name) is getattr(api, name)
 
 

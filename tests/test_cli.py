@@ -132,8 +132,9 @@ def test_hardware_compare_v100_a100(capsys):
     assert code == 0
     d = json.loads(out)
     assert d["peak_flop_per_s_ratio"] == pytest.approx(312 / 125) and d["memory_bytes_ratio"] == pytest.approx(2.5)
-    # 16 B x 175e9 = 2.8 TB: 88 V100 32 GB, 35 A100 80 GB
-    assert (d["min_chips_a"], d["min_chips_b"]) == (88, 35)
+    # 16 B x 175e9 = 2.8 TB sharded over every chip, 10% of each kept in reserve: ceil(2.8e12 / 28.8e9) = 98 V100
+    # 32 GB, ceil(2.8e12 / 72e9) = 39 A100 80 GB
+    assert (d["min_chips_a"], d["min_chips_b"]) == (98, 39)
     # $ per FLOP: (1.0 / 125e12) / (1.5 / 312e12) = 1.664x cheaper on the A100
     assert d["cost_per_flop_advantage"] == pytest.approx(312 / 125 / 1.5)
 

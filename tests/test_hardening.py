@@ -116,6 +116,16 @@ CASES = [
     ("a reference date past 2100", "diffusion --cost 1e6 --date 9999-01-01", 2),
     ("a denormal parameter count to emulate", "emulate --params 1e-320 --tokens 1e12", 2),
     ("a model too large to compare chips on", "hardware compare a100 h100 --params 1e30", 2),
+    (
+        "a training layout that does not hold the run",
+        "plan llama-2-70b --chips 64 --tp 1 --pp 1 --zero 3 --micro-batch 1 --recompute selective",
+        2,
+    ),
+    ("a cluster too small for any layout", "plan llama-2-70b --chips 8", 2),
+    ("a tensor parallelism that is not a power of 2", "plan llama-2-70b --tp 3", 2),
+    ("a ZeRO stage that does not exist", "plan llama-2-70b --zero 4", 2),
+    ("a plan of your own model without its run", "plan --params 70e9", 2),
+    ("no repeats of a measurement", "mfu measure --config small --repeats 0", 2),
     # files that cannot be read or written, scenarios checked first, pulls bounded (Linux: /proc refuses both)
     ("a scenario path that is a folder", "deploy bloom-176b --scenario tests/fixtures", 2),
     ("a scenario file that cannot be read", "deploy bloom-176b --scenario /proc/self/clear_refs", 2),

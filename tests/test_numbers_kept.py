@@ -14,6 +14,12 @@ and ``trend cost``. Each number of today's output must match its old value:
   sqrt(.05 * .95) / phi(1.6449) is 2.11, at the median 1.25. A mean: SE(ln mean) = sqrt(exp(sigma^2) - 1)
   * sqrt(1/n_old + 1/n_new). A probability: sqrt(P (1 - P) (1/n_old + 1/n_new)).
 * and overall most numbers much closer: the median relative move of all sampled values under 0.5%.
+
+Issue 20 changed one input on purpose: the MFU imputed where none is reported is now conditioned on the chip,
+the chip count and the precision, and the fewest chips that hold a run come from its layouts (each
+data-parallel rank keeps its own activations). These outputs were made with Cottier et al.'s one prior, so the
+tests run with that prior, and skip the fewest chips (``UTILIZATION_PRIORS["conditioned"]`` is Cottier's here); what the new prior moves is
+pinned in ``tests/test_utilization_prior.py`` and ``tests/test_pipeline.py``.
 """
 
 from __future__ import annotations
@@ -37,6 +43,14 @@ Z95 = 1.6448536269514722
 QUANTILE_FACTOR = {0.05: 2.1137, 0.5: 1.2533, 0.95: 2.1137}
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def cottier_utilization_prior(monkeypatch):
+    """The prior these outputs were made with: Cottier et al.'s, in place of the conditioned one (issue 20)."""
+    from flopcast.pipeline.resolve import UTILIZATION_PRIORS
+
+    monkeypatch.setitem(UTILIZATION_PRIORS, "conditioned", UTILIZATION_PRIORS["cottier"])
 
 
 def _old_json(name: str) -> dict:
@@ -144,6 +158,8 @@ def _compare_estimate(old: dict, new: dict, moves: Moves, name: str) -> None:
     new_summaries = dict(_summaries(new))
     for path, s in _summaries(old):
         if path.startswith(("inputs", "provenance")):
+            continue
+        if path == "min_chips":  # issue 20's rule, on purpose: pinned in tests/test_pipeline.py (91 -> 104 V100s)
             continue
         assert path in new_summaries, f"{name}: {path} is gone"
         moves.summary(f"{name}.{path}", s, new_summaries[path])

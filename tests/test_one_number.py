@@ -78,5 +78,31 @@ def test_web_app_and_report_show_the_cli_medians(capsys, db):
     for m in ("cloud", "amortized", "acquisition"):
         assert web["cost_usd"][m] == cli["cost_usd"][m]
     assert web["training_compute_flop"] == cli["training_compute_flop"]
-    html = build_report("GPT-4o", samples=10_000, seed=0)
+    html = build_report("GPT-4o", samples=cli["samples"], seed=0)  # the CLI's samples: the same draws
     assert format_usd(cli["cost_usd"]["amortized"]["median"]) in html
+
+
+def test_the_training_plan_is_one_number_in_the_cli_the_web_app_and_the_report(capsys):
+    # `flopcast plan`: Llama 3.1 405B on its own chip and reported cluster (16,384 H100s; Dubey et al. 2024, arXiv
+    # 2407.21783, section 3.3.1), at the defaults; the web app's JSON is the CLI's, and the report shows the CLI's
+    # median wall-clock time and layout (one training_plan call behind each)
+    pytest.importorskip("fastapi", reason="the web app is an extra")
+    from fastapi.testclient import TestClient
+
+    from flopcast.formatting import format_value
+    from flopcast.reporting.html import build_report
+    from flopcast.web import create_app
+
+    code, out, err = run(["plan", "llama-3.1-405b", "--hardware", "h100-sxm", "--json"], capsys)
+    assert code == 0, err
+    cli = json.loads(out)
+    r = TestClient(create_app()).post("/api/plan", json={"model": "llama-3.1-405b", "hardware": "h100-sxm"})
+    assert r.status_code == 200, r.text
+    web = r.json()
+    web.pop("display")
+    assert web == cli
+    html = build_report("llama-3.1-405b")
+    plan = html[html.index('<h2 id="plan">') : html.index('<h2 id="deployment">')]
+    assert cli["layout"]["describe"] in plan and cli["layout"]["chips"] == 16384
+    assert format_value(cli["duration_s"]["median"], "s") in plan
+    assert format_value(cli["cost_usd"]["amortized"]["median"], "USD") in plan

@@ -182,3 +182,28 @@ def test_report_names_the_database_row_and_date(gpt3_html, epoch_dir):
     assert f"Epoch's row “{rec.name}” (line {rec.line:,} of" in text and "key “gpt-3”" in text
     assert db.data_date and db.data_date in text  # the snapshot's date
     assert db.describe() in text
+
+
+def test_report_shows_the_training_plan_as_the_cli_prints_it(gpt3_html, capsys, epoch_dir):
+    # the run laid out on its own chip and reported cluster (GPT-3: 10,000 V100s, Brown et al. 2020 via Epoch's
+    # row): the section names the `flopcast plan` command, and shows its layout and median wall-clock time as the
+    # command prints them (one model, one number: the same training_plan call)
+    section = gpt3_html[gpt3_html.index('<h2 id="plan">') : gpt3_html.index('<h2 id="deployment">')]
+    text = _visible_text("<body>" + section)
+    assert "flopcast plan gpt-3 --hardware v100-sxm2-32gb --samples 4000" in text
+    code, out, err = run(
+        ["plan", "gpt-3", "--hardware", "v100-sxm2-32gb", "--data", str(epoch_dir), "--samples", "4000"], capsys
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    head = " ".join(" ".join(lines[:3]).split())  # the title line, which the terminal may wrap
+    layout = head.split(": ", 1)[1].split(" Bound by ")[0].strip()
+    assert layout.startswith("TP ") and layout in text
+    wall = next(ln for ln in lines if "Wall-clock time (failures included)" in ln)
+    median = wall.split("│")[2].strip()  # "10.7 days"
+    assert f"Wall-clock time (failures included) {median}" in text
+    assert head.split(" Bound by ")[1].split(".")[0] in text  # what binds: "reported cluster: ..."
+    for term in ("weights", "optimizer states", "activations", "ZeRO-3 gather buffers"):
+        assert term in text
+    for row in ("MFU (of the steps)", "HFU (recompute included)", "Effective utilization (x goodput)", "Goodput"):
+        assert row in text

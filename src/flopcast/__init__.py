@@ -1,7 +1,7 @@
 """flopcast: AI training compute, hardware and dollar cost, with honest uncertainty.
 
 The notebook API is :mod:`flopcast.api`, here at the top: ``flopcast.costs()``, ``flopcast.estimate``,
-``flopcast.deploy``, ``flopcast.trend``, ``flopcast.compare`` and ``flopcast.forecast``, each calling
+``flopcast.deploy``, ``flopcast.trend``, ``flopcast.compare``, ``flopcast.forecast`` and ``flopcast.plan``, each calling
 :mod:`flopcast.service` and returning a typed result with ``.to_frame()`` and ``.plot()`` (docs/api.md).
 
 Imports are lazy so that ``flopcast --help`` starts fast; ``flopcast.estimate`` and
@@ -21,6 +21,8 @@ _EXPORTS = {
     "trend": "flopcast.api",
     "compare": "flopcast.api",
     "forecast": "flopcast.api",
+    "plan": "flopcast.api",
+    "Plan": "flopcast.api",
     "Estimate": "flopcast.api",
     "Deployment": "flopcast.api",
     "Trend": "flopcast.api",

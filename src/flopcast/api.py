@@ -7,6 +7,7 @@
 - :func:`trend`: a log-linear trend against publication date (``flopcast trend``)
 - :func:`compare`: two chips at one date (``flopcast hardware compare``), for a model size you state
 - :func:`forecast`: the largest run of each year to a horizon (``flopcast forecast``)
+- :func:`plan`: a training run's layout, memory per rank, time and cost on one chip (``flopcast plan``)
 
 This is a front-end, like ``flopcast.cli``: it calls :mod:`flopcast.service` (and draws with
 :mod:`flopcast.reporting.plots`), so every number is the CLI's for the same inputs. Messages speak Python:
@@ -35,6 +36,7 @@ from flopcast.defaults import (
     DEFAULT_SAMPLES,
     DEFAULT_SAMPLING,
     DEFAULT_SEED,
+    DEFAULT_UTILIZATION_PRIOR,
 )
 from flopcast.errors import FlopcastError, InvalidInputError
 from flopcast.formatting import (
@@ -51,6 +53,7 @@ from flopcast.service import DEFAULT_EXPERIMENTS
 if TYPE_CHECKING:
     from flopcast.comparison import HardwareComparison
     from flopcast.datasets.database import Database
+    from flopcast.layout_plan import TrainingPlan
     from flopcast.pipeline import TrainingEstimate
     from flopcast.quantities import QuantityInput
     from flopcast.service import FrontierForecast, TrendAnalysis
@@ -64,6 +67,7 @@ __all__ = [
     "Deployment",
     "Estimate",
     "Forecast",
+    "Plan",
     "Speaker",
     "Trend",
     "compare",
@@ -71,6 +75,7 @@ __all__ = [
     "deploy",
     "estimate",
     "forecast",
+    "plan",
     "trend",
 ]
 
@@ -196,6 +201,9 @@ SPEAKERS: dict[str, Speaker] = {
     "trend": Speaker("trend"),
     "compare": Speaker("compare"),
     "forecast": Speaker("forecast", {"threshold": "thresholds", "prior": "priors", "cap": "caps"}),
+    "plan": Speaker(
+        "plan", {"layers": "n_layers", "heads": "n_heads", "kv-heads": "n_kv_heads", "ffn": "ffn_activation"}
+    ),
 }
 
 
@@ -353,6 +361,7 @@ def costs(
     depreciation_years: float | None = None,
     cost_of_capital: float = 0.0,
     grid: str | float | None = None,
+    utilization_prior: str = DEFAULT_UTILIZATION_PRIOR,
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
     sampling: str = DEFAULT_SAMPLING,
@@ -387,7 +396,7 @@ def costs(
             seed=seed,
             sampling=sampling,
             db=db,
-            money=MoneyOptions(depreciation, depreciation_years, cost_of_capital, grid),
+            money=MoneyOptions(depreciation, depreciation_years, cost_of_capital, grid, utilization_prior),
         )
     res = table.result
     rows = res.rows()
@@ -557,6 +566,7 @@ def estimate(
     depreciation_years: float | None = None,
     cost_of_capital: float = 0.0,
     grid: str | float | None = None,
+    utilization_prior: str = DEFAULT_UTILIZATION_PRIOR,
     experiments: str | None = DEFAULT_EXPERIMENTS,
     staff_share: QuantityInput = None,
     samples: int = DEFAULT_SAMPLES,
@@ -615,7 +625,7 @@ def estimate(
             sensitivity=with_sensitivity,
             max_samples=1_000_000,
             db=db,
-            money=MoneyOptions(depreciation, depreciation_years, cost_of_capital, grid),
+            money=MoneyOptions(depreciation, depreciation_years, cost_of_capital, grid, utilization_prior),
             experiments=experiments,
             staff_share=staff_share,
         )
@@ -701,6 +711,85 @@ def deploy(model: str | None = None, **options: Any) -> Deployment:
         inputs=[dict(i, source=speak(str(i["source"]))) if "source" in i else i for i in est.inputs],
     )
     return Deployment(python)
+
+
+# ----------------------------------------------------------------------------- a training run's layout
+
+
+class Plan(_Wrapped):
+    """A training run planned on one chip (:class:`flopcast.layout_plan.TrainingPlan`, ``.result``): the layout,
+    the memory of the most-loaded rank term by term, the time with bubbles, communication and failures, MFU,
+    HFU and effective utilization, the cost by method, and the constraint that binds. Every field reads through
+    (``.layout``, ``.memory``, ``.binding``, ``.alternatives``...); ``.to_dict()`` is ``flopcast plan --json``."""
+
+    result: TrainingPlan
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per quantity (index: its key): label, unit, median, mean, p5, p95; memory terms in bytes."""
+        from flopcast.service import PLAN_MEMORY_KEYS as MEMORY_KEYS
+
+        r = self.result
+        rows = [
+            dict(quantity=f"memory.{key}", label=k, unit="bytes", median=v, mean=v, p5=v, p95=v)
+            for key, (k, v) in zip(MEMORY_KEYS, r.memory.terms().items(), strict=True)
+        ]
+        rows.append(
+            dict(
+                quantity="memory.total",
+                label="memory per rank",
+                unit="bytes",
+                median=r.memory.total_bytes,
+                mean=r.memory.total_bytes,
+                p5=r.memory.total_bytes,
+                p95=r.memory.total_bytes,
+            )
+        )
+        for key, name, s in (
+            ("duration_s", "wall-clock time", r.duration_s),
+            ("chip_hours", "chip-hours", r.chip_hours),
+            ("mfu", "MFU", r.mfu),
+            ("hfu", "HFU", r.hfu),
+            ("effective_utilization", "effective utilization", r.effective_utilization),
+            ("goodput", "goodput", r.goodput),
+            *((f"cost_usd.{m}", label(f"cost_usd.{m}"), s) for m, s in r.cost_usd.items()),
+        ):
+            rows.append(
+                dict(quantity=key, label=name, unit=s.unit, **{k: v for k, v in s.to_dict().items() if k != "central"})
+            )
+        return pd.DataFrame(rows).set_index("quantity")
+
+    def __repr__(self) -> str:
+        r = self.result
+        return (
+            f"<Plan {r.model} on {r.layout.chips:,} {r.hardware}: {r.layout.describe()}\n"
+            f"  memory per rank {format_display(r.memory.total_bytes, 'bytes')} of "
+            f"{format_display(r.memory.capacity_bytes, 'bytes')}; wall-clock {format_summary(r.duration_s)}\n"
+            f"  MFU {format_summary(r.mfu)}; bound by {r.binding}; {plural(len(r.notes), 'note')} (.notes)>"
+        )
+
+
+def plan(model: str | None = None, **options: Any) -> Plan:
+    """Plan a training run on one chip: ``flopcast plan``, the same numbers.
+
+    The options are :func:`flopcast.service.training_plan`'s: the shape (``params`` total, ``n_layers``,
+    ``d_model``, ``n_heads``, ``n_kv_heads``, ``ffn_hidden``, ``ffn_activation``, ``vocab``, ``seq_len``; a
+    database model gives its own), ``tokens`` or ``compute``, ``hardware``, ``precision``, ``chips`` or ``days``,
+    ``utilization``, ``global_batch_tokens``, the layout parts to fix (``tp``, ``pp``, ``dp``, ``zero``,
+    ``micro_batch``, ``recompute``), ``method``, ``samples`` and ``seed``. Uncertain inputs take a number or a
+    ``(low, high)`` 90% interval.
+    """
+    import inspect
+
+    from flopcast.service import training_plan
+
+    speak = SPEAKERS["plan"]
+    allowed = set(inspect.signature(training_plan).parameters) - {"model"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise InvalidInputError(f"unknown argument(s) {', '.join(unknown)}; plan takes {', '.join(sorted(allowed))}")
+    with speak.speaking():
+        result = training_plan(model, **options)
+    return Plan(dataclasses.replace(result, notes=speak.texts(result.notes)))
 
 
 # ----------------------------------------------------------------------------- trends

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from flopcast import training
+from flopcast import parallelism, training
 from flopcast.catalogs.hardware import Hardware, HardwareCatalog, bundled_hardware
 from flopcast.catalogs.prices import MissingPriceError, PriceBook, bundled_price_book
 from flopcast.units import SECONDS_PER_HOUR, check_fraction, check_positive
@@ -100,8 +100,9 @@ def compare_hardware(
     check_fraction("utilization", utilization, what="a fraction of peak FLOP/s")
     pa, pb = ha.peak_flop_per_s(precision), hb.peak_flop_per_s(precision)
     mem = float(training.model_state_bytes(params))
-    chips_a = float(training.min_chips_for_memory(mem, ha.memory_bytes)) if ha.memory_bytes else None
-    chips_b = float(training.min_chips_for_memory(mem, hb.memory_bytes)) if hb.memory_bytes else None
+    # the training state alone (no shape, so no per-rank activations), sharded over every chip (ZeRO-3)
+    chips_a = float(parallelism.min_chips_sharded(mem, ha.memory_bytes)) if ha.memory_bytes else None
+    chips_b = float(parallelism.min_chips_sharded(mem, hb.memory_bytes)) if hb.memory_bytes else None
     price_a, src_a = _price(ha, price_a, tier, book, when)
     price_b, src_b = _price(hb, price_b, tier, book, when)
     upf_a = price_a / (pa * utilization * SECONDS_PER_HOUR) if price_a else None

@@ -28,6 +28,11 @@ DEFAULT_CLOUD_TIER = "3y"
 #: straight-line over a book life
 DEPRECIATION_CHOICES = ("price-performance", "straight-line")
 DEFAULT_DEPRECIATION = "price-performance"
+#: the MFU imputed where none is reported: conditioned on chip generation, chip count and precision (fitted to
+#: reported MFU; flopcast.utilization.prior), or Cottier et al. 2024's one prior for every run (median 0.375,
+#: 90% CI 0.10-0.65)
+UTILIZATION_PRIOR_CHOICES = ("conditioned", "cottier")
+DEFAULT_UTILIZATION_PRIOR = "conditioned"
 #: ``--method``: every cost method the inputs allow (``flopcast.methods.METHOD_CHOICES``)
 DEFAULT_METHOD = "all"
 #: the one cost method of the questions that need one (trends, diffusion)

@@ -116,9 +116,9 @@ EXTRA_LABELS: dict[str, str] = {
     "factor.other": "Other (Monte Carlo)",
     "hardware": "Hardware",
     # the quotes of one `mfu measure` run
-    "median_step (headline)": "Median step (the headline)",
+    "median_step": "Median step",
     "mean_of_steps": "Mean of the steps",
-    "total_flop_over_total_time": "Total FLOP / total time",
+    "total_flop_over_total_time": "Total FLOP / total time (the headline)",
     "including_warmup": "Including the warm-up steps",
     "single_step (first after warm-up)": "One step (the first after warm-up)",
     "best_step": "Best step",
@@ -201,6 +201,52 @@ def deployment_rows(keys, duration_days: float | None = None) -> list[tuple[str,
             name += " (a year)"
         rows.append((k, name))
     return rows
+
+
+#: a training plan's outputs (``flopcast plan``; the keys of ``TrainingPlan.to_dict()``) and what they are called, in
+#: the order every front-end shows them; the cost by each method follows (:func:`plan_rows`)
+PLAN_OUTPUT_LABELS = {
+    "training_compute_flop": "Training compute",
+    "duration_s": "Wall-clock time (failures included)",
+    "chip_hours": "Chip-hours (chips x wall-clock)",
+    "mfu": "MFU (of the steps)",
+    "hfu": "HFU (recompute included)",
+    "effective_utilization": "Effective utilization (x goodput)",
+    "goodput": "Goodput (time not lost to failures)",
+}
+
+
+def plan_rows(plan) -> list[tuple[str, str, object]]:
+    """``(key, label, summary)`` of a training plan's outputs (a ``flopcast.layout_plan.TrainingPlan``), one row a
+    number: :data:`PLAN_OUTPUT_LABELS`, then ``cost_usd.METHOD`` for each method. The web app and the report show
+    these rows, with the labels ``flopcast plan`` prints."""
+    rows: list[tuple[str, str, object]] = []
+    for key, name in PLAN_OUTPUT_LABELS.items():
+        s = plan.estimate.training_compute_flop if key == "training_compute_flop" else getattr(plan, key)
+        rows.append((key, name, s))
+    rows += [(f"cost_usd.{m}", label(f"cost_usd.{m}"), s) for m, s in plan.cost_usd.items()]
+    return rows
+
+
+def plan_texts(plan) -> dict[str, str]:
+    """The sentences of a training plan, as ``flopcast plan`` prints them: ``title`` (the model, the chip, the
+    precision and the layout), ``binding`` (what binds), ``memory_title`` and ``memory_total`` (the most-loaded rank's
+    memory and whether it fits), and ``step`` (bubble, exposed communication, the MFU ceiling, the fewest chips, the
+    MFU's source, the dollars and the samples)."""
+    mem, t, est = plan.memory, plan.time, plan.estimate
+    return {
+        "title": f"{plan.model} on {plan.hardware} ({plan.precision}): {plan.layout.describe()}",
+        "binding": f"Bound by {plan.binding}: {plan.binding_detail}.",
+        "memory_title": "Memory of the most-loaded rank (a first pipeline stage), of "
+        + format_value(mem.capacity_bytes, "bytes"),
+        "memory_total": f"{format_value(mem.total_bytes, 'bytes')} ({'fits' if mem.fits else 'does not fit'})",
+        "step": (
+            f"Per step: pipeline bubble {t.bubble_share:.1%}, exposed communication {t.comm_share:.1%} (the most MFU "
+            f"this layout allows with the kernels at peak: {plan.mfu_ceiling:.0%}). Fewest chips that hold the run in "
+            f"any layout: {plan.fewest_chips:,}. MFU: {plan.mfu_source}. Dollars: {est.dollars}. "
+            f"Samples: {est.samples:,} (seed {est.seed})."
+        ),
+    }
 
 
 def format_sci(x: float, digits: int = 2) -> str:

@@ -30,6 +30,8 @@ class CostMethod:
     #: the inputs the stage function reads, besides chip-hours and the cluster size
     needs: tuple[str, ...]
     cost: Callable[[Inputs], np.ndarray]
+    #: the cost grows with the time the cluster is held (rental, depreciation, energy); False for a purchase
+    per_chip_hour: bool = True
 
 
 def _cloud(v: Inputs) -> np.ndarray:
@@ -99,6 +101,7 @@ COST_METHODS: dict[str, CostMethod] = {
             "the up-front price of every chip of the cluster, with servers and interconnect",
             _HARDWARE,
             _acquisition,
+            per_chip_hour=False,
         ),
     )
 }

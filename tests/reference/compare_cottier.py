@@ -2,7 +2,7 @@
 
 The method is the independent re-implementation in ``cottier2024_method.py`` (Epoch AI's public
 ``training-cost-trends`` code, paper-era defaults). flopcast's figure is the median of
-``flopcast costs`` (10,000 Sobol samples, seed 0) in nominal dollars, the same basis as the
+``flopcast costs --utilization-prior cottier`` (seed 0) in nominal dollars, the same basis as the
 method's ``Cost``. The comparison set is every model the method costs that is not a fine-tune:
 Epoch's current code gives fine-tunes no cost, and flopcast costs a fine-tune on its own
 compute, where the paper-era code added the base model's whole cost; fine-tunes are reported
@@ -43,12 +43,12 @@ def compare(db=None) -> tuple[pd.DataFrame, dict]:
     sys.path.insert(0, str(HERE))
     import cottier2024_method as ref
 
-    from flopcast.service import cost_table, database
+    from flopcast.service import MoneyOptions, cost_table, database
 
     with tempfile.TemporaryDirectory() as tmp:
         method = ref.amortized_costs(_data_dir(pathlib.Path(tmp)))
     db = database(None) if db is None else db
-    table = cost_table(db=db)
+    table = cost_table(db=db, money=MoneyOptions(utilization_prior="cottier"))
     by_key = {e.key: e for e in table.result.estimates}
     epoch_rows = [r for r in db.records if r.origin != "curated"]
     rows = []
@@ -96,7 +96,9 @@ def render(df: pd.DataFrame, s: dict) -> str:
         "is an independent re-implementation of the amortized hardware + energy cost of Cottier et al. 2024 as Epoch",
         "AI's public `training-cost-trends` code computes it (paper-era defaults: no hardware imputation, MFU 0.375",
         "and 33.1 days where missing; rules and sources in `tests/reference/cottier2024_method.md`). flopcast's",
-        f"figure is the median of `flopcast costs` (10,000 Sobol samples, seed 0), in nominal dollars; {s['source']}.",
+        "figure is the median of `flopcast costs --utilization-prior cottier` (the default Sobol samples, seed 0), in",
+        "nominal dollars, with Cottier et al.'s one MFU prior where none is reported, as the method has it (flopcast's",
+        f"default conditions that prior on the chip, the chip count and the precision); {s['source']}.",
         "",
         f"**{s['within']} of {s['compared']} models ({s['share_within']:.1%}) are within {FACTOR}x** of the method's"
         f" figure. The method costs {s['costed_by_method']} models; the {s['finetunes']} fine-tunes among them are"

@@ -61,6 +61,12 @@ class ModelSpec:
     n_experts: float | None = None
     experts_per_token: float | None = None
     moe_layers: float | None = None
+    #: the feed-forward block's hidden width (None: unpublished; 4 x d_model is the GPT default)
+    ffn_hidden: float | None = None
+    #: the feed-forward activation: gelu, relu (two matrices) or swiglu (gated: three matrices)
+    ffn_activation: str | None = None
+    #: the vocabulary (embedding rows)
+    vocab: float | None = None
     precision: str | None = None
     training_start_date: dt.date | None = None
     confidence: str = "likely"
@@ -134,6 +140,9 @@ def _fraction(row: dict, col: str, label: str) -> float | None:
 
 
 ATTENTIONS = ("mha", "gqa", "mqa", "mla")
+#: feed-forward activations; the gated ones have three weight matrices instead of two
+FFN_ACTIVATIONS = ("gelu", "relu", "swiglu", "geglu")
+GATED_FFN = ("swiglu", "geglu")
 _ARCHITECTURE = (
     "n_heads",
     "n_kv_heads",
@@ -143,6 +152,8 @@ _ARCHITECTURE = (
     "n_experts",
     "experts_per_token",
     "moe_layers",
+    "ffn_hidden",
+    "vocab",
 )
 
 
@@ -152,7 +163,10 @@ def _architecture(row: dict, label: str) -> dict:
     attention = (row.get("attention") or "").strip().lower() or None
     if attention is not None and attention not in ATTENTIONS:
         raise CatalogError(f"{where}: attention={attention!r} is not one of {', '.join(ATTENTIONS)}")
-    out: dict = {"attention": attention, **{c: num(row, c, label) for c in _ARCHITECTURE}}
+    ffn = (row.get("ffn_activation") or "").strip().lower() or None
+    if ffn is not None and ffn not in FFN_ACTIVATIONS:
+        raise CatalogError(f"{where}: ffn_activation={ffn!r} is not one of {', '.join(FFN_ACTIVATIONS)}")
+    out: dict = {"attention": attention, "ffn_activation": ffn, **{c: num(row, c, label) for c in _ARCHITECTURE}}
     if attention is not None and (out["n_heads"] is None or out["head_dim"] is None):
         raise CatalogError(f"{where}: attention={attention} needs n_heads and head_dim")
     if attention in ("gqa", "mqa") and out["n_kv_heads"] is None:

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "explain": ("flopcast.cli.explain_cmd", "explain_cmd"),
     "estimate": ("flopcast.cli.training_cmd", "estimate_cmd"),
     "costs": ("flopcast.cli.training_cmd", "costs_cmd"),
+    "plan": ("flopcast.cli.plan_cmd", "plan_cmd"),
     "hardware": ("flopcast.cli.hardware_cmd", "hardware_app"),
     "models": ("flopcast.cli.training_cmd", "models_app"),
     "data": ("flopcast.cli.data_cmd", "data_app"),

@@ -8,7 +8,14 @@ import typer
 
 from flopcast.cli import options as opt
 from flopcast.cli.parse import echo_json, parse_date, parse_value
-from flopcast.defaults import DEFAULT_CLOUD_TIER, DEFAULT_DEPRECIATION, DEFAULT_METHOD, DEFAULT_SAMPLES, DEFAULT_SEED
+from flopcast.defaults import (
+    DEFAULT_CLOUD_TIER,
+    DEFAULT_DEPRECIATION,
+    DEFAULT_METHOD,
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    DEFAULT_UTILIZATION_PRIOR,
+)
 from flopcast.errors import InvalidInputError
 
 hardware_app = typer.Typer(help="The hardware catalog: list, show, compare, plan.", no_args_is_help=True)
@@ -122,6 +129,7 @@ def hardware_plan(
     depreciation_years: opt.DepreciationYears = None,
     cost_of_capital: opt.CostOfCapital = 0.0,
     grid: opt.Grid = None,
+    utilization_prior: opt.UtilizationPrior = DEFAULT_UTILIZATION_PRIOR,
     samples: opt.Samples = DEFAULT_SAMPLES,
     seed: opt.Seed = DEFAULT_SEED,
     plot: Annotated[str | None, typer.Option(help="Also draw the plan to this PNG or SVG file.")] = None,
@@ -150,7 +158,7 @@ def hardware_plan(
         method=method,
         cloud_tier=cloud_tier,
         cloud_vendor=cloud_vendor,
-        money=opt.money_options(depreciation, depreciation_years, cost_of_capital, grid),
+        money=opt.money_options(depreciation, depreciation_years, cost_of_capital, grid, utilization_prior),
         samples=samples,
         seed=seed,
         data=data,

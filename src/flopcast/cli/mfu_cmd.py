@@ -54,7 +54,11 @@ def calc_cmd(
     peak: Annotated[str | None, typer.Option(help="Peak FLOP/s per chip, instead of the catalog's.")] = None,
     attention: opt.Attention = DEFAULT_ATTENTION,
     recompute: Annotated[
-        str, typer.Option(help="For HFU: none, selective (attention) or full (whole forward).")
+        str,
+        typer.Option(
+            help="For HFU: none, selective (attention), full (whole forward) or palm (PaLM 540B's: 75% of the "
+            "non-attention forward and all of the attention forward)."
+        ),
     ] = "none",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -122,10 +126,13 @@ def measure_cmd(
     ] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (default: PyTorch's).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    repeats: Annotated[
+        int, typer.Option(help="Run the configuration this many times (1-20) and report the spread between runs.")
+    ] = 1,
     quiet: opt.Quiet = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Train a GPT-style decoder for a few steps and report MFU as a distribution over steps."""
+    """Train a GPT-style decoder for a few steps and report MFU: total FLOP / total time, and per step."""
     from flopcast.service import mfu_config, mfu_measurement
 
     try:
@@ -139,8 +146,11 @@ def measure_cmd(
     from flopcast.cli.progress import working
     from flopcast.formatting import plural
 
+    times = f", {repeats} times" if repeats > 1 else ""
     with working(
-        f"Training {cfg.name} for {plural(steps, 'step')} on {device} (a minute or two)", quiet=quiet, as_json=as_json
+        f"Training {cfg.name} for {plural(steps, 'step')} on {device}{times} (a minute or two)",
+        quiet=quiet,
+        as_json=as_json,
     ):
         m = mfu_measurement(
             cfg,
@@ -150,6 +160,7 @@ def measure_cmd(
             seed=seed,
             peak_flop_per_s=_number("peak", peak),
             threads=threads,
+            repeats=repeats,
         )
     d = m.to_dict()
     if as_json:
@@ -160,10 +171,19 @@ def measure_cmd(
     from flopcast.formatting import label
 
     con = _console()
-    s = d["mfu"]
+    s, e = d["mfu"], d["effective"]
+    n = d["headline"]["measured_steps"]
     con.print(
-        f"[bold]MFU {s['median']:.1%}[/bold] (median of {plural(steps - warmup, 'step')}; p5-p95 {s['p5']:.1%}-"
-        f"{s['p95']:.1%}; min-max {s['min']:.1%}-{s['max']:.1%})   {d['tokens_per_s']:,.0f} tokens/s"
+        f"[bold]MFU {s['headline']:.1%}[/bold] (total FLOP / total time of {plural(n, 'measured step')})   "
+        f"{d['tokens_per_s']:,.0f} tokens/s"
+    )
+    con.print(
+        f"per step: median {s['median']:.1%}, mean {s['mean']:.1%}, p5-p95 {s['p5']:.1%}-{s['p95']:.1%}, "
+        f"min-max {s['min']:.1%}-{s['max']:.1%}"
+    )
+    con.print(
+        f"effective {e['mfu']:.1%} over the whole wall time of {e['wall_time_s']:,.2f} s (set-up and warm-up "
+        f"included; {e['training_time_fraction']:.0%} of it in training steps)"
     )
     con.print(
         f"config {cfg.name}: {cfg.n_layers} layers x {cfg.d_model} wide, {cfg.n_heads} heads, context "
@@ -182,3 +202,21 @@ def measure_cmd(
     for k, v in d["quotes"].items():
         t.add_row(label(k), f"{v:.1%}")
     print_table(con, t)
+    r = d["repeats"]
+    if r["n"] > 1:
+        t = Table(title=f"{r['n']} runs of the same configuration (fresh model, seed {seed})")
+        for col in ("run", "MFU (total / total)", "effective", "median step", "tokens/s"):
+            t.add_column(col, justify="right", no_wrap=True)
+        for i, run in enumerate(r["runs"], 1):
+            t.add_row(
+                str(i),
+                f"{run['headline']:.1%}",
+                f"{run['effective']:.1%}",
+                f"{run['median_step']:.1%}",
+                f"{run['tokens_per_s']:,.0f}",
+            )
+        print_table(con, t)
+        con.print(
+            f"between runs: median {r['median']:.1%}, min-max {r['min']:.1%}-{r['max']:.1%}, relative spread "
+            f"{r['relative_spread']:.1%} of the median, coefficient of variation {r['cv']:.1%}"
+        )

@@ -14,8 +14,10 @@ from flopcast.defaults import (
     ATTENTION_CHOICES,
     CLOUD_TIERS,
     DEFAULT_SAMPLES,
+    DEFAULT_UTILIZATION_PRIOR,
     DEPRECIATION_CHOICES,
     SAMPLING_CHOICES,
+    UTILIZATION_PRIOR_CHOICES,
 )
 from flopcast.errors import InvalidInputError
 from flopcast.service import METHOD_CHOICES, METHOD_NAMES, MoneyOptions
@@ -69,6 +71,14 @@ DepreciationYears = Annotated[
 CostOfCapital = Annotated[
     float, typer.Option(help="Annual cost of the capital in hardware for the amortized method, e.g. 0.08 (default 0).")
 ]
+UtilizationPrior = Annotated[
+    str,
+    typer.Option(
+        help=f"The MFU where none is reported: {' or '.join(UTILIZATION_PRIOR_CHOICES)} (conditioned, the default: "
+        "on chip generation, chip count and precision, fitted to reported MFU; cottier: Cottier et al.'s one "
+        "prior, median 0.375, 90% CI 0.10-0.65).",
+    ),
+]
 Grid = Annotated[
     str | None,
     typer.Option(
@@ -120,7 +130,11 @@ def check_selection(since: int | None, until: int | None, price_index: str | Non
 
 
 def money_options(
-    depreciation: str, depreciation_years: float | None, cost_of_capital: float, grid: str | None
+    depreciation: str,
+    depreciation_years: float | None,
+    cost_of_capital: float,
+    grid: str | None,
+    utilization_prior: str = DEFAULT_UTILIZATION_PRIOR,
 ) -> MoneyOptions:
     """The service's MoneyOptions from the CLI's options; ``--grid`` is a number or a region name."""
     value: str | float | None = grid
@@ -130,5 +144,9 @@ def money_options(
         except ValueError:
             value = grid
     return MoneyOptions(
-        depreciation=depreciation, depreciation_years=depreciation_years, cost_of_capital=cost_of_capital, grid=value
+        depreciation=depreciation,
+        depreciation_years=depreciation_years,
+        cost_of_capital=cost_of_capital,
+        grid=value,
+        utilization_prior=utilization_prior,
     )

@@ -21,6 +21,7 @@ from flopcast.defaults import (
     DEFAULT_SAMPLES,
     DEFAULT_SAMPLING,
     DEFAULT_SEED,
+    DEFAULT_UTILIZATION_PRIOR,
 )
 from flopcast.service import DEFAULT_EXPERIMENTS, EXPERIMENT_BASES
 
@@ -59,6 +60,7 @@ def estimate_cmd(
     depreciation_years: opt.DepreciationYears = None,
     cost_of_capital: opt.CostOfCapital = 0.0,
     grid: opt.Grid = None,
+    utilization_prior: opt.UtilizationPrior = DEFAULT_UTILIZATION_PRIOR,
     organization: Annotated[
         str | None,
         typer.Option(help="Developer; sets the data-center PUE (and the provider with --cloud-vendor organization)."),
@@ -130,7 +132,7 @@ def estimate_cmd(
         point=point,
         sensitivity=sensitivity,
         max_samples=1_000_000,
-        money=opt.money_options(depreciation, depreciation_years, cost_of_capital, grid),
+        money=opt.money_options(depreciation, depreciation_years, cost_of_capital, grid, utilization_prior),
         experiments=experiments,
         staff_share=_share("staff-share", staff_share),
     )
@@ -169,6 +171,7 @@ def costs_cmd(
     depreciation_years: opt.DepreciationYears = None,
     cost_of_capital: opt.CostOfCapital = 0.0,
     grid: opt.Grid = None,
+    utilization_prior: opt.UtilizationPrior = DEFAULT_UTILIZATION_PRIOR,
     year_dollars: opt.YearDollars = None,
     price_index: opt.PriceIndex = None,
     attention: opt.Attention = DEFAULT_ATTENTION,
@@ -211,7 +214,7 @@ def costs_cmd(
         samples=samples,
         seed=seed,
         sampling=sampling,
-        money=opt.money_options(depreciation, depreciation_years, cost_of_capital, grid),
+        money=opt.money_options(depreciation, depreciation_years, cost_of_capital, grid, utilization_prior),
     )
     if fmt == "table" and out is None:
         from flopcast.reporting.tables import print_batch

@@ -66,6 +66,13 @@ class ModelRecord:
     d_attn: float | None = None
     #: the pretraining sequence length (the attention term uses it)
     context_length: float | None = None
+    #: attention heads, KV heads (grouped-query), the feed-forward width and activation, the vocabulary
+    #: (from the curated catalog: the memory per rank uses them)
+    n_heads: float | None = None
+    n_kv_heads: float | None = None
+    ffn_hidden: float | None = None
+    ffn_activation: str | None = None
+    vocab: float | None = None
     kv_cache_fraction: float | None = None
     precision: str | None = None
     accessibility: str = ""

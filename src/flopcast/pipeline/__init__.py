@@ -35,6 +35,7 @@ from flopcast.defaults import (
     DEFAULT_PRECISION,
     DEFAULT_SAMPLING,
     DEFAULT_SEED,
+    DEFAULT_UTILIZATION_PRIOR,
 )
 from flopcast.errors import FlopcastError, InvalidInputError
 from flopcast.methods import DEFAULT_EXPERIMENTS
@@ -369,6 +370,7 @@ def estimate(
     depreciation_years: float | None = None,
     cost_of_capital: float = 0.0,
     grid: str | float | None = None,
+    utilization_prior: str = DEFAULT_UTILIZATION_PRIOR,
     experiments: str | None = DEFAULT_EXPERIMENTS,
     staff_share: float | Distribution | None = None,
     **run: Any,
@@ -381,7 +383,8 @@ def estimate(
     that model's row of ``flopcast costs`` for the same samples and seed. ``cloud_vendor`` picks whose
     prices (``market`` by default, ``organization`` for Cottier et al.'s rule, a kind or a provider);
     ``depreciation``, ``depreciation_years`` and ``cost_of_capital`` set the amortized method's
-    capital charge; ``grid`` the grid of the emissions (a region or kg CO2e per kWh). ``experiments``
+    capital charge; ``grid`` the grid of the emissions (a region or kg CO2e per kWh); ``utilization_prior`` the MFU
+    where none is reported (``conditioned`` on the chip, chip count and precision, or ``cottier``). ``experiments``
     (``per-model``, Cottier et al.'s multiplier, or ``lab-wide``, Epoch's; None: none) and ``staff_share``
     set the development lines beyond the final run, ``.development`` (never part of ``cost_usd``).
 
@@ -407,6 +410,7 @@ def estimate(
         depreciation_years=depreciation_years,
         cost_of_capital=cost_of_capital,
         grid=grid,
+        utilization_prior=utilization_prior,
     )
     record = db.find(model) if isinstance(model, str) else model
     est = estimate_run(

@@ -17,7 +17,7 @@ from flopcast.defaults import (
 )
 from flopcast.errors import InvalidInputError
 from flopcast.pipeline.spec import SLOTS
-from flopcast.uncertainty import Distribution, LogNormal, Normal, Point
+from flopcast.uncertainty import Distribution, LogitNormal, LogNormal, Normal, Point
 from flopcast.uncertainty.precision import samples_for_precision
 from flopcast.uncertainty.sampling import check_samples, make_rng, uniforms
 
@@ -103,6 +103,32 @@ class Draws:
         return self._z[i]
 
 
+def _logit_normal_rows(dists: list[Distribution], draws: Draws, slot: str) -> np.ndarray:
+    """Logit-normal draws (the MFU prior) from the slot's normal scores, ``expit(mu + sigma z)``, each distinct
+    ``(mu, sigma)`` computed once: bit for bit :meth:`LogitNormal.ppf` of the slot's uniforms."""
+    z = draws.z(slot)
+    out = np.empty((len(dists), draws.samples))
+    done: dict[tuple[float, float], int] = {}
+    for i, d in enumerate(dists):
+        if isinstance(d, Point):
+            out[i] = d.value
+            continue
+        assert isinstance(d, LogitNormal)
+        j = done.get((d.mu, d.sigma))
+        if j is not None:
+            out[i] = out[j]
+            continue
+        row = out[i]
+        np.multiply(d.sigma, z, out=row)
+        np.add(d.mu, row, out=row)
+        np.divide(row, 2.0, out=row)
+        np.tanh(row, out=row)
+        np.add(1.0, row, out=row)
+        np.multiply(0.5, row, out=row)
+        done[(d.mu, d.sigma)] = i
+    return out
+
+
 def _stack(dists: list[Distribution], draws: Draws, slot: str) -> np.ndarray:
     """(models x samples) draws of one slot; (models x 1) when every run's value is a point."""
     points = [d for d in dists if isinstance(d, Point)]
@@ -131,6 +157,8 @@ def _stack(dists: list[Distribution], draws: Draws, slot: str) -> np.ndarray:
         mean = np.array([[d.mean if isinstance(d, Normal) else d.value] for d in normal_or_point])
         sd = np.array([[d.sd if isinstance(d, Normal) else 0.0] for d in normal_or_point])
         return mean + sd * draws.z(slot)[None, :]
+    if all(isinstance(d, (LogitNormal, Point)) for d in dists):
+        return _logit_normal_rows(dists, draws, slot)
     if all(d is dists[0] for d in dists):
         return np.broadcast_to(draws.ppf(dists[0], slot), (len(dists), draws.samples))
     out = np.empty((len(dists), draws.samples))

@@ -32,6 +32,7 @@ def _group_key(run: Run) -> tuple:
         run.compute_including_base_flop is not None,
         run.state_precision,
         run.hardware is not None and bool(run.hardware.memory_bytes),
+        None if run.architecture is None else run.architecture.gated_ffn,
     )
 
 
@@ -81,8 +82,10 @@ def _stage(v: dict, run: Run, settings: Settings) -> dict[str, np.ndarray]:
     assert compute is not None  # a run without a route to chip-hours has a compute (resolve's _route)
     out["training_compute_flop"] = compute
     if "params" in v:
-        mem = training.model_state_bytes(v["params"], run.state_precision, settings.optimizer)
-        if all(k in v for k in ("n_layers", "d_attn", "context_length")):
+        states = training.model_state_bytes(v["params"], run.state_precision, settings.optimizer)
+        mem = states
+        shape = all(k in v for k in ("n_layers", "d_attn", "context_length"))
+        if shape:
             mem = mem + training.activation_bytes(
                 v["n_layers"],
                 v["d_attn"],
@@ -92,7 +95,7 @@ def _stage(v: dict, run: Run, settings: Settings) -> dict[str, np.ndarray]:
             )
         out["memory_bytes"] = mem
         if "_chip_memory" in v:
-            out["min_chips"] = training.min_chips_for_memory(mem, v["_chip_memory"])
+            out["min_chips"] = _min_chips(v, states, shape, run, settings)
     cluster = out.get("chips")
     if run.path is not None and cluster is None:  # the cluster of Cottier et al.'s default training time
         cluster = np.ceil(out["chip_hours"] / K.constant("training_time_hours", "default").value)
@@ -108,6 +111,34 @@ def _stage(v: dict, run: Run, settings: Settings) -> dict[str, np.ndarray]:
             cost = COST_METHODS[m].cost(w)
             out[f"cost_usd.{m}"] = cost if nominal else cost * infl
     return out
+
+
+#: the architecture's numbers the memory per rank takes (:class:`~flopcast.pipeline.spec.Architecture`)
+_ARCHITECTURE = ("n_heads", "kv_ratio", "ffn_ratio", "vocab")
+
+
+def _min_chips(v: dict, states: np.ndarray, shape: bool, run: Run, settings: Settings) -> np.ndarray:
+    """The fewest chips whose most-loaded rank holds the run (:func:`flopcast.parallelism.min_chips`: each
+    data-parallel replica keeps its own activations; over tensor, pipeline, ZeRO and recompute layouts), else (a
+    context only context parallelism holds) with the activations sharded over every chip too. Without the model's
+    shape: the training state sharded over every chip (ZeRO-3). Each chip keeps a reserve for buffers."""
+    from flopcast import parallelism
+
+    if not shape:
+        return parallelism.min_chips_sharded(states, v["_chip_memory"])
+    precision = parallelism.Precision(run.state_precision, run.state_precision, settings.optimizer)
+    args = (v["params"], v["n_layers"], v["d_attn"], v["context_length"], v["_chip_memory"])
+    kw: dict = {"micro_batch": settings.micro_batch, "precision": precision}
+    if run.architecture is not None:
+        kw.update({k: v[f"_{k}"] for k in _ARCHITECTURE})
+        kw["gated_ffn"] = run.architecture.gated_ffn
+        kw["dropout"] = not run.architecture.gated_ffn
+    chips = parallelism.min_chips(*args, **kw)  # over every recompute option: full recompute holds the most
+    if np.isinf(chips).any():  # no layout holds it (a context that needs context parallelism): activations sharded
+        mem = states + training.activation_bytes(*args[1:4], micro_batch=settings.micro_batch, recompute="full")
+        spread = parallelism.min_chips_sharded(mem, v["_chip_memory"])
+        chips = np.where(np.isinf(chips), spread, chips)
+    return chips
 
 
 def _power(v: dict, out: dict[str, np.ndarray], chips: np.ndarray) -> None:
@@ -276,6 +307,10 @@ def _evaluate_chunk(
             assert run.hardware is not None
             chip_memory.append([run.hardware.memory_bytes])
         drawn["_chip_memory"] = centrals["_chip_memory"] = np.array(chip_memory)
+    if r0.architecture is not None:  # the group key makes every run of the chunk have one
+        for name in _ARCHITECTURE:
+            col = np.array([[getattr(run.architecture, name)] for run in chunk], dtype=float)
+            drawn[f"_{name}"] = centrals[f"_{name}"] = col
     if "flop_convention" not in drawn and "tokens" in drawn:
         fc = _stack([_factor("flop_convention_factor")] * len(chunk), draws, "flop_convention")
         drawn["flop_convention"] = fc

@@ -5,6 +5,7 @@ each input a distribution with its provenance and source. No numbers are drawn h
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -18,20 +19,53 @@ from flopcast.pipeline.spec import (
     _UNITS,
     IMPLIED_MFU_LOW,
     IMPLIED_MFU_WARNING,
+    Architecture,
     InputRecord,
     NotEstimable,
     Run,
     RunSpec,
     Settings,
 )
-from flopcast.uncertainty import Point, as_distribution
+from flopcast.uncertainty import Distribution, Point, as_distribution
 from flopcast.units import SECONDS_PER_HOUR
 
 if TYPE_CHECKING:
+    from flopcast.catalogs import Hardware
     from flopcast.datasets.database import Database
     from flopcast.quantities import Quantity
 
 # ----------------------------------------------------------------------------- resolution
+
+
+def _conditioned_prior(
+    hw: Hardware | None, chips: float | None, precision: str | None
+) -> tuple[Distribution, str, float]:
+    """The MFU prior conditioned on the chip's generation, the run's chip count and its precision, fitted to the
+    reported MFU of the database and of published runs (:func:`flopcast.utilization.prior.utilization_prior_for`)."""
+    from flopcast.utilization.prior import utilization_prior_for
+
+    prior = utilization_prior_for(hw, chips=chips, precision=precision)
+    return prior.distribution(), prior.source, prior.median
+
+
+def _cottier_prior(hw: Hardware | None, chips: float | None, precision: str | None) -> tuple[Distribution, str, float]:
+    """Cottier et al. 2024's one prior for every run: the median of reported MFU, 0.375, 90% CI 0.10-0.65."""
+    c = K.constant("utilization", "default")
+    return (
+        c.distribution(),
+        f"Cottier et al. 2024: median of reported MFU {c.value:g}, 90% CI {c.low:g}-{c.high:g}",
+        c.value,
+    )
+
+
+#: the MFU imputed where none is reported, by name (:data:`~flopcast.defaults.UTILIZATION_PRIOR_CHOICES`):
+#: (chip, chip count, precision) -> (distribution, source, central value)
+UTILIZATION_PRIORS: dict[
+    str, Callable[[Hardware | None, float | None, str | None], tuple[Distribution, str, float]]
+] = {
+    "conditioned": _conditioned_prior,
+    "cottier": _cottier_prior,
+}
 
 
 class _Resolver(_MoneyInputs):
@@ -108,6 +142,24 @@ class _Resolver(_MoneyInputs):
             state_precision="fp32" if self.precision in ("fp32", "tf32") else "bf16",
             hardware_provenance=self.hw_provenance if self.hw is not None else "",
             hardware_source=self.hw_source if self.hw is not None else "",
+            architecture=self._architecture(),
+        )
+
+    def _architecture(self) -> Architecture | None:
+        """Heads, KV heads, feed-forward width and vocabulary from the record (the curated catalog's), for the
+        memory per rank; None without the heads or without layers, width and context to go with them."""
+        r = self.r
+        if r is None or not r.n_heads or not all(k in self.inputs for k in ("n_layers", "d_attn", "context_length")):
+            return None
+        from flopcast.catalogs.models import GATED_FFN
+
+        width = self._central("d_attn")
+        return Architecture(
+            n_heads=float(r.n_heads),
+            kv_ratio=float(r.n_kv_heads or r.n_heads) / float(r.n_heads),
+            ffn_ratio=float(r.ffn_hidden or 4.0 * (r.d_model or width)) / width,
+            gated_ffn=r.ffn_activation in GATED_FFN,
+            vocab=float(r.vocab or 0.0),
         )
 
     def _hardware(self) -> None:
@@ -295,7 +347,7 @@ class _Resolver(_MoneyInputs):
     def _hardware_time(self) -> None:
         """Chip count, training time and chip-hours: the user's, else the record's (not with a changed chip)."""
         spec = self.spec
-        use_record = self.r is not None and not self.hw_override
+        use_record = self.r is not None and not self.hw_override and spec.reported_run
         for attr, name, rec_attr, factor in (
             ("chips", "chips", "hardware_quantity", "reported_chip_count_factor"),
             ("training_time_hours", "training_time_hours", "training_time_hours", "reported_training_time_factor"),
@@ -305,7 +357,8 @@ class _Resolver(_MoneyInputs):
             if v is not None:
                 self.add(name, v, "user", "given")
                 continue
-            rv = self.rec(rec_attr) if (use_record or attr == "training_time_hours") else None
+            from_record = use_record or (attr == "training_time_hours" and spec.reported_run)
+            rv = self.rec(rec_attr) if from_record else None
             if rv is not None and not (
                 attr == "chip_hours" and (spec.chips is not None or spec.training_time_hours is not None)
             ):
@@ -351,27 +404,20 @@ class _Resolver(_MoneyInputs):
             )
         self._peak()
         if self.path == "compute" and "utilization" not in i:
-            c = K.constant("utilization", "default")
-            self.add(
-                "utilization",
-                c.distribution(),
-                "imputed",
-                f"Cottier et al. 2024: median of reported MFU {c.value:g}, 90% CI {c.low:g}-{c.high:g}",
-                c.value,
-            )
+            self._impute_utilization("")
         if self.path != "compute" and not has_compute and "utilization" not in i:
-            c = K.constant("utilization", "default")
-            self.add(
-                "utilization",
-                c.distribution(),
-                "imputed",
-                f"Cottier et al. 2024: median of reported MFU {c.value:g}, 90% CI {c.low:g}-{c.high:g} "
-                "(sets compute from hardware x time)",
-                c.value,
-            )
+            self._impute_utilization(" (sets compute from hardware x time)")
         self.implied = self.path != "compute" and has_compute
         if self.implied:
             self._check_implied_utilization()
+
+    def _impute_utilization(self, why: str) -> None:
+        """The MFU where none is reported, by the prior ``Settings.utilization_prior`` names (:data:`UTILIZATION_PRIORS`)."""
+        chips = self.inputs.get("chips")
+        dist, source, central = UTILIZATION_PRIORS[self.s.utilization_prior](
+            self.hw, chips.central if chips is not None else None, self.precision
+        )
+        self.add("utilization", dist, "imputed", source + why, central)
 
     def _peak(self) -> None:
         spec, hw = self.spec, self.hw

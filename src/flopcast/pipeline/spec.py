@@ -20,7 +20,9 @@ from flopcast.defaults import (
     DEFAULT_CLOUD_TIER,
     DEFAULT_DEPRECIATION,
     DEFAULT_METHOD,
+    DEFAULT_UTILIZATION_PRIOR,
     DEPRECIATION_CHOICES,
+    UTILIZATION_PRIOR_CHOICES,
 )
 from flopcast.errors import InvalidInputError, MissingInputError
 from flopcast.methods import METHOD_CHOICES, METHOD_NAMES, parse_methods
@@ -202,9 +204,12 @@ class RunSpec:
     organization: str | None = None
     start_date: dt.date | None = None
     publication_date: dt.date | None = None
+    #: False: a new run of the record's model (the planner's), so its reported chips, time, chip-hours and
+    #: utilization are not used; its compute, size and data are
+    reported_run: bool = True
 
     def given(self) -> list[str]:
-        return [f.name for f in fields(self) if getattr(self, f.name) is not None]
+        return [f.name for f in fields(self) if f.name != "reported_run" and getattr(self, f.name) is not None]
 
 
 @dataclass(frozen=True)
@@ -231,6 +236,8 @@ class Settings:
     #: the grid: a region of the grid-intensity catalog or kg CO2e per kWh (None: the developer's country,
     #: else the world average)
     grid: str | float | None = None
+    #: the MFU imputed where none is reported (:data:`~flopcast.defaults.UTILIZATION_PRIOR_CHOICES`)
+    utilization_prior: str = DEFAULT_UTILIZATION_PRIOR
 
     @classmethod
     def from_options(
@@ -247,6 +254,7 @@ class Settings:
         depreciation_years: float | None = None,
         cost_of_capital: float = 0.0,
         grid: str | float | None = None,
+        utilization_prior: str = DEFAULT_UTILIZATION_PRIOR,
     ) -> Settings:
         """The settings of the options every front-end shares, each checked (the field, the value, what is allowed).
 
@@ -261,6 +269,10 @@ class Settings:
         if cloud_tier not in CLOUD_TIERS:
             raise InvalidInputError(f"cloud_tier={cloud_tier!r} is not one of {', '.join(CLOUD_TIERS)}")
         db.price_book.check_vendor(cloud_vendor)
+        if utilization_prior not in UTILIZATION_PRIOR_CHOICES:
+            raise InvalidInputError(
+                f"utilization_prior={utilization_prior!r} is not one of {', '.join(UTILIZATION_PRIOR_CHOICES)}"
+            )
         if depreciation not in DEPRECIATION_CHOICES:
             raise InvalidInputError(f"depreciation={depreciation!r} is not one of {', '.join(DEPRECIATION_CHOICES)}")
         if depreciation_years is not None:
@@ -301,7 +313,24 @@ class Settings:
             depreciation_years=depreciation_years,
             cost_of_capital=float(cost_of_capital),
             grid=grid,
+            utilization_prior=utilization_prior,
         )
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A model's shape beyond layers, width and context, as the memory per rank takes it
+    (:func:`flopcast.parallelism.min_chips`): from the curated catalog."""
+
+    n_heads: float
+    #: KV heads / attention heads (grouped-query attention; 1 for multi-head)
+    kv_ratio: float
+    #: the feed-forward width / the attention width
+    ffn_ratio: float
+    #: a gated feed-forward block (SwiGLU, GeGLU: three matrices), trained without dropout as Llama-style models are
+    gated_ffn: bool
+    #: the vocabulary (0: unknown, the embedding's activations are left out)
+    vocab: float
 
 
 @dataclass
@@ -332,6 +361,8 @@ class Run:
     #: where the chip came from: "reported", "imputed" or "user" ("" without a chip), and why
     hardware_provenance: str = ""
     hardware_source: str = ""
+    #: the shape terms beyond layers, width and context that the memory per rank uses (None: unknown)
+    architecture: Architecture | None = None
 
     def has(self, name: str) -> bool:
         return name in self.inputs

@@ -393,6 +393,9 @@ def build_report(
             hw.append({"other": other, "c": c})
     sections["hardware"] = hw
 
+    # the training plan: the run's layout, memory per rank, time and cost (`flopcast plan`)
+    sections["plan"] = _plan_section(name, est, args, db)
+
     # deployment
     sections["deployment"] = _deployment_section(name, est, scenario, load, seed)
 
@@ -459,6 +462,74 @@ def _compare(model_hw: str, other: str, params: float, when):
     if a.key == b.key:
         return None
     return compare_hardware(a.key, b.key, params=float(params), when=when)
+
+
+def plan_arguments(name: str | None, est, args: dict[str, Any], db) -> tuple[dict[str, Any], list[str]]:
+    """:func:`flopcast.service.training_plan`'s keywords for the report's run, and the ``flopcast plan`` arguments
+    that give the same plan: the model, its chip (the one given, else the estimate's), the tokens, compute and
+    utilization given, one parameter count, one cluster size (else one deadline) where a point is given, and the
+    estimate's samples and seed. A plan takes no prices: its costs are at the catalog's."""
+    from flopcast.errors import FlopcastError
+
+    def point(v):
+        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    def flag(v) -> str:
+        def one(x: float) -> str:
+            return f"{x:g}".replace("e+0", "e").replace("e+", "e")
+
+        return f"{one(v[0])}..{one(v[1])}" if isinstance(v, (tuple, list)) else one(v)
+
+    chip = args.get("hardware") or est.hardware
+    try:
+        hw_key = db.hardware.resolve(chip)[0].key if chip else None
+    except FlopcastError:
+        hw_key = chip
+    kw: dict[str, Any] = {"hardware": hw_key}
+    argv = ["flopcast", "plan"] + ([name] if name is not None else [])
+    if hw_key:
+        argv += ["--hardware", str(hw_key)]
+    if point(args.get("params")) is not None:
+        kw["params"] = float(args["params"])
+    chips, days = point(args.get("chips")), point(args.get("days"))
+    if chips is not None and float(chips).is_integer():
+        kw["chips"] = int(chips)
+    elif days is not None:
+        kw["days"] = float(days)
+    for k in ("tokens", "compute", "utilization"):
+        if args.get(k) is not None:
+            kw[k] = args[k]
+    for k in ("params", "chips", "days", "tokens", "compute", "utilization"):
+        if k in kw:
+            argv += [f"--{k}", flag(kw[k])]
+    kw.update(samples=est.samples, seed=est.seed)
+    if est.samples != DEFAULT_SAMPLES:
+        argv += ["--samples", str(est.samples)]
+    if est.seed != DEFAULT_SEED:
+        argv += ["--seed", str(est.seed)]
+    return kw, argv
+
+
+def _plan_section(name: str | None, est, args: dict[str, Any], db) -> Section:
+    """The run planned on its chip (:func:`flopcast.service.training_plan`, what ``flopcast plan`` prints): the
+    layout and what binds, the memory of the most-loaded rank term by term, the time, MFU, HFU, effective
+    utilization, goodput and cost with their intervals, the other layouts that fit and the notes."""
+    import shlex
+
+    from flopcast.formatting import plan_rows, plan_texts
+    from flopcast.service import training_plan
+
+    sec = Section("Training plan")
+    kw, argv = plan_arguments(name, est, args, db)
+    sec.data = {"command": shlex.join(argv)}
+    try:
+        plan = training_plan(name, db=db, **kw)
+    except FlopcastError as exc:
+        sec.ok, sec.note = False, f"not planned: {exc}"
+        return sec
+    rows = [{"key": k, "label": n, "summary": s} for k, n, s in plan_rows(plan)]
+    sec.data.update(plan=plan, texts=plan_texts(plan), rows=rows, memory=list(plan.memory.terms().items()))
+    return sec
 
 
 def _deployment_section(name, est, scenario: str, load, seed: int) -> Section:

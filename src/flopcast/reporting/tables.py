@@ -477,6 +477,44 @@ def print_plan(plan) -> None:
             con.print(f"[dim]{r.estimate.hardware}: note:[/dim] {n}")
 
 
+def print_training_plan(plan) -> None:
+    """A training run planned on one chip (:class:`flopcast.layout_plan.TrainingPlan`): the layout, the memory of
+    the most-loaded rank term by term, the time and utilizations, the cost, and what binds (the rows and sentences
+    of :func:`flopcast.formatting.plan_rows` and :func:`~flopcast.formatting.plan_texts`, which the web app and the
+    report show too)."""
+    from flopcast.formatting import plan_rows, plan_texts
+
+    con = _console()
+    text = plan_texts(plan)
+    con.print(f"[bold]{text['title']}[/bold]")
+    con.print(text["binding"])
+    m = Table(title=text["memory_title"])
+    m.add_column("term")
+    m.add_column("bytes", justify="right", no_wrap=True)
+    for k, v in plan.memory.terms().items():
+        m.add_row(k, format_value(v, "bytes"))
+    m.add_row("[bold]total[/bold]", f"[bold]{text['memory_total']}[/bold]")
+    print_table(con, m)
+    r = Table(title="Time, utilization and cost")
+    r.add_column("quantity")
+    r.add_column("median", justify="right", no_wrap=True)
+    r.add_column("90% CI", justify="left", no_wrap=True)
+    for _, name, s in plan_rows(plan):
+        r.add_row(name, *_summary_cells(s))
+    print_table(con, r)
+    con.print(text["step"])
+    if plan.alternatives:
+        a = Table(title="Other layouts that fit, in order")
+        a.add_column("layout")
+        a.add_column("memory per rank", justify="right", no_wrap=True)
+        a.add_column("overhead", justify="right", no_wrap=True)
+        for c in plan.alternatives:
+            a.add_row(c.layout.describe(), format_value(c.memory.total_bytes, "bytes"), f"{c.overhead:+.0%}")
+        print_table(con, a)
+    for n in plan.notes:
+        con.print(f"[dim]note:[/dim] {n}")
+
+
 def record_row(r) -> dict:
     """A database record as JSON: its facts and, field by field, where each came from."""
     from dataclasses import asdict

@@ -15,6 +15,8 @@ The option names and defaults here are the ones every front-end shows (:data:`DE
 - :mod:`flopcast.service.hardware`: the chips, their prices at a date, two chips compared at one date,
   and a run planned across chips (:mod:`flopcast.planning`).
 - :mod:`flopcast.service.data`: the database in use, the cache, pulling and checking Epoch's files.
+- :mod:`flopcast.service.plan`: a training run's layout, memory per rank, time and cost on one chip
+  (:mod:`flopcast.layout_plan`).
 - :mod:`flopcast.service.utilization`: MFU from reported figures, and measured on this machine.
 - :mod:`flopcast.service.checks`: the one check of physically impossible values (the limits of
   :mod:`flopcast.limits`) that the functions above apply, so every front-end refuses the same.
@@ -76,6 +78,7 @@ if TYPE_CHECKING:
         FrontierForecast,
         frontier_forecast,
     )
+    from flopcast.service.plan import PLAN_MEMORY_KEYS, PLAN_RECOMPUTE, PLAN_ZERO, training_plan
     from flopcast.service.serving import deployment_estimate
     from flopcast.service.training import (
         DEFAULTS,
@@ -161,6 +164,10 @@ _LAZY: dict[str, str] = {
     "select_models": "flopcast.service.training",
     "settings": "flopcast.service.training",
     "training_estimate": "flopcast.service.training",
+    "PLAN_MEMORY_KEYS": "flopcast.service.plan",
+    "PLAN_RECOMPUTE": "flopcast.service.plan",
+    "PLAN_ZERO": "flopcast.service.plan",
+    "training_plan": "flopcast.service.plan",
     "mfu_calculation": "flopcast.service.utilization",
     "mfu_config": "flopcast.service.utilization",
     "mfu_measurement": "flopcast.service.utilization",
@@ -194,6 +201,9 @@ __all__ = [
     "MAX_SAMPLES",
     "METHOD_CHOICES",
     "METHOD_NAMES",
+    "PLAN_MEMORY_KEYS",
+    "PLAN_RECOMPUTE",
+    "PLAN_ZERO",
     "SAMPLING_CHOICES",
     "TREND_METRICS",
     "AffordabilityProbability",
@@ -248,6 +258,7 @@ __all__ = [
     "serving_data_check",
     "settings",
     "training_estimate",
+    "training_plan",
     "trend_analysis",
     "trend_band",
 ]

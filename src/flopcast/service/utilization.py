@@ -107,9 +107,17 @@ def mfu_measurement(
     seed: int = 0,
     peak_flop_per_s: float | None = None,
     threads: int | None = None,
+    repeats: int = 1,
 ) -> Measurement:
-    """Train ``config`` for ``steps`` steps on ``device`` and measure MFU per step, behind
-    ``flopcast mfu measure`` (:func:`flopcast.utilization.measure.measure`, same arguments)."""
+    """Train ``config`` for ``steps`` steps on ``device``, ``repeats`` times, and measure MFU, behind
+    ``flopcast mfu measure`` (:func:`flopcast.utilization.measure.measure`, same arguments).
+
+    The headline (:attr:`~flopcast.utilization.measure.Measurement.headline`) is the ratio of sums over the
+    measured steps: their total model FLOP / (their total time x peak); the per-step distribution, the
+    effective utilization over the whole wall time and, with ``repeats`` > 1, the spread between runs
+    (:meth:`~flopcast.utilization.measure.Measurement.spread`) are reported beside it. ``repeats`` is checked
+    (1..20) before anything is trained.
+    """
     from flopcast.utilization.measure import measure
 
     return measure(
@@ -120,4 +128,5 @@ def mfu_measurement(
         seed=seed,
         peak_flop_per_s=peak_flop_per_s,
         threads=threads,
+        repeats=repeats,
     )

@@ -3,6 +3,7 @@
 from flopcast.uncertainty.distributions import (
     Beta,
     Distribution,
+    LogitNormal,
     LogNormal,
     LogUniform,
     Normal,
@@ -32,6 +33,7 @@ __all__ = [
     "Distribution",
     "LogNormal",
     "LogUniform",
+    "LogitNormal",
     "Normal",
     "Point",
     "Samples",

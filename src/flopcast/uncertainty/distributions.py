@@ -145,6 +145,29 @@ class Beta(Distribution):
 
 
 @dataclass(frozen=True, eq=False)
+class LogitNormal(Distribution):
+    """``expit(Normal(mu, sigma))``, a fraction in (0, 1); ``mu`` and ``sigma`` are on the logit scale.
+
+    ``ppf(u) = expit(mu + sigma * ndtri(u))``, with ``expit(z) = (1 + tanh(z / 2)) / 2`` (no overflow), so a
+    draw costs one ``ndtri`` for any ``(mu, sigma)`` (no table, unlike :class:`Beta`)."""
+
+    mu: float
+    sigma: float
+
+    def __post_init__(self) -> None:
+        _finite("mu", self.mu)
+        if not (_finite("sigma", self.sigma) >= 0):
+            raise InvalidInputError(f"sigma={self.sigma} must be >= 0 for a logit-normal distribution")
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return 0.5 * (1.0 + np.tanh((self.mu + self.sigma * special.ndtri(u)) / 2.0))
+
+    @property
+    def median(self) -> float:
+        return 0.5 * (1.0 + math.tanh(self.mu / 2.0))
+
+
+@dataclass(frozen=True, eq=False)
 class Uniform(Distribution):
     low: float
     high: float

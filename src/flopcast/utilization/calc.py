@@ -8,9 +8,12 @@ Conventions (docs/utilization.md):
   ``N`` counts every parameter (PaLM counts its tied embedding). The attention term is counted
   in full, without halving for the causal mask (``attention="causal"`` halves it,
   ``"none"`` drops it).
-* **Hardware FLOP per token** (HFU's numerator) adds what activation recomputation repeats:
-  ``selective`` (Korthikanti et al. 2022: only the attention core is recomputed) adds the
-  forward attention ``4 L d T``; ``full`` recomputes the whole forward pass and adds ``2 N + 4 L d T``.
+* **Hardware FLOP per token** (HFU's numerator) adds what activation recomputation repeats
+  (:data:`RECOMPUTE`): ``selective`` (Korthikanti et al. 2022: only the attention core is
+  recomputed) adds the forward attention ``4 L d T``; ``full`` recomputes the whole forward pass
+  and adds ``2 N + 4 L d T``; ``palm`` is PaLM 540B's rematerialization (Chowdhery et al. 2022,
+  Appendix B: "75% of non-attention forward pass FLOPs are recomputed while all attention forward
+  pass FLOPs are recomputed") and adds ``0.75 x 2 N + 4 L d T``.
 * **MFU** = tokens/s x model FLOP per token / (chips x peak FLOP/s). Peak is the chip's dense
   peak at the training precision (catalog) unless given.
 """
@@ -24,12 +27,21 @@ import numpy as np
 
 from flopcast.defaults import ATTENTION_CHOICES, DEFAULT_ATTENTION
 from flopcast.errors import InvalidInputError, UnknownNameError
-from flopcast.training import RECOMPUTE
 from flopcast.units import SECONDS_PER_HOUR, FloatOrArray, check_positive
 
 if TYPE_CHECKING:
     from flopcast.catalogs.models import ModelSpec
     from flopcast.compute import FlopConvention
+
+
+#: The recomputation conventions of HFU (hardware FLOP per token), a FLOP count; the activation memory each
+#: leaves is :data:`flopcast.training.RECOMPUTE`'s business (none, selective, full).
+RECOMPUTE = ("none", "selective", "full", "palm")
+
+#: The share of the non-attention forward pass that PaLM 540B recomputes in the backward pass (Chowdhery et al.
+#: 2022, arXiv 2204.02311, Appendix B: "75% of non-attention forward pass FLOPs are recomputed while all attention
+#: forward pass FLOPs are recomputed"; Table 22: 3.28 TFLOP a token without rematerialization, 4.10 with it).
+PALM_REMAT_NON_ATTENTION_FRACTION = 0.75
 
 
 def _convention(attention: str) -> FlopConvention:
@@ -80,7 +92,16 @@ def hardware_flop_per_token(
     attention: str = DEFAULT_ATTENTION,
     recompute: str = "none",
 ) -> FloatOrArray:
-    """Model FLOP per token plus the FLOP that activation recomputation repeats."""
+    """Model FLOP per token plus the FLOP that activation recomputation repeats.
+
+    ``none``: ``6 N + 12 L d T``. ``selective`` (Korthikanti et al. 2022, arXiv 2205.05198, selective recomputation: only the
+    attention core is recomputed) adds the forward attention ``4 L d T``. ``full`` (the whole forward pass again)
+    adds ``2 N + 4 L d T``, 4/3 of the model FLOP. ``palm`` (Chowdhery et al. 2022, arXiv 2204.02311, Appendix B:
+    75% of the non-attention forward pass and all of the attention forward pass are recomputed) adds
+    ``0.75 x 2 N + 4 L d T``: ``7.5 N + 16 L d T`` in all, PaLM 540B's 4.10 TFLOP a token (its Table 22), which
+    gives its HFU of 57.8% from the same 238.3K tokens/s that give its MFU of 46.2%. The attention terms follow
+    ``attention`` (halved for ``causal``, dropped for ``none``) and are left out without the shape.
+    """
     from flopcast.compute import attention_flop_per_token
 
     if recompute not in RECOMPUTE:
@@ -93,6 +114,8 @@ def hardware_flop_per_token(
         return flop + attn_fwd
     if recompute == "full":
         return flop + 2.0 * np.asarray(params, dtype=float) + attn_fwd
+    if recompute == "palm":
+        return flop + PALM_REMAT_NON_ATTENTION_FRACTION * 2.0 * np.asarray(params, dtype=float) + attn_fwd
     return flop
 
 
@@ -154,9 +177,17 @@ class UtilizationResult:
         }
 
 
+#: What each recomputation convention adds to the model FLOP for HFU (:func:`hardware_flop_per_token`)
+RECOMPUTE_ADDS = {
+    "none": "nothing",
+    "selective": "the forward attention, 4 n_layers d_model n_ctx",
+    "full": "the whole forward pass, 2 N + 4 n_layers d_model n_ctx",
+    "palm": "PaLM 540B's rematerialization, 0.75 x 2 N + 4 n_layers d_model n_ctx",
+}
+
 CONVENTION = (
     "model FLOP per token = 6 N + 12 n_layers d_model n_ctx (PaLM, Chowdhery et al. 2022, App. B; "
-    "attention {attention}); HFU adds recomputation ({recompute})"
+    "attention {attention}); HFU adds recomputation ({recompute}: {adds})"
 )
 
 
@@ -239,7 +270,7 @@ def calculate(
         "peak_flop_per_s": peak,
     }
     inputs = {k: v for k, v in inputs.items() if v is not None}
-    convention = CONVENTION.format(attention=attention, recompute=recompute)
+    convention = CONVENTION.format(attention=attention, recompute=recompute, adds=RECOMPUTE_ADDS[recompute])
 
     if tokens_per_s is not None or samples_per_s is not None:
         if tokens_per_s is not None and samples_per_s is not None:

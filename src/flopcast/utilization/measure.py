@@ -13,17 +13,26 @@ The method (docs/utilization.md):
    extra step with ``torch.utils.flop_counter.FlopCounterMode`` under the math attention
    backend (which multiplies full T x T matrices); under the default backend the CPU's fused
    attention kernel is not counted, which is reported too.
-5. MFU of a step = FLOP per step / (step time x peak). Peak: ``peak_flop_per_s`` if given; on
-   CUDA the catalog's dense peak of the card at the precision; on a CPU (or an unknown card)
-   a measured matrix-multiply peak (the best of several large matmuls), reported as such.
+5. Peak: ``peak_flop_per_s`` if given; on CUDA the catalog's dense peak of the card at the
+   precision; on a CPU (or an unknown card) a measured matrix-multiply peak (the best of several
+   large matmuls), reported as such.
+6. The headline is the ratio of sums over the measured (steady-state) window, as papers report a
+   run's MFU (PaLM, Chowdhery et al. 2022, arXiv 2204.02311, Sec. 4.1: observed throughput over
+   the theoretical peak throughput): total model FLOP of the measured steps / (their total time x
+   peak). The per-step distribution (MFU of a step = FLOP per step / (step time x peak)) is
+   reported beside it, and the effective utilization over the whole wall time (set-up and warm-up
+   included), with the share of it spent in training steps, as Llama 3 reports its effective
+   training time apart from its MFU (Llama Team 2024, arXiv 2407.21783, Sec. 3.3.4).
+7. ``repeats`` runs the configuration that many times (a fresh model each time, the same seed)
+   and reports each run's headline and their spread (:func:`run_spread`).
 """
 
 from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
@@ -34,6 +43,8 @@ from flopcast.utilization.config import DecoderConfig
 
 DEVICES = ("cpu", "cuda")
 MIN_MEASURED_STEPS = 5
+#: ``repeats`` allowed: 1 (a single run) up to this many runs of the same configuration
+MAX_REPEATS = 20
 
 
 def _torch() -> ModuleType:
@@ -140,9 +151,65 @@ def _catalog_peak(device_name: str, precision: str, allow_tf32: bool) -> tuple[f
     return hw.peak_flop_per_s(prec), f"catalog: {hw.name}, dense {prec} ({hw.source})"
 
 
+@dataclass(frozen=True)
+class RunSpread:
+    """The spread between repeated runs of one configuration: each run's headline and their statistics."""
+
+    headlines: tuple[float, ...]
+    median: float
+    min: float
+    max: float
+    relative_spread: float
+    cv: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": len(self.headlines),
+            "headlines": list(self.headlines),
+            "median": self.median,
+            "min": self.min,
+            "max": self.max,
+            "relative_spread": self.relative_spread,
+            "cv": self.cv,
+        }
+
+
+def run_spread(headlines: Sequence[float]) -> RunSpread:
+    """The spread of ``headlines``, one MFU a run: median, min, max, relative spread and coefficient of variation.
+
+    Relative spread = (max - min) / median; coefficient of variation = sample standard deviation (n - 1 in the
+    denominator) / mean, None for a single run. Pure arithmetic, so it is tested on given values.
+    """
+    h = np.asarray(headlines, dtype=float)
+    if h.ndim != 1 or h.size < 1 or not np.all(np.isfinite(h)) or np.any(h <= 0):
+        raise InvalidInputError(f"headlines={list(headlines)!r}: give one or more positive MFU values, one a run")
+    median = float(np.median(h))
+    cv = float(np.std(h, ddof=1) / np.mean(h)) if h.size > 1 else None
+    return RunSpread(
+        headlines=tuple(float(x) for x in h),
+        median=median,
+        min=float(h.min()),
+        max=float(h.max()),
+        relative_spread=float((h.max() - h.min()) / median),
+        cv=cv,
+    )
+
+
+def check_repeats(repeats: object) -> int:
+    """``repeats`` as a whole number in 1..:data:`MAX_REPEATS`, or an :class:`InvalidInputError` naming it."""
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or not 1 <= repeats <= MAX_REPEATS:
+        raise InvalidInputError(f"repeats={repeats!r} must be a whole number of runs in 1..{MAX_REPEATS}")
+    return int(repeats)
+
+
 @dataclass(eq=False)
 class Measurement:
-    """One run of the harness: per-step times and MFU, the ways to quote it, and the method."""
+    """One run of the harness: per-step times, the headline MFU and the other ways to quote it, and the method.
+
+    Every statistic is computed from ``step_times_s`` (and ``wall_time_s``), so a Measurement built directly from
+    given times needs no PyTorch. ``runs`` holds every run's summary when the configuration was repeated (this
+    run first), empty otherwise.
+    """
 
     config: DecoderConfig
     device: str
@@ -155,6 +222,8 @@ class Measurement:
     peak_flop_per_s: float
     peak_origin: str
     method: dict[str, Any] = field(default_factory=dict)
+    wall_time_s: float | None = None
+    runs: list[dict[str, float]] = field(default_factory=list)
 
     @property
     def steady_times(self) -> np.ndarray:
@@ -164,10 +233,33 @@ class Measurement:
     def mfu_per_step(self) -> np.ndarray:
         return self.flop_per_step / (self.steady_times * self.peak_flop_per_s)
 
+    @property
+    def wall_s(self) -> float:
+        """The run's wall time: as measured (set-up, every step and the gaps between them), else the steps' sum."""
+        return float(self.wall_time_s) if self.wall_time_s is not None else float(np.sum(self.step_times_s))
+
+    @property
+    def headline(self) -> float:
+        """MFU over the measured window, a ratio of sums: n x FLOP per step / (sum of the n step times x peak)."""
+        steady = self.steady_times
+        return float(self.flop_per_step * steady.size / (steady.sum() * self.peak_flop_per_s))
+
+    @property
+    def training_time_fraction(self) -> float:
+        """The share of the wall time spent in training steps (warm-up included): sum of every step time / wall."""
+        return float(np.sum(self.step_times_s) / self.wall_s)
+
+    @property
+    def effective(self) -> float:
+        """Utilization over the whole wall time: FLOP of every step (warm-up included) / (wall time x peak)."""
+        return float(self.flop_per_step * len(self.step_times_s) / (self.wall_s * self.peak_flop_per_s))
+
     def mfu_summary(self) -> dict[str, float]:
+        """The headline (ratio of sums) and the per-step distribution beside it."""
         m = self.mfu_per_step
         p5, median, p95 = np.percentile(m, [5, 50, 95])
         return {
+            "headline": self.headline,
             "mean": float(m.mean()),
             "median": float(median),
             "p5": float(p5),
@@ -177,26 +269,57 @@ class Measurement:
         }
 
     def quotes(self) -> dict[str, float]:
-        """The figures a practitioner might quote from this same run."""
+        """The figures a practitioner might quote from this same run (the headline is total FLOP / total time)."""
         all_t = np.asarray(self.step_times_s, dtype=float)
         steady = self.steady_times
         fp = self.flop_per_step / self.peak_flop_per_s
         return {
-            "median_step (headline)": float(np.median(fp / steady)),
+            "median_step": float(np.median(fp / steady)),
             "mean_of_steps": float(np.mean(fp / steady)),
-            "total_flop_over_total_time": float(fp * steady.size / steady.sum()),
+            "total_flop_over_total_time": self.headline,
             "including_warmup": float(fp * all_t.size / all_t.sum()),
             "single_step (first after warm-up)": float(fp / steady[0]),
             "best_step": float(fp / steady.min()),
             "first_step (cold)": float(fp / all_t[0]),
         }
 
+    def summary(self) -> dict[str, float]:
+        """This run in a few numbers (one row of the repeats table)."""
+        steady = self.steady_times
+        return {
+            "headline": self.headline,
+            "effective": self.effective,
+            "median_step": float(np.median(self.mfu_per_step)),
+            "tokens_per_s": float(self.config.tokens_per_step * steady.size / steady.sum()),
+            "wall_time_s": self.wall_s,
+            "peak_flop_per_s": self.peak_flop_per_s,
+        }
+
+    def spread(self) -> RunSpread:
+        """The spread of the headline between the repeated runs (this run alone when not repeated)."""
+        return run_spread([r["headline"] for r in self.runs] if self.runs else [self.headline])
+
     def to_dict(self) -> dict[str, Any]:
         steady = self.steady_times
         return {
             "mfu": self.mfu_summary(),
+            "headline": {
+                "mfu": self.headline,
+                "definition": "total model FLOP of the measured steps / (their total time x peak): a ratio of sums "
+                "over the steady-state window",
+                "measured_steps": int(steady.size),
+                "model_flop": float(self.flop_per_step * steady.size),
+                "time_s": float(steady.sum()),
+            },
+            "effective": {
+                "mfu": self.effective,
+                "training_time_fraction": self.training_time_fraction,
+                "wall_time_s": self.wall_s,
+                "definition": "model FLOP of every step, warm-up included / (wall time x peak); wall time = set-up, "
+                "every step and the gaps between them",
+            },
             "quotes": self.quotes(),
-            "tokens_per_s": float(self.config.tokens_per_step / np.median(steady)),
+            "tokens_per_s": float(self.config.tokens_per_step * steady.size / steady.sum()),
             "peak_flop_per_s": self.peak_flop_per_s,
             "peak_origin": self.peak_origin,
             "device": self.device,
@@ -207,8 +330,15 @@ class Measurement:
                 "counted_default_attention": self.flop_per_step_counted_default,
                 "counted_over_analytic": self.flop_per_step_counted / self.flop_per_step,
             },
-            "step_time_s": {"median": float(np.median(steady)), "min": float(steady.min()), "max": float(steady.max())},
+            "step_time_s": {
+                "median": float(np.median(steady)),
+                "mean": float(steady.mean()),
+                "total": float(steady.sum()),
+                "min": float(steady.min()),
+                "max": float(steady.max()),
+            },
             "step_times_s": [float(t) for t in self.step_times_s],
+            "repeats": {**self.spread().to_dict(), "runs": [dict(r) for r in (self.runs or [self.summary()])]},
             "method": self.method,
         }
 
@@ -222,8 +352,17 @@ def measure(
     seed: int = 0,
     peak_flop_per_s: float | None = None,
     threads: int | None = None,
+    repeats: int = 1,
 ) -> Measurement:
-    """Train ``config`` for ``steps`` steps on ``device`` and measure MFU per step."""
+    """Train ``config`` for ``steps`` steps on ``device``, ``repeats`` times, and measure MFU.
+
+    The headline of a run is the ratio of sums over its measured steps (:attr:`Measurement.headline`). With
+    ``repeats`` > 1 each run builds a fresh model from the same seed; the first run is returned, with every run's
+    summary in ``runs`` and their spread in :meth:`Measurement.spread`. Where the peak is measured (a CPU, or a
+    card the catalog lacks), every run is divided by the best peak measured over all runs, so that the runs differ
+    only in their step times.
+    """
+    repeats = check_repeats(repeats)
     if device not in DEVICES:
         raise InvalidInputError(f"device={device!r} is not one of {', '.join(DEVICES)}")
     if warmup < 0:
@@ -252,11 +391,38 @@ def measure(
             f"{free / 1e9:.1f} GB free; reduce batch, context, n_layers or d_model"
         )
 
+    runs = [_measure_once(config, torch, device, steps, warmup, seed, peak_flop_per_s) for _ in range(repeats)]
+    if peak_flop_per_s is None and runs[0].peak_origin.startswith("measured"):  # one peak for every run: the best
+        best = max(runs, key=lambda r: r.peak_flop_per_s)
+        runs = [replace(r, peak_flop_per_s=best.peak_flop_per_s, peak_origin=best.peak_origin) for r in runs]
+    first = runs[0]
+    first.method["repeats"] = repeats
+    if repeats > 1:
+        first.runs = [r.summary() for r in runs]
+        if first.peak_origin.startswith("measured"):
+            first.method["peak_over_repeats"] = "the best peak measured over all runs divides every run"
+    return first
+
+
+def _measure_once(
+    config: DecoderConfig,
+    torch: ModuleType,
+    device: str,
+    steps: int,
+    warmup: int,
+    seed: int,
+    peak_flop_per_s: float | None,
+) -> Measurement:
+    """One run: a fresh model from ``seed``, ``steps`` timed steps, the FLOP counter's two extra steps."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    torch.manual_seed(seed)
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[config.precision]
+    measured_before = measured_matmul_peak(torch, device, dtype) if peak_flop_per_s is None else None
+    sync: Callable[[], None] = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    sync()
+    wall0 = time.perf_counter()  # the wall clock: set-up (model, optimizer, data), every step, the gaps between
+    torch.manual_seed(seed)
     model = _build_model(config, torch).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -264,7 +430,6 @@ def measure(
     tgt = torch.randint(0, config.vocab, (config.batch, config.context), generator=gen).to(device)
     use_amp = config.precision != "fp32"
     scaler = torch.amp.GradScaler(device) if config.precision == "fp16" else None
-    sync: Callable[[], None] = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
     def step() -> None:
         with torch.autocast(device_type=device, dtype=dtype, enabled=use_amp):
@@ -279,7 +444,6 @@ def measure(
             opt.step()
         opt.zero_grad(set_to_none=True)
 
-    measured_before = measured_matmul_peak(torch, device, dtype) if peak_flop_per_s is None else None
     try:
         times = []
         for _ in range(steps):
@@ -288,6 +452,7 @@ def measure(
             step()
             sync()
             times.append(time.perf_counter() - t0)
+        wall = time.perf_counter() - wall0
         counted = {}
         for label, backend in (("math", SDPBackend.MATH), ("default", None)):
             fc = FlopCounterMode(display=False)
@@ -326,7 +491,9 @@ def measure(
         "timer": "time.perf_counter between device synchronizations; a step = forward, loss, backward, optimizer step",
         "flop_convention": "6 N + 12 n_layers d_model context per token (PaLM), N = matmul parameters "
         f"({config.matmul_params:,}); attention counted in full (the mask is causal)",
-        "headline": "median MFU over the measured steps",
+        "headline": "total model FLOP of the measured steps / (their total time x peak): a ratio of sums",
+        "effective": "model FLOP of every step / (wall time x peak); wall time from building the model to the end "
+        "of the last step",
         "torch": torch.__version__,
         "threads": torch.get_num_threads() if device == "cpu" else None,
         "total_params": config.total_params,
@@ -343,4 +510,5 @@ def measure(
         peak_flop_per_s=peak,
         peak_origin=origin,
         method=method,
+        wall_time_s=wall,
     )

@@ -10,7 +10,8 @@ The modules, by idea: :mod:`~flopcast.validation.rules` (checks, outcomes, the p
 :mod:`~flopcast.validation.training` (compute, cost, trend, emulation and diffusion),
 :mod:`~flopcast.validation.power` (power, energy and emissions),
 :mod:`~flopcast.validation.serving` (deployment, and the BLOOM table of :func:`bloom_validation`),
-:mod:`~flopcast.validation.hardware` (utilization and hardware ratios) and
+:mod:`~flopcast.validation.hardware` (utilization and hardware ratios),
+:mod:`~flopcast.validation.training_runs` (time from published layouts, PaLM's HFU, the prior's coverage) and
 :mod:`~flopcast.validation.report` (the Markdown table). This package lists and runs them.
 """
 
@@ -47,6 +48,7 @@ from flopcast.validation.serving import (
     trtllm_validation,
 )
 from flopcast.validation.training import training_checks
+from flopcast.validation.training_runs import training_run_checks
 
 __all__ = [
     "BLOG",
@@ -75,12 +77,14 @@ __all__ = [
 
 def all_checks() -> list[Check]:
     """Every check, in the order of docs/validation.md: training, power and energy, deployment, utilization
-    and hardware, then one per row of the TensorRT-LLM and BLOOM tables."""
+    and hardware, training runs (PaLM's HFU, the utilization prior, times from published layouts), then one per
+    row of the TensorRT-LLM and BLOOM tables."""
     return (
         training_checks()
         + power_checks()
         + serving_checks()
         + hardware_checks()
+        + training_run_checks()
         + trtllm_checks()
         + trtllm_max_checks()
         + bloom_checks()

@@ -33,6 +33,7 @@ from flopcast.web.schemas import (
     ErrorResponse,
     ForecastRequest,
     ModelInfo,
+    PlanRequest,
     TrainingRequest,
     TrendRequest,
 )
@@ -50,13 +51,19 @@ TREND_WEIGHT = 10
 #: the Host names :func:`create_app` answers unless told otherwise (any port): this machine's loopback names, and
 #: ``testserver``, the name the test client sends. ``flopcast serve`` passes the exact names and port it serves.
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "testserver")
-PAGES = {"/": "calculator.html", "/deploy": "deploy.html", "/hardware": "hardware.html", "/trends": "trends.html"}
+PAGES = {
+    "/": "calculator.html",
+    "/plan": "plan.html",
+    "/deploy": "deploy.html",
+    "/hardware": "hardware.html",
+    "/trends": "trends.html",
+}
 _FIELD = re.compile(r"^unknown ([a-z_]+) |^-*([a-z_][a-z0-9_\-]*)=")
 _PARSE_ERROR = "There was an error parsing the body"  # FastAPI's words for a body it cannot decode
 
 
 def default_max_heavy() -> int:
-    """Heavy requests (estimate, deploy, trend, forecast) that run at once: two per core this process may use."""
+    """Heavy requests (estimate, plan, deploy, trend, forecast) that run at once: two per core this process may use."""
     return 2 * usable_cores()
 
 
@@ -326,6 +333,18 @@ def create_app(
     )
     async def estimate(req: TrainingRequest) -> dict:
         return await heavy(req.samples, "estimate", req)
+
+    @app.post(
+        "/api/plan",
+        summary="A training run planned on one chip: layout, memory per rank, time, MFU and cost, and what binds",
+        responses=heavy_responses,
+        dependencies=json_only,
+    )
+    async def plan(req: PlanRequest) -> dict:
+        """What ``flopcast plan --json`` prints for the same inputs, plus ``display`` (the page's rows). A layout
+        that does not hold the run, or a fixed part that does not divide the model, is a 422 with the reason and a
+        layout that fits."""
+        return await heavy(req.samples, "plan", req)
 
     @app.post(
         "/api/deploy",

@@ -18,6 +18,8 @@ from flopcast.formatting import (
     format_sci,
     format_usd,
     label,
+    plan_rows,
+    plan_texts,
     plural,
 )
 
@@ -61,6 +63,22 @@ FIELD_LABELS = {
     "cost_method": "Cost method",
     "a": "Chip a",
     "b": "Chip b",
+    "seq_len": "Sequence length",
+    "n_layers": "Layers",
+    "d_model": "Model width",
+    "n_heads": "Attention heads",
+    "n_kv_heads": "KV heads",
+    "ffn_hidden": "Feed-forward width",
+    "ffn_activation": "Feed-forward activation",
+    "vocab": "Vocabulary",
+    "global_batch_tokens": "Global batch, tokens",
+    "pp": "Pipeline stages",
+    "dp": "Data-parallel degree",
+    "zero": "ZeRO stage",
+    "micro_batch": "Micro-batch",
+    "recompute": "Recompute",
+    "start_date": "Start date",
+    "organization": "Organization",
 }
 
 _BOUND_WORDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
@@ -286,6 +304,49 @@ def log_ticks(histograms: dict[str, dict | None], unit: str = "USD") -> list[lis
             if min(edges) <= math.log10(x) <= max(edges):
                 out.append([math.log10(x), format_display(x, unit)])
     return out
+
+
+# -- the training plan ------------------------------------------------------------------------------------------
+
+
+def plan_display(plan: Any) -> dict:
+    """A training plan (:func:`flopcast.service.training_plan`) as the page shows it, in ``flopcast plan``'s words
+    (:func:`flopcast.formatting.plan_texts`, :func:`flopcast.formatting.plan_rows`): the title and what binds, the
+    layout, the memory of the most-loaded rank term by term, the outputs with their 90% intervals, the alternative
+    layouts and the notes."""
+    lay = plan.layout
+    texts = plan_texts(plan)
+    layout = [
+        ("Tensor parallelism", f"{lay.tp:,}" + (" + sequence parallelism" if lay.sp else "")),
+        ("Pipeline stages", f"{lay.pp:,}"),
+        ("Data parallelism", f"{lay.dp:,}"),
+        ("ZeRO stage", f"{lay.zero}" + (" (FSDP full shard)" if lay.zero == 3 else "")),
+        ("Micro-batch", f"{plural(lay.micro_batch, 'sequence')} x {plural(lay.n_micro, 'micro-batch', 'micro-batches')}"
+         " a step"),
+        ("Recompute", lay.recompute),
+        ("Chips", f"{lay.chips:,}"),
+    ]  # fmt: skip
+    memory = [{"label": k, "value": format_display(v, "bytes")} for k, v in plan.memory.terms().items()]
+    return {
+        "title": texts["title"],
+        "binding": texts["binding"],
+        "layout": [{"label": k, "value": v} for k, v in layout],
+        "memory_title": texts["memory_title"],
+        "memory": memory,
+        "memory_total": texts["memory_total"],
+        "fits": bool(plan.memory.fits),
+        "rows": [_row(key, s, name) for key, name, s in plan_rows(plan)],
+        "step": speak(texts["step"]),
+        "alternatives": [
+            {
+                "layout": c.layout.describe(),
+                "memory": format_display(c.memory.total_bytes, "bytes"),
+                "overhead": f"{c.overhead:+.0%}",
+            }
+            for c in plan.alternatives
+        ],
+        "notes": [speak(n) for n in plan.notes],
+    }
 
 
 # -- serving ----------------------------------------------------------------------------------------------------

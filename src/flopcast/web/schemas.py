@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -14,8 +15,11 @@ from flopcast.defaults import (
     DEFAULT_METHOD,
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
+    DEFAULT_UTILIZATION_PRIOR,
     DEPRECIATION_CHOICES,
+    UTILIZATION_PRIOR_CHOICES,
 )
+from flopcast.limits import MAX_CHIPS, MAX_PARAMS, MAX_SHAPE
 from flopcast.service import (
     FORECAST_CAPS,
     FORECAST_COMPONENTS,
@@ -128,6 +132,11 @@ class TrainingRequest(_Body):
     grid: Annotated[str, Field(max_length=40)] | Annotated[float, Field(ge=0, le=2)] | None = Field(
         None, description="grid for emissions: a region (us, eu, france...) or kg CO2e per kWh"
     )
+    utilization_prior: Literal[UTILIZATION_PRIOR_CHOICES] = Field(  # type: ignore[valid-type]
+        DEFAULT_UTILIZATION_PRIOR,
+        description="the MFU where none is reported: conditioned (on chip generation, chip count and precision) "
+        "or cottier (Cottier et al.'s one prior)",
+    )
     samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
     sensitivity: bool = False
@@ -135,6 +144,75 @@ class TrainingRequest(_Body):
     _check = field_validator(
         "params", "tokens", "compute", "chips", "days", "utilization", "price_per_chip_hour", "chip_price"
     )(classmethod(lambda cls, v: _interval(v)))
+
+
+#: the training precisions a plan takes (``flopcast plan --precision``); the chip must have a peak at it
+PLAN_PRECISIONS = ("bf16", "fp16", "fp8", "tf32", "fp32")
+#: the recompute options and the largest parallel degree a plan takes: :mod:`flopcast.service.plan`'s
+#: ``PLAN_RECOMPUTE`` and ``MAX_PARALLEL``, written here so that the app starts without loading the planner (numpy);
+#: ``tests/test_web_plan.py`` keeps them equal
+PLAN_RECOMPUTE = ("none", "selective", "full")
+MAX_PARALLEL = 1 << 20
+Whole = Annotated[int, Field(ge=1, le=MAX_SHAPE)]
+Degree = Annotated[int, Field(ge=1, le=MAX_PARALLEL)]
+
+
+class PlanRequest(_Body):
+    """A training run to plan on one chip (``flopcast plan``): a model of the database, or one described by its
+    shape, its tokens or compute, a chip and a cluster size or a deadline; the layout fixes narrow the search.
+
+    The fields are :func:`flopcast.service.training_plan`'s keywords, with the same names."""
+
+    model: Name | None = Field(
+        None, description="a model of the database, e.g. llama-2-70b: a key, name or alias of GET /api/models"
+    )
+    params: Annotated[float, Field(gt=0, le=MAX_PARAMS, allow_inf_nan=False)] | None = Field(
+        None, description="total parameters (one number)"
+    )
+    n_layers: Whole | None = Field(None, description="transformer layers")
+    d_model: Whole | None = Field(None, description="model width")
+    n_heads: Whole | None = Field(None, description="attention heads")
+    n_kv_heads: Whole | None = Field(None, description="key/value heads (grouped-query attention)")
+    ffn_hidden: Whole | None = Field(None, description="feed-forward width (default 4 x d_model)")
+    ffn_activation: Literal["gelu", "relu", "swiglu", "geglu"] | None = None
+    vocab: Annotated[int, Field(ge=1, le=10_000_000)] | None = Field(None, description="vocabulary size")
+    seq_len: Whole | None = Field(None, description="training sequence length, tokens")
+    tokens: Positive | list[Positive] | None = Field(None, description="training tokens (default: the model's)")
+    compute: Positive | list[Positive] | None = Field(None, description="training compute, FLOP (instead of tokens)")
+    hardware: Name | None = Field(
+        None, description="the chip, e.g. h100, b200: a key, name or alias of GET /api/hardware (default h100)"
+    )
+    precision: Literal[PLAN_PRECISIONS] | None = Field(  # type: ignore[valid-type]
+        None, description="training precision (default: the chip's)"
+    )
+    chips: Annotated[int, Field(ge=1, le=MAX_CHIPS)] | None = Field(None, description="cluster size: the time follows")
+    days: Positive | None = Field(None, description="deadline in days: the chips follow (give chips or days)")
+    utilization: Fraction | list[Fraction] | None = Field(
+        None, description="step MFU, in (0, 1] (default: the prior for the chip, the scale and the precision)"
+    )
+    global_batch_tokens: Positive | None = Field(None, description="tokens per optimizer step (default 4M)")
+    tp: Degree | None = Field(None, description="fix the tensor parallelism (a power of 2)")
+    pp: Degree | None = Field(None, description="fix the pipeline stages")
+    dp: Degree | None = Field(None, description="fix the data parallelism")
+    zero: Annotated[int, Field(ge=0, le=3)] | None = Field(None, description="fix the ZeRO stage: 0-3 (3 is FSDP)")
+    micro_batch: Degree | None = Field(None, description="fix the micro-batch, sequences")
+    recompute: Literal[PLAN_RECOMPUTE] | None = Field(None, description="fix the recompute")  # type: ignore[valid-type]
+    method: Literal[METHOD_CHOICES] = DEFAULT_METHOD  # type: ignore[valid-type]
+    cloud_tier: Literal[CLOUD_TIERS] = DEFAULT_CLOUD_TIER  # type: ignore[valid-type]
+    cloud_vendor: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="market (default), organization, hyperscaler, neocloud, marketplace, or a provider"
+    )
+    depreciation: Literal[DEPRECIATION_CHOICES] = DEFAULT_DEPRECIATION  # type: ignore[valid-type]
+    depreciation_years: Annotated[float, Field(ge=1, le=30)] | None = None
+    cost_of_capital: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    grid: Annotated[str, Field(max_length=40)] | Annotated[float, Field(ge=0, le=2)] | None = None
+    utilization_prior: Literal[UTILIZATION_PRIOR_CHOICES] = DEFAULT_UTILIZATION_PRIOR  # type: ignore[valid-type]
+    start_date: dt.date | None = Field(None, description="training start, YYYY-MM-DD (default: today)")
+    organization: Name | None = Field(None, description="the developer (sets the data center's PUE)")
+    samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = DEFAULT_SAMPLES
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
+
+    _check = field_validator("tokens", "compute", "utilization")(classmethod(lambda cls, v: _interval(v)))
 
 
 class DeployRequest(_Body):

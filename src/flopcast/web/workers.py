@@ -1,4 +1,4 @@
-"""The heavy requests (estimate, deploy, trend, forecast) and the worker processes that run them on every core.
+"""The heavy requests (estimate, plan, deploy, trend, forecast) and the worker processes that run them on every core.
 
 Each ``*_work`` function takes a request model and a way to get the database, calls the service function and
 returns the dict the route answers (the service's JSON plus the page's ``display`` rows). ``create_app`` runs it
@@ -45,7 +45,7 @@ def estimate_work(req: Any, database: Callable[[], Database]) -> dict:
     from flopcast.service import MoneyOptions, cost_swings, histogram, training_estimate
     from flopcast.web.display import estimate_display, log_ticks
 
-    money_fields = ("depreciation", "depreciation_years", "cost_of_capital", "grid")
+    money_fields = ("depreciation", "depreciation_years", "cost_of_capital", "grid", "utilization_prior")
     fields = req.model_dump(exclude={"model", "samples", "seed", "sensitivity", *money_fields}, exclude_none=True)
     est = training_estimate(
         req.model,
@@ -62,6 +62,22 @@ def estimate_work(req: Any, database: Callable[[], Database]) -> dict:
     swings = {m: cost_swings(est, m, min_share=0.005) for m in est.cost_usd} if req.sensitivity else {}
     out["display"] = estimate_display(est, swings)
     out["display"]["histogram_ticks"] = log_ticks(out["histograms"])
+    return out
+
+
+def plan_work(req: Any, database: Callable[[], Database]) -> dict:
+    """``POST /api/plan``: :func:`flopcast.service.training_plan` (what ``flopcast plan --json`` prints), with the
+    page's rows."""
+    from flopcast.service import MoneyOptions, training_plan
+    from flopcast.web.display import plan_display
+
+    money_fields = ("depreciation", "depreciation_years", "cost_of_capital", "grid", "utilization_prior")
+    fields = req.model_dump(exclude={"model", *money_fields}, exclude_none=True)
+    plan = training_plan(
+        req.model, db=database(), money=MoneyOptions(**req.model_dump(include=set(money_fields))), **fields
+    )
+    out = plan.to_dict()
+    out["display"] = plan_display(plan)
     return out
 
 
@@ -135,6 +151,7 @@ def forecast_work(req: Any, database: Callable[[], Database]) -> dict:
 WORK: dict[str, Work] = {
     "estimate": estimate_work,
     "deploy": deploy_work,
+    "plan": plan_work,
     "trend": trend_work,
     "forecast": forecast_work,
 }

@@ -274,6 +274,21 @@ const RENDER = {
     histogramChart(out.querySelector("#chart"), d.histograms, v.histogram_labels, v.histogram_ticks || []);
     if (methods.length) tornadoChart(out.querySelector("#tornado"), v.tornado[methods.includes("amortized") ? "amortized" : methods[0]]);
   },
+  // a training plan: the layout and what binds, the memory of the most-loaded rank term by term, the time, MFU, HFU,
+  // effective utilization, goodput and costs with their intervals, the other layouts that fit, and the notes
+  plan(d, form, out) {
+    const v = d.display;
+    let html = `<h2>${esc(v.title)}</h2><p id="plan-binding"><strong>${esc(speakForm(form, v.binding))}</strong></p>`;
+    html += `<div class="table-wrap"><table id="plan-layout">${row(["Layout", ""], true)}${v.layout.map((r) => row([esc(r.label), esc(r.value)])).join("")}</table></div>`;
+    html += `<h3>${esc(v.memory_title)}</h3><div class="table-wrap"><table id="plan-memory">${row(["Term", "Bytes"], true)}${v.memory.map((r) => row([esc(r.label), nb(r.value)])).join("")}<tr class="${v.fits ? "fits" : "no-fit"}"><td><strong>Total</strong></td><td class="num"><strong>${esc(v.memory_total)}</strong></td></tr></table></div>`;
+    html += `<h3>Time, utilization and cost</h3><div class="table-wrap"><table id="results-table">${displayRows(v.rows, form)}</table></div>`;
+    html += `<p class="muted" id="plan-step">${esc(speakForm(form, v.step))}</p>`;
+    if (v.alternatives.length) {
+      html += `<h3>Other layouts that fit, in order</h3><div class="table-wrap"><table id="plan-alternatives">${row(["Layout", "Memory per rank", "Overhead"], true)}${v.alternatives.map((a) => row([esc(a.layout), nb(a.memory), esc(a.overhead)])).join("")}</table></div>`;
+    }
+    html += `<div class="notes" id="result-notes">${notesHtml(form, v)}</div>`;
+    out.innerHTML = html;
+  },
   deploy(d, form, out) {
     const v = d.display;
     const p = d.plan || {};
