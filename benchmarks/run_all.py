@@ -332,8 +332,9 @@ def render(
             f"({r['method']['threads']}), median of {mfu['runs']}: **{mfu['wall_median_s']:.1f} s** (target: under "
             "60 s in CI).\n"
         )
+        head = f"MFU {s['headline']:.1%} (total FLOP / total time of the measured steps), " if "headline" in s else ""
         w(
-            f"Last run: MFU median {s['median']:.1%} (p5 {s['p5']:.1%}, p95 {s['p95']:.1%}, min {s['min']:.1%}, "
+            f"Last run: {head}median step {s['median']:.1%} (p5 {s['p5']:.1%}, p95 {s['p95']:.1%}, min {s['min']:.1%}, "
             f"max {s['max']:.1%}), {r['tokens_per_s']:,.0f} tokens/s; peak {r['peak_flop_per_s'] / 1e9:,.0f} GFLOP/s "
             f"({r['peak_origin']}).\n"
         )

@@ -209,7 +209,17 @@ def utilization_prior(
     model and the formula.
     """
     y, n, p = _check_year(release_year), _check_chips(chips), _check_precision(precision)
-    f = fit if fit is not None else load_fit()
+    if fit is None:  # the stored fit: one prior per (year, chips, precision, chip), kept (a batch asks again and again)
+        return _stored_prior(y, n, p, chip)
+    return _prior(y, n, p, chip, fit)
+
+
+@lru_cache(maxsize=4096)
+def _stored_prior(y: float | None, n: float | None, p: str | None, chip: str | None) -> UtilizationPrior:
+    return _prior(y, n, p, chip, load_fit())
+
+
+def _prior(y: float | None, n: float | None, p: str | None, chip: str | None, f: UtilizationFit) -> UtilizationPrior:
     mean, sd = f.predictive(y, n, PRECISION_CLASS[p] if p is not None else None)
     half = f.t90 * sd
     lo, med, hi = _expit(mean - half), _expit(mean), _expit(mean + half)
