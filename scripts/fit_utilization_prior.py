@@ -30,19 +30,16 @@ import math
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from flopcast.catalogs._table import read_rows
-from flopcast.dates import decimal_year
+from flopcast.utilization import observations
+from flopcast.utilization.observations import Observation
 from flopcast.utilization.prior import (
     CLASSES,
     COVARIATES,
     FIT_FILE,
-    PRECISION_CLASS,
-    PUBLISHED_RUNS_FILE,
     YEAR_ORIGIN,
     UtilizationFit,
     utilization_prior,
@@ -58,91 +55,18 @@ SOURCE = (
 )
 
 
-@dataclass(frozen=True)
-class Observation:
-    """One reported MFU with the covariates the prior is conditioned on (None: unknown)."""
-
-    key: str
-    name: str
-    mfu: float
-    release_year: float | None
-    chips: float | None
-    #: the reported precision, else the chip's default (what the MFU's peak is at)
-    precision: str | None
-    #: "database" or "published"
-    origin: str
-    #: weight in the fit (1/runs of the same model for published runs)
-    weight: float = 1.0
-    #: the database key a published run stands for ("" for none)
-    database_key: str = ""
-
-    @property
-    def precision_class(self) -> str | None:
-        return PRECISION_CLASS.get(self.precision) if self.precision else None
-
-    @property
-    def complete(self) -> bool:
-        return self.release_year is not None and self.chips is not None and self.precision_class is not None
-
-
-def _year(hw: object) -> float | None:
-    when = getattr(hw, "release_date", None)
-    return float(decimal_year(when)) if when is not None else None
-
-
 def database_observations(db: object | None = None) -> list[Observation]:
-    """Every database model that reports its MFU."""
+    """Every database model that reports its MFU (:func:`flopcast.utilization.observations.database_observations`)."""
     from flopcast.service import database
 
-    db = db if db is not None else database(None)
-    out = []
-    for r in db.records:  # type: ignore[attr-defined]
-        if r.utilization is None:
-            continue
-        hw, _ = db.hardware.match_names(r.training_hardware)  # type: ignore[attr-defined]
-        precision = r.precision or (hw.default_precision() if hw is not None else None)
-        out.append(
-            Observation(
-                key=r.key,
-                name=r.name,
-                mfu=float(r.utilization),
-                release_year=_year(hw),
-                chips=float(r.hardware_quantity) if r.hardware_quantity else None,
-                precision=precision,
-                origin="database",
-            )
-        )
-    return out
+    return observations.database_observations(db if db is not None else database(None))
 
 
 def published_observations(db: object | None = None) -> list[Observation]:
-    """The cited runs of published_runs.csv (hardware keys resolved in the database's chip catalog)."""
+    """The cited runs of published_runs.csv (:func:`flopcast.utilization.observations.published_observations`)."""
     from flopcast.service import database
 
-    db = db if db is not None else database(None)
-    rows, _ = read_rows(PUBLISHED_RUNS_FILE, required=("key", "model", "database_key", "hardware", "chips", "mfu"))
-    runs: dict[str, int] = {}
-    for r in rows:
-        group = r["database_key"] or r["key"]
-        runs[group] = runs.get(group, 0) + 1
-    out = []
-    for r in rows:
-        hw = db.hardware.get(r["hardware"])  # type: ignore[attr-defined]
-        precision = r["precision"] or hw.default_precision()
-        out.append(
-            Observation(
-                key=r["key"],
-                name=r["model"],
-                mfu=float(r["mfu"]),
-                release_year=_year(hw),
-                chips=float(r["chips"]) if r["chips"] else None,
-                precision=precision,
-                origin="published",
-                weight=1.0 / runs[r["database_key"] or r["key"]],
-                database_key=r["database_key"],
-            )
-        )
-    return out
+    return observations.published_observations(db if db is not None else database(None))
 
 
 def fit_observations(database_obs: list[Observation], published_obs: list[Observation]) -> list[Observation]:

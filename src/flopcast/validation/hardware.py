@@ -25,8 +25,9 @@ def _mfu_gpt3(ctx: Context) -> Outcome:
 
 def _mfu_palm(ctx: Context) -> Outcome:
     from flopcast.utilization import calculate
+    from flopcast.validation.training_runs import PALM_D_ATTN, PALM_PARAMS, PALM_TOKENS_PER_S
 
-    u = calculate("palm-540b", tokens_per_s=238.3e3, params=540.35e9, d_attn=48 * 256).utilization
+    u = calculate("palm-540b", tokens_per_s=PALM_TOKENS_PER_S, params=PALM_PARAMS, d_attn=PALM_D_ATTN).utilization
     return close(u, 0.462, 0.002, "fraction")
 
 

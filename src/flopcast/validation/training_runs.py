@@ -126,30 +126,12 @@ PRIOR_COVERAGE_AT_LEAST = 0.85
 
 def reported_mfu(ctx: Context) -> list[tuple[str, str, tuple[float, float | None, float | None, str | None]]]:
     """Every reported MFU, as ``(origin, name, (mfu, release_year, chips, precision))``: the database's models
-    that report one, then the cited runs of published_runs.csv (the rows scripts/fit_utilization_prior.py fits
-    and ``tests/test_utilization_prior.py`` counts). Precision is the reported one, else the chip's default."""
-    from flopcast.dates import decimal_year
+    that report one, then the cited runs of published_runs.csv (:mod:`flopcast.utilization.observations`, the rows
+    scripts/fit_utilization_prior.py fits)."""
+    from flopcast.utilization.observations import database_observations, published_observations
 
     db = ctx.db()
-
-    def year(hw: Any) -> float | None:
-        when = getattr(hw, "release_date", None)
-        return float(decimal_year(when)) if when is not None else None
-
-    out: list[tuple[str, str, tuple[float, float | None, float | None, str | None]]] = []
-    for r in db.records:
-        if r.utilization is None:
-            continue
-        hw, _ = db.hardware.match_names(r.training_hardware)
-        precision = r.precision or (hw.default_precision() if hw is not None else None)
-        chips = float(r.hardware_quantity) if r.hardware_quantity else None
-        out.append(("database", r.name, (float(r.utilization), year(hw), chips, precision)))
-    for row in published_runs().values():
-        hw = db.hardware.get(row["hardware"])
-        chips = _num(row, "chips") if row["chips"] else None
-        precision = row["precision"] or hw.default_precision()
-        out.append(("published", row["model"], (_num(row, "mfu"), year(hw), chips, precision)))
-    return out
+    return [(o.origin, o.name, o.covariates) for o in (*database_observations(db), *published_observations(db))]
 
 
 def _prior_coverage(ctx: Context) -> Outcome:
