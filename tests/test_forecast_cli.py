@@ -176,3 +176,18 @@ def test_diffusion_reference_by_compute_and_rate_options(capsys, epoch_dir):
     assert 0.03 < d["reproduction"]["rate_oom_per_year"]["median"] < 0.3
     for bad in (["--price-performance", "-1"], ["--price-performance", "0.2..0.1"], ["--compute", "1e23"]):
         assert run(["diffusion", *(["gpt-3"] if bad[0] != "--compute" else []), *bad], capsys)[0] == 2
+
+
+def test_the_trend_under_cottiers_own_utilization_prior(capsys):
+    """``--utilization-prior cottier``: every imputed MFU is Cottier et al.'s one prior (median 0.375, 90% CI
+    0.10-0.65) again, so the 2016-2023 top-10 cost trend is what flopcast fitted before issue 20 conditioned the
+    prior on the chip, the chip count and the precision: x2.594 (2.27-2.97), against x2.549 with the conditioned
+    prior (test_cottier_headline_cost_trend). Cottier et al.'s published x2.4 (2.0-2.9) lies inside both."""
+    args = ["trend", "cost", "--top", "10", "--since", "2016", "--until", "2023", "--json"]
+    code, out, err = run([*args, "--utilization-prior", "cottier"], capsys)
+    assert code == 0, err
+    g = json.loads(out)["growth_per_year"]
+    assert g["estimate"] == pytest.approx(2.594, abs=0.005)
+    assert g["low"] < 2.4 < g["high"]
+    code, out, err = run(["forecast", "cost", "--threshold", "1e9", "--utilization-prior", "nope"], capsys)
+    assert code == 2 and "utilization_prior='nope' is not one of conditioned, cottier" in err

@@ -11,7 +11,13 @@ import typer
 from flopcast.cli import options as opt
 from flopcast.cli.parse import console as _console
 from flopcast.cli.parse import echo_json, parse_date, print_table
-from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_SAMPLES, DEFAULT_SAMPLING, DEFAULT_SEED
+from flopcast.defaults import (
+    DEFAULT_COST_METHOD,
+    DEFAULT_SAMPLES,
+    DEFAULT_SAMPLING,
+    DEFAULT_SEED,
+    DEFAULT_UTILIZATION_PRIOR,
+)
 from flopcast.errors import InvalidInputError
 
 
@@ -537,6 +543,7 @@ def trend_cmd(
     samples: opt.Samples = DEFAULT_SAMPLES,
     seed: opt.Seed = DEFAULT_SEED,
     sampling: opt.Sampling = DEFAULT_SAMPLING,
+    utilization_prior: opt.UtilizationPrior = DEFAULT_UTILIZATION_PRIOR,
     plot: Annotated[str | None, typer.Option(help="Write the chart to this PNG or SVG file.")] = None,
     quiet: opt.Quiet = False,
     as_json: opt.Json = False,
@@ -580,6 +587,7 @@ def trend_cmd(
             seed=seed,
             sampling=sampling,
             within_intervals=not medians_only,
+            utilization_prior=utilization_prior,
         )
     fit, dates, values, labels, out = t.fit, t.dates, t.values, t.labels, t.out
     series_title, series_unit, series_notes, source_desc = t.title, t.unit, t.notes, t.source

@@ -9,7 +9,7 @@ import typer
 from flopcast.cli import options as opt
 from flopcast.cli.parse import console as _console
 from flopcast.cli.parse import echo_json
-from flopcast.defaults import DEFAULT_SAMPLES
+from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_UTILIZATION_PRIOR
 from flopcast.errors import InvalidInputError
 
 _UNIT_OF = {"cost": "USD", "compute": "FLOP", "power": "W", "chips": "chips"}
@@ -69,6 +69,7 @@ def forecast_cmd(
     price_index: opt.PriceIndex = None,
     samples: Annotated[int, typer.Option(help="Monte Carlo samples of the forecast.")] = DEFAULT_SAMPLES,
     seed: opt.Seed = 0,
+    utilization_prior: opt.UtilizationPrior = DEFAULT_UTILIZATION_PRIOR,
     data: opt.Data = None,
     plot: Annotated[str | None, typer.Option(help="Write the chart to this PNG or SVG file.")] = None,
     wide: opt.Wide = False,
@@ -116,6 +117,7 @@ def forecast_cmd(
             price_index=price_index,
             samples=samples,
             seed=seed,
+            utilization_prior=utilization_prior,
             data=data,
         )
     if plot is not None:

@@ -12,13 +12,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flopcast.defaults import DEFAULT_COST_METHOD, DEFAULT_SAMPLES, DEFAULT_SAMPLING, DEFAULT_SEED
+from flopcast.defaults import (
+    DEFAULT_COST_METHOD,
+    DEFAULT_SAMPLES,
+    DEFAULT_SAMPLING,
+    DEFAULT_SEED,
+    DEFAULT_UTILIZATION_PRIOR,
+)
 from flopcast.errors import InvalidInputError
 from flopcast.limits import YEAR_MAX
 from flopcast.methods import METHOD_NAMES
 from flopcast.quantities import QuantityInput
 from flopcast.service.checks import check_count, check_date, check_params, check_positive, check_year
-from flopcast.service.training import _check_sampling, as_input, database, reference_cost, settings, training_estimate
+from flopcast.service.training import (
+    MoneyOptions,
+    _check_sampling,
+    as_input,
+    database,
+    reference_cost,
+    settings,
+    training_estimate,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -99,6 +113,7 @@ def trend_analysis(
     sampling: str = DEFAULT_SAMPLING,
     band_points: int = 0,
     within_intervals: bool = True,
+    utilization_prior: str = DEFAULT_UTILIZATION_PRIOR,
     db: Database | None = None,
 ) -> TrendAnalysis:
     """The trend behind ``flopcast trend``: costs are the same medians ``costs`` gives for these models."""
@@ -127,7 +142,8 @@ def trend_analysis(
     if metric == "price-performance":
         series = hardware_series(db.hardware, db.price_book, since=since, until=until, source=described)
     else:
-        s = settings(db, method=cost_method, year_dollars=year_dollars, price_index=price_index)
+        money = MoneyOptions(utilization_prior=utilization_prior)
+        s = settings(db, method=cost_method, year_dollars=year_dollars, price_index=price_index, money=money)
         series = model_series(
             db,
             metric,

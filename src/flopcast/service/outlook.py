@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_SAMPLING, DEFAULT_SEED
+from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_SAMPLING, DEFAULT_SEED, DEFAULT_UTILIZATION_PRIOR
 from flopcast.errors import InvalidInputError
 from flopcast.limits import YEAR_MAX
 from flopcast.methods import METHOD_NAMES
 from flopcast.service.checks import check_positive, check_year
-from flopcast.service.training import database, settings
+from flopcast.service.training import MoneyOptions, database, settings
 
 if TYPE_CHECKING:
     from flopcast.datasets.database import Database
@@ -97,6 +97,7 @@ def frontier_forecast(
     price_index: str | None = None,
     samples: int = DEFAULT_FORECAST_SAMPLES,
     seed: int = DEFAULT_SEED,
+    utilization_prior: str = DEFAULT_UTILIZATION_PRIOR,
     data: str | None = None,
     db: Database | None = None,
 ) -> FrontierForecast:
@@ -133,7 +134,8 @@ def frontier_forecast(
     prior_list = _priors(priors)
     cap_map = _caps(caps)
     db = database(data, db)
-    s = settings(db, method=cost_method, year_dollars=year_dollars, price_index=price_index)
+    money = MoneyOptions(utilization_prior=utilization_prior)
+    s = settings(db, method=cost_method, year_dollars=year_dollars, price_index=price_index, money=money)
     points = frontier_points(
         db,
         top=top,
