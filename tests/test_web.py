@@ -457,3 +457,15 @@ def test_the_default_trend_is_the_whole_database(client):
     rows = {row[0]: row[1:] for row in r["display"]["rows"]}
     assert rows["Growth a year"] == ["x2.82", "x2.55 \u2013 x3.12"] and rows["Models in the fit"] == ["94", ""]
     assert r["display"]["y_ticks"]["6"] == "$1M" and r["display"]["y_title"].endswith("(US dollars, log scale)")
+
+
+def test_the_trend_takes_cottiers_utilization_prior():
+    """``utilization_prior="cottier"`` in a trend request: the CLI's ``trend cost --utilization-prior cottier`` (the
+    2016-2023 top-10 cost trend fitted before issue 20 conditioned the prior: x2.594); an unknown name is a 422."""
+    client = TestClient(create_app())
+    body = {"metric": "cost", "top": 10, "since": 2016, "until": 2023, "utilization_prior": "cottier"}
+    r = client.post("/api/trend", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["growth_per_year"]["estimate"] == pytest.approx(2.594, abs=0.005)
+    r = client.post("/api/trend", json={**body, "utilization_prior": "x"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "utilization_prior"]

@@ -271,6 +271,7 @@ class TrendRequest(_Body):
     until: Annotated[int, Field(ge=1950, le=2100)] | None = None
     extrapolate: Annotated[int, Field(ge=1950, le=2100)] | None = None
     cost_method: Literal[METHOD_NAMES] = DEFAULT_COST_METHOD  # type: ignore[valid-type]
+    utilization_prior: Literal[UTILIZATION_PRIOR_CHOICES] = DEFAULT_UTILIZATION_PRIOR  # type: ignore[valid-type]
     samples: Annotated[int, Field(ge=2, le=MAX_BATCH_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
 
@@ -289,6 +290,7 @@ class ForecastRequest(_Body):
     priors: dict[Literal[FORECAST_COMPONENTS], Annotated[list[Positive], Field(min_length=2, max_length=2)]] = {}  # type: ignore[valid-type]
     caps: Annotated[list[Literal[(*FORECAST_CAPS, "all")]], Field(max_length=5)] = []  # type: ignore[valid-type]
     cost_method: Literal[METHOD_NAMES] = DEFAULT_COST_METHOD  # type: ignore[valid-type]
+    utilization_prior: Literal[UTILIZATION_PRIOR_CHOICES] = DEFAULT_UTILIZATION_PRIOR  # type: ignore[valid-type]
     samples: Annotated[int, Field(ge=100, le=MAX_BATCH_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
 
