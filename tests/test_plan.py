@@ -41,6 +41,7 @@ def test_llama3_405b_h100_hours_from_its_published_layout():
     assert p.time.goodput == pytest.approx(0.90, abs=0.005)
     assert p.mfu.median == pytest.approx(0.41, rel=1e-6)  # the MFU given
     assert p.effective_utilization.median < p.mfu.median
+    assert p.chip_hours.median == pytest.approx(30.6e6, rel=0.01)  # what docs/training.md quotes
 
 
 def test_opt_175b_days_from_its_published_layout():
@@ -52,6 +53,7 @@ def test_opt_175b_days_from_its_published_layout():
     steps_days = 4.30e23 / (992 * 147e12) / 86400
     assert steps_days == pytest.approx(34.1, abs=0.05)
     assert days == pytest.approx(33.0, rel=0.15)
+    assert days == pytest.approx(34.6, abs=0.05)  # what docs/training.md quotes: 34.1 days of steps / goodput
     assert p.layout.chips == 992
 
 
@@ -223,3 +225,21 @@ def test_a_fixed_layout_on_a_cluster_nothing_fits_is_refused():
     batch's 1,024 sequences): one clear error, not a recursion."""
     with pytest.raises(InvalidInputError):
         training_plan("llama-2-70b", chips=10_000_000, zero=3)
+
+
+def test_the_summary_line(llama2_on_2048):
+    """One line a notebook or a log shows: the layout, memory per rank against the chip, time and what binds."""
+    text = llama2_on_2048.summary()
+    assert text.startswith("Llama 2-70B on 2,048 NVIDIA H100 SXM5 80 GB: TP 4 + SP, PP 1, DP 512")
+    assert "66.1 GB of 80 GB per rank" in text and text.endswith("bound by cluster size")
+
+
+def test_the_fewest_chips_of_a_model_of_your_own_come_from_its_shape():
+    """Llama 3 405B described by its numbers (126 layers, width 16,384, 128 heads, 8 KV heads, SwiGLU 53,248,
+    vocabulary 128,256, sequence 8,192): the fewest chips are the layouts' (104 H100s, TP 8 x DP 13, ZeRO-3, full
+    recompute: the database model's own figure, tests/test_parallelism.py), not the training state alone spread
+    over every chip, 405e9 x 16 / (0.9 x 80e9) = 90."""
+    shape = dict(n_layers=126, d_model=16384, n_heads=128, n_kv_heads=8, ffn_hidden=53248, ffn_activation="swiglu")
+    p = training_plan(params=405e9, vocab=128256, seq_len=8192, tokens=15.6e12, chips=16384, samples=512, **shape)
+    assert p.fewest_chips == 104 == training_plan("llama-3.1-405b", chips=16384, samples=512).fewest_chips
+    assert math.ceil(405e9 * 16 / (0.9 * 80e9)) == 90

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from flopcast import parallelism as L
+from flopcast import training
 from flopcast.catalogs import constants as K
 from flopcast.errors import InvalidInputError, MissingInputError
 from flopcast.units import SECONDS_PER_HOUR
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 
 #: the chip a plan uses when none is given
 DEFAULT_PLAN_HARDWARE = "h100"
-#: what can bind a plan's chip count, in the words the plan uses
-BINDINGS = ("memory", "cluster size", "deadline", "default deadline", "reported cluster", "global batch")
 #: how many alternative layouts a plan lists
 ALTERNATIVES = 5
 #: the goodput draws take the plan's seed plus this (independent of the pipeline's draws)
@@ -89,7 +88,7 @@ class TrainingPlan:
     cost_usd: dict[str, Summary]
     binding: str
     binding_detail: str
-    #: the fewest chips that hold the run in any layout (the estimate's ``min_chips``: the same rule)
+    #: the fewest chips that hold the run in any layout (the estimate's ``min_chips`` for a database model)
     fewest_chips: int
     tokens: float
     global_batch_tokens: float
@@ -103,7 +102,7 @@ class TrainingPlan:
 
         return (
             f"{self.model} on {self.layout.chips:,} {self.hardware}: {self.layout.describe()}; "
-            f"{format_value(self.memory.total_bytes, 'B')} of {format_value(self.memory.capacity_bytes, 'B')} "
+            f"{format_value(self.memory.total_bytes, 'bytes')} of {format_value(self.memory.capacity_bytes, 'bytes')} "
             f"per rank; {format_value(self.duration_s.median, 's')}; bound by {self.binding}"
         )
 
@@ -208,7 +207,8 @@ def model_shape(record: ModelRecord | None, given: dict[str, Any], notes: list[s
 
     params = pick("params", "parameters")
     if params is None:
-        raise MissingInputError("a plan needs the model's parameters: give a model or --params")
+        who = f"{record.name} has no parameter count in the database" if record is not None else "no model given"
+        raise MissingInputError(f"a plan needs the model's parameters: {who}; give --params")
     layers, width = pick("n_layers"), pick("d_model")
     if layers is None or width is None:
         layers, width, note = standard_shape(float(params), layers, width)
@@ -228,7 +228,8 @@ def model_shape(record: ModelRecord | None, given: dict[str, Any], notes: list[s
         notes.append("vocabulary not given: the embedding and output layer's activations are left out")
     seq = pick("seq_len", "context_length")
     if seq is None:
-        raise MissingInputError("a plan needs the sequence length: give --seq-len (the model has none)")
+        who = f"{record.name} has none in the database" if record is not None else "no model given"
+        raise MissingInputError(f"a plan needs the sequence length: {who}; give --seq-len")
     experts: dict[str, Any] = {}
     if record is not None and record.params_active and record.parameters and given.get("params") is None:
         from flopcast.catalogs import bundled_models
@@ -277,19 +278,28 @@ def interconnect(hw: Hardware) -> L.Interconnect:
     )
 
 
-def goodput_draws(chips: int, n: int, seed: int | None) -> tuple[float, np.ndarray]:
-    """Goodput on ``chips`` chips (:func:`flopcast.parallelism.goodput`): its central value (the catalog's central
-    interruption rate and time lost per interruption) and ``n`` draws of the two (independent lognormals)."""
+def _failures() -> tuple[K.Constant, K.Constant]:
+    """The catalog's interruptions per chip-hour and wall time lost per interruption (Llama 3's, with intervals)."""
+    return K.constant("training_interruptions_per_chip_hour"), K.constant("training_time_lost_per_interruption_s")
+
+
+def goodput(chips: int) -> float:
+    """Goodput on ``chips`` chips (:func:`flopcast.parallelism.goodput`) at the catalog's central failure rates."""
+    rate, lost = _failures()
+    return float(L.goodput(chips, rate.value, lost.value))
+
+
+def goodput_draws(chips: int, n: int, seed: int | None) -> np.ndarray:
+    """``n`` draws of the goodput on ``chips`` chips: the interruption rate and the time lost per interruption
+    drawn as the catalog's independent lognormals."""
     from flopcast.uncertainty import draw
 
-    rate = K.constant("training_interruptions_per_chip_hour")
-    lost = K.constant("training_time_lost_per_interruption_s")
-    central = float(L.goodput(chips, rate.value, lost.value))
+    rate, lost = _failures()
     # a seed of its own: the same seed would give the first uniform columns of the pipeline's draws, tying the
     # failures to the run's compute
     own = None if seed is None else seed + GOODPUT_SEED_OFFSET
     d = draw({"rate": rate.distribution(), "lost": lost.distribution()}, n, own, "sobol")
-    return central, np.asarray(L.goodput(chips, d["rate"], d["lost"]), dtype=float) + np.zeros(n)
+    return np.asarray(L.goodput(chips, d["rate"], d["lost"]), dtype=float) + np.zeros(n)
 
 
 # -- the plan ---------------------------------------------------------------------------------------------------
@@ -351,7 +361,7 @@ def plan_training(
     chip_memory = float(hw.memory_bytes)
     prec = (precision or hw.default_precision() or "bf16").lower()
     peak = float(hw.peak_flop_per_s(prec))  # an unknown precision, or one the chip lacks, says which
-    state_bits = "fp32" if prec in ("fp32", "tf32") else "bf16"
+    state_bits = training.state_precision(prec)
     state = L.Precision(state_bits, state_bits)
     reserved = float(K.constant("training_memory_reserved_fraction").value)
     net = interconnect(hw)
@@ -455,8 +465,9 @@ def plan_training(
             raise MissingInputError("; ".join(est.notes) or f"the run has no chip-hours on {hw.name}")
         return est
 
-    fewest: L.Layout | None = None
+    fewest: L.Layout | None = None  # read by _refusal, which the first search may call
     fewest = search(None)[0].layout
+    est: TrainingEstimate | None = None
     same_chip = record is not None and record.hardware_quantity and _record_chip(db, record) == hw.key
     if chips is not None:
         binding, n = "cluster size", chips
@@ -465,7 +476,7 @@ def plan_training(
         default = deadline_hours is None
         hours = float(K.constant("training_time_hours", "default").value) if default else deadline_hours
         assert hours is not None
-        n = _chips_for_deadline(estimate, hours, fewest, seed)
+        n, est = _chips_for_deadline(estimate, hours, fewest, seed)
         binding = "default deadline" if default else "deadline"
         detail = (
             f"finishes within {hours / 24:.3g} days at the median on {n:,} chips (a multiple of TP x PP = "
@@ -491,14 +502,17 @@ def plan_training(
     best = options[0]
     if binding == "cluster size" and n == fewest.chips:
         detail += " (also the fewest that hold the run)"
-    est = estimate(n)
+    if est is None or est.chips is None or round(est.chips.median) != n:  # the deadline's last round is this run
+        est = estimate(n)
     run_tokens = est.training_compute_flop.median / (6.0 * sh.active_params)
     size = est.samples
     compute_draws = _draws(est.training_compute_flop, size)
     assert est.chip_hours is not None and est.duration_s is not None  # estimate() checks
     hours_draws = _draws(est.chip_hours, size)
     mfu_draws = compute_draws / (hours_draws * SECONDS_PER_HOUR * peak)
+    mfu_median = float(np.median(mfu_draws))
     hfu_ratio = float(L.recompute_flop_ratio(best.layout.recompute, sh.seq_len, sh.d_model))
+    rate, lost = _failures()
     layout_args: dict[str, Any] = dict(
         model_flop=est.training_compute_flop.median,
         tokens=run_tokens,
@@ -506,17 +520,17 @@ def plan_training(
         hardware_flop_ratio=hfu_ratio,
         interconnect=net,
         precision=state,
-        interruptions_per_chip_hour=float(K.constant("training_interruptions_per_chip_hour").value),
-        time_lost_per_interruption_s=float(K.constant("training_time_lost_per_interruption_s").value),
+        interruptions_per_chip_hour=float(rate.value),
+        time_lost_per_interruption_s=float(lost.value),
     )
-    time = L.layout_time(sh, best.layout, mfu=min(float(np.median(mfu_draws)), 1.0), **layout_args)
-    ceiling = L.layout_time(sh, best.layout, kernel_efficiency=1.0, **layout_args).mfu
-    gp_central, gp = goodput_draws(n, size, seed)
-    if gp_central <= 0:
+    if goodput(n) <= 0:
         raise InvalidInputError(
-            f"on {n:,} chips interruptions ({K.constant('training_interruptions_per_chip_hour').value:.3g} per "
-            "chip-hour) outpace progress: no time is left to train; plan on fewer chips"
+            f"on {n:,} chips interruptions ({rate.value:.3g} per chip-hour) outpace progress: no time is left to "
+            "train; plan on fewer chips"
         )
+    time = L.layout_time(sh, best.layout, mfu=min(mfu_median, 1.0), **layout_args)
+    ceiling = L.layout_time(sh, best.layout, kernel_efficiency=1.0, **layout_args).mfu
+    gp = goodput_draws(n, size, seed)
     gp_safe = np.maximum(gp, 1e-3)  # goodput near 0 in a far tail: time 1,000x, not infinite
     duration = _draws(est.duration_s, size) / gp_safe
     cost = {
@@ -525,20 +539,20 @@ def plan_training(
     mfu_input = next((i for i in est.inputs if i.name == "utilization"), None)
     source = mfu_input.source if mfu_input is not None else "implied by the run's compute, chips and time"
     busy = 1.0 - time.bubble_share - time.comm_share
-    if float(np.median(mfu_draws)) > ceiling and utilization is not None:
+    if mfu_median > ceiling and utilization is not None:
         notes.append(
-            f"the MFU given ({float(np.median(mfu_draws)):.0%}) is above what this layout's pipeline bubble "
+            f"the MFU given ({mfu_median:.0%}) is above what this layout's pipeline bubble "
             f"({time.bubble_share:.0%} of a step, one virtual stage per rank) and exposed communication "
             f"({time.comm_share:.0%}) allow with the kernels at peak ({ceiling:.0%}): the run overlaps or interleaves "
             "more than this model counts"
         )
-    elif float(np.median(mfu_draws)) > ceiling:
+    elif mfu_median > ceiling:
         binding, detail = (
             "global batch",
             (
                 f"{detail}; but this layout's pipeline bubble ({time.bubble_share:.0%} of a step) and exposed "
                 f"communication ({time.comm_share:.0%}) cap MFU at {ceiling:.0%} with the kernels at peak, below the "
-                f"{float(np.median(mfu_draws)):.0%} assumed: a larger global batch or fewer chips"
+                f"{mfu_median:.0%} assumed: a larger global batch or fewer chips"
             ),
         )
     elif busy < BUSY_SHARE_WARNING:
@@ -576,13 +590,36 @@ def plan_training(
         cost_usd=cost,
         binding=binding,
         binding_detail=detail,
-        fewest_chips=int(est.min_chips.median) if est.min_chips is not None else fewest.chips,
+        fewest_chips=_fewest_chips(record, given, est, fewest),
         tokens=run_tokens,
         global_batch_tokens=gbt,
         mfu_ceiling=ceiling,
         alternatives=list(options[1 : 1 + ALTERNATIVES]),
         notes=list(dict.fromkeys(x for x in notes if x)),
     )
+
+
+#: the shape keywords of a plan; with none of them given, the pipeline sees the record's shape too
+SHAPE_KEYS = (
+    "params",
+    "n_layers",
+    "d_model",
+    "n_heads",
+    "n_kv_heads",
+    "ffn_hidden",
+    "ffn_activation",
+    "vocab",
+    "seq_len",
+)
+
+
+def _fewest_chips(record: ModelRecord | None, given: dict[str, Any], est: TrainingEstimate, fewest: L.Layout) -> int:
+    """The fewest chips that hold the run: ``estimate``'s (the pipeline's ``min_chips``, the same rule) where the
+    pipeline has the plan's shape (a database model with its curated heads, the shape not overridden), else the
+    search's fewest (a run of your own: the pipeline would see no layers or heads)."""
+    if record is not None and record.n_heads and not (given.keys() & set(SHAPE_KEYS)) and est.min_chips is not None:
+        return int(est.min_chips.median)
+    return fewest.chips
 
 
 def _per_chip_hour(method: str) -> bool:
@@ -601,19 +638,20 @@ def _record_chip(db: Database, record: ModelRecord) -> str | None:
 
 def _chips_for_deadline(
     estimate: Callable[[int], TrainingEstimate], deadline_hours: float, unit: L.Layout, seed: int | None
-) -> int:
+) -> tuple[int, TrainingEstimate | None]:
     """Chips to finish within the deadline: chip-hours at the MFU for that scale / (deadline x goodput), a multiple
     of the fewest layout's tensor x pipeline group. The MFU prior and the goodput depend on the chip count, so the
-    count is solved again on its own result (a few rounds settle it)."""
+    count is solved again on its own result (a few rounds settle it). Returns the count and the estimate on it
+    (None when the last round moved the count)."""
     group = unit.tp * unit.pp
     n = unit.chips
     for _ in range(4):
         est = estimate(n)
         assert est.chip_hours is not None
-        gp = goodput_draws(n, 2, seed)[0]
+        gp = goodput(n)
         need = est.chip_hours.median / (deadline_hours * max(gp, 1e-3))
         n_new = max(group, math.ceil(need / group - 1e-9) * group)
         if n_new == n:
-            break
+            return n, est
         n = n_new
-    return n
+    return n, None

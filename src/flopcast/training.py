@@ -107,22 +107,25 @@ def activation_bytes(
     n_heads: FloatOrArray | None = None,
     recompute: str = "selective",
 ) -> np.ndarray:
-    """Activation memory of one micro-batch in bytes (16-bit activations, Korthikanti et al. 2022)."""
+    """Activation memory of one micro-batch in bytes, the whole model on one chip (16-bit activations): ``n_layers``
+    x :func:`flopcast.parallelism.layer_activation_bytes` without parallelism (Korthikanti et al. 2022's GPT
+    layer), with ``n_heads`` defaulting to ``d_model / 128``."""
+    from flopcast.parallelism import layer_activation_bytes
+
     check_positive("n_layers", n_layers)
     check_positive("d_model", d_model)
     check_positive("context_length", context_length)
     check_positive("micro_batch", micro_batch)
     if recompute not in RECOMPUTE:
         raise UnknownNameError("recompute", recompute, RECOMPUTE)
-    sbh = np.asarray(context_length, dtype=float) * micro_batch * d_model
-    if recompute == "full":
-        per_layer = 2.0 * sbh
-    elif recompute == "selective":
-        per_layer = 34.0 * sbh
-    else:
-        heads = n_heads if n_heads is not None else np.maximum(np.asarray(d_model, dtype=float) / 128.0, 1.0)
-        per_layer = sbh * (34.0 + 5.0 * heads * np.asarray(context_length, dtype=float) / d_model)
-    return per_layer * n_layers
+    heads = n_heads if n_heads is not None else np.maximum(np.asarray(d_model, dtype=float) / 128.0, 1.0)
+    return layer_activation_bytes(context_length, micro_batch, d_model, heads, recompute=recompute) * n_layers
+
+
+def state_precision(precision: str | None) -> str:
+    """The precision of the weights and gradients a run trains in: 32 bits for fp32/tf32 training, 16 for
+    everything else (mixed precision keeps the fp32 master copy among the optimizer states)."""
+    return "fp32" if precision in ("fp32", "tf32") else "bf16"
 
 
 def min_chips_for_memory(

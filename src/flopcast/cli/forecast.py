@@ -781,11 +781,7 @@ def deploy_cmd(
     if prefill is not None and prefill not in ("shared", "separate"):
         raise InvalidInputError(f"--prefill={prefill!r} is not one of shared, separate")
 
-    def point(field: str, text: str | None) -> float | None:
-        v = parse_value(field, text)
-        if isinstance(v, tuple):
-            raise InvalidInputError(f"--{field}={text!r}: give one number here, not an interval")
-        return v
+    from flopcast.cli.parse import parse_point as point
 
     def target(field: str, text: str | None) -> float | None:
         if text is not None and text.strip().lower() in ("none", "inf", "off"):

@@ -11,22 +11,13 @@ import typer
 
 from flopcast.cli import options as opt
 from flopcast.cli.parse import console as _console
-from flopcast.cli.parse import echo_json, print_table
+from flopcast.cli.parse import echo_json, parse_point, print_table
 from flopcast.defaults import DEFAULT_ATTENTION
 from flopcast.errors import InvalidInputError
 
 mfu_app = typer.Typer(
     help="Utilization: MFU/HFU from reported figures, or measured on this machine.", no_args_is_help=True
 )
-
-
-def _number(field: str, text: str | None) -> float | None:
-    from flopcast.cli.parse import parse_value
-
-    v = parse_value(field, text)
-    if isinstance(v, tuple):
-        raise InvalidInputError(f"--{field}={text!r}: give one number here, not an interval")
-    return v
 
 
 @mfu_app.command("calc")
@@ -76,19 +67,19 @@ def calc_cmd(
             raise InvalidInputError(f"--{name}={v} must be >= 1")
     r = mfu_calculation(
         model,
-        params=_number("params", params),
+        params=parse_point("params", params),
         n_layers=layers,
         d_model=d_model,
         context=context,
-        tokens_per_s=_number("tokens-per-s", tokens_per_s),
-        samples_per_s=_number("samples-per-s", samples_per_s),
-        achieved_flop_per_s_per_chip=_number("achieved-per-chip", achieved_per_chip),
-        compute_flop=_number("compute", compute),
-        training_hours=_number("training-hours", training_hours),
+        tokens_per_s=parse_point("tokens-per-s", tokens_per_s),
+        samples_per_s=parse_point("samples-per-s", samples_per_s),
+        achieved_flop_per_s_per_chip=parse_point("achieved-per-chip", achieved_per_chip),
+        compute_flop=parse_point("compute", compute),
+        training_hours=parse_point("training-hours", training_hours),
         chips=chips,
         hardware=hardware,
         precision=precision,
-        peak_flop_per_s=_number("peak", peak),
+        peak_flop_per_s=parse_point("peak", peak),
         attention=attention,
         recompute=recompute,
         d_attn=d_attn,
@@ -158,7 +149,7 @@ def measure_cmd(
             steps=steps,
             warmup=warmup,
             seed=seed,
-            peak_flop_per_s=_number("peak", peak),
+            peak_flop_per_s=parse_point("peak", peak),
             threads=threads,
             repeats=repeats,
         )

@@ -47,6 +47,14 @@ def parse_value(field: str, text: str | None, *, fraction: bool = False):
     return v
 
 
+def parse_point(field: str, text: str | None, *, fraction: bool = False) -> float | None:
+    """One number (:func:`parse_value` refusing an interval ``low..high``); None stays None."""
+    v = parse_value(field, text, fraction=fraction)
+    if isinstance(v, tuple):
+        raise InvalidInputError(f"--{field}={text!r}: give one number here, not an interval")
+    return v
+
+
 def _check(field: str, v: float, fraction: bool) -> None:
     if fraction and not (0 < v <= 1):
         raise InvalidInputError(f"--{field}={v:g} is outside (0, 1]; it is a fraction of peak FLOP/s")

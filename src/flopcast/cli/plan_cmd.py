@@ -20,7 +20,6 @@ from flopcast.defaults import (
     DEFAULT_SEED,
     DEFAULT_UTILIZATION_PRIOR,
 )
-from flopcast.errors import InvalidInputError
 
 
 def plan_cmd(
@@ -76,18 +75,12 @@ def plan_cmd(
 ) -> None:
     """Plan a training run on one chip: the layout (TP, PP, DP, ZeRO, micro-batch, recompute), memory per rank,
     time with bubbles, communication and failures, MFU/HFU/effective utilization, cost, and what binds."""
-    from flopcast.cli.parse import parse_value
+    from flopcast.cli.parse import parse_point, parse_value
     from flopcast.service import training_plan
-
-    def number(field: str, text: str | None) -> float | None:
-        v = parse_value(field, text)
-        if v is not None and not isinstance(v, (int, float)):
-            raise InvalidInputError(f"--{field} takes one number, not an interval")
-        return float(v) if v is not None else None
 
     plan = training_plan(
         name,
-        params=number("params", params),
+        params=parse_point("params", params),
         n_layers=layers,
         d_model=d_model,
         n_heads=heads,
@@ -103,7 +96,7 @@ def plan_cmd(
         chips=chips,
         days=days,
         utilization=parse_value("utilization", utilization, fraction=True),
-        global_batch_tokens=number("global-batch-tokens", global_batch_tokens),
+        global_batch_tokens=parse_point("global-batch-tokens", global_batch_tokens),
         tp=tp,
         pp=pp,
         dp=dp,

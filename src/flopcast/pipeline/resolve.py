@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from flopcast import compute as C
+from flopcast import training
 from flopcast.catalogs import constants as K
 from flopcast.datasets.records import ModelRecord
 from flopcast.errors import InvalidInputError, MissingInputError
@@ -139,7 +140,7 @@ class _Resolver(_MoneyInputs):
             compute_including_base_flop=self.including_base,
             is_finetune=self.finetune,
             source=self.db.describe() if self.db is not None else "user inputs",
-            state_precision="fp32" if self.precision in ("fp32", "tf32") else "bf16",
+            state_precision=training.state_precision(self.precision),
             hardware_provenance=self.hw_provenance if self.hw is not None else "",
             hardware_source=self.hw_source if self.hw is not None else "",
             architecture=self._architecture(),

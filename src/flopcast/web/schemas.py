@@ -29,6 +29,9 @@ from flopcast.service import (
     TREND_METRICS,
 )
 
+# the recompute options and the largest parallel degree a plan takes (the service's; it loads no numpy)
+from flopcast.service.plan import MAX_PARALLEL, PLAN_RECOMPUTE
+
 MAX_SAMPLES = 100_000
 #: a trend or a forecast estimates every model it selects: at most this many samples each
 MAX_BATCH_SAMPLES = 10_000
@@ -148,11 +151,6 @@ class TrainingRequest(_Body):
 
 #: the training precisions a plan takes (``flopcast plan --precision``); the chip must have a peak at it
 PLAN_PRECISIONS = ("bf16", "fp16", "fp8", "tf32", "fp32")
-#: the recompute options and the largest parallel degree a plan takes: :mod:`flopcast.service.plan`'s
-#: ``PLAN_RECOMPUTE`` and ``MAX_PARALLEL``, written here so that the app starts without loading the planner (numpy);
-#: ``tests/test_web_plan.py`` keeps them equal
-PLAN_RECOMPUTE = ("none", "selective", "full")
-MAX_PARALLEL = 1 << 20
 Whole = Annotated[int, Field(ge=1, le=MAX_SHAPE)]
 Degree = Annotated[int, Field(ge=1, le=MAX_PARALLEL)]
 
