@@ -21,6 +21,8 @@ CASES = [
     ("a fraction above 1", "estimate --params 175B --tokens 300B --utilization 1.5", 2),
     ("an interval written backwards", "estimate --params 200B..150B --tokens 300B", 2),
     ("too few samples", "estimate gpt-3 --samples 0", 2),
+    ("a count and a precision", "estimate gpt-3 --samples 100 --sampling-precision 0.01", 2),
+    ("a precision finer than the samples allowed", "costs --sampling-precision 0.001", 2),
     ("two ways to give the time", "estimate --params 175B --tokens 300B --hours 10 --days 1", 2),
     ("an unknown chip", "hardware show zzz", 2),
     ("an unknown model", "estimate gpt-5q", 2),

@@ -55,7 +55,7 @@ def test_shared_options_have_one_default_everywhere():
     shared option defaults it to service.DEFAULTS (8,192 sobol samples for 1%, seed 0, every method, 3-year cloud...)."""
 
     from flopcast.cli.app import tree
-    from flopcast.service import DEFAULTS
+    from flopcast.service import DEFAULTS, sample_count
 
     assert DEFAULTS["samples"] == 8_192 and DEFAULTS["seed"] == 0 and DEFAULTS["sampling"] == "sobol"
     assert DEFAULTS["cost_method"] == "amortized" and DEFAULTS["cloud_tier"] == "3y" and DEFAULTS["method"] == "all"
@@ -70,7 +70,10 @@ def test_shared_options_have_one_default_everywhere():
     checked = 0
     for name, cmd in commands(tree()):
         for p in cmd.params:
-            if p.name in DEFAULTS and not (name == "mfu measure" and p.name == "seed"):
+            if p.name == "samples":  # none given (--samples or --sampling-precision): sample_count's default count
+                assert p.default is None and sample_count(None, None) == DEFAULTS["samples"], name
+                checked += 1
+            elif p.name in DEFAULTS and not (name == "mfu measure" and p.name == "seed"):
                 assert p.default == DEFAULTS[p.name], (name, p.name, p.default)
                 checked += 1
     assert checked >= 25

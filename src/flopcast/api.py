@@ -33,7 +33,6 @@ from flopcast.defaults import (
     DEFAULT_CLOUD_TIER,
     DEFAULT_DEPRECIATION,
     DEFAULT_METHOD,
-    DEFAULT_SAMPLES,
     DEFAULT_SAMPLING,
     DEFAULT_SEED,
     DEFAULT_UTILIZATION_PRIOR,
@@ -343,6 +342,19 @@ class CostFrame(pd.DataFrame):
         return _finish(fig, path)
 
 
+def _sample_count(options: dict[str, Any], sampling: str) -> dict[str, Any]:
+    """``options`` with ``sampling_precision`` turned into ``samples`` (:func:`flopcast.service.sample_count`, as
+    the command line and the web API do), for the functions whose options go to the service as they are."""
+    if options.get("sampling_precision") is None:
+        return {k: v for k, v in options.items() if k != "sampling_precision"}
+    from flopcast.service import sample_count
+
+    rest = dict(options)
+    precision = rest.pop("sampling_precision")
+    rest["samples"] = sample_count(rest.get("samples"), precision, rest.get("sampling", sampling))
+    return rest
+
+
 def costs(
     *,
     top: int | None = None,
@@ -362,7 +374,8 @@ def costs(
     cost_of_capital: float = 0.0,
     grid: str | float | None = None,
     utilization_prior: str = DEFAULT_UTILIZATION_PRIOR,
-    samples: int = DEFAULT_SAMPLES,
+    samples: int | None = None,
+    sampling_precision: float | None = None,
     seed: int = DEFAULT_SEED,
     sampling: str = DEFAULT_SAMPLING,
     data: str | None = None,
@@ -374,7 +387,7 @@ def costs(
     ``include_finetunes``: None keeps them in a listing and leaves them out of ``top``; ``method``: ``all`` or one
     cost method). Each row is :func:`estimate` of that model for the same samples and seed.
     """
-    from flopcast.service import MoneyOptions, cost_table
+    from flopcast.service import MoneyOptions, cost_table, sample_count
 
     speak = SPEAKERS["costs"]
     with speak.speaking():
@@ -392,7 +405,7 @@ def costs(
             year_dollars=year_dollars,
             price_index=price_index,
             attention=attention,
-            samples=samples,
+            samples=sample_count(samples, sampling_precision, sampling),
             seed=seed,
             sampling=sampling,
             db=db,
@@ -569,7 +582,8 @@ def estimate(
     utilization_prior: str = DEFAULT_UTILIZATION_PRIOR,
     experiments: str | None = DEFAULT_EXPERIMENTS,
     staff_share: QuantityInput = None,
-    samples: int = DEFAULT_SAMPLES,
+    samples: int | None = None,
+    sampling_precision: float | None = None,
     seed: int = DEFAULT_SEED,
     sampling: str = DEFAULT_SAMPLING,
     point: bool = False,
@@ -586,7 +600,7 @@ def estimate(
     fraction of peak in (0, 1]. ``method`` is ``all`` or one cost method; ``experiments`` (``per-model``,
     ``lab-wide`` or None) and ``staff_share`` set the development lines beyond the final run (``.development``).
     """
-    from flopcast.service import MoneyOptions, training_estimate
+    from flopcast.service import MoneyOptions, sample_count, training_estimate
 
     speak = SPEAKERS["estimate"]
     if training_time_hours is not None and training_time_days is not None:
@@ -618,7 +632,7 @@ def estimate(
             price_index=price_index,
             attention=attention,
             seed=seed,
-            samples=samples,
+            samples=sample_count(samples, sampling_precision, sampling),
             sampling=sampling,
             data=data,
             point=point,
@@ -699,12 +713,12 @@ def deploy(model: str | None = None, **options: Any) -> Deployment:
     from flopcast.service import deployment_estimate
 
     speak = SPEAKERS["deploy"]
-    allowed = set(inspect.signature(deployment_estimate).parameters) - {"model"}
+    allowed = set(inspect.signature(deployment_estimate).parameters) - {"model"} | {"sampling_precision"}
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise InvalidInputError(f"unknown argument(s) {', '.join(unknown)}; deploy takes {', '.join(sorted(allowed))}")
     with speak.speaking():
-        est = deployment_estimate(model, **options)
+        est = deployment_estimate(model, **_sample_count(options, "random"))
     python = dataclasses.replace(
         est,
         notes=speak.texts(est.notes),
@@ -783,12 +797,12 @@ def plan(model: str | None = None, **options: Any) -> Plan:
     from flopcast.service import training_plan
 
     speak = SPEAKERS["plan"]
-    allowed = set(inspect.signature(training_plan).parameters) - {"model"}
+    allowed = set(inspect.signature(training_plan).parameters) - {"model"} | {"sampling_precision"}
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise InvalidInputError(f"unknown argument(s) {', '.join(unknown)}; plan takes {', '.join(sorted(allowed))}")
     with speak.speaking():
-        result = training_plan(model, **options)
+        result = training_plan(model, **_sample_count(options, "sobol"))
     return Plan(dataclasses.replace(result, notes=speak.texts(result.notes)))
 
 
@@ -894,12 +908,12 @@ def trend(metric: str, **options: Any) -> Trend:
     from flopcast.service import trend_analysis
 
     speak = SPEAKERS["trend"]
-    allowed = set(inspect.signature(trend_analysis).parameters) - {"metric"}
+    allowed = set(inspect.signature(trend_analysis).parameters) - {"metric"} | {"sampling_precision"}
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise InvalidInputError(f"unknown argument(s) {', '.join(unknown)}; trend takes {', '.join(sorted(allowed))}")
     with speak.speaking():
-        t = trend_analysis(metric, **options)
+        t = trend_analysis(metric, **_sample_count(options, "sobol"))
     t = dataclasses.replace(t, notes=speak.texts(t.notes), out=dict(t.out, notes=speak.texts(t.out.get("notes", []))))
     return Trend(t, extrapolate=options.get("extrapolate"))
 
@@ -1081,7 +1095,8 @@ def forecast(
     cost_method: str = "amortized",
     year_dollars: int | None = None,
     price_index: str | None = None,
-    samples: int = DEFAULT_SAMPLES,
+    samples: int | None = None,
+    sampling_precision: float | None = None,
     seed: int = DEFAULT_SEED,
     data: str | None = None,
     db: Database | None = None,
@@ -1093,7 +1108,7 @@ def forecast(
     a ``(low, high)`` 90% interval of its growth a year (``{"compute": (3, 5)}``); ``caps`` names Epoch's 2030
     constraints (``power``, ``chips``, ``data``, ``latency`` or ``all``).
     """
-    from flopcast.service import frontier_forecast
+    from flopcast.service import frontier_forecast, sample_count
 
     speak = SPEAKERS["forecast"]
     if isinstance(thresholds, (int, float)):
@@ -1115,7 +1130,7 @@ def forecast(
             cost_method=cost_method,
             year_dollars=year_dollars,
             price_index=price_index,
-            samples=samples,
+            samples=sample_count(samples, sampling_precision, "random"),
             seed=seed,
             data=data,
             db=db,

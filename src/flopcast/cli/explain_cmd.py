@@ -14,7 +14,6 @@ from flopcast.defaults import (
     DEFAULT_CLOUD_TIER,
     DEFAULT_COST_METHOD,
     DEFAULT_DEPRECIATION,
-    DEFAULT_SAMPLES,
     DEFAULT_SAMPLING,
     DEFAULT_SEED,
 )
@@ -47,7 +46,8 @@ def explain_cmd(
     year_dollars: opt.YearDollars = None,
     price_index: opt.PriceIndex = None,
     attention: opt.Attention = DEFAULT_ATTENTION,
-    samples: opt.Samples = DEFAULT_SAMPLES,
+    samples: opt.Samples = None,
+    sampling_precision: opt.SamplingPrecision = None,
     seed: opt.Seed = DEFAULT_SEED,
     sampling: opt.Sampling = DEFAULT_SAMPLING,
     point: Annotated[
@@ -61,7 +61,9 @@ def explain_cmd(
 ) -> None:
     """Why the final training run of A cost more than B's: cost(A)/cost(B) as compute x peak x utilization x price."""
     from flopcast.cli.progress import working
-    from flopcast.service import cost_explanation
+    from flopcast.service import cost_explanation, sample_count
+
+    samples = sample_count(samples, sampling_precision, sampling)
 
     if plot is not None:
         from flopcast.reporting.plots import check_plot_path

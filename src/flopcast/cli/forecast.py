@@ -13,7 +13,6 @@ from flopcast.cli.parse import console as _console
 from flopcast.cli.parse import echo_json, parse_date, print_table
 from flopcast.defaults import (
     DEFAULT_COST_METHOD,
-    DEFAULT_SAMPLES,
     DEFAULT_SAMPLING,
     DEFAULT_SEED,
     DEFAULT_UTILIZATION_PRIOR,
@@ -107,13 +106,16 @@ def diffusion_cmd(
     cost_method: opt.CostMethod = DEFAULT_COST_METHOD,
     data: opt.Data = None,
     plot: Annotated[str | None, typer.Option(help="Write the cost curve to this PNG or SVG file.")] = None,
-    samples: opt.Samples = DEFAULT_SAMPLES,
+    samples: opt.Samples = None,
+    sampling_precision: opt.SamplingPrecision = None,
     seed: opt.Seed = DEFAULT_SEED,
     as_json: opt.Json = False,
 ) -> None:
     """What a reference training run costs later, and when each budget can afford it."""
     from flopcast.cli.parse import parse_value
-    from flopcast.service import diffusion_analysis, diffusion_reference
+    from flopcast.service import diffusion_analysis, diffusion_reference, sample_count
+
+    samples = sample_count(samples, sampling_precision, "random")
 
     if not (2 <= samples <= 1_000_000):
         raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
@@ -362,13 +364,18 @@ def lag_cmd(
         ),
     ] = None,
     cost_method: opt.CostMethod = DEFAULT_COST_METHOD,
-    samples: opt.Samples = DEFAULT_SAMPLES,
+    samples: opt.Samples = None,
+    sampling_precision: opt.SamplingPrecision = None,
     seed: opt.Seed = DEFAULT_SEED,
     wide: opt.Wide = False,
     quiet: opt.Quiet = False,
     as_json: opt.Json = False,
 ) -> None:
     """Months until another organization, an open-weights and an API model reached each frontier model's compute."""
+    from flopcast.service import sample_count
+
+    samples = sample_count(samples, sampling_precision, "random")
+
     if top < 1:
         raise InvalidInputError(f"--top={top} must be >= 1")
     if counterfactual is None and (speedup_months is not None or followers is not None):
@@ -540,7 +547,8 @@ def trend_cmd(
         ),
     ] = False,
     credibility: Annotated[float, typer.Option(help="Interval credibility.")] = 0.9,
-    samples: opt.Samples = DEFAULT_SAMPLES,
+    samples: opt.Samples = None,
+    sampling_precision: opt.SamplingPrecision = None,
     seed: opt.Seed = DEFAULT_SEED,
     sampling: opt.Sampling = DEFAULT_SAMPLING,
     utilization_prior: opt.UtilizationPrior = DEFAULT_UTILIZATION_PRIOR,
@@ -550,7 +558,9 @@ def trend_cmd(
 ) -> None:
     """Fit a log-linear trend of a metric against publication date, with intervals and extrapolation."""
     from flopcast.cli.parse import parse_value
-    from flopcast.service import trend_analysis
+    from flopcast.service import sample_count, trend_analysis
+
+    samples = sample_count(samples, sampling_precision, sampling)
 
     target = None
     if cross is not None:
@@ -760,7 +770,8 @@ def deploy_cmd(
         bool, typer.Option("--frontier", help="Also print the frontier of throughput against latency.")
     ] = False,
     plot: Annotated[str | None, typer.Option(help="Draw the frontier to this PNG or SVG file.")] = None,
-    samples: opt.Samples = DEFAULT_SAMPLES,
+    samples: opt.Samples = None,
+    sampling_precision: opt.SamplingPrecision = None,
     seed: opt.Seed = DEFAULT_SEED,
     wide: opt.Wide = False,
     quiet: opt.Quiet = False,
@@ -768,7 +779,9 @@ def deploy_cmd(
 ) -> None:
     """The cheapest way to serve a model for a load within latency targets, with 90% intervals."""
     from flopcast.cli.parse import parse_value
-    from flopcast.service import deployment_estimate
+    from flopcast.service import deployment_estimate, sample_count
+
+    samples = sample_count(samples, sampling_precision, "random")
 
     if not (2 <= samples <= 1_000_000):
         raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")

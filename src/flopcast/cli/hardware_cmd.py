@@ -12,7 +12,7 @@ from flopcast.defaults import (
     DEFAULT_CLOUD_TIER,
     DEFAULT_DEPRECIATION,
     DEFAULT_METHOD,
-    DEFAULT_SAMPLES,
+    DEFAULT_SAMPLING,
     DEFAULT_SEED,
     DEFAULT_UTILIZATION_PRIOR,
 )
@@ -130,14 +130,17 @@ def hardware_plan(
     cost_of_capital: opt.CostOfCapital = 0.0,
     grid: opt.Grid = None,
     utilization_prior: opt.UtilizationPrior = DEFAULT_UTILIZATION_PRIOR,
-    samples: opt.Samples = DEFAULT_SAMPLES,
+    samples: opt.Samples = None,
+    sampling_precision: opt.SamplingPrecision = None,
     seed: opt.Seed = DEFAULT_SEED,
     plot: Annotated[str | None, typer.Option(help="Also draw the plan to this PNG or SVG file.")] = None,
     data: opt.Data = None,
     as_json: opt.Json = False,
 ) -> None:
     """Plan one run on several chips: chips to hold it, time, cost by each method, energy and peak power."""
-    from flopcast.service import DEFAULT_PLAN_CHIPS, run_plan
+    from flopcast.service import DEFAULT_PLAN_CHIPS, run_plan, sample_count
+
+    samples = sample_count(samples, sampling_precision, DEFAULT_SAMPLING)
 
     if plot is not None:
         from flopcast.reporting.plots import check_plot_path

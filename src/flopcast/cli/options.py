@@ -106,7 +106,19 @@ Attention = Annotated[
     ),
 ]
 Samples = Annotated[
-    int, typer.Option(help=f"Monte Carlo samples per model (2 to 1,000,000; default {DEFAULT_SAMPLES:,}).")
+    int | None,
+    typer.Option(
+        help=f"Monte Carlo samples per model (2 to 1,000,000; default {DEFAULT_SAMPLES:,}, the count of a 1% "
+        "precision), or give --sampling-precision."
+    ),
+]
+SamplingPrecision = Annotated[
+    float | None,
+    typer.Option(
+        help="Instead of --samples: as many samples as keep p5, p50 and p95 within this relative error at 95% "
+        "confidence (0.001 to 0.5; 0.01 = 1% is 8,192 Sobol samples, 0.005 is 32,768). Set on an output whose "
+        "p95 is about 5x its p5; wider ones need more (docs/uncertainty.md)."
+    ),
 ]
 Seed = Annotated[int, typer.Option(help="Random seed; the same seed gives identical output.")]
 Sampling = Annotated[str, typer.Option(help=f"{' or '.join(SAMPLING_CHOICES)} (quasi-random Sobol is the default).")]

@@ -9,7 +9,7 @@ import typer
 from flopcast.cli import options as opt
 from flopcast.cli.parse import console as _console
 from flopcast.cli.parse import echo_json
-from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_UTILIZATION_PRIOR
+from flopcast.defaults import DEFAULT_UTILIZATION_PRIOR
 from flopcast.errors import InvalidInputError
 
 _UNIT_OF = {"cost": "USD", "compute": "FLOP", "power": "W", "chips": "chips"}
@@ -67,7 +67,11 @@ def forecast_cmd(
     cost_method: opt.CostMethod = "amortized",
     year_dollars: opt.YearDollars = None,
     price_index: opt.PriceIndex = None,
-    samples: Annotated[int, typer.Option(help="Monte Carlo samples of the forecast.")] = DEFAULT_SAMPLES,
+    samples: Annotated[
+        int | None,
+        typer.Option(help="Monte Carlo samples of the forecast (default 8,192), or give --sampling-precision."),
+    ] = None,
+    sampling_precision: opt.SamplingPrecision = None,
     seed: opt.Seed = 0,
     utilization_prior: opt.UtilizationPrior = DEFAULT_UTILIZATION_PRIOR,
     data: opt.Data = None,
@@ -80,7 +84,9 @@ def forecast_cmd(
 
     A Monte Carlo over compute growth, price-performance, utilization and duration, fitted on the frontier runs."""
     from flopcast.cli.parse import parse_number
-    from flopcast.service import frontier_forecast
+    from flopcast.service import frontier_forecast, sample_count
+
+    samples = sample_count(samples, sampling_precision, "random")
 
     if largest and top is not None:
         raise InvalidInputError("--largest and --top N are alternatives; give one")

@@ -16,7 +16,7 @@ from flopcast.defaults import (
     DEFAULT_CLOUD_TIER,
     DEFAULT_DEPRECIATION,
     DEFAULT_METHOD,
-    DEFAULT_SAMPLES,
+    DEFAULT_SAMPLING,
     DEFAULT_SEED,
     DEFAULT_UTILIZATION_PRIOR,
 )
@@ -68,7 +68,8 @@ def plan_cmd(
     cost_of_capital: opt.CostOfCapital = 0.0,
     grid: opt.Grid = None,
     utilization_prior: opt.UtilizationPrior = DEFAULT_UTILIZATION_PRIOR,
-    samples: opt.Samples = DEFAULT_SAMPLES,
+    samples: opt.Samples = None,
+    sampling_precision: opt.SamplingPrecision = None,
     seed: opt.Seed = DEFAULT_SEED,
     data: opt.Data = None,
     as_json: opt.Json = False,
@@ -76,7 +77,9 @@ def plan_cmd(
     """Plan a training run on one chip: the layout (TP, PP, DP, ZeRO, micro-batch, recompute), memory per rank,
     time with bubbles, communication and failures, MFU/HFU/effective utilization, cost, and what binds."""
     from flopcast.cli.parse import parse_point, parse_value
-    from flopcast.service import training_plan
+    from flopcast.service import sample_count, training_plan
+
+    samples = sample_count(samples, sampling_precision, DEFAULT_SAMPLING)
 
     plan = training_plan(
         name,

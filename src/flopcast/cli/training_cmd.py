@@ -18,7 +18,6 @@ from flopcast.defaults import (
     DEFAULT_CLOUD_TIER,
     DEFAULT_DEPRECIATION,
     DEFAULT_METHOD,
-    DEFAULT_SAMPLES,
     DEFAULT_SAMPLING,
     DEFAULT_SEED,
     DEFAULT_UTILIZATION_PRIOR,
@@ -72,7 +71,8 @@ def estimate_cmd(
     price_index: opt.PriceIndex = None,
     attention: opt.Attention = DEFAULT_ATTENTION,
     seed: opt.Seed = DEFAULT_SEED,
-    samples: opt.Samples = DEFAULT_SAMPLES,
+    samples: opt.Samples = None,
+    sampling_precision: opt.SamplingPrecision = None,
     sampling: opt.Sampling = DEFAULT_SAMPLING,
     data: opt.Data = None,
     point: Annotated[
@@ -99,7 +99,9 @@ def estimate_cmd(
 ) -> None:
     """Estimate the compute, time, memory and dollar cost of a training run (a database model or your own)."""
     from flopcast.cli.parse import parse_value
-    from flopcast.service import training_estimate
+    from flopcast.service import sample_count, training_estimate
+
+    samples = sample_count(samples, sampling_precision, sampling)
 
     result = training_estimate(
         name,
@@ -175,7 +177,8 @@ def costs_cmd(
     year_dollars: opt.YearDollars = None,
     price_index: opt.PriceIndex = None,
     attention: opt.Attention = DEFAULT_ATTENTION,
-    samples: opt.Samples = DEFAULT_SAMPLES,
+    samples: opt.Samples = None,
+    sampling_precision: opt.SamplingPrecision = None,
     seed: opt.Seed = DEFAULT_SEED,
     sampling: opt.Sampling = DEFAULT_SAMPLING,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
@@ -187,6 +190,9 @@ def costs_cmd(
 ) -> None:
     """Estimate every selected model of the database, with 90% intervals: each row is `estimate NAME`."""
     from flopcast.errors import InvalidInputError
+    from flopcast.service import sample_count
+
+    samples = sample_count(samples, sampling_precision, sampling)
 
     if fmt not in ("table", "csv", "json"):
         raise InvalidInputError(f"--format={fmt!r} is not one of table, csv, json")

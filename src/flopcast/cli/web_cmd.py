@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from flopcast.cli import options as opt
-from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_SEED
+from flopcast.defaults import DEFAULT_SAMPLING, DEFAULT_SEED
 from flopcast.errors import InvalidInputError
 
 #: the most worker processes ``serve --workers`` starts (each holds its own copy of the database)
@@ -35,7 +35,8 @@ def report_cmd(
         str | None, typer.Option(help="Deployment scenario for the serving section (default twitter-1pct).")
     ] = None,
     data: opt.Data = None,
-    samples: opt.Samples = DEFAULT_SAMPLES,
+    samples: opt.Samples = None,
+    sampling_precision: opt.SamplingPrecision = None,
     seed: opt.Seed = DEFAULT_SEED,
     quiet: opt.Quiet = False,
 ) -> None:
@@ -43,6 +44,9 @@ def report_cmd(
     from flopcast.cli.parse import parse_value
     from flopcast.reporting.html import build_report, write_report
     from flopcast.reporting.output import check_writable, output_target
+    from flopcast.service import sample_count
+
+    samples = sample_count(samples, sampling_precision, DEFAULT_SAMPLING)
 
     target = output_target(out, label="--out")  # standard output, a device or a regular file
     if target.is_file and not out.lower().endswith((".html", ".htm")):

@@ -101,6 +101,7 @@ if TYPE_CHECKING:
         training_estimate,
     )
     from flopcast.service.utilization import mfu_calculation, mfu_config, mfu_measurement
+    from flopcast.uncertainty.precision import sample_count
 
 #: each name of the facade and the module that defines it, imported on first use (:func:`__getattr__`)
 _LAZY: dict[str, str] = {
@@ -171,6 +172,7 @@ _LAZY: dict[str, str] = {
     "mfu_calculation": "flopcast.service.utilization",
     "mfu_config": "flopcast.service.utilization",
     "mfu_measurement": "flopcast.service.utilization",
+    "sample_count": "flopcast.uncertainty.precision",
 }
 
 
@@ -254,6 +256,7 @@ __all__ = [
     "price_performance_fit",
     "reference_cost",
     "run_plan",
+    "sample_count",
     "select_models",
     "serving_data_check",
     "settings",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from flopcast.defaults import DEFAULT_PRECISION
+from flopcast.defaults import DEFAULT_PRECISION, DEFAULT_SAMPLES, DEFAULT_SAMPLING
 from flopcast.errors import InvalidInputError
 
 #: samples that reach 1% at p5, p50 and p95 (95th percentile of the largest relative error over 20 seeds,
@@ -74,4 +74,40 @@ def samples_for_precision(
     return max(MIN_SAMPLES, 1 << max(0, math.ceil(math.log2(need) - 1e-12)))
 
 
-__all__ = ["DEFAULT_PRECISION", "MEASURED_AT_1_PERCENT", "samples_for_precision"]
+def sample_count(
+    samples: int | None,
+    sampling_precision: float | None,
+    sampling: str = DEFAULT_SAMPLING,
+    *,
+    max_samples: int = 1_000_000,
+) -> int:
+    """The sample count a request asks for: ``samples`` as given, or as many as ``sampling_precision`` takes
+    with ``sampling`` (:func:`samples_for_precision`), else :data:`~flopcast.defaults.DEFAULT_SAMPLES`.
+
+    Every front-end turns its two options into one count here (``--samples``/``--sampling-precision`` on
+    the command line, ``samples=``/``sampling_precision=`` in Python and in the web API's requests), so the
+    same precision gives the same count, and the same numbers, wherever it is asked. Asking for both, or for
+    a precision whose count is above ``max_samples`` (what the front-end allows), is an error.
+
+    >>> sample_count(None, None), sample_count(4096, None), sample_count(None, 0.005)
+    (8192, 4096, 32768)
+    >>> sample_count(None, 0.01, "random")
+    65536
+    """
+    if sampling_precision is None:
+        return DEFAULT_SAMPLES if samples is None else samples
+    if samples is not None:
+        raise InvalidInputError(
+            f"--samples={samples} and --sampling-precision={sampling_precision}: give one of them "
+            "(a sample count, or the precision that sets it)"
+        )
+    n = samples_for_precision(sampling_precision, sampling, field="--sampling-precision")
+    if n > max_samples:
+        raise InvalidInputError(
+            f"--sampling-precision={sampling_precision} takes {n:,} {sampling} samples, more than the "
+            f"{max_samples:,} allowed here; ask for a coarser precision"
+        )
+    return n
+
+
+__all__ = ["DEFAULT_PRECISION", "MEASURED_AT_1_PERCENT", "sample_count", "samples_for_precision"]

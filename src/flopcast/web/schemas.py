@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flopcast.defaults import (
     CLOUD_TIERS,
@@ -14,11 +14,13 @@ from flopcast.defaults import (
     DEFAULT_DEPRECIATION,
     DEFAULT_METHOD,
     DEFAULT_SAMPLES,
+    DEFAULT_SAMPLING,
     DEFAULT_SEED,
     DEFAULT_UTILIZATION_PRIOR,
     DEPRECIATION_CHOICES,
     UTILIZATION_PRIOR_CHOICES,
 )
+from flopcast.errors import InvalidInputError
 from flopcast.limits import MAX_CHIPS, MAX_PARAMS, MAX_SHAPE
 from flopcast.service import (
     FORECAST_CAPS,
@@ -97,7 +99,38 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class TrainingRequest(_Body):
+class _Sampled(_Body):
+    """A request whose answer is drawn: ``samples``, or ``sampling_precision`` for the count that precision takes
+    (:func:`flopcast.service.sample_count`, as ``--sampling-precision`` on the command line). Once validated,
+    ``samples`` holds the count and ``sampling_precision`` is None, so the rest of the app reads one number."""
+
+    #: how the request's draws are made (the count a precision takes depends on it)
+    sampling: ClassVar[str] = DEFAULT_SAMPLING
+    samples: int = DEFAULT_SAMPLES  # each request sets its own bounds
+    sampling_precision: Annotated[float, Field(ge=0.001, le=0.5, allow_inf_nan=False)] | None = Field(
+        None,
+        description="instead of samples: the relative error of p5, p50 and p95 at 95% confidence to draw for "
+        "(0.01 = 1%: 8,192 Sobol samples)",
+    )
+
+    @model_validator(mode="after")
+    def _count(self):
+        if self.sampling_precision is None:
+            return self
+        field = type(self).model_fields["samples"]
+        limit = next(m.le for m in field.metadata if getattr(m, "le", None) is not None)
+        given = self.samples if "samples" in self.model_fields_set else None
+        from flopcast.service import sample_count  # on first use: the app starts without numpy
+
+        try:
+            count = sample_count(given, self.sampling_precision, self.sampling, max_samples=limit)
+        except InvalidInputError as exc:
+            raise ValueError(str(exc)) from None
+        self.samples, self.sampling_precision = count, None
+        return self
+
+
+class TrainingRequest(_Sampled):
     """A training run: a catalog model, an ad-hoc description, or a model with overrides.
 
     Each number is a point or a 90% interval ``[low, high]``.
@@ -155,7 +188,7 @@ Whole = Annotated[int, Field(ge=1, le=MAX_SHAPE)]
 Degree = Annotated[int, Field(ge=1, le=MAX_PARALLEL)]
 
 
-class PlanRequest(_Body):
+class PlanRequest(_Sampled):
     """A training run to plan on one chip (``flopcast plan``): a model of the database, or one described by its
     shape, its tokens or compute, a chip and a cluster size or a deadline; the layout fixes narrow the search.
 
@@ -213,7 +246,7 @@ class PlanRequest(_Body):
     _check = field_validator("tokens", "compute", "utilization")(classmethod(lambda cls, v: _interval(v)))
 
 
-class DeployRequest(_Body):
+class DeployRequest(_Sampled):
     model: Name | None = Field(
         None, description="catalog model, e.g. llama-3-70b: a key, name or alias of GET /api/models?curated=true"
     )
@@ -254,6 +287,7 @@ class DeployRequest(_Body):
     )
     price_per_chip_hour: Positive | list[Positive] | None = None
     vs_training: bool = False
+    sampling: ClassVar[str] = "random"
     samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
 
@@ -262,7 +296,7 @@ class DeployRequest(_Body):
     )
 
 
-class TrendRequest(_Body):
+class TrendRequest(_Sampled):
     metric: Literal[TREND_METRICS] = "cost"  # type: ignore[valid-type]
     top: Annotated[int, Field(ge=1, le=1000)] | None = 10
     since: Annotated[int, Field(ge=1950, le=2100)] | None = 2016
@@ -274,7 +308,7 @@ class TrendRequest(_Body):
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
 
 
-class ForecastRequest(_Body):
+class ForecastRequest(_Sampled):
     """``flopcast forecast``: the largest run (or the top-N frontier's trend) year by year."""
 
     metric: Literal[FORECAST_METRICS] = "cost"  # type: ignore[valid-type]
@@ -289,6 +323,7 @@ class ForecastRequest(_Body):
     caps: Annotated[list[Literal[(*FORECAST_CAPS, "all")]], Field(max_length=5)] = []  # type: ignore[valid-type]
     cost_method: Literal[METHOD_NAMES] = DEFAULT_COST_METHOD  # type: ignore[valid-type]
     utilization_prior: Literal[UTILIZATION_PRIOR_CHOICES] = DEFAULT_UTILIZATION_PRIOR  # type: ignore[valid-type]
+    sampling: ClassVar[str] = "random"
     samples: Annotated[int, Field(ge=100, le=MAX_BATCH_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
 
