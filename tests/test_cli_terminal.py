@@ -184,6 +184,14 @@ def test_plurals_and_units():
     assert format_range(11.8 * 86400, 18.5 * 86400, "s") == "11.8-18.5 days"
     assert format_range(959e6 * 3600, 1.18e9 * 3600, "J") == "959 MWh-1.18 GWh"
     assert format_range(0.957, 1.46, "USD/chip-hour") == "$0.957-$1.46/chip-hour"
+    # both ends of a count in one style: GPT-3's 10,000 chips give 9,000-11,111.1 (p5, p95), which read
+    # "9,000-11.1k"; in full where both are under a million, with suffixes where both need one
+    assert format_range(9000.0, 11111.1, "chips") == "9,000-11,111"
+    assert format_range(9000.7, 11111.1, "chips") == "9,001-11,111"
+    assert format_range(12_345.6, 98_765.4, "chips") == "12.3k-98.8k"
+    assert format_range(450_000.0, 699_123.3, "chip-hours") == "450,000-699,123"
+    assert format_range(900_000.0, 1.2e6, "chips") == "900k-1.2M"  # past a million, suffixes on both
+    assert format_range(2048.0, 1.5e6, "chip-hours") == "2.05k-1.5M"
 
 
 @pytest.mark.parametrize("days", ["1", "365"])

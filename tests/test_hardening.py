@@ -25,6 +25,7 @@ CASES = [
     ("a precision finer than the samples allowed", "costs --sampling-precision 0.001", 2),
     ("two ways to give the time", "estimate --params 175B --tokens 300B --hours 10 --days 1", 2),
     ("an unknown chip", "hardware show zzz", 2),
+    ("a chip with no peak FLOP/s", "estimate --params 7e9 --tokens 1e11 --hardware amd-epyc-9455 --chips 8", 2),
     ("an unknown model", "estimate gpt-5q", 2),
     (
         "a model that does not fit",

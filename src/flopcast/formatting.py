@@ -349,12 +349,21 @@ _EXACT_UNITS = ("", "parameters", "tokens", "chips", "instances", "chip-hours")
 _NAMED_COUNTS = ("parameters", "tokens", "instances")
 
 
+def _whole(x: float, unit: str) -> bool:
+    """Whether :func:`format_value` writes ``x`` exactly: a count of ``unit`` under a million that is whole (to
+    a millionth: a count drawn around a whole number, 9,999.9999995 chips, is that number)."""
+    if unit not in _EXACT_UNITS or x is None or (isinstance(x, float) and math.isnan(x)):
+        return False
+    r = round(x)
+    return abs(x) < 1e6 and abs(x - r) <= 1e-6 * max(abs(x), 1.0) and (r != 0 or bool(unit))
+
+
 def format_value(x: float, unit: str) -> str:
     """A number with its unit, as every front-end writes it: SI prefixes, durations in the largest sensible
     unit, dollars with k/M/B/T, whole counts under a million exact (d_model ``12,288``, ``10,000`` chips)."""
     if unit in _EXACT_UNITS and x is not None and not (isinstance(x, float) and math.isnan(x)):
         r = round(x)
-        if abs(x) < 1e6 and abs(x - r) <= 1e-6 * max(abs(x), 1.0) and (r != 0 or unit):
+        if _whole(x, unit):
             # a count drawn around a whole number (9,999.9999995 chips) is that number
             word = unit if unit in _NAMED_COUNTS else ""
             if word and r == 1:
@@ -398,10 +407,27 @@ _COUNTED_UNITS = ("instances", "tokens", "parameters", "chips", "requests", "mod
 
 
 def format_range(lo: float, hi: float, unit: str) -> str:
+    """An interval, both ends in one style: where one end of a count is written in full and the other with a
+    suffix, both are written in full under a million (``9,000-11,111`` chips, not ``9,000-11.1k``), else both
+    with suffixes (``900k-1.2M``)."""
     style = _UNIT_STYLE.get(unit, "sci")
     if style == "sci":
         return f"{format_sci(lo)}-{format_sci(hi)}"
-    return _joined(format_value(lo, unit), format_value(hi, unit))
+    a, b = format_value(lo, unit), format_value(hi, unit)
+    if unit in _EXACT_UNITS and _compact(a) != _compact(b):
+        if max(abs(lo), abs(hi)) < 1e6:
+            a, b = format_value(float(round(lo)), unit), format_value(float(round(hi)), unit)
+        else:
+            word = f" {unit}" if unit in _NAMED_COUNTS else ""
+            a, b = (f"{x / 1e3:.3g}k" if 1e3 <= abs(x) < 1e4 else format_count(x) for x in (lo, hi))
+            a, b = a + word, b + word
+    return _joined(a, b)
+
+
+def _compact(text: str) -> bool:
+    """Whether a count is written with a k/M/B/T suffix (``11.1k``) rather than in full (``9,000``)."""
+    number = text.split(" ", 1)[0]
+    return number[-1:] in ("k", "M", "B", "T")
 
 
 def _joined(a: str, b: str) -> str:

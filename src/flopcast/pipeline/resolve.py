@@ -442,7 +442,9 @@ class _Resolver(_MoneyInputs):
         else:
             found = hw.peak_for_cost()
             if found is None:
-                raise MissingInputError(f"{hw.name} has no peak FLOP/s in the chip tables; give --peak-flop-per-s")
+                raise MissingInputError(
+                    f"{hw.name} has no peak FLOP/s in the chip tables; choose a chip that has one (--hardware; see `flopcast hardware list`)"
+                )
             peak, p = found
             if p == "int8":
                 self.notes.append(f"{hw.name} has no floating-point peak; its INT8 OP/s stands in")
