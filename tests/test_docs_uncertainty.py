@@ -1,5 +1,6 @@
-"""docs/uncertainty.md's examples run as doctests (the distributions, the draws, the closed form, the sensitivity and
-an estimate, each with the output it prints), and the counts its prose quotes are the code's."""
+"""docs/uncertainty.md and docs/conventions.md: their examples run as doctests (the distributions, the draws, the
+closed form, the sensitivity, an estimate and the counting conventions, each with the output it prints), and the counts
+uncertainty.md's prose quotes are the code's."""
 
 import doctest
 import re
@@ -27,3 +28,11 @@ def test_the_closed_forms_it_counts(db):
     exact_compute = sum(e.training_compute_flop.dist is not None for e in res.estimates)
     exact_hours = sum(e.chip_hours is not None and e.chip_hours.dist is not None for e in res.estimates)
     assert (int(m.group(1)), int(m.group(2))) == (exact_compute, exact_hours)
+
+
+def test_docs_conventions_md_examples_pass():
+    # the counting conventions' hand-computed GPT-3 figures (docs/conventions.md, "Python API")
+    result = doctest.testfile(
+        str(DOC.parent / "conventions.md"), module_relative=False, optionflags=doctest.ELLIPSIS, verbose=False
+    )
+    assert result.attempted >= 6 and result.failed == 0, result
