@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -162,3 +163,59 @@ def test_the_five_2026_training_chips_are_costed_plausibly(db):
         assert per_chip == pytest.approx(chip * inputs["server_overhead"] / (1 - 0.19), rel=1e-6)
         # amortized: below the acquisition (a few months of the cluster's life) and above zero
         assert 0 < e.cost_usd["amortized"].median < e.cost_usd["acquisition"].median
+
+
+def test_docs_hardware_md_shows_the_plan_the_code_makes(db):
+    # docs/hardware.md's table of the 70e9 x 15e12 run on the five 2026 chips, cell by cell as the code gives it
+    # (default samples and seed, the start date the docs' command names), and the prices its notes cite
+    from pathlib import Path
+
+    from flopcast.formatting import format_range, format_value
+    from flopcast.service import run_plan
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "hardware.md").read_text()
+    assert "--utilization 0.35..0.45 --start-date 2026-12-01" in doc
+    start = dt.date(2026, 12, 1)
+    plan = run_plan(FIVE, params=70e9, tokens=15e12, chips=1024, utilization=(0.35, 0.45), start_date=start, db=db)
+
+    def cell(s, interval):
+        head = format_value(s.median, s.unit)
+        return f"{head} ({format_range(s.p5, s.p95, s.unit)})" if interval and not s.is_point else head
+
+    rows = [
+        ("chips to hold the training state", "min_chips"),
+        ("chip-hours", "chip_hours"),
+        ("time on 1,024 chips", "duration_s"),
+        ("peak power", "peak_power_w"),
+        ("energy, chip-level", "energy_chip_j"),
+        ("energy, facility-level", "energy_facility_j"),
+        ("emissions (world-average grid)", "emissions_kg_co2e"),
+    ]
+    expected = ["| | " + " | ".join(r.estimate.hardware for r in plan.rows) + " |"]
+    expected += [f"| {name} | " + " | ".join(cell(r.value(k), False) for r in plan.rows) + " |" for name, k in rows]
+    for m, name in (
+        ("cloud", "cost, cloud (3-year market price)"),
+        ("amortized", "cost, amortized"),
+        ("acquisition", "cost, acquisition"),
+    ):
+        expected.append(f"| {name} | " + " | ".join(cell(r.estimate.cost_usd[m], True) for r in plan.rows) + " |")
+    lines = doc.splitlines()
+    for line in expected:
+        assert line in lines, line
+    # the notes: each chip's 3-year market price at the start less 60 days, with its quotes, and its chip price
+    book, text = db.price_book, " ".join(doc.split())
+    quoted = {"h100": "H100 $1.82 an hour (14 quotes", "h200": "H200 $2.18 (8 quotes)", "b200": "B200 $2.91 (7)",
+              "mi300x": "MI300X $1.71 (5", "tpu-v5p": "TPU v5p $0.89"}  # fmt: skip
+    for r in plan.rows:
+        hw = db.hardware.get(r.hardware)
+        est = book.market_cloud_price(hw, when=start - dt.timedelta(days=60), tier="3y")
+        words = quoted[r.hardware]
+        assert words in text and f"${est.median_usd:.2f}" in words, r.hardware
+        count = re.search(r"\((\d+)", words)  # the quotes it rests on, where the note counts them
+        assert count is None or int(count.group(1)) == len(est.quotes), r.hardware
+    chip = {r.hardware: {i.name: i.central for i in r.estimate.inputs}["chip_price_usd"] for r in plan.rows}
+    per_gpu = plan.rows[0].estimate.central["cost_usd.acquisition"] / 1024
+    assert f"(${chip['h100'] / 1e3:.1f}k a GPU, so ${per_gpu / 1e3:.1f}k)" in text
+    for key in ("h200", "b200", "mi300x"):
+        assert f"(${chip[key] / 1e3:.1f}k)" in text, key
+    assert f"(${chip['tpu-v5p']:,.0f}, a chip, x1.64 for its server)" in text

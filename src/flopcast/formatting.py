@@ -407,21 +407,25 @@ _COUNTED_UNITS = ("instances", "tokens", "parameters", "chips", "requests", "mod
 
 
 def format_range(lo: float, hi: float, unit: str) -> str:
-    """An interval, both ends in one style: where one end of a count is written in full and the other with a
-    suffix, both are written in full under a million (``9,000-11,111`` chips, not ``9,000-11.1k``), else both
-    with suffixes (``900k-1.2M``)."""
+    """An interval, ``lo-hi``, its ends in one style (:func:`format_ends`) and a shared unit written once."""
     style = _UNIT_STYLE.get(unit, "sci")
     if style == "sci":
         return f"{format_sci(lo)}-{format_sci(hi)}"
+    return _joined(*format_ends(lo, hi, unit))
+
+
+def format_ends(lo: float, hi: float, unit: str) -> tuple[str, str]:
+    """The two ends of an interval, each as :func:`format_value` writes it, in one style: where one end of a count
+    is written in full and the other with a suffix, both are written in full under a million (``9,000`` and
+    ``11,111`` chips, not ``9,000`` and ``11.1k``), else both with suffixes (``900k`` and ``1.2M``)."""
     a, b = format_value(lo, unit), format_value(hi, unit)
     if unit in _EXACT_UNITS and _compact(a) != _compact(b):
         if max(abs(lo), abs(hi)) < 1e6:
-            a, b = format_value(float(round(lo)), unit), format_value(float(round(hi)), unit)
-        else:
-            word = f" {unit}" if unit in _NAMED_COUNTS else ""
-            a, b = (f"{x / 1e3:.3g}k" if 1e3 <= abs(x) < 1e4 else format_count(x) for x in (lo, hi))
-            a, b = a + word, b + word
-    return _joined(a, b)
+            return format_value(float(round(lo)), unit), format_value(float(round(hi)), unit)
+        word = f" {unit}" if unit in _NAMED_COUNTS else ""
+        a, b = (f"{x / 1e3:.3g}k" if 1e3 <= abs(x) < 1e4 else format_count(x) for x in (lo, hi))
+        return a + word, b + word
+    return a, b
 
 
 def _compact(text: str) -> bool:

@@ -432,13 +432,16 @@ def _usd(v, src):
 
 def _two_lines(s) -> str:
     """A summary as its median over its 90% interval, for narrow table cells."""
-    from flopcast.formatting import format_value
+    from flopcast.formatting import format_ends, format_value
 
     if s is None:
         return "-"
     head = format_value(s.median, s.unit)
+    if s.is_point:
+        return head
     # the ends apart, so that a narrow column wraps between them and never inside a number
-    return head if s.is_point else f"{head}\n({format_value(s.p5, s.unit)} - {format_value(s.p95, s.unit)})"
+    lo, hi = format_ends(s.p5, s.p95, s.unit)
+    return f"{head}\n({lo} - {hi})"
 
 
 def print_plan(plan) -> None:

@@ -15,6 +15,7 @@ from flopcast.formatting import (
     deployment_rows,
     format_count,
     format_display,
+    format_ends,
     format_sci,
     format_usd,
     label,
@@ -211,7 +212,7 @@ def _row(key: str, s: Any, name: str | None = None) -> dict:
         "key": key,
         "label": name or label(key),
         "median": format_display(s.median, unit),
-        "interval": "" if point else f"{format_display(s.p5, unit)}{DASH}{format_display(s.p95, unit)}",
+        "interval": "" if point else DASH.join(format_ends(s.p5, s.p95, unit)),
     }
 
 
@@ -241,7 +242,7 @@ def estimate_display(est: Any, swings: dict[str, list[Any]]) -> dict:
                 "key": r.name,
                 "label": label(r.name),
                 "median": format_display(d["median"], r.unit),
-                "interval": f"{format_display(lo, r.unit)}{DASH}{format_display(hi, r.unit)}" if lo is not None else "",
+                "interval": DASH.join(format_ends(lo, hi, r.unit)) if lo is not None else "",
                 "provenance": r.provenance,
                 "source": speak(r.source),
             }
@@ -395,7 +396,7 @@ def deploy_display(out: dict) -> dict:
             interval = "" if point else f"{format_count(s['p5'])}{DASH}{format_count(s['p95'])}"
         else:
             text = format_display(s["median"], unit)
-            interval = "" if point else f"{format_display(s['p5'], unit)}{DASH}{format_display(s['p95'], unit)}"
+            interval = "" if point else DASH.join(format_ends(s["p5"], s["p95"], unit))
         rows.append({"key": key, "label": name, "median": text, "interval": interval})
     plan = out.get("plan") or {}
     texts = {
@@ -464,7 +465,7 @@ def trend_display(out: dict) -> dict:
     ex = out.get("extrapolation")
     if ex:
         rows.append([f"Trend in {math.floor(ex['year'])}", format_display(ex["median"], unit),
-                     f"{format_display(ex['line_low'], unit)}{DASH}{format_display(ex['line_high'], unit)}"])  # fmt: skip
+                     DASH.join(format_ends(ex['line_low'], ex['line_high'], unit))])  # fmt: skip
     return {
         "rows": rows,
         "y_ticks": ticks,
