@@ -390,3 +390,24 @@ def test_the_docs_serving_figures_are_the_codes():
         f"{format_usd(tw.vs_training['development_cost_usd']['median'])} | {r['median']:.1%} ({r['p5']:.1%}-{r['p95']:.1%})"
     )
     assert row in deployment, row
+
+
+def test_docs_deployment_md_shows_the_tensorrt_llm_tables_the_code_gives():
+    # docs/deployment.md's two TensorRT-LLM tables, row by row as flopcast validate computes them (measured, flopcast
+    # and their ratio), so that the rows the docs show are the ones the checks pass or fail on
+    from pathlib import Path
+
+    lines = (Path(__file__).resolve().parents[1] / "docs" / "deployment.md").read_text().splitlines()
+    for r in trtllm_validation():
+        row = (
+            f"| TensorRT-LLM {r['version']} | {r['gpu']} | {r['tp']} | {r['batch']} | {r['input_tokens']} / "
+            f"{r['output_tokens']} | {r['measured']:,.0f} | {r['flopcast']:,.0f} | {r['ratio']:.2f} |"
+        )
+        assert row in lines, row
+    for r in trtllm_max_validation():
+        row = (
+            f"| TensorRT-LLM {r['version']} | {r['gpu']} | {r['precision']} | {r['tp']} | {r['input_tokens']} / "
+            f"{r['output_tokens']} | {r['measured']:,.0f} | {r['flopcast']:,.0f} (batch {r['batch']}) | "
+            f"{r['ratio']:.2f} |"
+        )
+        assert row in lines, row
