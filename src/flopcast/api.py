@@ -36,6 +36,7 @@ from flopcast.defaults import (
     DEFAULT_SAMPLING,
     DEFAULT_SEED,
     DEFAULT_UTILIZATION_PRIOR,
+    RANDOM_SAMPLING,
 )
 from flopcast.errors import FlopcastError, InvalidInputError
 from flopcast.formatting import (
@@ -718,7 +719,7 @@ def deploy(model: str | None = None, **options: Any) -> Deployment:
     if unknown:
         raise InvalidInputError(f"unknown argument(s) {', '.join(unknown)}; deploy takes {', '.join(sorted(allowed))}")
     with speak.speaking():
-        est = deployment_estimate(model, **_sample_count(options, "random"))
+        est = deployment_estimate(model, **_sample_count(options, RANDOM_SAMPLING))
     python = dataclasses.replace(
         est,
         notes=speak.texts(est.notes),
@@ -1130,7 +1131,7 @@ def forecast(
             cost_method=cost_method,
             year_dollars=year_dollars,
             price_index=price_index,
-            samples=sample_count(samples, sampling_precision, "random"),
+            samples=sample_count(samples, sampling_precision, RANDOM_SAMPLING),
             seed=seed,
             data=data,
             db=db,

@@ -18,6 +18,9 @@ DEFAULT_SAMPLES = 8_192
 DEFAULT_SEED = 0
 DEFAULT_SAMPLING = "sobol"
 SAMPLING_CHOICES = ("sobol", "random")
+#: how the Monte Carlos beyond the training chain draw (serving, forecasts, diffusion, lags): plain random samples,
+#: which is what a sample count asked for a precision is counted in there (1% is 65,536 of them)
+RANDOM_SAMPLING = "random"
 #: the attention FLOP conventions (``flopcast.compute.convention``): PaLM's in full, halved, or none
 ATTENTION_CHOICES = ("full", "causal", "none")
 DEFAULT_ATTENTION = "full"

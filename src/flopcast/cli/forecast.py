@@ -16,6 +16,7 @@ from flopcast.defaults import (
     DEFAULT_SAMPLING,
     DEFAULT_SEED,
     DEFAULT_UTILIZATION_PRIOR,
+    RANDOM_SAMPLING,
 )
 from flopcast.errors import InvalidInputError
 
@@ -115,7 +116,7 @@ def diffusion_cmd(
     from flopcast.cli.parse import parse_value
     from flopcast.service import diffusion_analysis, diffusion_reference, sample_count
 
-    samples = sample_count(samples, sampling_precision, "random")
+    samples = sample_count(samples, sampling_precision, RANDOM_SAMPLING)
 
     if not (2 <= samples <= 1_000_000):
         raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")
@@ -374,7 +375,7 @@ def lag_cmd(
     """Months until another organization, an open-weights and an API model reached each frontier model's compute."""
     from flopcast.service import sample_count
 
-    samples = sample_count(samples, sampling_precision, "random")
+    samples = sample_count(samples, sampling_precision, RANDOM_SAMPLING)
 
     if top < 1:
         raise InvalidInputError(f"--top={top} must be >= 1")
@@ -781,7 +782,7 @@ def deploy_cmd(
     from flopcast.cli.parse import parse_value
     from flopcast.service import deployment_estimate, sample_count
 
-    samples = sample_count(samples, sampling_precision, "random")
+    samples = sample_count(samples, sampling_precision, RANDOM_SAMPLING)
 
     if not (2 <= samples <= 1_000_000):
         raise InvalidInputError(f"--samples={samples} is outside 2..1,000,000")

@@ -9,7 +9,7 @@ import typer
 from flopcast.cli import options as opt
 from flopcast.cli.parse import console as _console
 from flopcast.cli.parse import echo_json
-from flopcast.defaults import DEFAULT_UTILIZATION_PRIOR
+from flopcast.defaults import DEFAULT_UTILIZATION_PRIOR, RANDOM_SAMPLING
 from flopcast.errors import InvalidInputError
 
 _UNIT_OF = {"cost": "USD", "compute": "FLOP", "power": "W", "chips": "chips"}
@@ -86,7 +86,7 @@ def forecast_cmd(
     from flopcast.cli.parse import parse_number
     from flopcast.service import frontier_forecast, sample_count
 
-    samples = sample_count(samples, sampling_precision, "random")
+    samples = sample_count(samples, sampling_precision, RANDOM_SAMPLING)
 
     if largest and top is not None:
         raise InvalidInputError("--largest and --top N are alternatives; give one")

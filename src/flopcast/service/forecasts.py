@@ -18,6 +18,7 @@ from flopcast.defaults import (
     DEFAULT_SAMPLING,
     DEFAULT_SEED,
     DEFAULT_UTILIZATION_PRIOR,
+    RANDOM_SAMPLING,
 )
 from flopcast.errors import InvalidInputError
 from flopcast.limits import YEAR_MAX
@@ -450,7 +451,7 @@ def affordability_probability(
     """
     from flopcast.reproduction import affordability_probability as prob
 
-    _check_sampling(samples, seed, "random", 1_000_000)
+    _check_sampling(samples, seed, RANDOM_SAMPLING, 1_000_000)
     check_year("year", year, last=YEAR_MAX - 1, why=f"the cost is priced in mid-year; dates end on {YEAR_MAX}-01-01")
     check_positive("budget", budget_usd)
     check_positive("price_performance", price_performance_oom_per_year)
@@ -541,7 +542,7 @@ def diffusion_analysis(
     """
     from flopcast.reproduction import affordability_table, cost_to_reproduce
 
-    _check_sampling(samples, seed, "random", 1_000_000)
+    _check_sampling(samples, seed, RANDOM_SAMPLING, 1_000_000)
     # the cost is priced in mid-year, and a date runs to the first day of YEAR_MAX (flopcast.dates)
     check_year("year", year, last=YEAR_MAX - 1, why=f"the cost is priced in mid-year; dates end on {YEAR_MAX}-01-01")
     if isinstance(budgets, Mapping):
@@ -701,7 +702,7 @@ def lag_analysis(
     check_year("since", since)
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or not 0 <= bootstrap <= 10_000:
         raise InvalidInputError(f"bootstrap={bootstrap!r} must be a whole number in 0..10000 (0: no intervals)")
-    _check_sampling(2, seed, "random", 1_000_000)
+    _check_sampling(2, seed, RANDOM_SAMPLING, 1_000_000)
     db = database(data, db)
     res = lag_intervals(
         db.records,

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_SEED
+from flopcast.defaults import DEFAULT_SAMPLES, DEFAULT_SEED, RANDOM_SAMPLING
 from flopcast.errors import InvalidInputError
 from flopcast.quantities import Interval, QuantityInput
 from flopcast.service.checks import check_chips, check_duration, check_fraction, check_params, check_positive
@@ -62,7 +62,7 @@ def deployment_estimate(
     api_usd_per_1k_tokens: QuantityInput | list[float] = None,
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
-    sampling: str = "random",
+    sampling: str = RANDOM_SAMPLING,
     price_date: dt.date | None = None,
     db: Database | None = None,
 ) -> DeploymentEstimate:

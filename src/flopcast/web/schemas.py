@@ -18,6 +18,7 @@ from flopcast.defaults import (
     DEFAULT_SEED,
     DEFAULT_UTILIZATION_PRIOR,
     DEPRECIATION_CHOICES,
+    RANDOM_SAMPLING,
     UTILIZATION_PRIOR_CHOICES,
 )
 from flopcast.errors import InvalidInputError
@@ -287,7 +288,7 @@ class DeployRequest(_Sampled):
     )
     price_per_chip_hour: Positive | list[Positive] | None = None
     vs_training: bool = False
-    sampling: ClassVar[str] = "random"
+    sampling: ClassVar[str] = RANDOM_SAMPLING
     samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
 
@@ -323,7 +324,7 @@ class ForecastRequest(_Sampled):
     caps: Annotated[list[Literal[(*FORECAST_CAPS, "all")]], Field(max_length=5)] = []  # type: ignore[valid-type]
     cost_method: Literal[METHOD_NAMES] = DEFAULT_COST_METHOD  # type: ignore[valid-type]
     utilization_prior: Literal[UTILIZATION_PRIOR_CHOICES] = DEFAULT_UTILIZATION_PRIOR  # type: ignore[valid-type]
-    sampling: ClassVar[str] = "random"
+    sampling: ClassVar[str] = RANDOM_SAMPLING
     samples: Annotated[int, Field(ge=100, le=MAX_BATCH_SAMPLES)] = DEFAULT_SAMPLES
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = DEFAULT_SEED
 
