@@ -18,6 +18,17 @@ DEFAULT_SAMPLES = 8_192
 DEFAULT_SEED = 0
 DEFAULT_SAMPLING = "sobol"
 SAMPLING_CHOICES = ("sobol", "random")
+#: the JSON names of a training plan's memory terms, in the order of ``flopcast.parallelism.RankMemory.terms``
+#: (the planner, the service's facade, the web app's schema and the API name them from here)
+PLAN_MEMORY_KEYS = (
+    "weights",
+    "gradients",
+    "optimizer_states",
+    "activations",
+    "embedding_activations",
+    "zero3_buffers",
+    "reserved",
+)
 #: how the Monte Carlos beyond the training chain draw (serving, forecasts, diffusion, lags): plain random samples,
 #: which is what a sample count asked for a precision is counted in there (1% is 65,536 of them)
 RANDOM_SAMPLING = "random"

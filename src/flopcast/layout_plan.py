@@ -23,6 +23,7 @@ import numpy as np
 from flopcast import parallelism as L
 from flopcast import training
 from flopcast.catalogs import constants as K
+from flopcast.defaults import PLAN_MEMORY_KEYS
 from flopcast.errors import InvalidInputError, MissingInputError
 from flopcast.units import SECONDS_PER_HOUR
 
@@ -162,16 +163,8 @@ class TrainingPlan:
         }
 
 
-#: the JSON names of :meth:`flopcast.parallelism.RankMemory.terms`, in its order
-MEMORY_KEYS = (
-    "weights",
-    "gradients",
-    "optimizer_states",
-    "activations",
-    "embedding_activations",
-    "zero3_buffers",
-    "reserved",
-)
+#: the JSON names of :meth:`flopcast.parallelism.RankMemory.terms`, in its order (one home: flopcast.defaults)
+MEMORY_KEYS = PLAN_MEMORY_KEYS
 
 
 def _layout_dict(lay: L.Layout) -> dict[str, Any]:

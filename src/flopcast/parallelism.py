@@ -134,6 +134,18 @@ class ModelShape:
     def ffn(self) -> int:
         return int(self.ffn_hidden or 4 * self.d_model)
 
+    def architecture_terms(self) -> dict[str, Any]:
+        """The shape's architecture as :func:`_memory_terms` takes it (every memory evaluation and the layout search):
+        vocabulary, KV heads and feed-forward width as ratios, gating, dropout and the experts' share."""
+        return dict(
+            vocab=self.vocab,
+            kv_ratio=self.kv_heads / self.n_heads,
+            ffn_ratio=self.ffn / self.d_model,
+            gated=self.gated_ffn,
+            dropout=self.dropout,
+            expert_share=self.expert_params_share,
+        )
+
     @property
     def active_params(self) -> float:
         """Parameters a token passes through: ``N (1 - e + e k / E)`` for expert share ``e``, ``k`` of ``E``."""
@@ -535,12 +547,7 @@ def rank_memory(
         shape.d_model,
         shape.n_heads,
         shape.seq_len,
-        vocab=shape.vocab,
-        kv_ratio=shape.kv_heads / shape.n_heads,
-        ffn_ratio=shape.ffn / shape.d_model,
-        gated=shape.gated_ffn,
-        dropout=shape.dropout,
-        expert_share=shape.expert_params_share,
+        **shape.architecture_terms(),
         tp=layout.tp,
         pp=layout.pp,
         dp=layout.dp,
@@ -866,12 +873,7 @@ def search_layouts(
     cand: list[dict[str, np.ndarray]] = []
     for rec in recs:
         common: dict[str, Any] = dict(
-            vocab=shape.vocab,
-            kv_ratio=shape.kv_heads / shape.n_heads,
-            ffn_ratio=shape.ffn / shape.d_model,
-            gated=shape.gated_ffn,
-            dropout=shape.dropout,
-            expert_share=shape.expert_params_share,
+            **shape.architecture_terms(),
             tp=T,
             pp=P,
             ep=1,

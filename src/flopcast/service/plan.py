@@ -6,7 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from flopcast.defaults import DEFAULT_CLOUD_TIER, DEFAULT_METHOD, DEFAULT_SAMPLES, DEFAULT_SAMPLING, DEFAULT_SEED
+from flopcast.defaults import (
+    DEFAULT_CLOUD_TIER,
+    DEFAULT_METHOD,
+    DEFAULT_SAMPLES,
+    DEFAULT_SAMPLING,
+    DEFAULT_SEED,
+    PLAN_MEMORY_KEYS,
+)
 from flopcast.errors import InvalidInputError
 from flopcast.quantities import QuantityInput
 from flopcast.service.checks import (
@@ -26,16 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PLAN_MEMORY_KEYS", "PLAN_RECOMPUTE", "PLAN_ZERO", "training_plan"]
 
-#: the JSON names of the memory terms of a plan (:data:`flopcast.layout_plan.MEMORY_KEYS`, kept equal by a test)
-PLAN_MEMORY_KEYS = (
-    "weights",
-    "gradients",
-    "optimizer_states",
-    "activations",
-    "embedding_activations",
-    "zero3_buffers",
-    "reserved",
-)
 #: the recompute options and ZeRO stages a plan accepts (the layout search's)
 PLAN_RECOMPUTE = ("none", "selective", "full")
 PLAN_ZERO = (0, 1, 2, 3)
