@@ -10,7 +10,13 @@ the same run.
 * flopcast: ``flopcast --help`` (its kept copy, see flopcast.cli.helpcache), ``flopcast estimate gpt-3
   --json``, the 1% Monte Carlo job (``mc_job.py flopcast``) and ``flopcast costs`` over the whole
   embedded database (time and maximum resident memory of the process, from ``os.wait4``);
-* peers: the same 1% job with squigglepy used correctly and with plain numpy (``mc_job.py``).
+* peers: the same 1% job with squigglepy used correctly and with plain numpy (``mc_job.py``);
+* the floors beneath the two commands whose targets are set against other floors: ``python -c "import numpy,
+  typer"`` (the two libraries any typer command that computes with numpy loads) beneath ``estimate``, and
+  ``mc_floor.py`` beneath ``costs`` (the least work any exact-quantile Monte Carlo of the same batch does:
+  as many sampled rows as the CSV of the untimed ``costs`` run reports, at its sample count). Their ratios
+  are printed beside the targets, as facts, not as targets; so is the time the ``estimate`` command spends
+  creating its dataclasses (Python 3.11 generates each class's methods with ``exec``).
 
 Then ``-X importtime`` of each flopcast command: its heaviest imports, and any module it must not
 import (``--help``: typer, rich, numpy; ``estimate``: scipy, pandas, matplotlib). A target that is
@@ -32,6 +38,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from flopcast.defaults import DEFAULT_SAMPLES
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -55,10 +63,11 @@ FORBIDDEN = {
 }
 
 
-def commands(out_csv: str) -> dict[str, list[str]]:
+def commands(out_csv: str, rows: int) -> dict[str, list[str]]:
     return {
         "pass": [PY, "-c", "pass"],
         "numpy": [PY, "-c", "import numpy"],
+        "numpy_typer": [PY, "-c", "import numpy, typer"],
         "pandas_read": [PY, "-c", f"import pandas; pandas.read_csv({str(MODELS)!r})"],
         "help": [FLOPCAST, "--help"],
         "estimate": [FLOPCAST, "estimate", "gpt-3", "--json"],
@@ -66,12 +75,14 @@ def commands(out_csv: str) -> dict[str, list[str]]:
         "mc_squigglepy": [PY, str(HERE / "mc_job.py"), "squigglepy"],
         "mc_numpy": [PY, str(HERE / "mc_job.py"), "numpy"],
         "costs": [FLOPCAST, "costs", "--format", "csv", "--out", out_csv, "--quiet"],
+        "mc_floor": [PY, str(HERE / "mc_floor.py"), "--rows", str(rows), "--samples", str(DEFAULT_SAMPLES)],
     }
 
 
 LABELS = {
     "pass": "`python -c pass`",
     "numpy": '`python -c "import numpy"`',
+    "numpy_typer": '`python -c "import numpy, typer"`',
     "pandas_read": '`python -c "import pandas; pandas.read_csv(ai_models.csv.gz)"`',
     "help": "`flopcast --help`",
     "estimate": "`flopcast estimate gpt-3 --json`",
@@ -79,7 +90,34 @@ LABELS = {
     "mc_squigglepy": "1% job, squigglepy (`mc_job.py squigglepy`, 2^16 samples)",
     "mc_numpy": "1% job, plain numpy (`mc_job.py numpy`, 2^16 samples)",
     "costs": "`flopcast costs --format csv --out F` (999 models)",
+    "mc_floor": "the floor of `costs`: `mc_floor.py` (its sampled rows drawn, averaged, p5/p50/p95 selected)",
 }
+
+#: the floors beneath two commands, reported beside the targets: (label, command, floor)
+FLOORS = [
+    ("`flopcast estimate gpt-3 --json` against numpy + typer", "estimate", "numpy_typer"),
+    ("`flopcast costs` against the floor of its Monte Carlo", "costs", "mc_floor"),
+]
+
+#: the dataclasses the estimate command creates, and the seconds that takes (printed on stderr)
+DATACLASS_PROBE = """
+import sys, time, dataclasses
+made, spent = [], [0.0]
+create = dataclasses._process_class
+def timed(cls, *args):
+    t = time.perf_counter()
+    try:
+        return create(cls, *args)
+    finally:
+        spent[0] += time.perf_counter() - t
+        made.append(cls.__qualname__)
+dataclasses._process_class = timed
+from flopcast.cli.main import main
+try:
+    main(["estimate", "gpt-3", "--json"])
+finally:
+    print("DATACLASSES", len(made), spent[0], file=sys.stderr)
+"""
 
 #: as on a user's machine, Python keeps the bytecode it compiles (this sandbox sets PYTHONDONTWRITEBYTECODE, which
 #: makes every process compile flopcast from source); it goes to a folder of the run's own, not the checkout
@@ -98,6 +136,28 @@ def once(cmd: list[str]) -> tuple[float, float]:
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {err.decode()[-2000:]}")
     return wall, usage.ru_maxrss / 1024.0
+
+
+def sampled_rows(csv_path: str) -> int:
+    """The sampled rows of a ``costs`` CSV: every output (a column with ``_p5`` and ``_p95``) of every model whose
+    p5 and p95 differ (a point output is one number, not a row of samples)."""
+    import csv
+
+    with open(csv_path, newline="") as f:
+        reader = csv.DictReader(f)
+        outputs = [c[: -len("_p5")] for c in reader.fieldnames or () if c.endswith("_p5")]
+        return sum(1 for row in reader for o in outputs if row[f"{o}_p5"] and row[f"{o}_p5"] != row[f"{o}_p95"])
+
+
+def dataclass_cost(runs: int = 5) -> tuple[int, float]:
+    """The dataclasses ``flopcast estimate gpt-3 --json`` creates, and the median ms it spends creating them."""
+    spent, count = [], 0
+    for _ in range(runs):
+        p = subprocess.run([PY, "-c", DATACLASS_PROBE], capture_output=True, text=True, env=ENV, cwd=ROOT)
+        line = [x for x in p.stderr.splitlines() if x.startswith("DATACLASSES ")][-1].split()
+        count = int(line[1])
+        spent.append(1e3 * float(line[2]))
+    return count, statistics.median(spent)
 
 
 def importtime(cmd: list[str]) -> list[tuple[float, int, str]]:
@@ -123,20 +183,24 @@ def main(argv: list[str] | None = None) -> int:
     log = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
     with tempfile.TemporaryDirectory() as tmp:
         ENV["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pycache")
-        cmds = commands(os.path.join(tmp, "costs.csv"))
+        out_csv = os.path.join(tmp, "costs.csv")
+        once(commands(out_csv, 0)["costs"])  # its CSV gives the floor its size
+        cmds = commands(out_csv, sampled_rows(out_csv))
         for cmd in cmds.values():  # warm: the file cache, the kept help screen, the Sobol points, the database
             once(cmd)
         walls: dict[str, list[float]] = {k: [] for k in cmds}
         rss: dict[str, list[float]] = {k: [] for k in cmds}
         for r in range(args.rounds):
             for k, cmd in cmds.items():
-                if k == "costs" and r >= args.costs_rounds:
+                if k in ("costs", "mc_floor") and r >= args.costs_rounds:
                     continue
                 w, m = once(cmd)
                 walls[k].append(w)
                 rss[k].append(m)
             log(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{k} {1e3 * v[-1]:.0f}" for k, v in walls.items() if v))
         imports = {k: importtime(cmds[k]) for k in ("help", "estimate", "mc_flopcast", "costs")}
+        classes, class_ms = dataclass_cost()
+        floor_rows = int(cmds["mc_floor"][cmds["mc_floor"].index("--rows") + 1])
     med = {k: statistics.median(v) for k, v in walls.items()}
     results = {
         k: {
@@ -162,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             "met": costs_rss < COSTS_MAX_RSS_MIB,
         }
     )
+    floors = [{"what": label, "ratio": med[num] / med[den], "command": num, "floor": den} for label, num, den in FLOORS]
     heavy = {}
     for k, prefixes in FORBIDDEN.items():
         bad = sorted({n for _, _, n in imports[k] if n.split(".")[0] in prefixes})
@@ -176,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
         "results": results,
         "checks": checks,
+        "floors": floors,
+        "floor_rows": floor_rows,
+        "samples": DEFAULT_SAMPLES,
+        "estimate_dataclasses": {"classes": classes, "median_ms": class_ms},
         "slowest_imports": slowest,
         "all_met": all(c["met"] for c in checks),
     }
@@ -216,7 +285,22 @@ def render(out: dict) -> str:
         else:
             shown = ", ".join(c["found"]) or "none"
         lines.append(f"| {c['target']} | {shown} | {'yes' if c['met'] else '**MISSED**'} |")
-    lines.append("\nHeaviest imports (`-X importtime`, cumulative ms, modules at depth <= 1):\n")
+    dc = out["estimate_dataclasses"]
+    lines.append(
+        "\nBeneath the two commands that miss, the floors they cannot go below, measured in the same rounds (facts, "
+        "not targets). The floor of `costs` is its Monte Carlo alone: its "
+        f"{out['floor_rows']:,} sampled rows (the outputs of its CSV whose p5 and p95 differ) at {out['samples']:,} "
+        "samples, each drawn, averaged and its p5/p50/p95 selected exactly, in bare numpy on every core "
+        "(`mc_floor.py`); no database, no inputs resolved, no formula, nothing written.\n"
+    )
+    lines.append("| command against its floor | ratio |\n|---|---:|")
+    for f in out["floors"]:
+        lines.append(f"| {f['what']} | {f['ratio']:.2f}x |")
+    lines.append(
+        f"\n`flopcast estimate gpt-3 --json` creates {dc['classes']} dataclasses, which takes {dc['median_ms']:.0f} ms "
+        "in process (median of 5; Python 3.11 compiles each generated method with `exec`).\n"
+    )
+    lines.append("Heaviest imports (`-X importtime`, cumulative ms, modules at depth <= 1):\n")
     for k, mods in out["slowest_imports"].items():
         lines.append(f"- {res[k]['label']}: " + ", ".join(f"{m['module']} {m['cumulative_ms']:.0f}" for m in mods))
     lines.append("")
