@@ -220,6 +220,25 @@ def test_results_come_in_order_and_an_early_stop_ends_the_workers():
     assert _children() == []
 
 
+def _pid_after(i: int) -> int:
+    """Task 0 is long (0.5 s), the others instant: the worker that ran it, as a process id."""
+    if i == 0:
+        import time
+
+        time.sleep(0.5)
+    return os.getpid()
+
+
+@needs_fork
+def test_a_long_task_does_not_hold_the_tasks_behind_it():
+    # two workers, ahead=2 (a window of 4 tasks): task 0 keeps one worker busy; tasks 1, 2 and 3 go to the other,
+    # idle one as it finishes each (before, each worker was given two tasks at the start, so task 1 waited behind
+    # task 0 in the busy worker's queue while the other worker was done)
+    pids = list(parallel.ordered_map(_pid_after, 4, 2))
+    assert pids[1] == pids[2] == pids[3] != pids[0]
+    assert _children() == []
+
+
 @needs_fork
 def test_a_stream_error_leaves_no_file(db, small_chunks, tmp_path, monkeypatch):
     """An error in a worker mid-stream: the target file is untouched and no temporary file is left."""

@@ -83,9 +83,10 @@ def ordered_map(fn: Callable[[int], T], tasks: int, workers: int, *, ahead: int 
     """``fn(0), ..., fn(tasks - 1)``, yielded in that order, computed by ``workers`` forked processes.
 
     ``fn`` is called in the workers (inherited at the fork, never pickled); its results are pickled back.
-    At most ``ahead`` tasks per worker run beyond the next one to yield, so the results held at once do
-    not grow with ``tasks``. An exception in ``fn`` is raised here as the same exception (its class, its
-    arguments and its attributes); with ``workers <= 1`` (or a single task) everything runs in process.
+    Each worker runs one task at a time and is given the next when it is done; at most ``ahead`` tasks per
+    worker run or wait beyond the next one to yield, so the results held at once do not grow with ``tasks``.
+    An exception in ``fn`` is raised here as the same exception (its class, its arguments and its
+    attributes); with ``workers <= 1`` (or a single task) everything runs in process.
     """
     if workers <= 1 or tasks <= 1:
         for i in range(tasks):
@@ -132,9 +133,13 @@ class _Pool:
             window = self.workers * ahead
 
             def feed() -> None:
+                # the next task goes to a worker that is idle, not to a queue behind a busy one: tasks differ in
+                # cost (a chunk of records the batch skips is quick), and a task queued behind a long one would
+                # wait while the other worker had nothing to do (measured on the embedded database, 2 workers:
+                # the last worker ended 0.2 s after the first with two tasks queued each)
                 nonlocal nxt
                 for c in self.conns:
-                    while nxt < tasks and nxt < out + window and len(queued[c]) < ahead:
+                    if nxt < tasks and nxt < out + window and not queued[c]:
                         c.send(nxt)
                         queued[c].append(nxt)
                         nxt += 1
@@ -159,6 +164,7 @@ class _Pool:
                     if kind == "error":
                         raise _rebuild(payload)
                     done[i] = payload
+                    feed()  # the worker that sent it is idle now
         finally:
             self._stop()
 
