@@ -228,8 +228,15 @@ def _clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 ORDERS_FROM_RUNS = 32
 
 
+#: the samples of one (runs x samples) array of a chunk, at most: 2^17 doubles, 1 MiB, so that the arrays one
+#: stage function reads and writes at once stay close to a core's own cache. Measured over the embedded database's
+#: 999 runs at 8,192 samples in one process on one core (1 MiB L2), 10 interleaved rounds, medians: chunks of 16 runs
+#: take 1.86 s, of 8 1.92 s and of 32 (2 MiB arrays, the earlier size) 2.07 s
+CHUNK_SAMPLES = 1 << 17
+
+
 def _chunk_size(samples: int) -> int:
-    return max(1, (1 << 18) // max(samples, 1))
+    return max(1, CHUNK_SAMPLES // max(samples, 1))
 
 
 def evaluate(
