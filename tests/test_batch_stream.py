@@ -83,6 +83,9 @@ def test_csv_and_json_are_the_whole_tables_bytes(db, small_chunks, workers):
     csv = cost_stream(csv_line, **opts).stream
     csv.workers = workers
     assert "".join(batch_csv_pieces(csv)) == batch_csv(table.result)
+    rows_only = cost_stream(csv_line, row_outputs_only=True, **opts).stream  # what `costs --format csv` streams
+    rows_only.workers = workers
+    assert "".join(batch_csv_pieces(rows_only)) == batch_csv(table.result)
     js = cost_stream(json_model, **opts).stream
     js.workers = workers
     assert "".join(batch_json_pieces(js)) == batch_json(table.result)
@@ -120,6 +123,29 @@ def test_the_table_keeps_its_rows_not_the_estimates(db):
     assert all(isinstance(row, dict) for row in batch.rows())
     for k in ("skipped", "methods", "dollars", "source", "samples", "seed", "sampling", "selection"):
         assert getattr(batch, k) == getattr(res, k), k
+
+
+def test_a_batch_that_makes_flat_rows_summarizes_only_what_they_read(db):
+    """Every model of the database: its flat row is the same whether the batch summarizes every output or only the
+    row's (ROW_OUTPUTS), including where the compute came from (reported, parameters x tokens, hardware x time)."""
+    from flopcast.pipeline import ROW_OUTPUTS, Draws, Settings, _resolve_all, evaluate, flat_row
+
+    settings = Settings.from_options(db)
+    runs, _ = _resolve_all(db.records, settings, db)
+    draws = Draws(256, 0, "sobol")
+    full = evaluate(runs, draws, settings)
+    rows_only = evaluate(runs, draws, settings, outputs=ROW_OUTPUTS)
+    assert [flat_row(e, settings.methods) for e in rows_only] == [flat_row(e, settings.methods) for e in full]
+    sources = {flat_row(e, settings.methods)["compute_source"] for e in full}
+    assert {"derived (parameters x tokens)", "derived (hardware x time)"} <= sources  # both derived kinds occur
+    assert any(e.chips is not None for e in full) and all(e.chips is None for e in rows_only)
+    assert all(e.duration_s is None and e.compute_from_params_flop is None for e in rows_only)
+
+    def kept(e):  # the numbers of the summaries both batches make (a Summary compares by identity)
+        summaries = [e.training_compute_flop, e.chip_hours, *e.cost_usd.values(), e.energy_facility_j]
+        return [None if x is None else (x.median, x.mean, x.p5, x.p95, x.unit) for x in summaries]
+
+    assert [kept(e) for e in rows_only] == [kept(e) for e in full]
 
 
 def test_memory_stays_flat_in_the_number_of_models(db, monkeypatch):

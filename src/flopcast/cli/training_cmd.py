@@ -241,7 +241,7 @@ def costs_cmd(
             stream = cost_stream(json_model, **options).stream
             pieces = batch_json_pieces(stream)
         else:
-            stream = cost_stream(csv_line, keep_skipped=False, **options).stream
+            stream = cost_stream(csv_line, keep_skipped=False, row_outputs_only=True, **options).stream
             pieces = batch_csv_pieces(stream)
         if out is not None:
             write_pieces(out, pieces, label="--out")

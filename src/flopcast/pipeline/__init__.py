@@ -24,6 +24,7 @@ Reported chip-hours, chip counts and training times get narrow intervals; impute
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -42,7 +43,7 @@ from flopcast.methods import DEFAULT_EXPERIMENTS
 from flopcast.pipeline.draws import Draws
 from flopcast.pipeline.evaluate import evaluate
 from flopcast.pipeline.resolve import resolve
-from flopcast.pipeline.results import BatchResult, TrainingEstimate, flat_row
+from flopcast.pipeline.results import ROW_OUTPUTS, BatchResult, TrainingEstimate, flat_row
 from flopcast.pipeline.spec import PROVENANCE, InputRecord, NotEstimable, Run, RunSpec, Settings
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PROVENANCE",
+    "ROW_OUTPUTS",
     "BatchResult",
     "BatchRows",
     "BatchStream",
@@ -149,7 +151,9 @@ class BatchStream(Generic[T]):
     number of worker processes (:mod:`flopcast.pipeline.parallel`): every run is evaluated on the same
     :class:`Draws`, and a run's numbers do not depend on the other runs. Read it once (:meth:`chunks` or
     iteration); ``skipped`` (unless not ``keep_skipped``: a CSV lists no skips), ``skipped_count`` and ``count``
-    grow as it is read, ``dollars`` is known before the first item.
+    grow as it is read, ``dollars`` is known before the first item. ``outputs``: the outputs ``form`` reads, the
+    only ones summarized besides the compute and the costs (:func:`evaluate`; e.g.
+    :data:`~flopcast.pipeline.results.ROW_OUTPUTS` for :func:`flat_row`); None: all.
     """
 
     def __init__(
@@ -166,6 +170,7 @@ class BatchStream(Generic[T]):
         selection: str = "",
         workers: int | None = None,
         keep_skipped: bool = True,
+        outputs: AbstractSet[str] | None = None,
     ):
         from flopcast.pipeline.parallel import worker_count
 
@@ -179,6 +184,7 @@ class BatchStream(Generic[T]):
         self.chunk = max(lo, min(hi, -(-len(self.records) // (4 * self.workers)))) if self.workers > 1 else hi // 2
         self.skipped: list[dict[str, str]] = []
         self.keep_skipped = keep_skipped
+        self.outputs = outputs
         self.count = self.skipped_count = 0
         year = self.settings.year_dollars
         self._dollars: str | None = NOMINAL_DOLLARS if year is None else None
@@ -190,7 +196,7 @@ class BatchStream(Generic[T]):
         """Resolve and evaluate the ``i``-th ``chunk`` of records (in a worker or in process)."""
         self.draws.forget()  # what the previous chunk kept: memory flat in the number of records
         runs, skipped = _resolve_all(self.records[i * self.chunk : (i + 1) * self.chunk], self.settings, self.db)
-        estimates = evaluate(runs, self.draws, self.settings)
+        estimates = evaluate(runs, self.draws, self.settings, outputs=self.outputs)
         return _Chunk(
             [self.form(e, self.methods) for e in estimates], skipped, estimates[0].dollars if estimates else None
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 
@@ -246,8 +247,14 @@ def evaluate(
     *,
     keep_samples: bool = False,
     with_sensitivity: bool = False,
+    outputs: AbstractSet[str] | None = None,
 ) -> list[TrainingEstimate]:
-    """Estimate every run on the shared ``draws``; results in the order of ``runs``."""
+    """Estimate every run on the shared ``draws``; results in the order of ``runs``.
+
+    ``outputs``: the outputs to summarize besides the compute and every method's cost (None: all). The others
+    are still computed where another output needs them, but get no quantiles and are None in the estimates
+    (:data:`~flopcast.pipeline.results.ROW_OUTPUTS`: what a flat row reads); the summaries made are the same.
+    """
     settings = settings or Settings()
     groups: dict[tuple, list[int]] = {}
     for i, run in enumerate(runs):
@@ -261,7 +268,9 @@ def evaluate(
     def work(ids: list[int]) -> None:
         chunk = [runs[i] for i in ids]
         for i, est in zip(
-            ids, _evaluate_chunk(chunk, draws, settings, keep_samples, with_sensitivity, use_orders), strict=True
+            ids,
+            _evaluate_chunk(chunk, draws, settings, keep_samples, with_sensitivity, use_orders, outputs),
+            strict=True,
         ):
             results[i] = est
 
@@ -295,6 +304,7 @@ def _evaluate_chunk(
     keep_samples: bool,
     with_sensitivity: bool,
     use_orders: bool = False,
+    outputs: AbstractSet[str] | None = None,
 ) -> list[TrainingEstimate]:
     r0 = chunk[0]
     drawn: dict[str, np.ndarray] = {}
@@ -324,6 +334,10 @@ def _evaluate_chunk(
         centrals["flop_convention"] = np.ones((len(chunk), 1))
     out = _stage(drawn, r0, settings)
     cen = _stage(centrals, r0, settings)
+    if outputs is not None:  # only these are summarized (the compute and the costs always are)
+        out = {
+            k: x for k, x in out.items() if k in outputs or k == "training_compute_flop" or k.startswith("cost_usd.")
+        }
     means = {k: np.mean(x, axis=1) for k, x in out.items()}
     # without samples to keep or rank, each output is partitioned in place (the batch: no copies)
     scratch = not keep_samples and not with_sensitivity

@@ -362,11 +362,15 @@ def cost_rows(**options: Any) -> CostStream[dict]:
     ``.stream.collect()`` holds the rows of :meth:`BatchResult.rows`, not the estimates."""
     from flopcast.pipeline import flat_row
 
-    return cost_stream(flat_row, **options)
+    return cost_stream(flat_row, row_outputs_only=True, **options)
 
 
 def cost_stream(
-    form: Callable[[TrainingEstimate, tuple[str, ...]], T], *, keep_skipped: bool = True, **options: Any
+    form: Callable[[TrainingEstimate, tuple[str, ...]], T],
+    *,
+    keep_skipped: bool = True,
+    row_outputs_only: bool = False,
+    **options: Any,
 ) -> CostStream[T]:
     """:func:`cost_table` (the same options) as a stream of ``form(estimate, methods)``, in the database's order
     (``form`` runs where the estimate is made, in a worker process for a large batch: e.g.
@@ -375,9 +379,11 @@ def cost_stream(
     Memory stays flat in the number of models (no estimate is kept), and a large batch runs on every core
     (:mod:`flopcast.pipeline.parallel`; ``FLOPCAST_WORKERS=1`` keeps it in process). The numbers are
     :func:`cost_table`'s, byte for byte. ``keep_skipped=False`` counts the models not estimated without
-    holding them (a CSV does not list them).
+    holding them (a CSV does not list them). ``row_outputs_only``: ``form`` reads only what a flat row reads
+    (:func:`flopcast.pipeline.flat_row`: the CSV's and the table's columns), so only those outputs are summarized
+    (:data:`~flopcast.pipeline.results.ROW_OUTPUTS`); the others are None in the estimates ``form`` gets.
     """
-    from flopcast.pipeline import stream_records
+    from flopcast.pipeline import ROW_OUTPUTS, stream_records
 
     chosen, db, s, what = _cost_selection(**options)
     samples, seed, sampling = (options.get(k, DEFAULTS[k]) for k in ("samples", "seed", "sampling"))
@@ -391,6 +397,7 @@ def cost_stream(
         sampling=sampling,
         selection=what,
         keep_skipped=keep_skipped,
+        outputs=ROW_OUTPUTS if row_outputs_only else None,
     )
     return CostStream(stream, what, list(db.reports))
 
