@@ -80,6 +80,7 @@ def _peak(hardware: str, precision: str | None) -> float:
 def _shape(model: str, seq_len: float) -> Any:
     """A :class:`~flopcast.parallelism.ModelShape` from the models catalog's row."""
     from flopcast.catalogs import get_model
+    from flopcast.catalogs.models import GATED_FFN
     from flopcast.errors import CatalogError
     from flopcast.parallelism import ModelShape
 
@@ -95,7 +96,8 @@ def _shape(model: str, seq_len: float) -> Any:
         vocab=int(s.vocab or 0),
         n_kv_heads=int(s.n_kv_heads) if s.n_kv_heads else None,
         ffn_hidden=int(s.ffn_hidden) if s.ffn_hidden else None,
-        gated_ffn=s.ffn_activation == "swiglu",
+        gated_ffn=s.ffn_activation in GATED_FFN,  # and, as the plan and the pipeline take them, no dropout
+        dropout=s.ffn_activation not in GATED_FFN,
     )
 
 
