@@ -185,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         ENV["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pycache")
         out_csv = os.path.join(tmp, "costs.csv")
         once(commands(out_csv, 0)["costs"])  # its CSV gives the floor its size
-        cmds = commands(out_csv, sampled_rows(out_csv))
+        floor_rows = sampled_rows(out_csv)
+        cmds = commands(out_csv, floor_rows)
         for cmd in cmds.values():  # warm: the file cache, the kept help screen, the Sobol points, the database
             once(cmd)
         walls: dict[str, list[float]] = {k: [] for k in cmds}
@@ -200,7 +201,6 @@ def main(argv: list[str] | None = None) -> int:
             log(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{k} {1e3 * v[-1]:.0f}" for k, v in walls.items() if v))
         imports = {k: importtime(cmds[k]) for k in ("help", "estimate", "mc_flopcast", "costs")}
         classes, class_ms = dataclass_cost()
-        floor_rows = int(cmds["mc_floor"][cmds["mc_floor"].index("--rows") + 1])
     med = {k: statistics.median(v) for k, v in walls.items()}
     results = {
         k: {

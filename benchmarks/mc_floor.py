@@ -35,7 +35,10 @@ import numpy as np
 
 
 def ranks(n: int) -> list[int]:
-    """The order statistics numpy's linear quantile reads for p5, p50 and p95 of ``n`` samples."""
+    """The order statistics numpy's linear quantile reads for p5, p50 and p95 of ``n`` samples.
+
+    :func:`flopcast.uncertainty.summary.quantile_ranks`' ranks (tests/test_bench_floors.py keeps them equal),
+    restated here: importing flopcast would add its import time to a floor that is numpy alone."""
     out: set[int] = set()
     for q in (0.05, 0.5, 0.95):
         h = (n - 1) * q

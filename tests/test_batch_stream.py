@@ -139,7 +139,7 @@ def test_a_batch_that_makes_flat_rows_summarizes_only_what_they_read(db):
     sources = {flat_row(e, settings.methods)["compute_source"] for e in full}
     assert {"derived (parameters x tokens)", "derived (hardware x time)"} <= sources  # both derived kinds occur
     assert any(e.chips is not None for e in full) and all(e.chips is None for e in rows_only)
-    assert all(e.duration_s is None and e.compute_from_params_flop is None for e in rows_only)
+    assert all(e.duration_s is None and e.implied_utilization is None for e in rows_only)
 
     def kept(e):  # the numbers of the summaries both batches make (a Summary compares by identity)
         summaries = [e.training_compute_flop, e.chip_hours, *e.cost_usd.values(), e.energy_facility_j]

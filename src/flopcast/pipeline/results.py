@@ -217,9 +217,10 @@ class BatchResult:
 
 #: the power columns of a flat row (each with _p5 and _p95)
 POWER_COLUMNS = ("peak_power_w", "energy_chip_j", "energy_facility_j", "emissions_kg_co2e")
-#: the outputs whose summaries a flat row reads, besides every method's cost (``cost_usd.<method>``): a batch
-#: that only makes flat rows (``costs`` as a table or CSV) summarizes these alone
-ROW_OUTPUTS = frozenset(("training_compute_flop", "chip_hours", *POWER_COLUMNS))
+#: the outputs whose summaries a flat row reads, besides every method's cost (``cost_usd.<method>``; the compute
+#: from parameters x tokens for whether there is one): a batch that only makes flat rows (``costs`` as a table or
+#: CSV) summarizes these alone
+ROW_OUTPUTS = frozenset(("training_compute_flop", "chip_hours", *POWER_COLUMNS, "compute_from_params_flop"))
 
 
 def flat_row(e: TrainingEstimate, methods: Sequence[str]) -> dict:
@@ -236,13 +237,11 @@ def flat_row(e: TrainingEstimate, methods: Sequence[str]) -> dict:
         s = getattr(e, k)
         row[k], row[f"{k}_p5"], row[f"{k}_p95"] = (s.median, s.p5, s.p95) if s is not None else (None, None, None)
     comp = next((r for r in e.inputs if r.name == "training_compute_flop"), None)
-    inputs = {r.name for r in e.inputs}
     row["compute_source"] = (
         comp.provenance
         if comp is not None
-        # a compute from parameters x tokens is made wherever both are inputs (pipeline.evaluate's stages)
         else (
-            "derived (parameters x tokens)" if {"params_per_token", "tokens"} <= inputs else "derived (hardware x time)"
+            "derived (parameters x tokens)" if e.compute_from_params_flop is not None else "derived (hardware x time)"
         )
     )
     for m in methods:
